@@ -1,0 +1,46 @@
+"""Training and certification site for contact-center agents.
+
+:func:`create_app` is the composition root: configuration, then core, then each
+domain's ``register(app)`` in a fixed order, then the integrations.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from lms import config as config_module
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(config_module.PROJECT_ROOT / "static"),
+        static_url_path="/static",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.load(app.instance_path, config))
+    config_module.validate(app.config)
+
+    from lms.core import db, errors, i18n, markdown, security, templating
+
+    db.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    markdown.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from lms import accounts, content, reference, tracks
+
+    content.register(app)
+    accounts.register(app)
+    reference.register(app)
+    tracks.register(app)
+
+    from lms import demo, migrations
+
+    demo.register(app)
+    migrations.register(app)
+    return app

@@ -1,0 +1,105 @@
+"""Users, teams and who belongs to which team in what capacity."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.db import Base, UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    agent = "agent"
+    trainer = "trainer"
+    manager = "manager"
+    admin = "admin"
+
+
+class MembershipKind(str, enum.Enum):
+    #: an agent who belongs to the team
+    agent = "agent"
+    #: a trainer assigned to the team (grades its agents)
+    trainer = "trainer"
+    #: a manager responsible for the team
+    manager = "manager"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('agent', 'trainer', 'manager', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: login name, stored lower-case
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: display name
+    name: Mapped[str] = mapped_column(String(200))
+    #: the user's one global role
+    role: Mapped[str] = mapped_column(String(16))
+    #: argon2id hash; NULL until a password is set
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: inactive users cannot log in and their sessions end
+    is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: preferred interface language, NULL = follow the browser
+    locale: Mapped[str | None] = mapped_column(String(8))
+    #: bumped on logout, password change or deactivation: ends every session of the user
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    # flask-login protocol -------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_user
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    # ----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Team {self.id} {self.name}>"
+
+
+class TeamMembership(Base):
+    __tablename__ = "team_memberships"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "kind"),
+        CheckConstraint("kind IN ('agent', 'trainer', 'manager')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: capacity in the team: agent, trainer or manager
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    def __repr__(self) -> str:
+        return f"<TeamMembership {self.id} team={self.team_id} user={self.user_id} {self.kind}>"

@@ -1,0 +1,378 @@
+"""Rules about users and teams. Plain functions; they flush, never commit."""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.accounts.models import MembershipKind, Role, Team, TeamMembership, User
+from lms.core.errors import Conflict, InvalidInput, NotFound
+from lms.core.security import burn_password_check, hash_password, password_problem, verify_password
+
+ROLES = tuple(r.value for r in Role)
+MEMBERSHIP_KINDS = tuple(k.value for k in MembershipKind)
+
+
+def normalise_email(raw: str) -> str:
+    """Lower-cased, validated address; raises InvalidInput with a readable reason."""
+    raw = (raw or "").strip()
+    try:
+        info = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput(_("«%(email)s» no es una dirección de correo válida.", email=raw)) from None
+    return info.normalized.lower()
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Ese usuario no existe."))
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Create a user; the password, when given, must pass the password policy."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("El nombre es obligatorio."))
+    if len(name) > 200:
+        raise InvalidInput(_("El nombre es demasiado largo (máximo 200 caracteres)."))
+    if role not in ROLES:
+        raise InvalidInput(_("Rol desconocido «%(role)s»; usa uno de: %(roles)s.", role=role, roles=", ".join(ROLES)))
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(_("Ya existe un usuario con el correo %(email)s.", email=email))
+    user = User(email=email, name=name, role=role, locale=locale, is_active_user=True, session_version=1)
+    if password is not None:
+        _apply_password(user, password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _apply_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(problem)
+    user.password_hash = hash_password(password)
+
+
+def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
+    """The active user with that e-mail and password, or None (same cost either way)."""
+    user = find_user_by_email(session, email)
+    if user is None or not user.password_hash:
+        burn_password_check(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active_user:
+        return None
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password and end every existing session of the user."""
+    _apply_password(user, password)
+    end_sessions(session, user)
+
+
+def generate_password() -> str:
+    """A random password for resets done by an admin (shown once)."""
+    return secrets.token_urlsafe(12)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+
+
+def load_user_for_session(session: Session, token: str) -> User | None:
+    """flask-login's loader: ``"<id>:<session_version>"`` → the user if still valid."""
+    try:
+        raw_id, raw_version = token.split(":", 1)
+        user_id, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.session_version != version or not user.is_active_user:
+        return None
+    return user
+
+
+def update_user(session: Session, user: User, *, name: str, role: str, is_active: bool, actor: User) -> None:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("El nombre es obligatorio."))
+    if role not in ROLES:
+        raise InvalidInput(_("Rol desconocido «%(role)s».", role=role))
+    if user.id == actor.id and (role != Role.admin.value or not is_active):
+        raise InvalidInput(_("No puedes quitarte a ti mismo el rol de administrador ni desactivarte."))
+    was_active = user.is_active_user
+    user.name = name
+    user.role = role
+    user.is_active_user = is_active
+    if was_active and not is_active:
+        end_sessions(session, user)
+    session.flush()
+
+
+def set_locale(session: Session, user: User, locale: str | None, languages: list[str]) -> None:
+    if locale is not None and locale not in languages:
+        raise InvalidInput(_("Idioma no disponible."))
+    user.locale = locale
+    session.flush()
+
+
+def list_users(session: Session, *, role: str | None = None, query: str | None = None) -> list[User]:
+    stmt = select(User).order_by(User.name, User.id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(func.lower(User.name).like(like) | User.email.like(like))
+    return list(session.scalars(stmt))
+
+
+# Teams -------------------------------------------------------------------
+
+def create_team(session: Session, name: str) -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("El nombre del equipo es obligatorio."))
+    if session.scalar(select(Team).where(func.lower(Team.name) == name.lower())):
+        raise Conflict(_("Ya existe un equipo llamado «%(name)s».", name=name))
+    team = Team(name=name)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(_("Ese equipo no existe."))
+    return team
+
+
+def find_team_by_name(session: Session, name: str) -> Team | None:
+    return session.scalar(select(Team).where(func.lower(Team.name) == (name or "").strip().lower()))
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+_KIND_FOR_ROLE = {
+    Role.agent.value: MembershipKind.agent.value,
+    Role.trainer.value: MembershipKind.trainer.value,
+    Role.manager.value: MembershipKind.manager.value,
+}
+
+
+def add_to_team(session: Session, team: Team, user: User) -> TeamMembership:
+    """Add a user to a team in the capacity their role gives them (idempotent)."""
+    kind = _KIND_FOR_ROLE.get(user.role)
+    if kind is None:
+        raise InvalidInput(_("Los administradores no pertenecen a equipos."))
+    existing = session.scalar(
+        select(TeamMembership).where(
+            TeamMembership.team_id == team.id, TeamMembership.user_id == user.id, TeamMembership.kind == kind
+        )
+    )
+    if existing:
+        return existing
+    membership = TeamMembership(team_id=team.id, user_id=user.id, kind=kind)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def remove_from_team(session: Session, team: Team, user: User) -> None:
+    for membership in session.scalars(
+        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user.id)
+    ):
+        session.delete(membership)
+    session.flush()
+
+
+def team_members(session: Session, team: Team, kind: str) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(TeamMembership.team_id == team.id, TeamMembership.kind == kind)
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def teams_of(session: Session, user: User, kind: str | None = None) -> list[Team]:
+    """Teams the user belongs to (in ``kind`` capacity when given)."""
+    stmt = select(Team).join(TeamMembership).where(TeamMembership.user_id == user.id)
+    if kind:
+        stmt = stmt.where(TeamMembership.kind == kind)
+    return list(session.scalars(stmt.order_by(Team.name).distinct()))
+
+
+def supervised_team_ids(session: Session, user: User) -> list[int]:
+    """Teams whose agents the user may see: managed (manager) or assigned (trainer); all for admins."""
+    if user.role == Role.admin.value:
+        return list(session.scalars(select(Team.id)))
+    kind = {Role.manager.value: MembershipKind.manager.value, Role.trainer.value: MembershipKind.trainer.value}.get(user.role)
+    if kind is None:
+        return []
+    return list(
+        session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id, TeamMembership.kind == kind))
+    )
+
+
+def supervised_agents_query(session: Session, user: User, team_id: int | None = None):
+    """A select() of the agents the user may see, optionally within one team."""
+    team_ids = supervised_team_ids(session, user)
+    if team_id is not None:
+        team_ids = [t for t in team_ids if t == team_id]
+    return (
+        select(User)
+        .join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.kind == MembershipKind.agent.value, TeamMembership.team_id.in_(team_ids))
+        .distinct()
+    )
+
+
+def can_supervise(session: Session, supervisor: User, agent: User) -> bool:
+    """May ``supervisor`` see ``agent``'s records? Admins always; managers/trainers via a shared team."""
+    if supervisor.role == Role.admin.value:
+        return True
+    if agent.role != Role.agent.value:
+        return False
+    team_ids = supervised_team_ids(session, supervisor)
+    if not team_ids:
+        return False
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(TeamMembership)
+            .where(
+                TeamMembership.user_id == agent.id,
+                TeamMembership.kind == MembershipKind.agent.value,
+                TeamMembership.team_id.in_(team_ids),
+            )
+        )
+        > 0
+    )
+
+
+# CSV import ---------------------------------------------------------------
+
+USER_CSV_COLUMNS = ("email", "name", "role", "team", "password")
+
+
+@dataclass
+class CsvImportResult:
+    """Outcome of a CSV import: rows written, and every bad row with its line."""
+
+    imported: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    #: True when nothing was written because of errors (all-or-nothing mode)
+    rolled_back: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def read_csv(text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """Parse CSV text with a header row; returns (line, row) pairs and header problems."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        return [], [(1, _("El archivo está vacío: falta la fila de encabezado."))]
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in required + optional]
+    problems = []
+    if missing:
+        problems.append((1, _("Faltan columnas: %(cols)s.", cols=", ".join(missing))))
+    if unknown:
+        problems.append((1, _("Columnas desconocidas: %(cols)s (se esperan: %(expected)s).", cols=", ".join(unknown), expected=", ".join(required + optional))))
+    if problems:
+        return [], problems
+    reader.fieldnames = header
+    rows = []
+    try:
+        for raw in reader:
+            line = reader.line_num
+            if None in raw:
+                problems.append((line, _("La fila tiene más columnas que el encabezado.")))
+                continue
+            row = {k: (v or "").strip() for k, v in raw.items()}
+            if not any(row.values()):
+                continue
+            rows.append((line, row))
+    except csv.Error as exc:
+        problems.append((reader.line_num, _("CSV ilegible: %(err)s", err=str(exc))))
+    return rows, problems
+
+
+def import_users_csv(session: Session, text: str, *, skip_invalid: bool = False) -> CsvImportResult:
+    """Create users from CSV (``email,name,role[,team][,password]``).
+
+    Every row is checked; by default nothing is written when any row is bad.
+    With ``skip_invalid`` the good rows are written and the bad ones reported.
+    A missing team is created.
+    """
+    result = CsvImportResult()
+    rows, header_problems = read_csv(text, ("email", "name", "role"), ("team", "password"))
+    if header_problems:
+        result.errors = header_problems
+        result.rolled_back = True
+        return result
+    seen: dict[str, int] = {}
+    outer = session.begin_nested()
+    for line, row in rows:
+        try:
+            with session.begin_nested():
+                email = normalise_email(row["email"])
+                if email in seen:
+                    raise InvalidInput(_("Correo repetido: ya aparece en la línea %(line)d.", line=seen[email]))
+                seen[email] = line
+                user = create_user(
+                    session, email=email, name=row["name"], role=row["role"].lower(), password=row.get("password") or None
+                )
+                if row.get("team"):
+                    team = find_team_by_name(session, row["team"]) or create_team(session, row["team"])
+                    add_to_team(session, team, user)
+                result.imported += 1
+        except (InvalidInput, Conflict) as exc:
+            result.errors.append((line, str(exc)))
+    if result.errors and not skip_invalid:
+        outer.rollback()
+        result.rolled_back = True
+        result.imported = 0
+    else:
+        outer.commit()
+    return result

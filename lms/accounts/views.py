@@ -1,0 +1,230 @@
+"""Login, the user's own account, and the admin screens for users and teams."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session as http_session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from lms.accounts import services
+from lms.accounts.forms import (
+    CsvUploadForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from lms.accounts.models import Role
+from lms.core.clock import now_utc
+from lms.core.db import get_session
+from lms.core.errors import DomainError
+from lms.core.forms import EmptyForm
+from lms.core.security import login_manager, roles_required, verify_password
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    return services.load_user_for_session(get_session(), token)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(get_session(), form.email.data, form.password.data, now=now_utc())
+        if user is None:
+            flash(_("Correo o contraseña incorrectos."), "error")
+            return render_template("accounts/login.html", form=form), 200
+        http_session.clear()  # a fresh session at login: no fixation
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    if EmptyForm().validate_on_submit():
+        services.end_sessions(get_session(), current_user._get_current_object())
+        logout_user()
+        http_session.clear()
+        flash(_("Has cerrado la sesión."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    session = get_session()
+    user = current_user._get_current_object()
+    password_form = PasswordChangeForm(prefix="pw")
+    language_form = LanguageForm(prefix="lang", locale=user.locale or "")
+    if request.method == "POST" and "lang-locale" in request.form:
+        if language_form.validate_on_submit():
+            services.set_locale(session, user, language_form.locale.data or None, current_app.config["LANGUAGES"])
+            flash(_("Idioma guardado."), "success")
+            return redirect(url_for("accounts.account"))
+    elif request.method == "POST" and password_form.validate_on_submit():
+        if not verify_password(user.password_hash, password_form.current_password.data):
+            password_form.current_password.errors.append(_("La contraseña actual no es correcta."))
+        else:
+            try:
+                services.set_password(session, user, password_form.new_password.data)
+            except DomainError as exc:
+                password_form.new_password.errors.append(str(exc))
+            else:
+                login_user(user)  # keep this browser signed in with the new session version
+                flash(_("Contraseña cambiada. Las demás sesiones se han cerrado."), "success")
+                return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", password_form=password_form, language_form=language_form)
+
+
+# Admin: users -------------------------------------------------------------
+
+def _team_choices():
+    return [(t.id, t.name) for t in services.list_teams(get_session())]
+
+
+@bp.route("/admin/users")
+@roles_required(Role.admin.value)
+def admin_users():
+    role = request.args.get("role") or None
+    if role not in services.ROLES:
+        role = None
+    query = (request.args.get("q") or "").strip()[:100] or None
+    users = services.list_users(get_session(), role=role, query=query)
+    return render_template("accounts/manage/users.html", users=users, role=role, q=query or "")
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def admin_user_new():
+    session = get_session()
+    form = UserCreateForm()
+    form.teams.choices = _team_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                session, email=form.email.data, name=form.name.data, role=form.role.data, password=form.password.data
+            )
+            for team_id in form.teams.data or []:
+                services.add_to_team(session, services.get_team(session, team_id), user)
+        except DomainError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Usuario %(email)s creado.", email=user.email), "success")
+            return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return render_template("accounts/manage/user_new.html", form=form)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def admin_user(user_id: int):
+    session = get_session()
+    user = services.get_user(session, user_id)
+    current_team_ids = [t.id for t in services.teams_of(session, user)]
+    form = UserEditForm(obj=None if request.method == "POST" else user, teams=current_team_ids, is_active=user.is_active_user)
+    form.teams.choices = _team_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                session, user, name=form.name.data, role=form.role.data, is_active=form.is_active.data,
+                actor=current_user._get_current_object(),
+            )
+            wanted = set(form.teams.data or [])
+            for team in services.list_teams(session):
+                if team.id in wanted and user.role != Role.admin.value:
+                    services.add_to_team(session, team, user)
+                elif team.id not in wanted and team.id in current_team_ids:
+                    services.remove_from_team(session, team, user)
+        except DomainError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Cambios guardados."), "success")
+            return redirect(url_for("accounts.admin_user", user_id=user.id))
+    return render_template("accounts/manage/user_edit.html", form=form, user=user, reset_form=EmptyForm())
+
+
+@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@roles_required(Role.admin.value)
+def admin_user_reset_password(user_id: int):
+    session = get_session()
+    user = services.get_user(session, user_id)
+    if EmptyForm().validate_on_submit():
+        password = services.generate_password()
+        services.set_password(session, user, password)
+        flash(_("Nueva contraseña para %(email)s: %(password)s — entrégala por un canal seguro; no se volverá a mostrar.",
+                email=user.email, password=password), "success")
+    return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def admin_users_import():
+    form = CsvUploadForm()
+    result = None
+    if form.validate_on_submit():
+        text, error = read_uploaded_text(form.file.data)
+        if error:
+            form.file.errors.append(error)
+        else:
+            result = services.import_users_csv(get_session(), text, skip_invalid=form.skip_invalid.data)
+    return render_template("accounts/manage/users_import.html", form=form, result=result)
+
+
+def read_uploaded_text(storage) -> tuple[str, str | None]:
+    """Decode an uploaded CSV as UTF-8 (or Latin-1 from old spreadsheets)."""
+    raw = storage.read()
+    if b"\x00" in raw:
+        return "", _("El archivo no es un CSV de texto.")
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), None
+
+
+# Admin: teams ---------------------------------------------------------------
+
+@bp.route("/admin/teams", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def admin_teams():
+    session = get_session()
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            team = services.create_team(session, form.name.data)
+        except DomainError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Equipo «%(name)s» creado.", name=team.name), "success")
+            return redirect(url_for("accounts.admin_team", team_id=team.id))
+    teams = services.list_teams(session)
+    return render_template("accounts/manage/teams.html", teams=teams, form=form)
+
+
+@bp.route("/admin/teams/<int:team_id>")
+@roles_required(Role.admin.value)
+def admin_team(team_id: int):
+    session = get_session()
+    team = services.get_team(session, team_id)
+    members = {kind: services.team_members(session, team, kind) for kind in services.MEMBERSHIP_KINDS}
+    return render_template("accounts/manage/team.html", team=team, members=members)

@@ -1,0 +1,106 @@
+"""Every setting, its default and where it comes from.
+
+Precedence (lowest first): the defaults below, environment variables, the
+instance folder's ``secret_key`` file (development only), then the overrides
+passed to :func:`lms.create_app` (tests).  :func:`validate` fails fast on a
+configuration that cannot work.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    #: SQLAlchemy URL. SQLite in the instance folder by default; PostgreSQL as
+    #: ``postgresql+psycopg://user@host:5432/dbname`` (``postgresql://`` is accepted too).
+    "DATABASE_URL": None,
+    #: Signs sessions and CSRF tokens. Required from the environment in production;
+    #: in development a random one is generated once and kept in the instance folder.
+    "SECRET_KEY": None,
+    #: "development" or "production". Production refuses weak secrets and sets secure cookies.
+    "LMS_ENV": "development",
+    #: Where the courseware files live (courses/, quizzes/, roleplays/).
+    "CONTENT_ROOT": str(PROJECT_ROOT),
+    #: Interface languages; the first is the default.
+    "LANGUAGES": ["es", "en"],
+    "BABEL_DEFAULT_LOCALE": "es",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    #: Largest accepted request body (CSV uploads included), in bytes.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    #: Session cookie settings; SECURE is forced on in production.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    #: CSRF tokens stay valid for the whole session (a long lesson must not lose a form).
+    "WTF_CSRF_TIME_LIMIT": None,
+    #: Echo SQL statements (debugging).
+    "SQL_ECHO": False,
+}
+
+#: Settings read from environment variables of the same name.
+ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "LMS_ENV", "CONTENT_ROOT", "SQL_ECHO")
+
+WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says what to set."""
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from defaults, environment and overrides."""
+    cfg = dict(DEFAULTS)
+    for key in ENV_KEYS:
+        if key in os.environ:
+            cfg[key] = os.environ[key]
+    if isinstance(cfg.get("SQL_ECHO"), str):
+        cfg["SQL_ECHO"] = cfg["SQL_ECHO"].lower() in {"1", "true", "yes"}
+    if overrides:
+        cfg.update(overrides)
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "lms.sqlite3")
+    cfg["DATABASE_URL"] = normalise_database_url(str(cfg["DATABASE_URL"]))
+    if not cfg.get("SECRET_KEY") and cfg["LMS_ENV"] != "production":
+        cfg["SECRET_KEY"] = _instance_secret(instance_path)
+    if cfg["LMS_ENV"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+    return cfg
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def validate(cfg: dict) -> None:
+    """Refuse to start with a configuration that is unsafe or cannot work."""
+    if cfg["LMS_ENV"] not in {"development", "production"}:
+        raise ConfigError("LMS_ENV must be 'development' or 'production'")
+    secret = cfg.get("SECRET_KEY") or ""
+    if cfg["LMS_ENV"] == "production" and (len(str(secret)) < 32 or secret in WEAK_SECRETS):
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    if not secret:
+        raise ConfigError("SECRET_KEY is empty")
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random development secret, generated once and kept in the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,83 @@
+"""Demo data: accounts for every role, two teams and enrollments (CLI only).
+
+``flask --app lms demo load`` is idempotent: it creates what is missing and
+leaves the rest alone.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from lms.accounts import services as accounts
+from lms.core.clock import now_utc, today
+from lms.core.db import transaction
+from lms.tracks import services as tracks
+
+DEMO_PASSWORD = "demo-lms-2026"
+
+#: (email, name, role, team names)
+DEMO_USERS = [
+    ("admin@demo.lms", "Ana Administradora", "admin", []),
+    ("gerente@demo.lms", "Marta Gerente", "manager", ["Soporte Madrid", "Soporte Bogotá"]),
+    ("formador@demo.lms", "Tomás Formador", "trainer", ["Soporte Madrid"]),
+    ("agente@demo.lms", "Lucía Agente", "agent", ["Soporte Madrid"]),
+    ("agente2@demo.lms", "Diego Agente", "agent", ["Soporte Madrid"]),
+    ("agente3@demo.lms", "Sofía Agente", "agent", ["Soporte Bogotá"]),
+]
+
+#: (agent email, track, start date offset from today in days, lessons completed in order)
+DEMO_ENROLLMENTS = [
+    ("agente@demo.lms", "onboarding-4-semanas", -1, 1),
+    ("agente2@demo.lms", "onboarding-3-meses", -9, 3),
+    ("agente3@demo.lms", "onboarding-4-semanas", 3, 0),
+]
+
+
+def load_demo(session, *, on: date) -> list[str]:
+    """Create the demo users, teams and enrollments that are missing; return what was done."""
+    done = []
+    for email, name, role, team_names in DEMO_USERS:
+        user = accounts.find_user_by_email(session, email)
+        if user is None:
+            user = accounts.create_user(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
+            done.append(f"user {email} ({role})")
+        for team_name in team_names:
+            team = accounts.find_team_by_name(session, team_name) or accounts.create_team(session, team_name)
+            accounts.add_to_team(session, team, user)
+    admin = accounts.find_user_by_email(session, "admin@demo.lms")
+    for email, slug, offset, completed in DEMO_ENROLLMENTS:
+        agent = accounts.find_user_by_email(session, email)
+        track = tracks.find_track(session, slug)
+        if track is None:
+            raise click.ClickException(f"track {slug} is not loaded: run 'flask --app lms content sync' first")
+        if any(e.track_id == track.id for e in tracks.enrollments_of(session, agent)):
+            continue
+        tracks.enroll(session, actor=admin, agent=agent, track=track, start_date=on + timedelta(days=offset), now=now_utc())
+        done.append(f"enrollment {email} in {slug}")
+        track = tracks.get_track(session, slug)
+        lessons = [lesson for tm in track.track_modules for lesson in tm.module.lessons if not lesson.is_archived]
+        for lesson in lessons[:completed]:
+            tracks.complete_lesson(session, agent, lesson, now=now_utc())
+    return done
+
+
+@click.group("demo", help="Demo users and data.")
+def demo_cli():
+    pass
+
+
+@demo_cli.command("load")
+@with_appcontext
+def load_command():
+    """Create the demo accounts (password: demo-lms-2026), teams and enrollments."""
+    with transaction() as session:
+        done = load_demo(session, on=today())
+    for line in done or ["demo data already present"]:
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(demo_cli)

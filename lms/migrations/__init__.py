@@ -1,0 +1,70 @@
+"""Alembic migrations (date-prefixed revisions in ``versions/``) and ``flask --app lms db …``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option(
+        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
+    )
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+db_cli = click.Group("db", help="Database schema migrations (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade_command(revision):
+    """Bring the schema up to REVISION (default: the newest)."""
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def downgrade_command(revision):
+    """Take the schema back to REVISION ("base" empties it)."""
+    downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+@with_appcontext
+def revision_command(message, autogenerate):
+    """Write a new revision file (read it before committing it)."""
+    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=autogenerate)
+
+
+@db_cli.command("current")
+@with_appcontext
+def current_command():
+    """Show the schema's current revision."""
+    command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_cli)

@@ -1,0 +1,5 @@
+"""Imports every domain's models so that ``Base.metadata`` knows every table
+(used by migrations and by the schema test)."""
+from lms.accounts import models as accounts_models  # noqa: F401
+from lms.reference import models as reference_models  # noqa: F401
+from lms.tracks import models as tracks_models  # noqa: F401

@@ -1,0 +1,19 @@
+"""Tracks: the onboarding programmes, their modules (weeks, months) and lessons.
+
+Owns enrollments with start dates, lesson completion, progress, due and
+overdue dates, the agent's home page and calendar, and the managers' and
+trainers' progress views.  Public functions: :mod:`lms.tracks.services`.
+"""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from lms.content import register_loader
+    from lms.tracks import cli, manage_views, views
+    from lms.tracks.loader import TracksLoader
+
+    register_loader(TracksLoader())
+    app.register_blueprint(views.bp)
+    app.add_url_rule("/", endpoint="home", view_func=views.home)
+    app.register_blueprint(manage_views.bp)
+    app.cli.add_command(cli.tracks_cli)

@@ -1,0 +1,161 @@
+"""What managers, trainers and admins see: team progress, agent records, enrollment."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from lms.accounts import services as accounts
+from lms.accounts.models import Role, User
+from lms.core.clock import now_utc, today
+from lms.core.db import get_session
+from lms.core.errors import DomainError
+from lms.core.forms import EmptyForm
+from lms.core.security import roles_required
+from lms.tracks import services
+from lms.tracks.forms import EnrollCsvForm, EnrollForm
+from lms.tracks.models import Enrollment
+
+bp = Blueprint("tracks_manage", __name__, template_folder="templates", url_prefix="/manage")
+
+STAFF = (Role.manager.value, Role.trainer.value, Role.admin.value)
+ENROLLERS = (Role.manager.value, Role.admin.value)
+
+
+def _enroll_form(team_id: int | None = None) -> EnrollForm:
+    session = get_session()
+    form = EnrollForm(prefix="enroll")
+    agents = session.scalars(accounts.supervised_agents_query(session, current_user, team_id).order_by(User.name)).all()
+    form.agent_id.choices = [(a.id, f"{a.name} <{a.email}>") for a in agents]
+    form.track.choices = [(t.slug, t.title) for t in services.list_tracks(session)]
+    if not form.start_date.data and request.method == "GET":
+        form.start_date.data = today()
+    return form
+
+
+@bp.route("/")
+@roles_required(Role.admin.value)
+def admin_home():
+    session = get_session()
+    counts = dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    return render_template(
+        "tracks/manage/admin_home.html", counts=counts, teams=accounts.list_teams(session),
+        tracks=services.list_tracks(session),
+        enrollments=session.scalar(select(func.count()).select_from(Enrollment)),
+    )
+
+
+@bp.route("/teams")
+@roles_required(*STAFF)
+def teams():
+    session = get_session()
+    team_ids = set(accounts.supervised_team_ids(session, current_user))
+    teams = [t for t in accounts.list_teams(session) if t.id in team_ids]
+    overview = {}
+    for team in teams:
+        agents = accounts.team_members(session, team, "agent")
+        overview[team.id] = services.team_overview(session, agents, today())
+    return render_template("tracks/manage/teams.html", teams=teams, overview=overview)
+
+
+@bp.route("/teams/<int:team_id>")
+@roles_required(*STAFF)
+def team(team_id: int):
+    session = get_session()
+    team = accounts.get_team(session, team_id)
+    if team.id not in accounts.supervised_team_ids(session, current_user):
+        abort(404)
+    agents = accounts.team_members(session, team, "agent")
+    rows = services.team_overview(session, agents, today())
+    status = request.args.get("status")
+    if status:
+        rows = [r for r in rows if r.state == status]
+    can_enroll = current_user.role in ENROLLERS
+    return render_template(
+        "tracks/manage/team.html", team=team, rows=rows, status=status,
+        trainers=accounts.team_members(session, team, "trainer"),
+        managers=accounts.team_members(session, team, "manager"),
+        enroll_form=_enroll_form(team.id) if can_enroll else None,
+        csv_form=EnrollCsvForm(prefix="csv") if can_enroll else None,
+    )
+
+
+@bp.route("/agents/<int:user_id>")
+@roles_required(*STAFF)
+def agent(user_id: int):
+    session = get_session()
+    agent = session.get(User, user_id)
+    if agent is None or agent.role != Role.agent.value or not accounts.can_supervise(session, current_user, agent):
+        abort(404)
+    progress = services.progress_for_user(session, agent, today())
+    return render_template(
+        "tracks/manage/agent.html", agent=agent, progress=progress, teams=accounts.teams_of(session, agent, "agent"),
+        can_enroll=services.may_enroll(session, current_user, agent), form=EmptyForm(),
+    )
+
+
+@bp.route("/enroll", methods=["POST"])
+@roles_required(*ENROLLERS)
+def enroll():
+    session = get_session()
+    team_id = request.args.get("team", type=int)
+    form = _enroll_form(team_id)
+    back = url_for("tracks_manage.team", team_id=team_id) if team_id else url_for("tracks_manage.teams")
+    if not form.validate_on_submit():
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                flash(str(error), "error")
+        return redirect(back)
+    agent = session.get(User, form.agent_id.data)
+    track = services.find_track(session, form.track.data)
+    if agent is None or track is None:
+        abort(404)
+    try:
+        _enrollment, outcome = services.enroll(
+            session, actor=current_user, agent=agent, track=track, start_date=form.start_date.data, now=now_utc()
+        )
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    messages = {
+        services.EnrollOutcome.created: _("%(name)s inscrito en «%(track)s» desde el %(date)s."),
+        services.EnrollOutcome.updated: _("Fecha de inicio de %(name)s en «%(track)s» cambiada al %(date)s."),
+        services.EnrollOutcome.unchanged: _("%(name)s ya estaba inscrito en «%(track)s» desde el %(date)s."),
+    }
+    flash(messages[outcome] % {"name": agent.name, "track": track.title, "date": form.start_date.data.isoformat()}, "success")
+    return redirect(back)
+
+
+@bp.route("/enrollments/<int:enrollment_id>/delete", methods=["POST"])
+@roles_required(*ENROLLERS)
+def unenroll(enrollment_id: int):
+    session = get_session()
+    enrollment = session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        abort(404)
+    agent = session.get(User, enrollment.user_id)
+    if not services.may_enroll(session, current_user, agent):
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        services.unenroll(session, actor=current_user, enrollment=enrollment)
+        flash(_("Inscripción retirada. Las lecciones completadas siguen en el historial del agente."), "success")
+    return redirect(url_for("tracks_manage.agent", user_id=agent.id))
+
+
+@bp.route("/enroll/import", methods=["GET", "POST"])
+@roles_required(*ENROLLERS)
+def enroll_import():
+    from lms.accounts.views import read_uploaded_text
+
+    form = EnrollCsvForm(prefix="csv")
+    result = None
+    if form.validate_on_submit():
+        text, error = read_uploaded_text(form.file.data)
+        if error:
+            form.file.errors.append(error)
+        else:
+            result = services.import_enrollments_csv(
+                get_session(), text, actor=current_user, now=now_utc(), skip_invalid=form.skip_invalid.data
+            )
+    return render_template("tracks/manage/enroll_import.html", form=form, result=result)

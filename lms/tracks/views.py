@@ -1,0 +1,98 @@
+"""What agents see: home, tracks, lessons, calendar."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.core.clock import now_utc, today
+from lms.core.db import get_session
+from lms.core.forms import EmptyForm
+from lms.core.security import roles_required
+from lms.tracks import services
+
+bp = Blueprint("tracks", __name__, template_folder="templates")
+
+
+@login_required
+def home():
+    """Each role's own home page."""
+    role = current_user.role
+    if role == "agent":
+        progress = services.progress_for_user(get_session(), current_user, today())
+        return render_template("tracks/learn/home.html", progress=progress)
+    if role in ("manager", "trainer"):
+        return redirect(url_for("tracks_manage.teams"))
+    return redirect(url_for("tracks_manage.admin_home"))
+
+
+@bp.route("/tracks")
+@login_required
+def track_list():
+    session = get_session()
+    tracks = services.list_tracks(session)
+    mine = {}
+    if current_user.role == "agent":
+        mine = {p.track.id: p for p in services.progress_for_user(session, current_user, today())}
+    return render_template("tracks/learn/tracks.html", tracks=tracks, mine=mine)
+
+
+@bp.route("/tracks/<slug>")
+@login_required
+def track(slug: str):
+    session = get_session()
+    track = services.get_track(session, slug)
+    progress = None
+    if current_user.role == "agent":
+        progress = next((p for p in services.progress_for_user(session, current_user, today()) if p.track.id == track.id), None)
+    return render_template("tracks/learn/track.html", track=track, progress=progress)
+
+
+@bp.route("/tracks/<slug>/calendar")
+@roles_required("agent")
+def calendar(slug: str):
+    session = get_session()
+    track = services.get_track(session, slug)
+    progress = next((p for p in services.progress_for_user(session, current_user, today()) if p.track.id == track.id), None)
+    if progress is None:
+        abort(404)
+    return render_template("tracks/learn/calendar.html", progress=progress, weeks=services.calendar_weeks(progress))
+
+
+@bp.route("/lessons/<slug>")
+@login_required
+def lesson(slug: str):
+    session = get_session()
+    lesson = services.get_lesson(session, slug)
+    if not services.lesson_visible_to(session, lesson, current_user):
+        abort(404)
+    completion = services.completion_of(session, current_user, lesson) if current_user.role == "agent" else None
+    status, previous, following = None, None, None
+    if current_user.role == "agent":
+        for progress in services.progress_for_user(session, current_user, today()):
+            match = next((s for s in progress.lessons if s.lesson.id == lesson.id), None)
+            if match:
+                status = match
+                previous, following = services.neighbours(progress.track, lesson)
+                break
+    return render_template(
+        "tracks/learn/lesson.html", lesson=lesson, completion=completion, status=status,
+        previous=previous, following=following, form=EmptyForm(),
+    )
+
+
+@bp.route("/lessons/<slug>/complete", methods=["POST"])
+@roles_required("agent")
+def complete(slug: str):
+    session = get_session()
+    lesson = services.get_lesson(session, slug)
+    if not services.lesson_visible_to(session, lesson, current_user):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    _completion, created = services.complete_lesson(session, current_user, lesson, now=now_utc())
+    if created:
+        flash(_("¡Lección completada!"), "success")
+    else:
+        flash(_("Ya habías completado esta lección."), "info")
+    return redirect(url_for("tracks.lesson", slug=lesson.slug))
