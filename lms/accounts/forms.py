@@ -4,14 +4,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from lms.core.forms import choices
 from wtforms.validators import DataRequired, EqualTo, Length
 
-ROLE_CHOICES = [
+ROLE_CHOICES = choices([
     ("agent", _l("Agente")),
     ("trainer", _l("Formador")),
     ("manager", _l("Gerente")),
     ("admin", _l("Administrador")),
-]
+])
 
 
 class LoginForm(FlaskForm):
@@ -29,7 +30,7 @@ class PasswordChangeForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Idioma"), choices=[("", _l("El del navegador")), ("es", "Español"), ("en", "English")])
+    locale = SelectField(_l("Idioma"), choices=choices([("", _l("El del navegador")), ("es", "Español"), ("en", "English")]))
 
 
 class UserCreateForm(FlaskForm):

@@ -21,7 +21,7 @@ from lms.accounts.models import Role
 from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
-from lms.core.forms import EmptyForm
+from lms.core.forms import EmptyForm, choices
 from lms.core.security import login_manager, roles_required, verify_password
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -98,7 +98,7 @@ def account():
 # Admin: users -------------------------------------------------------------
 
 def _team_choices():
-    return [(t.id, t.name) for t in services.list_teams(get_session())]
+    return choices((t.id, t.name) for t in services.list_teams(get_session()))
 
 
 @bp.route("/admin/users")

@@ -95,6 +95,14 @@ def init_app(app: Flask) -> Database:
     db = Database(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["lms.db"] = db
 
+    @app.before_request
+    def _fresh_session():
+        # A request starts with its own session. (Under pytest-flask the app context,
+        # and so ``g``, outlives requests; in production this finds nothing.)
+        stale = g.pop("_db_session", None)
+        if stale is not None:
+            stale.close()
+
     @app.after_request
     def _commit(response):
         session = g.pop("_db_session", None)

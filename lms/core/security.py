@@ -5,7 +5,7 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -93,6 +93,11 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+
+    @app.before_request
+    def _fresh_user():
+        # flask-login caches the user on ``g``; never reuse one loaded by another request.
+        g.pop("_login_user", None)
 
     @app.after_request
     def _headers(response):

@@ -11,7 +11,7 @@ from lms.accounts.models import Role, User
 from lms.core.clock import now_utc, today
 from lms.core.db import get_session
 from lms.core.errors import DomainError
-from lms.core.forms import EmptyForm
+from lms.core.forms import EmptyForm, choices
 from lms.core.security import roles_required
 from lms.tracks import services
 from lms.tracks.forms import EnrollCsvForm, EnrollForm
@@ -27,8 +27,8 @@ def _enroll_form(team_id: int | None = None) -> EnrollForm:
     session = get_session()
     form = EnrollForm(prefix="enroll")
     agents = session.scalars(accounts.supervised_agents_query(session, current_user, team_id).order_by(User.name)).all()
-    form.agent_id.choices = [(a.id, f"{a.name} <{a.email}>") for a in agents]
-    form.track.choices = [(t.slug, t.title) for t in services.list_tracks(session)]
+    form.agent_id.choices = choices((a.id, f"{a.name} <{a.email}>") for a in agents)
+    form.track.choices = choices((t.slug, t.title) for t in services.list_tracks(session))
     if not form.start_date.data and request.method == "GET":
         form.start_date.data = today()
     return form

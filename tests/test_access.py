@@ -1,0 +1,105 @@
+"""Every route has an access policy, and every role gets what the policy says."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from lms.core.clock import now_utc
+from lms.tracks import services as tracks
+
+PUBLIC = "public"
+ANY = "any signed-in user"
+
+#: endpoint → who may GET it (POST-only endpoints are listed with the roles allowed to post)
+POLICY: dict[str, object] = {
+    "static": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.logout": ANY,
+    "accounts.account": ANY,
+    "accounts.admin_users": {"admin"},
+    "accounts.admin_user_new": {"admin"},
+    "accounts.admin_user": {"admin"},
+    "accounts.admin_user_reset_password": {"admin"},
+    "accounts.admin_users_import": {"admin"},
+    "accounts.admin_teams": {"admin"},
+    "accounts.admin_team": {"admin"},
+    "home": ANY,
+    "tracks.track_list": ANY,
+    "tracks.track": ANY,
+    "tracks.calendar": {"agent"},
+    "tracks.lesson": ANY,
+    "tracks.complete": {"agent"},
+    "reference.index": ANY,
+    "reference.page": ANY,
+    "tracks_manage.admin_home": {"admin"},
+    "tracks_manage.teams": {"manager", "trainer", "admin"},
+    "tracks_manage.team": {"manager", "trainer", "admin"},
+    "tracks_manage.agent": {"manager", "trainer", "admin"},
+    "tracks_manage.enroll": {"manager", "admin"},
+    "tracks_manage.unenroll": {"manager", "admin"},
+    "tracks_manage.enroll_import": {"manager", "admin"},
+}
+
+ROLES = ("agent", "trainer", "manager", "admin")
+
+
+def test_every_route_has_a_policy(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - POLICY.keys() == set(), "routes without an access policy"
+    assert POLICY.keys() - endpoints == set(), "policy entries for routes that no longer exist"
+
+
+@pytest.fixture
+def world(session, content, team, agent, manager, trainer, admin):
+    track = tracks.find_track(session, "corto")
+    enrollment, _ = tracks.enroll(session, actor=manager, agent=agent, track=track, start_date=date(2026, 1, 5), now=now_utc())
+    session.commit()
+    return {
+        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id,
+        "document": "manual", "chapter": "estandares", "filename": "css/app.css",
+        "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
+    }
+
+
+def _url(app, rule, world):
+    from flask import url_for
+
+    values = {}
+    for arg in rule.arguments:
+        values[arg] = "corto" if (arg == "slug" and rule.rule.startswith("/tracks")) else world[arg]
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def _cases(app):
+    return sorted((r.endpoint, r) for r in app.url_map.iter_rules())
+
+
+@pytest.mark.parametrize("role", (None,) + ROLES)
+def test_each_role_gets_what_the_policy_says(app, client, auth, world, role):
+    if role:
+        auth.login_as(world["users"][role])
+    problems = []
+    for endpoint, rule in _cases(app):
+        if endpoint in ("accounts.logout",):
+            continue
+        policy = POLICY[endpoint]
+        url = _url(app, rule, world)
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(url, method=method)
+        status = response.status_code
+        if policy == PUBLIC:
+            allowed = True
+        elif role is None:
+            allowed = False
+            if not (status == 302 and "/login" in response.headers.get("Location", "")):
+                problems.append(f"{endpoint} {url}: anonymous got {status}, expected a redirect to login")
+            continue
+        else:
+            allowed = policy == ANY or role in policy
+        if allowed and status in (403, 404, 405, 500):
+            problems.append(f"{endpoint} {method} {url}: {role} got {status}, expected access")
+        if not allowed and status not in (403, 404):
+            problems.append(f"{endpoint} {method} {url}: {role} got {status}, expected 403/404")
+    assert problems == []
