@@ -1,0 +1,53 @@
+# The two commands: `make run` (the site with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Run the suite on PostgreSQL: make test TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres
+TEST_DATABASE_URL ?=
+PYTEST_ARGS ?=
+
+.PHONY: install run test browser translations extract-messages check-content clean
+
+install: $(VENV)/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d lms/translations -D messages --statistics 2>&1 | tail -n 2
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot .
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
+
+run: install
+	$(BIN)/flask --app lms db upgrade
+	$(BIN)/flask --app lms content sync
+	$(BIN)/flask --app lms demo load
+	@echo
+	@echo "  Academia de Atención is running at http://$(HOST):$(PORT)"
+	@echo "  Demo logins (password for all: demo-lms-2026):"
+	@echo "    agente@demo.lms     agent (4-week track)   agente2@demo.lms  agent (3-month track)"
+	@echo "    formador@demo.lms   trainer                gerente@demo.lms  manager"
+	@echo "    admin@demo.lms      admin"
+	@echo
+	$(BIN)/flask --app lms run --host $(HOST) --port $(PORT)
+
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+
+test: install browser
+	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+check-content: install
+	$(BIN)/flask --app lms content check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
