@@ -32,12 +32,15 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from lms import accounts, content, reference, tracks
+    from lms import accounts, certification, content, quizzes, reference, roleplays, tracks
 
     content.register(app)
     accounts.register(app)
     reference.register(app)
+    roleplays.register(app)
+    quizzes.register(app)
     tracks.register(app)
+    certification.register(app)
 
     from lms import demo, migrations
 

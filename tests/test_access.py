@@ -24,6 +24,8 @@ POLICY: dict[str, object] = {
     "accounts.admin_users_import": {"admin"},
     "accounts.admin_teams": {"admin"},
     "accounts.admin_team": {"admin"},
+    "accounts.admin_team_add_member": {"admin"},
+    "accounts.admin_team_remove_member": {"admin"},
     "home": ANY,
     "tracks.track_list": ANY,
     "tracks.track": ANY,

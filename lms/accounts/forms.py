@@ -55,3 +55,7 @@ class TeamForm(FlaskForm):
 class CsvUploadForm(FlaskForm):
     file = FileField(_l("Archivo CSV"), validators=[FileRequired()])
     skip_invalid = BooleanField(_l("Importar las filas válidas aunque otras tengan errores"))
+
+
+class TeamMemberForm(FlaskForm):
+    email = EmailField(_l("Correo del usuario"), validators=[DataRequired(), Length(max=254)])

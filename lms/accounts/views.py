@@ -14,6 +14,7 @@ from lms.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
     TeamForm,
+    TeamMemberForm,
     UserCreateForm,
     UserEditForm,
 )
@@ -227,4 +228,36 @@ def admin_team(team_id: int):
     session = get_session()
     team = services.get_team(session, team_id)
     members = {kind: services.team_members(session, team, kind) for kind in services.MEMBERSHIP_KINDS}
-    return render_template("accounts/manage/team.html", team=team, members=members)
+    return render_template("accounts/manage/team.html", team=team, members=members, form=TeamMemberForm())
+
+
+@bp.route("/admin/teams/<int:team_id>/members", methods=["POST"])
+@roles_required(Role.admin.value)
+def admin_team_add_member(team_id: int):
+    session = get_session()
+    team = services.get_team(session, team_id)
+    form = TeamMemberForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(session, form.email.data)
+        if user is None:
+            flash(_("No existe ningún usuario con el correo «%(email)s».", email=form.email.data), "error")
+        else:
+            try:
+                services.add_to_team(session, team, user)
+            except DomainError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(_("%(name)s añadido a %(team)s.", name=user.name, team=team.name), "success")
+    return redirect(url_for("accounts.admin_team", team_id=team.id))
+
+
+@bp.route("/admin/teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
+@roles_required(Role.admin.value)
+def admin_team_remove_member(team_id: int, user_id: int):
+    session = get_session()
+    team = services.get_team(session, team_id)
+    user = services.get_user(session, user_id)
+    if EmptyForm().validate_on_submit():
+        services.remove_from_team(session, team, user)
+        flash(_("%(name)s ya no está en %(team)s.", name=user.name, team=team.name), "success")
+    return redirect(url_for("accounts.admin_team", team_id=team.id))

@@ -116,7 +116,7 @@ class Collected:
 
 class TracksLoader:
     name = "tracks"
-    depends_on = ("reference",)
+    depends_on = ("reference", "quizzes")
 
     def collect(self, root: Path, collected, problems: Problems) -> Collected:
         reference = collected["reference"]
@@ -124,7 +124,23 @@ class TracksLoader:
         modules = self._collect_modules(root, problems, reference)
         lessons = self._collect_lessons(root, problems, reference)
         self._cross_check(tracks, modules, lessons, problems)
+        self._check_quizzes(collected.get("quizzes"), tracks, modules, problems)
         return Collected(tracks, modules, lessons)
+
+    def _check_quizzes(self, quizzes, tracks, modules, problems: Problems) -> None:
+        """A quiz that completes a module must name a real module and fall within it in every track."""
+        for quiz in getattr(quizzes, "quizzes", {}).values():
+            if quiz.module is None:
+                continue
+            if quiz.module not in modules:
+                problems.add(quiz.path, quiz.module_line, f"unknown module {quiz.module!r}")
+                continue
+            for track in tracks.values():
+                for entry in track.modules:
+                    if entry["module"] == quiz.module and entry["start_day"] + (quiz.day or 0) > entry["due_day"]:
+                        problems.add(quiz.path, quiz.module_line,
+                                     f"day {quiz.day} falls after the module's due day in track {track.slug!r} "
+                                     f"(start_day {entry['start_day']} + {quiz.day} > due_day {entry['due_day']})")
 
     # -- reading -----------------------------------------------------------
     def _collect_tracks(self, root: Path, problems: Problems) -> dict[str, CTrack]:

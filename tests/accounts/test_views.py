@@ -103,3 +103,18 @@ def test_csrf_is_required_when_enabled(app, agent):
         assert response.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_admin_adds_and_removes_team_members(client, auth, admin, team, make_user, session):
+    from lms.accounts import services
+
+    newcomer = make_user("trainer")
+    auth.login_as(admin)
+    page = client.post(f"/admin/teams/{team.id}/members", data={"email": newcomer.email}, follow_redirects=True).get_data(as_text=True)
+    assert "añadido a Equipo Norte" in page
+    assert newcomer.id in [u.id for u in services.team_members(session, team, "trainer")]
+    page = client.post(f"/admin/teams/{team.id}/members", data={"email": "nadie@example.com"}, follow_redirects=True).get_data(as_text=True)
+    assert "No existe ningún usuario" in page
+    client.post(f"/admin/teams/{team.id}/members/{newcomer.id}/remove")
+    session.expire_all()
+    assert services.team_members(session, team, "trainer") == []

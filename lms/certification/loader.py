@@ -1,0 +1,144 @@
+"""Loads ``courses/certifications/*.yaml`` (spec: courses/certifications/README.md)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.certification.models import CertificationDefinition
+from lms.content import Problems, SyncReport
+from lms.content.files import ContentFileError, read_yaml
+from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
+from lms.reference.services import check_citations
+
+AREAS = ("producto", "proceso", "tecnica", "soft-skills", "liderazgo")
+CHANNELS = ("chat", "email", "phone", "social")
+CUSTOMER_TYPES = ("satisfecho", "frustrado", "confundido", "exigente")
+
+FIELDS = [
+    Field("id", str, check=check_id), Field("title", str, check=non_empty_text),
+    Field("area", str, check=lambda v: None if v in AREAS else f"must be one of {', '.join(AREAS)}"),
+    Field("description", str, required=False), Field("track", str, required=False, check=check_id),
+    Field("validity_months", int, check=positive_int), Field("requirements", list), Field("sources", list),
+]
+PERCENT = Field("min_score", (int, float), required=False, check=lambda v: None if 0 < v <= 100 else "must be a percentage")
+
+#: requirement kinds: type → its fields (evaluation joins them in the certification engine)
+REQUIREMENT_FIELDS = {
+    "lessons_completed": [Field("type", str), Field("modules", list)],
+    "quiz_passed": [Field("type", str), Field("quiz", str, check=check_id), PERCENT],
+    "roleplay_grade": [Field("type", str), Field("scenarios", list), PERCENT],
+    "coverage": [Field("type", str), Field("channels", list, required=False), Field("customer_types", list, required=False), PERCENT],
+}
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class CCertification:
+    slug: str
+    path: str
+    title: str
+    area: str
+    description: str
+    track: str | None
+    validity_months: int
+    requirements: list[dict]
+    sources: list[dict]
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps([self.title, self.area, self.description, self.track, self.validity_months,
+                                          self.requirements, self.sources], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class CertificationsLoader:
+    name = "certification"
+    depends_on = ("reference", "tracks", "quizzes", "roleplays")
+
+    def collect(self, root: Path, collected, problems: Problems) -> dict[str, CCertification]:
+        reference = collected["reference"]
+        tracks = collected["tracks"]
+        quiz_ids = set(collected["quizzes"].quizzes)
+        scenario_ids = set(collected["roleplays"].scenarios)
+        result: dict[str, CCertification] = {}
+        for path in sorted((root / "courses" / "certifications").glob("*.yaml")):
+            display = str(path.relative_to(root))
+            try:
+                data = read_yaml(path, display)
+            except ContentFileError as exc:
+                problems.extend_from(exc)
+                continue
+            errors = validate_mapping(data, FIELDS, display)
+            if errors:
+                problems.extend(errors)
+                continue
+            if data.get("track") and data["track"] not in tracks.tracks:
+                problems.add(display, data.line_of("track"), f"unknown track {data['track']!r}")
+            requirements = []
+            for index, req in enumerate(data["requirements"]):
+                line = item_line(data["requirements"], index, data.line_of("requirements"))
+                kind = req.get("type") if isinstance(req, dict) else None
+                if kind not in REQUIREMENT_FIELDS:
+                    problems.add(display, line, f"requirements[{index + 1}]: unknown type {kind!r} (known: {', '.join(REQUIREMENT_FIELDS)})")
+                    continue
+                errs = validate_mapping(req, REQUIREMENT_FIELDS[kind], display, line, what=f"requirements[{index + 1}]")
+                if errs:
+                    problems.extend(errs)
+                    continue
+                for module in req.get("modules", []):
+                    if module not in tracks.modules:
+                        problems.add(display, line, f"requirements[{index + 1}]: unknown module {module!r}")
+                if kind == "quiz_passed" and req["quiz"] not in quiz_ids:
+                    problems.add(display, line, f"requirements[{index + 1}]: unknown quiz {req['quiz']!r}")
+                for scenario in req.get("scenarios", []):
+                    if scenario not in scenario_ids:
+                        problems.add(display, line, f"requirements[{index + 1}]: unknown scenario {scenario!r}")
+                for channel in req.get("channels", []):
+                    if channel not in CHANNELS:
+                        problems.add(display, line, f"requirements[{index + 1}]: unknown channel {channel!r}")
+                for customer_type in req.get("customer_types", []):
+                    if customer_type not in CUSTOMER_TYPES:
+                        problems.add(display, line, f"requirements[{index + 1}]: unknown customer type {customer_type!r}")
+                requirements.append(_plain(req))
+            if not requirements:
+                problems.add(display, data.line_of("requirements"), "a certification needs at least one requirement")
+            sources = check_citations(problems, display, data["sources"], data.line_of("sources"), reference)
+            if data["id"] in result:
+                problems.add(display, data.line_of("id"), f"duplicate certification id {data['id']!r} (also in {result[data['id']].path})")
+                continue
+            result[data["id"]] = CCertification(data["id"], display, data["title"], data["area"], data.get("description") or "",
+                                                data.get("track"), data["validity_months"], requirements, sources)
+        return result
+
+    def sync(self, session: Session, items: dict[str, CCertification], collected, report: SyncReport) -> None:
+        rows = {c.slug: c for c in session.scalars(select(CertificationDefinition))}
+        for slug, item in items.items():
+            digest = item.digest()
+            row = rows.get(slug)
+            if row is None:
+                row = CertificationDefinition(slug=slug, version=1)
+                session.add(row)
+                report.count("created", "certifications")
+            elif row.content_hash == digest and not row.is_archived and row.source_path == item.path:
+                continue
+            else:
+                if row.content_hash != digest:
+                    row.version += 1
+                report.count("restored" if row.is_archived else "updated", "certifications")
+            row.title, row.area, row.description, row.track_slug = item.title, item.area, item.description, item.track
+            row.validity_months, row.requirements, row.sources = item.validity_months, item.requirements, item.sources
+            row.content_hash, row.source_path, row.is_archived = digest, item.path, False
+        for slug, row in rows.items():
+            if slug not in items and not row.is_archived:
+                row.is_archived = True
+                report.count("archived", "certifications")
