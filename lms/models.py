@@ -2,6 +2,7 @@
 (used by migrations and by the schema test)."""
 from lms.accounts import models as accounts_models  # noqa: F401
 from lms.reference import models as reference_models  # noqa: F401
+from lms.reference import search as reference_search  # noqa: F401
 from lms.tracks import models as tracks_models  # noqa: F401
 from lms.quizzes import models as quizzes_models  # noqa: F401
 from lms.roleplays import models as roleplays_models  # noqa: F401

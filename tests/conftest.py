@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -113,6 +114,10 @@ def _transaction(app):
     try:
         yield connection
     finally:
+        if has_app_context():  # a session a command left on the shared app context
+            leftover = g.pop("_db_session", None)
+            if leftover is not None:
+                leftover.close()
         db.sessionmaker.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
         outer.rollback()
         connection.close()

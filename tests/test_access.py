@@ -34,6 +34,7 @@ POLICY: dict[str, object] = {
     "tracks.complete": {"agent"},
     "reference.index": ANY,
     "reference.page": ANY,
+    "reference.search_view": ANY,
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

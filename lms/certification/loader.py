@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lms.certification.models import CertificationDefinition
 from lms.content import Problems, SyncReport
 from lms.content.files import ContentFileError, read_yaml
+from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations
 
@@ -119,6 +120,48 @@ class CertificationsLoader:
             result[data["id"]] = CCertification(data["id"], display, data["title"], data["area"], data.get("description") or "",
                                                 data.get("track"), data["validity_months"], requirements, sources)
         return result
+
+    # -- revision impact -----------------------------------------------------
+    def stored_citations(self, session: Session) -> list[StoredCitation]:
+        rows = session.execute(select(CertificationDefinition.slug, CertificationDefinition.sources)
+                               .where(CertificationDefinition.is_archived.is_(False)))
+        return [c for slug, sources in rows for c in citations_of("certification", slug, sources)]
+
+    def dependents(self, collected, affected: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Certifications whose evidence rests on any affected lesson, module, question, rubric or scenario."""
+        out = []
+        for slug, cert in (collected.get(self.name) or {}).items():
+            if affected & self.evidence_items(collected, cert):
+                out.append(("certification", slug))
+        return out
+
+    @staticmethod
+    def evidence_items(collected, cert: CCertification) -> set[tuple[str, str]]:
+        tracks, quizzes, roleplays = collected["tracks"], collected["quizzes"], collected["roleplays"]
+        items: set[tuple[str, str]] = {("certification", cert.slug)}
+        for req in cert.requirements:
+            kind = req["type"]
+            if kind == "lessons_completed":
+                for module in req["modules"]:
+                    items.add(("module", module))
+                    items |= {("lesson", lesson) for lesson in tracks.modules[module].lessons}
+            elif kind == "quiz_passed":
+                quiz = quizzes.quizzes[req["quiz"]]
+                for rule in quiz.settings["draw"]:
+                    if "questions" in rule:
+                        items |= {("question", q) for q in rule["questions"]}
+                    else:
+                        items |= {("question", q) for q in quizzes.banks[rule["bank"]].questions
+                                  if set(rule["tags"]) <= set(quizzes.questions[q].tags)}
+            elif kind in ("roleplay_grade", "coverage"):
+                scenarios = req.get("scenarios") or [
+                    s.slug for s in roleplays.scenarios.values()
+                    if (not req.get("channels") or s.channel in req["channels"])
+                ]
+                for scenario in scenarios:
+                    items.add(("scenario", scenario))
+                    items.add(("rubric", roleplays.scenarios[scenario].rubric))
+        return items
 
     def sync(self, session: Session, items: dict[str, CCertification], collected, report: SyncReport) -> None:
         rows = {c.slug: c for c in session.scalars(select(CertificationDefinition))}

@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.content.registry import check, sync
-from lms.core.db import transaction
+from lms.content.registry import check_with_impact, sync
+from lms.core.db import get_session, transaction
 
 content_cli = click.Group("content", help="Validate and load the courseware files.")
 
@@ -22,14 +22,26 @@ def _root(root: str | None) -> Path:
 @click.option("--root", default=None, help="Folder holding courses/ (default: CONTENT_ROOT).")
 @with_appcontext
 def check_command(root):
-    """Validate every content file; print file:line: message for each problem; write nothing."""
-    problems = check(_root(root))
+    """Validate every content file; print file:line: message for each problem; write nothing.
+
+    Also lists the content that cites reference sections whose text changed since
+    the last sync (and the certifications resting on it), for trainers to review.
+    """
+    problems, impact = check_with_impact(get_session(), _root(root))
     for problem in problems:
         click.echo(str(problem))
     if problems:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         sys.exit(1)
+    _print_impact(impact)
     click.echo("content OK")
+
+
+def _print_impact(impact) -> None:
+    if impact:
+        click.echo("Revision impact: these items cite reference text that changed since the last sync; review them:")
+        for line in impact.lines():
+            click.echo(f"  {line}")
 
 
 @content_cli.command("sync")
@@ -37,8 +49,9 @@ def check_command(root):
 @with_appcontext
 def sync_command(root):
     """Validate, then load every content file into the database (all or nothing)."""
+    impact: list = []
     with transaction() as session:
-        problems, report = sync(session, _root(root))
+        problems, report = sync(session, _root(root), impact_out=impact)
         if problems:
             session.rollback()
     if problems:
@@ -46,5 +59,7 @@ def sync_command(root):
             click.echo(str(problem))
         click.echo(f"{len(problems)} problem(s) found; nothing was changed", err=True)
         sys.exit(1)
+    if impact:
+        _print_impact(impact[0])
     for line in report.lines():
         click.echo(line)

@@ -99,12 +99,27 @@ def check(root: Path) -> Problems:
     return _collect(Path(root))[1]
 
 
-def sync(session: Session, root: Path) -> tuple[Problems, SyncReport]:
-    """Validate everything; when valid, write it all (flushed, the caller commits)."""
+def check_with_impact(session: Session, root: Path):
+    """Problems, and the revision impact of the files against what the database holds."""
+    from lms.content.impact import revision_impact
+
+    collected, problems = _collect(Path(root))
+    return problems, (None if problems else revision_impact(session, collected))
+
+
+def sync(session: Session, root: Path, impact_out: list | None = None) -> tuple[Problems, SyncReport]:
+    """Validate everything; when valid, write it all (flushed, the caller commits).
+
+    ``impact_out``, when given, receives the revision impact computed before writing.
+    """
     collected, problems = _collect(Path(root))
     report = SyncReport()
     if problems:
         return problems, report
+    if impact_out is not None:
+        from lms.content.impact import revision_impact
+
+        impact_out.append(revision_impact(session, collected))
     for loader in registered_loaders():
         loader.sync(session, collected[loader.name], collected, report)
     session.flush()

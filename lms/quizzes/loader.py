@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
 from lms.content.files import ContentFileError, read_yaml
+from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, non_negative_int, positive_int, validate_mapping
 from lms.quizzes.models import Question, QuestionBank, QuestionVersion, Quiz
 from lms.quizzes.question_types import COMMON_FIELDS, REGISTRY, plain
@@ -263,6 +264,15 @@ class QuizzesLoader:
         if not rules and not any(p.path == path for p in problems):
             problems.add(path, data.line_of("draw"), "'draw' must have at least one rule")
         return rules
+
+    # -- revision impact -----------------------------------------------------
+    def stored_citations(self, session: Session) -> list[StoredCitation]:
+        rows = session.execute(
+            select(Question.slug, QuestionVersion.data)
+            .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
+            .where(Question.is_archived.is_(False))
+        )
+        return [c for slug, data in rows for c in citations_of("question", slug, data.get("sources"))]
 
     # -- writing ---------------------------------------------------------------
     def sync(self, session: Session, items: Collected, collected, report: SyncReport) -> None:

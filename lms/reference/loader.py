@@ -12,6 +12,7 @@ from lms.content import Problems, SyncReport
 from lms.content.files import ContentFileError, read_front_matter
 from lms.content.schema import Field, non_empty_text, non_negative_int, validate_mapping
 from lms.core.db import utcnow
+from lms.reference import search
 from lms.reference.models import ReferencePage, ReferenceSection
 from lms.reference.parsing import ParsedSection, split_sections
 
@@ -79,8 +80,11 @@ class ReferenceLoader:
 
     def sync(self, session: Session, pages: dict[str, CollectedPage], collected, report: SyncReport) -> None:
         existing = {p.slug: p for p in session.scalars(select(ReferencePage))}
+        indexed = search.indexed_keys(session, "reference")
         for slug, page in pages.items():
             row = existing.get(slug)
+            if not all(f"{slug}#{anchor}" in indexed for anchor in page.sections):
+                self._index(session, page)
             if row is None:
                 row = ReferencePage(slug=slug, is_archived=False)
                 session.add(row)
@@ -98,14 +102,41 @@ class ReferenceLoader:
             row.content_hash = page.content_hash
             row.is_archived = False
             row.updated_at = utcnow()
-            row.sections = [
-                ReferenceSection(anchor=s.anchor, title=s.title, level=s.level, position=n, text=s.text, text_hash=s.text_hash)
-                for n, s in enumerate(page.sections.values())
-            ]
+            self._sync_sections(session, row, page)
+            self._index(session, page)
+        wanted = {f"{slug}#{anchor}" for slug, page in pages.items() for anchor in page.sections}
+        for key in indexed - wanted:
+            search.remove_document(session, "reference", key)
         for slug, row in existing.items():
             if slug not in pages and not row.is_archived:
                 row.is_archived = True
                 report.count("archived", "reference pages")
+
+    @staticmethod
+    def _sync_sections(session: Session, row: ReferencePage, page: CollectedPage) -> None:
+        """Update sections in place by anchor (ids stay), add new ones, drop removed ones."""
+        current = {section.anchor: section for section in row.sections}
+        for anchor, section in current.items():
+            if anchor not in page.sections:
+                row.sections.remove(section)
+        session.flush()
+        for position, parsed in enumerate(page.sections.values()):
+            section = current.get(parsed.anchor)
+            if section is None:
+                section = ReferenceSection(anchor=parsed.anchor)
+                row.sections.append(section)
+            section.title, section.level, section.position = parsed.title, parsed.level, position
+            section.text, section.text_hash = parsed.text, parsed.text_hash
+
+    @staticmethod
+    def _index(session: Session, page: CollectedPage) -> None:
+        document, _, chapter = page.slug.partition("/")
+        for section in page.sections.values():
+            search.index_document(
+                session, kind="reference", key=f"{page.slug}#{section.anchor}", title=section.title,
+                context=f"{page.document_title} › {page.title}", body=section.own_text, endpoint="reference.page",
+                args={"document": document, "chapter": chapter}, anchor=section.anchor,
+            )
 
 
 def _meta_changed(row: ReferencePage, page: CollectedPage) -> bool:

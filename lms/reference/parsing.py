@@ -17,6 +17,8 @@ class ParsedSection:
     level: int
     line: int
     text: str = ""
+    #: the section's own text, without its subsections (what search indexes)
+    own_text: str = ""
 
     @property
     def text_hash(self) -> str:
@@ -52,6 +54,8 @@ def split_sections(body: str, first_line: int = 1) -> tuple[list[ParsedSection],
                 end = starts[later]
                 break
         section.text = "\n".join(lines[starts[n]:end]).strip()
+        own_end = starts[n + 1] if n + 1 < len(sections) else len(lines)
+        section.own_text = "\n".join(lines[starts[n] + 1:own_end]).strip()
     return sections, problems
 
 

@@ -10,6 +10,7 @@ from lms.content import Problems
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
 from lms.reference.models import ReferencePage, ReferenceSection
 from lms.reference.parsing import normalise, quote_occurs
+from lms.reference.search import SearchResult, index_document, indexed_keys, remove_document, search
 
 CITATION_FIELDS = [
     Field("ref", str, check=lambda v: None if "#" in v else "must be '<page id>#<anchor>'"),
@@ -82,6 +83,7 @@ def citation_url_parts(ref: str) -> tuple[str, str, str]:
 
 
 __all__ = [
+    "SearchResult", "index_document", "indexed_keys", "remove_document", "search",
     "check_citations", "list_pages", "get_page", "citation_url_parts", "normalise", "quote_occurs",
     "ReferencePage", "ReferenceSection",
 ]

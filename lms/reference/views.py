@@ -28,3 +28,26 @@ def page(document: str, chapter: str):
         abort(404)
     toc = [s for s in page.sections if s.level <= 3]
     return render_template("reference/page.html", page=page, toc=toc)
+
+
+#: Filters results a user may not open (kind → fn(session, user, keys) → allowed keys). Filled in by
+#: higher domains at registration (tracks: agents see the lessons of their tracks only).
+VISIBILITY_HOOKS: dict = {}
+
+
+@bp.route("/search")
+@login_required
+def search_view():
+    from flask import request
+    from flask_login import current_user
+
+    query = (request.args.get("q") or "").strip()[:200]
+    session = get_session()
+    audiences = ("all", "staff") if current_user.role != "agent" else ("all",)
+    results = services.search(session, query, audiences=audiences, limit=60) if query else []
+    for kind, hook in VISIBILITY_HOOKS.items():
+        keys = {r.document.key for r in results if r.document.kind == kind}
+        if keys:
+            allowed = hook(session, current_user, keys)
+            results = [r for r in results if r.document.kind != kind or r.document.key in allowed]
+    return render_template("reference/search.html", query=query, results=results[:30])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
 from lms.content.files import ContentFileError, read_front_matter, read_yaml
+from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
@@ -245,6 +246,23 @@ class RoleplaysLoader:
     def _sections(body: str) -> dict[str, str]:
         parts = SECTION.split(body)
         return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+    # -- revision impact -----------------------------------------------------
+    def stored_citations(self, session: Session) -> list[StoredCitation]:
+        out = []
+        rubrics = session.execute(
+            select(Rubric.slug, RubricVersion.data)
+            .join(RubricVersion, (RubricVersion.rubric_id == Rubric.id) & (RubricVersion.version == Rubric.current_version))
+            .where(Rubric.is_archived.is_(False))
+        )
+        for slug, data in rubrics:
+            out += citations_of("rubric", slug, *[c.get("sources") for c in data.get("criteria", [])])
+        for slug, data in session.execute(select(Scenario.slug, Scenario.data).where(Scenario.is_archived.is_(False))):
+            standard = (data.get("response_standard") or {}).get("source")
+            escalation = data.get("escalation") or {}
+            out += citations_of("scenario", slug, [standard], data.get("case"), data.get("sources"), escalation.get("sources"),
+                                *[rule.get("sources") for rule in data.get("house_rules") or []])
+        return out
 
     # -- writing -----------------------------------------------------------------
     def sync(self, session: Session, items: Collected, collected, report: SyncReport) -> None:

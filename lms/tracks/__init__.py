@@ -15,5 +15,10 @@ def register(app: Flask) -> None:
     register_loader(TracksLoader())
     app.register_blueprint(views.bp)
     app.add_url_rule("/", endpoint="home", view_func=views.home)
+
+    from lms.reference.views import VISIBILITY_HOOKS
+    from lms.tracks.services import visible_lesson_slugs
+
+    VISIBILITY_HOOKS["lesson"] = visible_lesson_slugs
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.tracks_cli)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
 from lms.content.files import ContentFileError, read_front_matter, read_yaml
+from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import (
     Field,
     check_id,
@@ -21,6 +22,7 @@ from lms.content.schema import (
     validate_mapping,
 )
 from lms.core.db import utcnow
+from lms.reference import services as search_index
 from lms.reference.services import check_citations
 from lms.tracks.models import Lesson, Module, Track, TrackModule
 
@@ -293,6 +295,17 @@ class TracksLoader:
                                      f"day {lesson.day} falls after the module's due day in track {track.slug!r} "
                                      f"(start_day {entry['start_day']} + {lesson.day} > due_day {entry['due_day']})")
 
+    # -- revision impact -----------------------------------------------------
+    def stored_citations(self, session: Session) -> list[StoredCitation]:
+        out = []
+        for slug, sources, house_rules in session.execute(
+            select(Lesson.slug, Lesson.sources, Lesson.house_rules).where(Lesson.is_archived.is_(False))
+        ):
+            out += citations_of("lesson", slug, sources, *[rule.get("sources") for rule in house_rules or []])
+        for slug, sources in session.execute(select(Module.slug, Module.sources).where(Module.is_archived.is_(False))):
+            out += citations_of("module", slug, sources)
+        return out
+
     # -- writing -----------------------------------------------------------
     def sync(self, session: Session, items: Collected, collected, report: SyncReport) -> None:
         modules = self._sync_modules(session, items.modules, report)
@@ -323,9 +336,12 @@ class TracksLoader:
 
     def _sync_lessons(self, session: Session, lessons: dict[str, CLesson], modules: dict[str, Module], report: SyncReport) -> None:
         rows = {lesson.slug: lesson for lesson in session.scalars(select(Lesson))}
+        indexed = search_index.indexed_keys(session, "lesson")
         for slug, item in lessons.items():
             row = rows.get(slug)
             digest = item.digest()
+            if slug not in indexed or row is None or row.content_hash != digest:
+                self._index(session, item, modules[item.module])
             if row is None:
                 row = Lesson(slug=slug)
                 session.add(row)
@@ -343,6 +359,14 @@ class TracksLoader:
             if slug not in lessons and not row.is_archived:
                 row.is_archived = True  # completions on it stay
                 report.count("archived", "lessons")
+        for slug in indexed - set(lessons):
+            search_index.remove_document(session, "lesson", slug)
+
+    @staticmethod
+    def _index(session: Session, item: CLesson, module: Module) -> None:
+        body = "\n".join(item.objectives) + "\n" + item.body
+        search_index.index_document(session, kind="lesson", key=item.slug, title=item.title, context=module.title,
+                                    body=body, endpoint="tracks.lesson", args={"slug": item.slug})
 
     def _sync_tracks(self, session: Session, tracks: dict[str, CTrack], modules: dict[str, Module], report: SyncReport) -> None:
         rows = {t.slug: t for t in session.scalars(select(Track))}

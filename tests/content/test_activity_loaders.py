@@ -109,3 +109,29 @@ def test_invalid_quiz_content_writes_nothing(session, tree):
     problems, report = sync(session, tree)
     assert problems and not report.changed
     assert session.scalar(select(Question)) is None
+
+
+def test_revision_impact_lists_what_cites_a_changed_section_and_the_certifications_on_it(app, session, tree):
+    sync(session, tree)
+    session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "check", "--root", str(tree)])
+    assert result.exit_code == 0 and "Revision impact" not in result.output
+    # the handbook is revised: the resolution target changes wording
+    edit(tree / "courses/reference/manual/01-estandares.md", "- **Nivel 1**: 80% resuelto en 24 horas",
+         "- **Nivel 1**: 80% resuelto en 24 horas\n- **Nivel 2**: 80% resuelto en 72 horas")
+    result = runner.invoke(args=["content", "check", "--root", str(tree)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    revised = [line for line in lines if "revised: manual/estandares#resolucion" in line]
+    assert revised and all(item in revised[0] for item in (
+        "lesson a-dos", "question nivel1-numero", "question calc-porcentaje", "scenario chat-retraso", "certification proceso"))
+    parent = [line for line in lines if "revised: manual/estandares#estandares-de-tiempo" in line]
+    assert parent and "lesson b-uno" in parent[0]  # a parent section's text includes its subsections
+    assert any(line.strip().startswith("rests on them:") and "certification proceso" in line for line in lines)
+    assert "manual/estandares#respuesta-inicial" not in result.output  # untouched section
+    # sync prints the impact once, records the new hashes, and the next check is clean
+    result = runner.invoke(args=["content", "sync", "--root", str(tree)])
+    assert "revised: manual/estandares#resolucion" in result.output
+    result = runner.invoke(args=["content", "check", "--root", str(tree)])
+    assert "Revision impact" not in result.output
