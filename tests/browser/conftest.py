@@ -19,7 +19,7 @@ ARTIFACTS = PROJECT / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
-def live_server(databases, tmp_path_factory):
+def site_url(databases, tmp_path_factory):
     """The site with the real courseware and the demo users, CSRF on, served over HTTP."""
     url = databases.create("browser")
     app = make_test_app(url, tmp_path_factory.mktemp("browser-instance"), CONTENT_ROOT=str(PROJECT), WTF_CSRF_ENABLED=True, TESTING=False)

@@ -22,8 +22,8 @@ def track_percent(page) -> int:
     return int(text.rstrip("%"))
 
 
-def test_agent_opens_the_next_lesson_completes_it_and_sees_progress_rise(page, live_server):
-    log_in(page, live_server, "agente@demo.lms")
+def test_agent_opens_the_next_lesson_completes_it_and_sees_progress_rise(page, site_url):
+    log_in(page, site_url, "agente@demo.lms")
     assert page.get_by_role("heading", name="Hola, Lucía Agente").is_visible()
     before = track_percent(page)
     screenshot(page, "agent-home")
@@ -45,8 +45,8 @@ def test_agent_opens_the_next_lesson_completes_it_and_sees_progress_rise(page, l
     screenshot(page, "agent-home-after")
 
 
-def test_manager_sees_the_team_and_an_agent_record(page, live_server):
-    log_in(page, live_server, "gerente@demo.lms")
+def test_manager_sees_the_team_and_an_agent_record(page, site_url):
+    log_in(page, site_url, "gerente@demo.lms")
     assert page.get_by_role("heading", name="Mis equipos").is_visible()
     page.get_by_role("link", name="Diego Agente").first.click()
     assert page.get_by_role("heading", name="Diego Agente").is_visible()
