@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from lms.core.clock import now_utc
+from lms.quizzes import services as quizzes
 from lms.tracks import services as tracks
 
 PUBLIC = "public"
@@ -35,6 +36,12 @@ POLICY: dict[str, object] = {
     "reference.index": ANY,
     "reference.page": ANY,
     "reference.search_view": ANY,
+    "quizzes.quiz": {"agent"},
+    "quizzes.start": {"agent"},
+    "quizzes.attempt": {"agent"},
+    "quizzes.save": {"agent"},
+    "quizzes.submit": {"agent"},
+    "quizzes.review": ANY,  # the agent's own; staff who supervise the agent
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},
@@ -57,9 +64,10 @@ def test_every_route_has_a_policy(app):
 def world(session, content, team, agent, manager, trainer, admin):
     track = tracks.find_track(session, "corto")
     enrollment, _ = tracks.enroll(session, actor=manager, agent=agent, track=track, start_date=date(2026, 1, 5), now=now_utc())
+    attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, "evaluacion-a"), now=now_utc())
     session.commit()
     return {
-        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id,
+        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id,
         "document": "manual", "chapter": "estandares", "filename": "css/app.css",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
     }
@@ -70,7 +78,10 @@ def _url(app, rule, world):
 
     values = {}
     for arg in rule.arguments:
-        values[arg] = "corto" if (arg == "slug" and rule.rule.startswith("/tracks")) else world[arg]
+        if arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes")):
+            values[arg] = "corto" if rule.rule.startswith("/tracks") else "evaluacion-a"
+        else:
+            values[arg] = world[arg]
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 

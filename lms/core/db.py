@@ -7,10 +7,11 @@ services only ``flush()``.  Commands use :func:`transaction`.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -23,6 +24,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: True while serving a request or command that writes: SQLite then takes the write
+#: lock at BEGIN (BEGIN IMMEDIATE), so concurrent writers queue on the busy timeout
+#: instead of failing when a read transaction tries to turn into a write.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 class Base(DeclarativeBase):
@@ -88,7 +95,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def init_app(app: Flask) -> Database:
@@ -102,6 +109,7 @@ def init_app(app: Flask) -> Database:
         stale = g.pop("_db_session", None)
         if stale is not None:
             stale.close()
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.after_request
     def _commit(response):
@@ -140,6 +148,7 @@ def get_session() -> Session:
 @contextmanager
 def transaction() -> Iterator[Session]:
     """A session for a command: commit on success, roll back on any error."""
+    token = write_intent.set(True)
     session = get_session()
     try:
         yield session
@@ -147,6 +156,8 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        write_intent.reset(token)
 
 
 def utcnow() -> datetime:

@@ -9,4 +9,8 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.quizzes.loader import QuizzesLoader
 
+    from lms.quizzes import cli, views
+
     register_loader(QuizzesLoader())
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.quizzes_cli)

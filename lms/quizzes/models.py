@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
@@ -88,3 +88,107 @@ class Quiz(Base):
 
     def __repr__(self) -> str:
         return f"<Quiz {self.id} {self.slug}>"
+
+
+class Accommodation(Base):
+    """Extra time or attempts granted to a person; applies to every quiz they take."""
+
+    __tablename__ = "accommodations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: time limits are multiplied by this (1.5 = 50% more time)
+    time_multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    #: attempts added to every quiz's allowance
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Accommodation {self.id} user={self.user_id} x{self.time_multiplier} +{self.extra_attempts}>"
+
+
+class QuizAttempt(Base):
+    """One attempt of one agent at one quiz; its lifecycle is in :mod:`lms.quizzes.states`."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "user_id", "number"),
+        Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+        CheckConstraint("state IN ('in_progress', 'submitted', 'graded', 'abandoned')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: 1 for the first attempt of this agent at this quiz
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="in_progress")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the server-side time limit (None = untimed); extra time already applied
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: points earned / possible (None until graded), and the percentage
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    percent: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    #: the pass mark in force when the attempt started
+    pass_mark: Mapped[float] = mapped_column(Float)
+    #: seed of the random draws (questions, choice order, numbers)
+    seed: Mapped[int] = mapped_column(Integer)
+    #: bumped on every change of state or grade (optimistic locking for graders)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    slots: Mapped[list["AttemptSlot"]] = relationship(back_populates="attempt", order_by="AttemptSlot.position",
+                                                      cascade="all, delete-orphan")
+    quiz: Mapped[Quiz] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<QuizAttempt {self.id} quiz={self.quiz_id} user={self.user_id} #{self.number} {self.state}>"
+
+
+class AttemptSlot(Base):
+    """One question of an attempt: the version given, how it was shown, the answer and its marks."""
+
+    __tablename__ = "attempt_slots"
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), index=True)
+    #: presentation of this attempt (choice order, drawn numbers)
+    layout: Mapped[dict] = mapped_column(JSON, default=dict)
+    answer: Mapped[dict | None] = mapped_column(JSON)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    points: Mapped[float] = mapped_column(Float)
+    #: points earned (None while a trainer has to grade it)
+    score: Mapped[float | None] = mapped_column(Float)
+    #: trainer's comment (essays, overrides)
+    feedback: Mapped[str | None] = mapped_column(Text)
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="slots")
+    question_version: Mapped[QuestionVersion] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AttemptSlot {self.id} attempt={self.attempt_id} #{self.position}>"
+
+
+class AttemptEvent(Base):
+    """The attempt's history: start, submit, abandon, grading, every override (before, after, why)."""
+
+    __tablename__ = "attempt_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: started | submitted | abandoned | graded | manual_grade | override
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<AttemptEvent {self.id} attempt={self.attempt_id} {self.kind}>"

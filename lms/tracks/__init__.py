@@ -20,5 +20,13 @@ def register(app: Flask) -> None:
     from lms.tracks.services import visible_lesson_slugs
 
     VISIBILITY_HOOKS["lesson"] = visible_lesson_slugs
+
+    from lms.accounts import services as accounts
+    from lms.quizzes import services as quizzes
+    from lms.tracks.services import may_take_quiz
+
+    quizzes.ACCESS_POLICY["may_take"] = may_take_quiz
+    quizzes.ACCESS_POLICY["may_supervise"] = lambda session, viewer, agent_id: accounts.can_supervise(
+        session, viewer, accounts.get_user(session, agent_id))
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.tracks_cli)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Forbidden, InvalidInput, NotFound
+from lms.quizzes import services as quizzes
 from lms.tracks.models import Enrollment, Lesson, LessonCompletion, Module, Track, TrackModule
 
 
@@ -41,6 +42,42 @@ class LessonStatus:
     due_date: date
     completed_at: datetime | None
     state: LessonState
+    kind = "lesson"
+
+    @property
+    def title(self) -> str:
+        return self.lesson.title
+
+    @property
+    def slug(self) -> str:
+        return self.lesson.slug
+
+    @property
+    def minutes(self) -> int | None:
+        return self.lesson.minutes
+
+
+@dataclass
+class QuizStatus:
+    """A quiz as a step of a module: done when passed."""
+
+    quiz: object  # lms.quizzes.models.Quiz
+    due_date: date
+    result: object  # lms.quizzes.services.QuizResult
+    state: LessonState
+    kind = "quiz"
+
+    @property
+    def title(self) -> str:
+        return self.quiz.title
+
+    @property
+    def slug(self) -> str:
+        return self.quiz.slug
+
+    @property
+    def minutes(self) -> int | None:
+        return self.quiz.settings.get("time_limit_minutes")
 
 
 @dataclass
@@ -49,14 +86,19 @@ class ModuleProgress:
     start_date: date
     due_date: date
     lessons: list[LessonStatus]
+    quizzes: list[QuizStatus] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list:
+        return [*self.lessons, *self.quizzes]
 
     @property
     def total(self) -> int:
-        return len(self.lessons)
+        return len(self.steps)
 
     @property
     def done(self) -> int:
-        return sum(1 for s in self.lessons if s.state is LessonState.done)
+        return sum(1 for s in self.steps if s.state is LessonState.done)
 
     @property
     def percent(self) -> int:
@@ -64,7 +106,7 @@ class ModuleProgress:
 
     @property
     def overdue(self) -> int:
-        return sum(1 for s in self.lessons if s.state is LessonState.overdue)
+        return sum(1 for s in self.steps if s.state is LessonState.overdue)
 
 
 @dataclass
@@ -80,6 +122,14 @@ class TrackProgress:
         return [s for m in self.modules for s in m.lessons]
 
     @property
+    def quizzes(self) -> list[QuizStatus]:
+        return [s for m in self.modules for s in m.quizzes]
+
+    @property
+    def steps(self) -> list:
+        return sorted((s for m in self.modules for s in m.steps), key=lambda s: s.due_date)
+
+    @property
     def total(self) -> int:
         return sum(m.total for m in self.modules)
 
@@ -92,17 +142,17 @@ class TrackProgress:
         return _percent(self.done, self.total)
 
     @property
-    def overdue(self) -> list[LessonStatus]:
-        return [s for s in self.lessons if s.state is LessonState.overdue]
+    def overdue(self) -> list:
+        return [s for s in self.steps if s.state is LessonState.overdue]
 
     @property
-    def due_today(self) -> list[LessonStatus]:
-        return [s for s in self.lessons if s.state is LessonState.due_today]
+    def due_today(self) -> list:
+        return [s for s in self.steps if s.state is LessonState.due_today]
 
     @property
-    def next_up(self) -> list[LessonStatus]:
-        """Open lessons not yet due, soonest first."""
-        return [s for s in self.lessons if s.state is LessonState.open]
+    def next_up(self) -> list:
+        """Open lessons and quizzes not yet due, soonest first."""
+        return [s for s in self.steps if s.state is LessonState.open]
 
     @property
     def end_date(self) -> date:
@@ -172,30 +222,54 @@ def enrollments_of(session: Session, user: User) -> list[Enrollment]:
     ))
 
 
-def build_progress(enrollment: Enrollment, completions: dict[int, datetime], today: date) -> TrackProgress:
-    """Progress of one enrollment from the agent's completions ``{lesson_id: completed_at}``."""
+def _state(done: bool, opens: date, due: date, today: date) -> LessonState:
+    if done:
+        return LessonState.done
+    if due < today:
+        return LessonState.overdue
+    if due == today:
+        return LessonState.due_today
+    if opens <= today:
+        return LessonState.open
+    return LessonState.upcoming
+
+
+def build_progress(enrollment: Enrollment, completions: dict[int, datetime], today: date,
+                   quizzes: dict[str, list] | None = None, quiz_results: dict | None = None) -> TrackProgress:
+    """Progress of one enrollment from the agent's completions ``{lesson_id: completed_at}``,
+    the quizzes of each module ``{module_slug: [Quiz]}`` and the agent's results ``{quiz_id: QuizResult}``."""
     modules = []
     start = enrollment.start_date
+    last = max(completions.values(), default=None)
     for tm in enrollment.track.track_modules:
         opens = start + timedelta(days=tm.start_day)
         statuses = []
         for lesson in _live_lessons(tm.module):
             due = opens + timedelta(days=lesson.day)
             completed_at = completions.get(lesson.id)
-            if completed_at is not None:
-                state = LessonState.done
-            elif due < today:
-                state = LessonState.overdue
-            elif due == today:
-                state = LessonState.due_today
-            elif opens <= today:
-                state = LessonState.open
-            else:
-                state = LessonState.upcoming
-            statuses.append(LessonStatus(lesson, due, completed_at, state))
-        modules.append(ModuleProgress(tm.module, opens, start + timedelta(days=tm.due_day), statuses))
-    last = max(completions.values(), default=None)
+            statuses.append(LessonStatus(lesson, due, completed_at, _state(completed_at is not None, opens, due, today)))
+        quiz_statuses = []
+        for quiz in (quizzes or {}).get(tm.module.slug, []):
+            due = opens + timedelta(days=quiz.day or 0)
+            result = (quiz_results or {}).get(quiz.id)
+            passed = bool(result and result.passed)
+            quiz_statuses.append(QuizStatus(quiz, due, result, _state(passed, opens, due, today)))
+            for attempt in (result.attempts if result else []):
+                moment = attempt.submitted_at or attempt.started_at
+                last = moment if last is None or moment > last else last
+        modules.append(ModuleProgress(tm.module, opens, start + timedelta(days=tm.due_day), statuses, quiz_statuses))
     return TrackProgress(enrollment, enrollment.track, modules, today, last)
+
+
+def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: list[int]):
+    """The quizzes of the enrolled tracks' modules and every user's results: two queries."""
+    slugs = sorted({tm.module.slug for e in enrollments for tm in e.track.track_modules})
+    quiz_list = quizzes.quizzes_for_modules(session, slugs)
+    by_module: dict[str, list] = defaultdict(list)
+    for quiz in quiz_list:
+        by_module[quiz.module_slug].append(quiz)
+    results = quizzes.results(session, user_ids, quiz_list)
+    return by_module, results
 
 
 def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict[int, datetime]]:
@@ -214,7 +288,9 @@ def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict
 def progress_for_user(session: Session, user: User, today: date) -> list[TrackProgress]:
     enrollments = enrollments_of(session, user)
     completions = completions_by_user(session, [user.id]).get(user.id, {})
-    return [build_progress(e, completions, today) for e in enrollments]
+    by_module, results = _quiz_context(session, enrollments, [user.id])
+    mine = {quiz_id: result for (user_id, quiz_id), result in results.items() if user_id == user.id}
+    return [build_progress(e, completions, today, by_module, mine) for e in enrollments]
 
 
 @dataclass
@@ -241,10 +317,15 @@ def team_overview(session: Session, agents: list[User], today: date) -> list[Age
     rows = {a.id: AgentRow(a) for a in agents}
     if not ids:
         return []
-    enrollments = session.scalars(_enrollments_query().where(Enrollment.user_id.in_(ids)).order_by(Enrollment.start_date))
+    enrollments = list(session.scalars(_enrollments_query().where(Enrollment.user_id.in_(ids)).order_by(Enrollment.start_date)))
     completions = completions_by_user(session, ids)
+    by_module, results = _quiz_context(session, enrollments, ids)
+    per_user: dict[int, dict] = defaultdict(dict)
+    for (user_id, quiz_id), result in results.items():
+        per_user[user_id][quiz_id] = result
     for enrollment in enrollments:
-        rows[enrollment.user_id].progress.append(build_progress(enrollment, completions.get(enrollment.user_id, {}), today))
+        rows[enrollment.user_id].progress.append(
+            build_progress(enrollment, completions.get(enrollment.user_id, {}), today, by_module, per_user[enrollment.user_id]))
     return list(rows.values())
 
 
@@ -274,6 +355,19 @@ def visible_lesson_slugs(session: Session, user: User, slugs: set[str]) -> set[s
         .join(Enrollment, Enrollment.track_id == TrackModule.track_id)
         .where(Enrollment.user_id == user.id, Lesson.slug.in_(slugs), Lesson.is_archived.is_(False))
     ))
+
+
+def may_take_quiz(session: Session, user: User, quiz) -> bool:
+    """An agent may take a quiz of a module that is in one of their tracks."""
+    if user.role != "agent" or not quiz.module_slug:
+        return False
+    return session.scalar(
+        select(Enrollment.id)
+        .join(TrackModule, TrackModule.track_id == Enrollment.track_id)
+        .join(Module, Module.id == TrackModule.module_id)
+        .where(Enrollment.user_id == user.id, Module.slug == quiz.module_slug)
+        .limit(1)
+    ) is not None
 
 
 def completion_of(session: Session, user: User, lesson: Lesson) -> LessonCompletion | None:
@@ -414,8 +508,8 @@ class CalendarDay:
 
 def calendar_weeks(progress: TrackProgress) -> list[list[CalendarDay]]:
     """Monday-first weeks from the start date to the end of the track, lessons on their due day."""
-    by_day: dict[date, list[LessonStatus]] = defaultdict(list)
-    for status in progress.lessons:
+    by_day: dict[date, list] = defaultdict(list)
+    for status in progress.steps:
         by_day[status.due_date].append(status)
     start = progress.enrollment.start_date
     end = progress.end_date

@@ -48,11 +48,25 @@ def test_track_state_and_percent(session, agent, enrolled):
     services.complete_lesson(session, agent, services.get_lesson(session, "a-uno"), now=NOW)
     progress = progress_on(session, agent, date(2026, 1, 6))
     assert progress.state is TrackState.on_track
-    assert (progress.done, progress.total, progress.percent) == (1, 3, 33)
-    assert progress.modules[0].percent == 50
+    # three lessons and the week's quiz
+    assert (progress.done, progress.total, progress.percent) == (1, 4, 25)
+    assert progress.modules[0].percent == 33
     for slug in ("a-dos", "b-uno"):
         services.complete_lesson(session, agent, services.get_lesson(session, slug), now=NOW)
-    assert progress_on(session, agent, date(2026, 3, 1)).state is TrackState.completed
+    assert progress_on(session, agent, date(2026, 3, 1)).state is TrackState.overdue  # the quiz is not passed
+    pass_quiz(session, agent, "evaluacion-a")
+    progress = progress_on(session, agent, date(2026, 3, 1))
+    assert progress.state is TrackState.completed and progress.quizzes[0].result.passed
+
+
+def pass_quiz(session, agent, slug):
+    from tests.quizzes.helpers import answer_all_correctly
+    from lms.quizzes import services as quizzes
+
+    quiz = quizzes.get_quiz(session, slug)
+    attempt = quizzes.start_attempt(session, agent, quiz, now=NOW)
+    quizzes.submit_attempt(session, attempt, agent, answer_all_correctly(attempt), now=NOW)
+    assert attempt.passed
 
 
 def test_completing_twice_is_idempotent(session, agent, enrolled):
@@ -130,8 +144,8 @@ def test_calendar_covers_the_track_in_monday_first_weeks(session, agent, enrolle
     weeks = services.calendar_weeks(progress)
     assert weeks[0][0].day == MONDAY and weeks[-1][-1].day == date(2026, 1, 18)
     assert all(len(week) == 7 for week in weeks)
-    items = {d.day: [s.lesson.slug for s in d.items] for week in weeks for d in week if d.items}
-    assert items == {date(2026, 1, 5): ["a-uno"], date(2026, 1, 7): ["a-dos"], date(2026, 1, 13): ["b-uno"]}
+    items = {d.day: [s.slug for s in d.items] for week in weeks for d in week if d.items}
+    assert items == {date(2026, 1, 5): ["a-uno"], date(2026, 1, 7): ["a-dos"], date(2026, 1, 9): ["evaluacion-a"], date(2026, 1, 13): ["b-uno"]}
 
 
 def test_team_overview_uses_a_fixed_number_of_queries(session, content, manager, team, make_user, app):

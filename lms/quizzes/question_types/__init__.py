@@ -6,7 +6,11 @@ and rendering join them in the quiz engine.
 """
 from __future__ import annotations
 
+import math
 import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from typing import Any
 
 from lms.content import Problems
@@ -33,11 +37,32 @@ PART_COMMON_FIELDS = [
 ]
 
 
+class AnswerError(ValueError):
+    """A submitted answer that cannot belong to this question (tampered or malformed)."""
+
+
+@dataclass
+class Grade:
+    #: share of the points earned, 0..1; None while a trainer has to grade it
+    fraction: float | None
+    #: per-part or per-item remarks shown on review
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def needs_manual(self) -> bool:
+        return self.fraction is None
+
+
+MAX_TEXT = 10_000
+
+
 class QuestionType:
     name: str = ""
     fields: list[Field] = []
     #: may be a part of a scenario question
     can_be_part: bool = True
+    #: graded by a trainer
+    manual: bool = False
 
     def validate(self, q: dict, path: str, problems: Problems) -> None:
         """Semantic checks beyond field shapes."""
@@ -45,6 +70,31 @@ class QuestionType:
     def key_texts(self, q: dict) -> list[str]:
         """Texts stating the correct answer (their numbers must be in the cited quotes)."""
         return []
+
+    # -- taking ---------------------------------------------------------------
+    def prepare(self, q: dict, rng: random.Random, shuffle: bool) -> dict:
+        """What this attempt shows (choice order, drawn numbers); stored with the attempt."""
+        return {}
+
+    def parse(self, q: dict, slot: dict, values: dict[str, list[str]], prefix: str):
+        """The answer from submitted form values (``prefix`` + field) or None if unanswered.
+
+        Raises :class:`AnswerError` for values no honest form can send.
+        """
+        raise NotImplementedError(self.name)
+
+    def grade(self, q: dict, slot: dict, answer) -> Grade:
+        raise NotImplementedError(self.name)
+
+    def correct_answer(self, q: dict, slot: dict) -> list[str]:
+        """The key, as lines of text for the review."""
+        return []
+
+    def describe(self, q: dict, slot: dict, answer) -> list[str]:
+        """The agent's answer, as lines of text for the review."""
+        if not answer:
+            return []
+        return [str(v) for v in answer.values()]
 
 
 REGISTRY: dict[str, QuestionType] = {}
@@ -60,6 +110,62 @@ def get_type(name: str) -> QuestionType:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown question type {name!r} (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def _one(values: dict, name: str) -> str | None:
+    got = values.get(name) or []
+    if len(got) > 1:
+        raise AnswerError(f"{name}: more than one value")
+    return got[0] if got else None
+
+
+def _index(raw: str, size: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise AnswerError(f"not an option: {raw!r}") from None
+    if not 0 <= value < size:
+        raise AnswerError(f"option {value} out of range")
+    return value
+
+
+def _order(size: int, rng: random.Random, shuffle: bool) -> list[int]:
+    order = list(range(size))
+    if shuffle:
+        rng.shuffle(order)
+    return order
+
+
+def parse_number(raw: str | None) -> float | None:
+    """A number as people type it: '12,5', '12.5', ' 1 000 '; None when empty."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        raise AnswerError(f"not a number: {raw[:40]!r}") from None
+    if not math.isfinite(value) or abs(value) > 1e12:
+        raise AnswerError("number out of range")
+    return value
+
+
+def normalise_text(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of a short answer."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip().strip(".")
+
+
+def _text(values: dict, name: str, limit: int = MAX_TEXT) -> str | None:
+    raw = _one(values, name)
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > limit:
+        raise AnswerError(f"answer longer than {limit} characters")
+    return raw.replace("\x00", "")
 
 
 def _choice_list(q: dict, path: str, problems: Problems, low: int, high: int) -> list[dict]:
@@ -99,6 +205,22 @@ class SingleChoice(QuestionType):
     def key_texts(self, q):
         return [str(c["text"]) for c in q.get("choices", []) if isinstance(c, dict) and c.get("correct")]
 
+    def prepare(self, q, rng, shuffle):
+        return {"order": _order(len(q["choices"]), rng, shuffle)}
+
+    def parse(self, q, slot, values, prefix):
+        raw = _one(values, prefix)
+        return None if raw is None else {"choice": _index(raw, len(q["choices"]))}
+
+    def grade(self, q, slot, answer):
+        if not answer:
+            return Grade(0.0)
+        chosen = q["choices"][answer["choice"]]
+        return Grade(1.0 if chosen.get("correct") else 0.0, [chosen["feedback"]] if chosen.get("feedback") else [])
+
+    def correct_answer(self, q, slot):
+        return [str(c["text"]) for c in q["choices"] if c.get("correct")]
+
 
 @register
 class MultipleChoice(QuestionType):
@@ -111,6 +233,27 @@ class MultipleChoice(QuestionType):
             problems.add(path, q.line_of("choices"), f"question {q['id']!r}: needs at least one correct choice")
 
     key_texts = SingleChoice.key_texts
+    prepare = SingleChoice.prepare
+    correct_answer = SingleChoice.correct_answer
+
+    def parse(self, q, slot, values, prefix):
+        raw = values.get(prefix) or []
+        if not raw:
+            return None
+        chosen = sorted({_index(r, len(q["choices"])) for r in raw})
+        return {"choices": chosen}
+
+    def grade(self, q, slot, answer):
+        """Each correct choice selected earns 1/C, each wrong one selected takes 1/W; never below 0."""
+        if not answer:
+            return Grade(0.0)
+        correct = [i for i, c in enumerate(q["choices"]) if c.get("correct")]
+        wrong = [i for i, c in enumerate(q["choices"]) if not c.get("correct")]
+        chosen = set(answer["choices"])
+        earned = len(chosen & set(correct)) / len(correct)
+        lost = len(chosen & set(wrong)) / len(wrong) if wrong else 0.0
+        details = [q["choices"][i]["feedback"] for i in sorted(chosen) if q["choices"][i].get("feedback")]
+        return Grade(max(0.0, earned - lost), details)
 
 
 @register
@@ -121,6 +264,20 @@ class TrueFalse(QuestionType):
     def key_texts(self, q):
         # A true statement is itself the key; a false one states a falsehood on purpose.
         return [q["text"]] if q.get("answer") is True else []
+
+    def parse(self, q, slot, values, prefix):
+        raw = _one(values, prefix)
+        if raw is None:
+            return None
+        if raw not in ("true", "false"):
+            raise AnswerError(f"not true/false: {raw!r}")
+        return {"value": raw == "true"}
+
+    def grade(self, q, slot, answer):
+        return Grade(1.0 if answer and answer["value"] is q["answer"] else 0.0)
+
+    def correct_answer(self, q, slot):
+        return ["Verdadero" if q["answer"] else "Falso"]
 
 
 @register
@@ -153,6 +310,34 @@ class Matching(QuestionType):
     def key_texts(self, q):
         return [f"{p['left']} {p['right']}" for p in q.get("pairs", []) if isinstance(p, dict)]
 
+    @staticmethod
+    def options(q) -> list[str]:
+        """Right-hand options: the pairs' right items, then the distractors."""
+        return [str(p["right"]) for p in q["pairs"]] + [str(d) for d in q.get("distractors") or []]
+
+    def prepare(self, q, rng, shuffle):
+        return {"left_order": _order(len(q["pairs"]), rng, shuffle), "option_order": _order(len(self.options(q)), rng, shuffle)}
+
+    def parse(self, q, slot, values, prefix):
+        options = self.options(q)
+        matches = {}
+        for left in range(len(q["pairs"])):
+            raw = _one(values, f"{prefix}-{left}")
+            if raw is not None and raw != "":
+                matches[str(left)] = _index(raw, len(options))
+        return matches and {"matches": matches} or None
+
+    def grade(self, q, slot, answer):
+        if not answer:
+            return Grade(0.0)
+        options = self.options(q)
+        right = sum(1 for left, pair in enumerate(q["pairs"])
+                    if str(left) in answer["matches"] and options[answer["matches"][str(left)]] == str(pair["right"]))
+        return Grade(right / len(q["pairs"]))
+
+    def correct_answer(self, q, slot):
+        return [f"{p['left']} → {p['right']}" for p in q["pairs"]]
+
 
 @register
 class Ordering(QuestionType):
@@ -174,6 +359,35 @@ class Ordering(QuestionType):
     def key_texts(self, q):
         return [str(i) for i in q.get("items", [])]
 
+    def prepare(self, q, rng, shuffle):
+        order = _order(len(q["items"]), rng, True)
+        if order == sorted(order) and len(order) > 1:  # never show the answer as the starting order
+            order = order[1:] + order[:1]
+        return {"order": order}
+
+    def parse(self, q, slot, values, prefix):
+        size = len(q["items"])
+        positions = {}
+        for item in range(size):
+            raw = _one(values, f"{prefix}-{item}")
+            if raw is None or raw == "":
+                continue
+            positions[item] = _index(str(int(raw) - 1) if raw.strip().lstrip("-").isdigit() else raw, size)
+        if not positions:
+            return None
+        return {"positions": {str(k): v for k, v in positions.items()}}
+
+    def grade(self, q, slot, answer):
+        """Each item placed at its correct position earns its share (items are indexed in the correct order)."""
+        if not answer:
+            return Grade(0.0)
+        size = len(q["items"])
+        right = sum(1 for item, position in answer["positions"].items() if int(item) == position)
+        return Grade(right / size)
+
+    def correct_answer(self, q, slot):
+        return [f"{n}. {item}" for n, item in enumerate(q["items"], start=1)]
+
 
 def _number(v) -> str | None:
     return None if isinstance(v, (int, float)) and not isinstance(v, bool) else "must be a number"
@@ -187,6 +401,21 @@ class Numeric(QuestionType):
 
     def key_texts(self, q):
         return [_plain_number(q["answer"])] if "answer" in q else []
+
+    def parse(self, q, slot, values, prefix):
+        value = parse_number(_one(values, prefix))
+        return None if value is None else {"value": value}
+
+    def grade(self, q, slot, answer):
+        if not answer:
+            return Grade(0.0)
+        tolerance = q.get("tolerance", 0) or 0
+        return Grade(1.0 if abs(answer["value"] - q["answer"]) <= tolerance + 1e-9 else 0.0)
+
+    def correct_answer(self, q, slot):
+        tolerance = q.get("tolerance", 0) or 0
+        unit = f" {q['unit']}" if q.get("unit") else ""
+        return [f"{_plain_number(q['answer'])}{unit}" + (f" (± {_plain_number(tolerance)})" if tolerance else "")]
 
 
 def _plain_number(value) -> str:
@@ -205,6 +434,23 @@ class ShortText(QuestionType):
 
     def key_texts(self, q):
         return [str(a).replace("*", " ") for a in q.get("answers", [])]
+
+    def parse(self, q, slot, values, prefix):
+        text = _text(values, prefix, limit=500)
+        return None if text is None else {"text": text}
+
+    def grade(self, q, slot, answer):
+        if not answer:
+            return Grade(0.0)
+        given = normalise_text(answer["text"])
+        for accepted in q["answers"]:
+            pattern = "^" + ".*".join(re.escape(normalise_text(part)) for part in str(accepted).split("*")) + "$"
+            if re.match(pattern, given):
+                return Grade(1.0)
+        return Grade(0.0)
+
+    def correct_answer(self, q, slot):
+        return [str(a) for a in q["answers"]]
 
 
 VARIABLE_FIELDS = [Field("min", (int, float), check=_number), Field("max", (int, float), check=_number),
@@ -255,6 +501,36 @@ class Calculated(QuestionType):
                 return
 
 
+def _calculated_methods():
+    def prepare(self, q, rng, shuffle):
+        values, result = draw_values(q, rng)
+        return {"values": values, "result": result}
+
+    def parse(self, q, slot, values, prefix):
+        value = parse_number(_one(values, prefix))
+        return None if value is None else {"value": value}
+
+    def grade(self, q, slot, answer):
+        if not answer:
+            return Grade(0.0)
+        return Grade(1.0 if abs(answer["value"] - slot["result"]) <= q["tolerance"] + 1e-9 else 0.0)
+
+    def correct_answer(self, q, slot):
+        decimals = q.get("decimals", 2)
+        unit = f" {q['unit']}" if q.get("unit") else ""
+        return [f"{round(slot['result'], decimals):g}{unit}"]
+
+    return prepare, parse, grade, correct_answer
+
+
+def render_text(q: dict, slot: dict) -> str:
+    """The question text with a calculated question's drawn numbers filled in."""
+    text = q["text"]
+    for name, value in (slot.get("values") or {}).items():
+        text = text.replace("{" + name + "}", f"{value:g}" if isinstance(value, float) else str(value))
+    return text
+
+
 def draw_values(q: dict, rng: random.Random, tries: int = 200) -> tuple[dict[str, float], float]:
     """Numbers for one attempt that meet the constraints, and the formula's result."""
     variables = q["variables"]
@@ -274,6 +550,17 @@ def draw_values(q: dict, rng: random.Random, tries: int = 200) -> tuple[dict[str
 class Essay(QuestionType):
     name = "essay"
     can_be_part = False
+    manual = True
+
+    def parse(self, q, slot, values, prefix):
+        text = _text(values, prefix)
+        return None if text is None else {"text": text}
+
+    def grade(self, q, slot, answer):
+        return Grade(None if answer else 0.0)
+
+    def correct_answer(self, q, slot):
+        return [q["model_answer"]] if q.get("model_answer") else []
     fields = [Field("guidance", str, check=non_empty_text), Field("model_answer", str, required=False),
               Field("rubric", str, required=False), Field("min_words", int, required=False)]
 
@@ -308,6 +595,38 @@ class Scenario(QuestionType):
             ids.add(part["id"])
             kind.validate(part, path, problems)
 
+    def prepare(self, q, rng, shuffle):
+        return {"parts": {p["id"]: REGISTRY[p["type"]].prepare(p, rng, shuffle) for p in q["parts"]}}
+
+    def parse(self, q, slot, values, prefix):
+        parts = {}
+        for index, part in enumerate(q["parts"]):
+            answer = REGISTRY[part["type"]].parse(part, slot["parts"][part["id"]], values, f"{prefix}-p{index}")
+            if answer is not None:
+                parts[part["id"]] = answer
+        return {"parts": parts} if parts else None
+
+    def grade(self, q, slot, answer):
+        total = sum(p.get("points", 1) for p in q["parts"])
+        earned, details = 0.0, []
+        for part in q["parts"]:
+            sub = (answer or {}).get("parts", {}).get(part["id"])
+            grade = REGISTRY[part["type"]].grade(part, slot["parts"][part["id"]], sub)
+            earned += (grade.fraction or 0.0) * part.get("points", 1)
+            details += grade.details
+        return Grade(earned / total, details)
+
+    def part_fractions(self, q, slot, answer) -> dict[str, float]:
+        return {p["id"]: REGISTRY[p["type"]].grade(p, slot["parts"][p["id"]], (answer or {}).get("parts", {}).get(p["id"])).fraction or 0.0
+                for p in q["parts"]}
+
+    def correct_answer(self, q, slot):
+        lines = []
+        for part in q["parts"]:
+            key = REGISTRY[part["type"]].correct_answer(part, slot["parts"][part["id"]])
+            lines.append(f"{part['text'].strip()} → {'; '.join(key)}")
+        return lines
+
     def key_texts(self, q):
         texts = []
         for part in q.get("parts", []):
@@ -324,3 +643,57 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+Calculated.prepare, Calculated.parse, Calculated.grade, Calculated.correct_answer = _calculated_methods()
+
+
+def _describe_choices(self, q, slot, answer):
+    if not answer:
+        return []
+    picked = [answer["choice"]] if "choice" in answer else answer["choices"]
+    return [str(q["choices"][i]["text"]) for i in picked]
+
+
+def _describe_true_false(self, q, slot, answer):
+    return [] if not answer else ["Verdadero" if answer["value"] else "Falso"]
+
+
+def _describe_matching(self, q, slot, answer):
+    if not answer:
+        return []
+    options = Matching.options(q)
+    return [f"{q['pairs'][int(left)]['left']} → {options[option]}" for left, option in sorted(answer["matches"].items(), key=lambda x: int(x[0]))]
+
+
+def _describe_ordering(self, q, slot, answer):
+    if not answer:
+        return []
+    placed = sorted(answer["positions"].items(), key=lambda item: item[1])
+    return [f"{position + 1}. {q['items'][int(item)]}" for item, position in placed]
+
+
+def _describe_number(self, q, slot, answer):
+    return [] if not answer else [f"{answer['value']:g}" + (f" {q['unit']}" if q.get("unit") else "")]
+
+
+def _describe_text(self, q, slot, answer):
+    return [] if not answer else [answer["text"]]
+
+
+def _describe_scenario(self, q, slot, answer):
+    lines = []
+    for part in q["parts"]:
+        sub = (answer or {}).get("parts", {}).get(part["id"])
+        given = REGISTRY[part["type"]].describe(part, slot["parts"][part["id"]], sub)
+        lines.append(f"{part['text'].strip()} → {'; '.join(given) if given else '—'}")
+    return lines
+
+
+SingleChoice.describe = MultipleChoice.describe = _describe_choices
+TrueFalse.describe = _describe_true_false
+Matching.describe = _describe_matching
+Ordering.describe = _describe_ordering
+Numeric.describe = Calculated.describe = _describe_number
+ShortText.describe = Essay.describe = _describe_text
+Scenario.describe = _describe_scenario

@@ -1,0 +1,417 @@
+"""The quiz engine's rules: starting, saving, submitting, grading, reviewing.
+
+Plain functions: they take the session and ``now``, flush and never commit.  Who
+may take a quiz is decided by :data:`ACCESS_POLICY`, filled in by the tracks
+domain at registration (quizzes know nothing of tracks).
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.quizzes.models import (
+    Accommodation,
+    AttemptEvent,
+    AttemptSlot,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    Quiz,
+    QuizAttempt,
+)
+from lms.quizzes.question_types import REGISTRY, AnswerError, render_text
+from lms.quizzes.states import GRACE_SECONDS, AttemptState
+
+#: Questions quizzes cannot answer alone; the tracks domain fills them in at registration.
+#: may_take(session, user, quiz): may this agent take this quiz?
+#: may_supervise(session, viewer, agent_id): may this trainer/manager see the agent's attempts?
+ACCESS_POLICY: dict[str, Callable] = {
+    "may_take": lambda session, user, quiz: False,
+    "may_supervise": lambda session, viewer, agent_id: False,
+}
+
+
+class AttemptClosed(Conflict):
+    """The attempt is no longer in progress (submitted elsewhere, or time ran out)."""
+
+
+# Reading -------------------------------------------------------------------
+
+def get_quiz(session: Session, slug: str) -> Quiz:
+    quiz = session.scalar(select(Quiz).where(Quiz.slug == slug, Quiz.is_archived.is_(False)))
+    if quiz is None:
+        raise NotFound(_("Esa evaluación no existe."))
+    return quiz
+
+
+def quizzes_for_modules(session: Session, module_slugs: list[str]) -> list[Quiz]:
+    if not module_slugs:
+        return []
+    return list(session.scalars(
+        select(Quiz).where(Quiz.module_slug.in_(module_slugs), Quiz.is_archived.is_(False)).order_by(Quiz.day, Quiz.slug)
+    ))
+
+
+def list_quizzes(session: Session) -> list[Quiz]:
+    return list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False)).order_by(Quiz.slug)))
+
+
+def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
+    attempt = session.scalar(
+        select(QuizAttempt).where(QuizAttempt.id == attempt_id)
+        .options(selectinload(QuizAttempt.slots).selectinload(AttemptSlot.question_version), selectinload(QuizAttempt.quiz))
+    )
+    if attempt is None:
+        raise NotFound(_("Ese intento no existe."))
+    return attempt
+
+
+def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
+    return list(session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id).order_by(QuizAttempt.number)
+    ))
+
+
+def accommodation_of(session: Session, user_id: int) -> Accommodation | None:
+    return session.scalar(select(Accommodation).where(Accommodation.user_id == user_id))
+
+
+# Rules of taking ---------------------------------------------------------------
+
+@dataclass
+class Allowance:
+    """What an agent may do with a quiz right now, and why not."""
+
+    attempts_used: int
+    attempts_allowed: int | None  # None = unlimited
+    time_limit_minutes: float | None
+    time_multiplier: float
+    in_progress: QuizAttempt | None
+    next_start_at: datetime | None
+    reason: str | None  # why a new attempt cannot start, or None
+
+    @property
+    def can_start(self) -> bool:
+        return self.reason is None
+
+
+def allowance(session: Session, user, quiz: Quiz, *, now: datetime) -> Allowance:
+    settings = quiz.settings
+    accommodation = accommodation_of(session, user.id)
+    multiplier = accommodation.time_multiplier if accommodation else 1.0
+    extra = accommodation.extra_attempts if accommodation else 0
+    attempts = attempts_of(session, user.id, quiz)
+    allowed = settings.get("attempts_allowed")
+    allowed = None if allowed is None else allowed + extra
+    limit = settings.get("time_limit_minutes")
+    in_progress = next((a for a in attempts if a.state == AttemptState.in_progress.value and not is_overdue(a, now)), None)
+    reason, next_start = None, None
+    if not ACCESS_POLICY["may_take"](session, user, quiz):
+        reason = _("Esta evaluación no forma parte de tus itinerarios.")
+    elif in_progress is None and allowed is not None and len(attempts) >= allowed:
+        reason = _("Has usado todos tus intentos (%(n)d).", n=allowed)
+    elif in_progress is None and attempts and settings.get("delay_between_attempts_minutes"):
+        last_end = max((a.submitted_at or a.deadline_at or a.started_at) for a in attempts)
+        next_start = last_end + timedelta(minutes=settings["delay_between_attempts_minutes"])
+        if now < next_start:
+            reason = _("Podrás empezar otro intento a partir de las %(time)s.", time=next_start.strftime("%H:%M UTC"))
+    return Allowance(len(attempts), allowed, None if limit is None else limit * multiplier, multiplier, in_progress, next_start, reason)
+
+
+def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime) -> QuizAttempt:
+    """Resume the attempt in progress, or start a new one if the rules allow."""
+    for attempt in attempts_of(session, user.id, quiz):
+        expire_if_overdue(session, attempt, now=now)
+    rules = allowance(session, user, quiz, now=now)
+    if rules.in_progress is not None:
+        return rules.in_progress
+    if not rules.can_start:
+        raise Forbidden(rules.reason)
+    seed = secrets.randbelow(2**31)
+    rng = random.Random(seed)
+    versions = _draw(session, user.id, quiz, rng)
+    if not versions:
+        raise InvalidInput(_("Esta evaluación no tiene preguntas disponibles."))
+    settings = quiz.settings
+    deadline = None if rules.time_limit_minutes is None else now + timedelta(minutes=rules.time_limit_minutes)
+    attempt = QuizAttempt(
+        quiz_id=quiz.id, user_id=user.id, number=rules.attempts_used + 1, state=AttemptState.in_progress.value,
+        started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
+    )
+    for position, version in enumerate(versions):
+        kind = REGISTRY[version.data["type"]]
+        attempt.slots.append(AttemptSlot(
+            position=position, question_version_id=version.id, points=float(version.data.get("points", 1)),
+            layout=kind.prepare(version.data, rng, settings.get("shuffle_choices", True)),
+        ))
+    attempt.max_score = sum(slot.points for slot in attempt.slots)
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:
+        # another tab started the same attempt number at the same moment: use that one
+        existing = session.scalar(select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.state == AttemptState.in_progress.value))
+        if existing is None:
+            raise Conflict(_("No se pudo empezar el intento; vuelve a intentarlo.")) from None
+        return existing
+    _event(session, attempt, user.id, "started", {"deadline_at": deadline.isoformat() if deadline else None,
+                                                   "time_multiplier": rules.time_multiplier}, now)
+    return attempt
+
+
+def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> list[QuestionVersion]:
+    """The questions of a new attempt, following the quiz's draw rules; unseen questions first."""
+    seen = set(session.scalars(
+        select(QuestionVersion.question_id)
+        .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
+        .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
+    ))
+    questions = {q.slug: q for q in session.scalars(
+        select(Question).where(Question.is_archived.is_(False)).options(selectinload(Question.bank))
+    )}
+    chosen: list[Question] = []
+    for rule in quiz.settings["draw"]:
+        if "questions" in rule:
+            chosen += [questions[slug] for slug in rule["questions"] if slug in questions]
+            continue
+        pool = [q for q in questions.values() if q.bank.slug == rule["bank"] and set(rule["tags"]) <= set(q.tags or [])
+                and q not in chosen]
+        pool.sort(key=lambda q: q.slug)
+        rng.shuffle(pool)
+        pool.sort(key=lambda q: q.id in seen)  # stable: unseen first, random within each group
+        chosen += pool[: rule["count"]]
+    if quiz.settings.get("shuffle_questions", True):
+        rng.shuffle(chosen)
+    current = {(v.question_id, v.version): v for v in session.scalars(
+        select(QuestionVersion).join(Question, Question.id == QuestionVersion.question_id)
+        .where(QuestionVersion.question_id.in_([q.id for q in chosen]), QuestionVersion.version == Question.current_version)
+    )}
+    return [current[(q.id, q.current_version)] for q in chosen]
+
+
+def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
+    """In progress, but its time (plus the grace period) has run out: it can no longer be submitted."""
+    return (attempt.state == AttemptState.in_progress.value and attempt.deadline_at is not None
+            and now > attempt.deadline_at + timedelta(seconds=GRACE_SECONDS))
+
+
+def effective_state(attempt: QuizAttempt, now: datetime) -> str:
+    """The state as a reader should see it (an overdue attempt is abandoned, even before it is recorded)."""
+    return AttemptState.abandoned.value if is_overdue(attempt, now) else attempt.state
+
+
+def expire_if_overdue(session: Session, attempt: QuizAttempt, *, now: datetime) -> bool:
+    """Record as abandoned an attempt whose time ran out without a submission (writes; POST only)."""
+    if not is_overdue(attempt, now):
+        return False
+    moved = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
+        .values(state=AttemptState.abandoned.value, revision=QuizAttempt.revision + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(attempt)
+    if moved:
+        _event(session, attempt, None, "abandoned", {"deadline_at": attempt.deadline_at.isoformat()}, now)
+    return bool(moved)
+
+
+def _check_open(session: Session, attempt: QuizAttempt, user, now: datetime) -> None:
+    if attempt.user_id != user.id:
+        raise NotFound(_("Ese intento no existe."))
+    expire_if_overdue(session, attempt, now=now)
+    if attempt.state != AttemptState.in_progress.value:
+        if attempt.state == AttemptState.abandoned.value:
+            raise AttemptClosed(_("Se acabó el tiempo de este intento: quedó abandonado y no cuenta para la nota."))
+        raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+
+
+def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]], *, now: datetime) -> int:
+    """Store the answers found in submitted form values. Returns how many questions changed.
+
+    Values for questions not in the attempt are ignored; a value no honest form can send
+    (an option of another question, a huge number) is refused and nothing is saved.
+    """
+    _check_open(session, attempt, user, now)
+    parsed = {}
+    for slot in attempt.slots:
+        data = slot.question_version.data
+        try:
+            parsed[slot.id] = REGISTRY[data["type"]].parse(data, slot.layout, values, f"q{slot.position}")
+        except AnswerError as exc:
+            raise InvalidInput(_("Respuesta no válida en la pregunta %(n)d: %(error)s", n=slot.position + 1, error=str(exc))) from None
+    changed = 0
+    for slot in attempt.slots:
+        if parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
+            slot.answer, slot.answered_at = parsed[slot.id], now
+            changed += 1
+    session.flush()
+    return changed
+
+
+def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:
+    """Save the last answers and submit, exactly once: a second submission changes nothing
+    and raises :class:`AttemptClosed`."""
+    if values:
+        save_answers(session, attempt, user, values, now=now)
+    else:
+        _check_open(session, attempt, user, now)
+    moved = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
+        .values(state=AttemptState.submitted.value, submitted_at=now, revision=QuizAttempt.revision + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        session.refresh(attempt)
+        raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+    session.refresh(attempt)
+    _event(session, attempt, user.id, "submitted", {}, now)
+    grade_attempt(session, attempt, now=now)
+    return attempt
+
+
+def grade_attempt(session: Session, attempt: QuizAttempt, *, now: datetime) -> None:
+    """Grade every automatically gradable question; the attempt is graded when nothing awaits a trainer."""
+    for slot in attempt.slots:
+        data = slot.question_version.data
+        kind = REGISTRY[data["type"]]
+        if slot.score is not None and kind.manual:
+            continue  # a trainer's mark stays
+        grade = kind.grade(data, slot.layout, slot.answer)
+        slot.score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
+    _total(session, attempt, now)
+    _event(session, attempt, None, "graded" if attempt.state == AttemptState.graded.value else "awaiting_manual_grading",
+           {"score": attempt.score, "percent": attempt.percent}, now)
+
+
+def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:
+    if any(slot.score is None for slot in attempt.slots):
+        attempt.score = attempt.percent = attempt.passed = None
+        return
+    attempt.score = round(sum(slot.score for slot in attempt.slots), 4)
+    attempt.percent = round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
+    attempt.passed = attempt.percent >= attempt.pass_mark
+    attempt.state = AttemptState.graded.value
+    attempt.graded_at = now
+    session.flush()
+
+
+def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *, score: float, feedback: str,
+                   reason: str, actor, expected_revision: int, now: datetime) -> None:
+    """A trainer grades an essay or overrides a mark; the original and every change stay in the history."""
+    if attempt.state not in (AttemptState.submitted.value, AttemptState.graded.value):
+        raise Conflict(_("Solo se califican intentos enviados."))
+    if attempt.revision != expected_revision:
+        raise Conflict(_("Otra persona cambió este intento mientras lo calificabas. Recarga la página y revisa sus cambios."))
+    if not 0 <= score <= slot.points:
+        raise InvalidInput(_("La nota debe estar entre 0 y %(max)s.", max=f"{slot.points:g}"))
+    reason = (reason or "").strip()
+    manual = REGISTRY[slot.question_version.data["type"]].manual
+    if not reason and not (manual and slot.score is None):
+        raise InvalidInput(_("Explica el motivo del cambio de nota."))
+    before = {"score": slot.score, "feedback": slot.feedback, "attempt_percent": attempt.percent}
+    slot.score, slot.feedback = float(score), (feedback or "").strip()[:5000] or None
+    moved = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.revision == expected_revision)
+        .values(revision=QuizAttempt.revision + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(_("Otra persona cambió este intento mientras lo calificabas. Recarga la página y revisa sus cambios."))
+    session.refresh(attempt, ["revision"])
+    _total(session, attempt, now)
+    kind = "manual_grade" if manual and before["score"] is None else "override"
+    _event(session, attempt, actor.id, kind, {"position": slot.position, "before": before,
+                                             "after": {"score": slot.score, "feedback": slot.feedback, "attempt_percent": attempt.percent},
+                                             "reason": reason}, now)
+
+
+def _event(session: Session, attempt: QuizAttempt, actor_id: int | None, kind: str, data: dict, now: datetime) -> None:
+    session.add(AttemptEvent(attempt_id=attempt.id, actor_id=actor_id, kind=kind, at=now, data=data))
+    session.flush()
+
+
+def history(session: Session, attempt: QuizAttempt) -> list[AttemptEvent]:
+    return list(session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt.id).order_by(AttemptEvent.id)))
+
+
+# Results ------------------------------------------------------------------------
+
+def quiz_grade(attempts: list[QuizAttempt], method: str) -> float | None:
+    """The quiz grade from graded attempts: highest, last or average percent."""
+    graded = [a.percent for a in sorted(attempts, key=lambda a: a.number) if a.state == AttemptState.graded.value]
+    if not graded:
+        return None
+    if method == "last":
+        return graded[-1]
+    if method == "average":
+        return round(sum(graded) / len(graded), 2)
+    return max(graded)
+
+
+@dataclass
+class QuizResult:
+    quiz: Quiz
+    attempts: list[QuizAttempt]
+
+    @property
+    def grade(self) -> float | None:
+        return quiz_grade(self.attempts, self.quiz.settings.get("grade_method", "highest"))
+
+    @property
+    def passed(self) -> bool:
+        return self.grade is not None and self.grade >= self.quiz.settings["pass_mark"]
+
+
+def results(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[tuple[int, int], QuizResult]:
+    """Every (user, quiz) result in one query."""
+    out = {(u, q.id): QuizResult(q, []) for u in user_ids for q in quizzes}
+    if not user_ids or not quizzes:
+        return out
+    for attempt in session.scalars(select(QuizAttempt).where(QuizAttempt.user_id.in_(user_ids),
+                                                             QuizAttempt.quiz_id.in_([q.id for q in quizzes]))):
+        out[(attempt.user_id, attempt.quiz_id)].attempts.append(attempt)
+    return out
+
+
+def review_visibility(attempt: QuizAttempt, result: QuizResult, allowance_: Allowance | None) -> dict[str, bool]:
+    """What the agent may see of a finished attempt now, under the quiz's review settings."""
+    review = attempt.quiz.settings.get("review", {})
+    closed = result.passed or (allowance_ is not None and allowance_.attempts_allowed is not None
+                               and allowance_.attempts_used >= allowance_.attempts_allowed and allowance_.in_progress is None)
+    finished = attempt.state in (AttemptState.graded.value, AttemptState.submitted.value)
+
+    def shown(when: str) -> bool:
+        return finished and (when == "immediately" or (when == "after_close" and closed))
+
+    return {name: shown(review.get(name, "never")) for name in ("score", "correct_answers", "explanations")}
+
+
+# Questions for display ------------------------------------------------------------
+
+@dataclass
+class SlotView:
+    slot: AttemptSlot
+    data: dict
+    text: str
+
+
+def slot_views(attempt: QuizAttempt) -> list[SlotView]:
+    return [SlotView(slot, slot.question_version.data, render_text(slot.question_version.data, slot.layout)) for slot in attempt.slots]
+
+
+def count_attempts(session: Session, quiz: Quiz) -> int:
+    return session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)) or 0
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["QuestionBank"]

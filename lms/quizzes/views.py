@@ -1,0 +1,139 @@
+"""Agents take quizzes: intro, attempt (auto-saved), submit, review."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.core.clock import now_utc
+from lms.core.db import get_session
+from lms.core.errors import DomainError
+from lms.core.forms import EmptyForm
+from lms.core.security import roles_required
+from lms.quizzes import services
+from lms.quizzes.question_types import REGISTRY
+from lms.quizzes.states import AttemptState
+
+bp = Blueprint("quizzes", __name__, template_folder="templates")
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+@bp.route("/quizzes/<slug>")
+@roles_required("agent")
+def quiz(slug: str):
+    session = get_session()
+    quiz = services.get_quiz(session, slug)
+    now = now_utc()
+    rules = services.allowance(session, current_user, quiz, now=now)
+    if not services.ACCESS_POLICY["may_take"](session, current_user, quiz):
+        abort(404)
+    attempts = services.attempts_of(session, current_user.id, quiz)
+    result = services.QuizResult(quiz, attempts)
+    visibility = {a.id: services.review_visibility(a, result, rules) for a in attempts}
+    return render_template("quizzes/learn/quiz.html", quiz=quiz, rules=rules, attempts=attempts, result=result,
+                           visibility=visibility, now=now, effective_state=services.effective_state, form=EmptyForm())
+
+
+@bp.route("/quizzes/<slug>/start", methods=["POST"])
+@roles_required("agent")
+def start(slug: str):
+    session = get_session()
+    quiz = services.get_quiz(session, slug)
+    if not services.ACCESS_POLICY["may_take"](session, current_user, quiz):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_attempt(session, current_user, quiz, now=now_utc())
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.quiz", slug=slug))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int):
+    session = get_session()
+    attempt = services.get_attempt(session, attempt_id)
+    if attempt.user_id != current_user.id:
+        abort(404)
+    return session, attempt
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@roles_required("agent")
+def attempt(attempt_id: int):
+    session, attempt = _own_attempt(attempt_id)
+    now = now_utc()
+    if services.effective_state(attempt, now) != AttemptState.in_progress.value:
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    remaining = None if attempt.deadline_at is None else max(0, int((attempt.deadline_at - now).total_seconds()))
+    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=services.slot_views(attempt),
+                           remaining=remaining, form=EmptyForm())
+
+
+@bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
+@roles_required("agent")
+def save(attempt_id: int):
+    session, attempt = _own_attempt(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    values = request.form.to_dict(flat=False)
+    try:
+        changed = services.save_answers(session, attempt, current_user, values, now=now_utc())
+    except services.AttemptClosed as exc:
+        if _wants_json():
+            return jsonify(ok=False, closed=True, message=str(exc)), 409
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    except DomainError as exc:
+        session.rollback()
+        if _wants_json():
+            return jsonify(ok=False, message=str(exc)), exc.status
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    if _wants_json():
+        return jsonify(ok=True, changed=changed, saved_at=now_utc().isoformat())
+    flash(_("Respuestas guardadas."), "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@roles_required("agent")
+def submit(attempt_id: int):
+    session, attempt = _own_attempt(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit_attempt(session, attempt, current_user, request.form.to_dict(flat=False), now=now_utc())
+    except services.AttemptClosed as exc:
+        flash(str(exc), "info")
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id)), 303
+    except DomainError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    flash(_("Intento enviado."), "success")
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    session = get_session()
+    attempt = services.get_attempt(session, attempt_id)
+    staff = current_user.role != "agent"
+    if attempt.user_id != current_user.id and not (staff and services.ACCESS_POLICY["may_supervise"](session, current_user, attempt.user_id)):
+        abort(404)
+    now = now_utc()
+    if attempt.user_id == current_user.id and services.effective_state(attempt, now) == AttemptState.in_progress.value:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    result = services.QuizResult(quiz, services.attempts_of(session, attempt.user_id, quiz))
+    if staff:
+        visibility = {"score": True, "correct_answers": True, "explanations": True}
+    else:
+        visibility = services.review_visibility(attempt, result, services.allowance(session, current_user, quiz, now=now))
+    return render_template("quizzes/learn/review.html", attempt=attempt, quiz=quiz, views=services.slot_views(attempt),
+                           visibility=visibility, state=services.effective_state(attempt, now), staff=staff, registry=REGISTRY)
