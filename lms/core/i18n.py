@@ -1,7 +1,7 @@
 """Interface translations: Spanish by default, English too (Flask-Babel)."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ babel = Babel()
 
 def select_locale() -> str:
     languages = current_app_languages()
+    if not has_request_context():  # commands and workers speak the default language
+        return languages[0]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale

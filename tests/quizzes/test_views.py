@@ -1,0 +1,105 @@
+from datetime import date, timedelta
+
+import pytest
+
+from lms.core.clock import now_utc
+from lms.quizzes import services
+from lms.tracks import services as tracks
+from tests.quizzes.helpers import answer_all_correctly
+
+
+@pytest.fixture
+def enrolled(session, content, agent, manager):
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date.today() - timedelta(days=4), now=now_utc())
+    session.commit()
+
+
+def start(client):
+    response = client.post("/quizzes/evaluacion-a/start")
+    assert response.status_code == 302
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_agent_takes_a_quiz_end_to_end(client, auth, agent, enrolled, session):
+    auth.login_as(agent)
+    page = client.get("/quizzes/evaluacion-a").get_data(as_text=True)
+    assert "Nota para aprobar" in page and "80%" in page and "10 minutos" in page
+    attempt_id = start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "¿En cuánto tiempo se responde un chat?" in page and 'id="timer"' in page
+    attempt = services.get_attempt(session, attempt_id)
+    values = answer_all_correctly(attempt)
+    # auto-save (what quiz.js sends)
+    response = client.post(f"/attempts/{attempt_id}/save", data=values, headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+    assert response.status_code == 200 and response.get_json()["ok"] and response.get_json()["changed"] == 2
+    # a reload shows the saved answers
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "checked" in page
+    response = client.post(f"/attempts/{attempt_id}/submit", data=values)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/attempts/{attempt_id}/review")
+    page = client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert "100%" in page and "Aprobado" in page
+    assert "El manual fija 30 segundos." in page  # explanation shown immediately
+    assert "/reference/manual/estandares#respuesta-inicial" in page
+    # the quiz now counts as done in the track
+    home = client.get("/").get_data(as_text=True)
+    assert "Evaluación de la semana A" in home or "25%" in home
+
+
+def test_double_submit_says_so_and_changes_nothing(client, auth, agent, enrolled, session):
+    auth.login_as(agent)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    response = client.post(f"/attempts/{attempt_id}/submit", data=answer_all_correctly(services.get_attempt(session, attempt_id)))
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "ya se envió; no se ha cambiado nada" in page
+    session.expire_all()
+    assert services.get_attempt(session, attempt_id).score == 0
+
+
+def test_autosave_after_submit_reports_closed(client, auth, agent, enrolled):
+    auth.login_as(agent)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    response = client.post(f"/attempts/{attempt_id}/save", data={"q0": ["0"]}, headers={"Accept": "application/json"})
+    assert response.status_code == 409 and response.get_json()["closed"]
+
+
+def test_tampered_form_is_refused_with_a_message(client, auth, agent, enrolled, session):
+    auth.login_as(agent)
+    attempt_id = start(client)
+    attempt = services.get_attempt(session, attempt_id)
+    single = next(s for s in attempt.slots if s.question_version.data["type"] == "single_choice")
+    page = client.post(f"/attempts/{attempt_id}/save", data={f"q{single.position}": "<script>alert(1)</script>"}, follow_redirects=True).get_data(as_text=True)
+    assert "Respuesta no válida" in page and "<script>alert(1)</script>" not in page
+
+
+def test_other_agents_attempts_are_not_found(client, auth, agent, enrolled, make_user, team):
+    auth.login_as(agent)
+    attempt_id = start(client)
+    client.post("/logout")
+    other = make_user("agent", teams=[team])
+    auth.login_as(other)
+    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/review"):
+        assert client.get(url).status_code == 404
+    for url in (f"/attempts/{attempt_id}/save", f"/attempts/{attempt_id}/submit"):
+        assert client.post(url, data={"q0": ["0"]}).status_code == 404
+
+
+def test_trainer_of_the_team_sees_the_review_but_another_does_not(client, auth, agent, trainer, enrolled, make_user, make_team):
+    auth.login_as(agent)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post("/logout")
+    auth.login_as(trainer)
+    assert client.get(f"/attempts/{attempt_id}/review").status_code == 200
+    client.post("/logout")
+    auth.login_as(make_user("trainer", teams=[make_team("Otro")]))
+    assert client.get(f"/attempts/{attempt_id}/review").status_code == 404
+
+
+def test_quiz_outside_the_agents_tracks_is_not_found(client, auth, make_user, content):
+    auth.login_as(make_user("agent"))
+    assert client.get("/quizzes/evaluacion-a").status_code == 404
+    assert client.post("/quizzes/evaluacion-a/start").status_code == 404
