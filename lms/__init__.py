@@ -32,11 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from lms import accounts, certification, content, quizzes, reference, roleplays, tracks
+    from lms import accounts, certification, content, escalation, quizzes, reference, roleplays, tracks
 
     content.register(app)
     accounts.register(app)
     reference.register(app)
+    escalation.register(app)
     roleplays.register(app)
     quizzes.register(app)
     tracks.register(app)

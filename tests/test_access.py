@@ -36,6 +36,7 @@ POLICY: dict[str, object] = {
     "reference.index": ANY,
     "reference.page": ANY,
     "reference.search_view": ANY,
+    "escalation.advisor": ANY,
     "quizzes.quiz": {"agent"},
     "quizzes.start": {"agent"},
     "quizzes.attempt": {"agent"},

@@ -1,0 +1,57 @@
+"""The escalation advisor: enter a ticket's facts, get the level, destination and deadline with the rules quoted."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, SelectField
+from wtforms.validators import InputRequired, NumberRange
+
+from lms.core.forms import choices
+from lms.escalation import services
+
+bp = Blueprint("escalation", __name__, template_folder="templates")
+
+CHANNEL_LABELS = [("chat", _l("Chat")), ("email", _l("Email")), ("phone", _l("Teléfono")), ("social", _l("Redes sociales")), ("ticket", _l("Ticket"))]
+IMPACT_LABELS = [("critico", _l("Crítico: sistema completamente inoperativo")), ("alto", _l("Alto: funcionalidad principal afectada")),
+                 ("medio", _l("Medio: funcionalidad secundaria afectada")), ("bajo", _l("Bajo: funcionalidad menor afectada")),
+                 ("cosmetico", _l("Cosmético: problema de apariencia"))]
+COMPLEXITY_LABELS = [("ninguna", _l("Ninguna especial")), ("tecnico", _l("Técnica: requiere conocimiento especializado")),
+                     ("negocio", _l("De negocio: impacta operaciones del cliente")), ("legal", _l("Legal: implica aspectos legales")),
+                     ("financiero", _l("Financiera: involucra reembolsos grandes")), ("estrategico", _l("Estratégica: afecta relación estratégica"))]
+
+
+class AdvisorForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    channel = SelectField(_l("Canal"), choices=choices(CHANNEL_LABELS))
+    current_level = SelectField(_l("Nivel actual"), choices=choices([("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]))
+    hours_since_opening = DecimalField(_l("Horas desde la apertura"), places=None,
+                                       validators=[InputRequired(), NumberRange(min=0, max=100000)])
+    hours_at_current_level = DecimalField(_l("Horas en el nivel actual"), places=None,
+                                          validators=[InputRequired(), NumberRange(min=0, max=100000)])
+    impact = SelectField(_l("Impacto"), choices=choices(IMPACT_LABELS))
+    complexity = SelectField(_l("Complejidad"), choices=choices(COMPLEXITY_LABELS))
+
+
+@bp.route("/escalation")
+@login_required
+def advisor():
+    form = AdvisorForm(request.args)
+    advice, error = None, None
+    if request.args and form.validate():
+        try:
+            ticket = services.ticket_from_dict({
+                "id": "consulta", "channel": form.channel.data, "current_level": int(form.current_level.data),
+                "hours_since_opening": float(form.hours_since_opening.data),
+                "hours_at_current_level": float(form.hours_at_current_level.data),
+                "impact": form.impact.data, "complexity": form.complexity.data,
+            })
+        except services.TicketError as exc:
+            error = str(exc)
+        else:
+            advice = services.advise(ticket)
+    return render_template("escalation/advisor.html", form=form, advice=advice, error=error,
+                           outcome_labels={"escalamiento": _l("Escalar"), "compromiso": _l("Compromiso con seguimiento")})
