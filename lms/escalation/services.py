@@ -14,6 +14,7 @@ from lms.escalation.rules import (  # noqa: F401
     OUTCOMES,
     PRIORITY,
     RULES,
+    TIME_LIMIT_HOURS,
     Advice,
     Ticket,
     TicketError,

@@ -13,4 +13,10 @@ def register(app: Flask) -> None:
 
     register_loader(QuizzesLoader())
     app.register_blueprint(views.bp)
+
+    from lms.quizzes.question_types import DRILL_DESTINATIONS, DRILL_PRIORITIES
+
+    @app.context_processor
+    def _drill_options():
+        return {"destinations": DRILL_DESTINATIONS, "priorities": DRILL_PRIORITIES}
     app.cli.add_command(cli.quizzes_cli)

@@ -25,6 +25,8 @@ def correct_values(q: dict, layout: dict, prefix: str) -> dict[str, list[str]]:
         return {prefix: [str(q["answers"][0]).replace("*", "x").upper()]}
     if t == "essay":
         return {prefix: ["Estimado cliente: ..."]}
+    if t == "escalation_drill":
+        return drill_values(layout, prefix)
     if t == "scenario":
         values = {}
         for index, part in enumerate(q["parts"]):
@@ -38,3 +40,12 @@ def answer_all_correctly(attempt) -> dict[str, list[str]]:
     for slot in attempt.slots:
         values |= correct_values(slot.question_version.data, slot.layout, f"q{slot.position}")
     return values
+
+
+def drill_values(layout: dict, prefix: str) -> dict[str, list[str]]:
+    from lms.quizzes.question_types import DRILL_DESTINATIONS, DRILL_PRIORITIES
+
+    key = layout["key"]
+    return {f"{prefix}-level": [str(key["level"])], f"{prefix}-destination": [str(DRILL_DESTINATIONS.index(key["destination"]))],
+            f"{prefix}-outcome": [key["outcome"]], f"{prefix}-priority": [str(DRILL_PRIORITIES.index(key["priority"]))],
+            f"{prefix}-deadline": [f"{key['deadline']:g}"]}

@@ -117,3 +117,39 @@ def test_tampered_values_are_refused():
 def test_parse_number_formats():
     assert parse_number("1 000,5") == 1000.5
     assert parse_number("-3") == -3
+
+
+DRILL = {"id": "d", "type": "escalation_drill",
+         "ticket": {"channel": "chat", "current_level": 1, "hours_since_opening": 30, "hours_at_current_level": 30, "impact": "alto", "complexity": "ninguna"}}
+
+
+def test_escalation_drill_grades_each_decision_with_the_rule_quoted():
+    from tests.quizzes.helpers import drill_values
+
+    kind = REGISTRY["escalation_drill"]
+    layout = kind.prepare(DRILL, random.Random(1), True)
+    assert layout["key"] == {"level": 2, "destination": "Nivel 2 · Especialista", "outcome": "escalamiento", "priority": "Alta", "deadline": 72}
+    perfect = kind.parse(DRILL, layout, drill_values(layout, "q0"), "q0")
+    assert kind.grade(DRILL, layout, perfect).fraction == 1
+    wrong_level = dict(perfect, level=1, deadline=22)
+    result = kind.grade(DRILL, layout, wrong_level)
+    assert result.fraction == pytest.approx(0.6)
+    assert "Nivel: se esperaba 2" in result.details and "Plazo (horas): se esperaba 72" in result.details
+    assert any("«Nivel 1: > 24 horas sin resolución»" in line for line in result.details)
+    with pytest.raises(AnswerError):
+        kind.parse(DRILL, layout, {"q0-outcome": ["ignorar"]}, "q0")
+    with pytest.raises(AnswerError):
+        kind.parse(DRILL, layout, {"q0-level": ["7"]}, "q0")
+
+
+def test_generated_drills_only_use_facts_the_handbook_settles():
+    kind = REGISTRY["escalation_drill"]
+    rng = random.Random(3)
+    seen_boundary = False
+    for _ in range(300):
+        layout = kind.prepare({"id": "g", "type": "escalation_drill", "generate": True}, rng, True)
+        ticket = layout["ticket"]
+        assert ticket["complexity"] in ("ninguna", "tecnico", "financiero")
+        assert ticket["hours_at_current_level"] <= ticket["hours_since_opening"]
+        seen_boundary |= any(rule.startswith("Ambigüedad del manual: Exactamente") for rule in layout["rules"])
+    assert seen_boundary  # boundary cases are drilled, graded by the handbook's literal wording

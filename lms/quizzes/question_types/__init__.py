@@ -15,6 +15,7 @@ from typing import Any
 
 from lms.content import Problems
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
+from lms.escalation import services as escalation
 from lms.quizzes.formula import FormulaError, evaluate, parse
 
 COMMON_FIELDS = [
@@ -697,3 +698,95 @@ Ordering.describe = _describe_ordering
 Numeric.describe = Calculated.describe = _describe_number
 ShortText.describe = Essay.describe = _describe_text
 Scenario.describe = _describe_scenario
+
+
+# Escalation drills ------------------------------------------------------------------
+
+
+DRILL_DIMENSIONS = ("level", "destination", "outcome", "priority", "deadline")
+DRILL_DESTINATIONS = [*escalation.DESTINATIONS.values(), "Legal"]
+DRILL_PRIORITIES = ["Crítica", "Alta", "Media", "Baja"]
+#: complexities whose level the handbook settles (the others rest on house readings: never generated)
+DRILL_COMPLEXITIES = ("ninguna", "ninguna", "ninguna", "tecnico", "financiero")
+DRILL_IMPACTS = ("critico", "alto", "medio", "medio", "bajo", "cosmetico")
+
+
+def _drill_ticket_fields(value) -> str | None:
+    try:
+        escalation.ticket_from_dict({"id": "drill", **value})
+    except escalation.TicketError as exc:
+        return str(exc)
+    return None
+
+
+@register
+class EscalationDrill(QuestionType):
+    """A ticket (fixed, or generated per attempt) on which the agent decides level, destination,
+    outcome, priority and deadline; graded dimension by dimension by the escalation rules engine."""
+
+    name = "escalation_drill"
+    can_be_part = False
+    fields = [Field("ticket", dict, required=False, check=_drill_ticket_fields), Field("generate", bool, required=False)]
+
+    def validate(self, q, path, problems):
+        if ("ticket" in q) == bool(q.get("generate")):
+            problems.add(path, q.line, f"question {q['id']!r}: give either a fixed 'ticket' or 'generate: true'")
+
+    def prepare(self, q, rng, shuffle):
+        if q.get("ticket"):
+            facts = dict(q["ticket"])
+        else:
+            level = rng.choice((1, 1, 2, 3))
+            limit = escalation.TIME_LIMIT_HOURS[level]
+            at_level = rng.choice((round(limit * rng.uniform(0.1, 0.9)), limit, limit + rng.randint(1, 30)))
+            facts = {"channel": rng.choice(("chat", "email", "phone", "social")), "current_level": level,
+                     "hours_since_opening": at_level + rng.randint(0, 20), "hours_at_current_level": at_level,
+                     "impact": rng.choice(DRILL_IMPACTS), "complexity": rng.choice(DRILL_COMPLEXITIES)}
+        advice = escalation.advise(escalation.ticket_from_dict({"id": "drill", **facts}))
+        return {"ticket": facts, "key": {"level": advice.level, "destination": advice.destination, "outcome": advice.outcome,
+                                         "priority": advice.priority, "deadline": advice.deadline_hours},
+                "rules": escalation.advice_json(advice)["rules"]}
+
+    def parse(self, q, slot, values, prefix):
+        answer = {}
+        level = _one(values, f"{prefix}-level")
+        if level:
+            answer["level"] = _index(str(int(level) - 1) if level.isdigit() else level, 4) + 1
+        destination = _one(values, f"{prefix}-destination")
+        if destination:
+            answer["destination"] = DRILL_DESTINATIONS[_index(destination, len(DRILL_DESTINATIONS))]
+        outcome = _one(values, f"{prefix}-outcome")
+        if outcome:
+            if outcome not in escalation.OUTCOMES:
+                raise AnswerError(f"unknown outcome {outcome[:30]!r}")
+            answer["outcome"] = outcome
+        priority = _one(values, f"{prefix}-priority")
+        if priority:
+            answer["priority"] = DRILL_PRIORITIES[_index(priority, len(DRILL_PRIORITIES))]
+        deadline = parse_number(_one(values, f"{prefix}-deadline"))
+        if deadline is not None:
+            answer["deadline"] = deadline
+        return answer or None
+
+    def grade(self, q, slot, answer):
+        """Each of the five decisions earns a fifth; each remark quotes the rule applied."""
+        key, answer = slot["key"], answer or {}
+        right, details = 0, []
+        labels = {"level": "Nivel", "destination": "Destino", "outcome": "Resultado", "priority": "Prioridad", "deadline": "Plazo (horas)"}
+        for dimension in DRILL_DIMENSIONS:
+            given, expected = answer.get(dimension), key[dimension]
+            ok = given is not None and (abs(given - expected) <= 0.5 if dimension == "deadline" else given == expected)
+            right += ok
+            details.append(f"{labels[dimension]}: {'correcto' if ok else f'se esperaba {expected:g}' if dimension == 'deadline' else f'se esperaba {expected}'}")
+        details += slot["rules"]
+        return Grade(right / len(DRILL_DIMENSIONS), details)
+
+    def correct_answer(self, q, slot):
+        key = slot["key"]
+        deadline = "inmediato" if key["deadline"] == 0 else f"{key['deadline']:g} horas"
+        return [f"Nivel {key['level']} · {key['destination']} · {key['outcome']} · prioridad {key['priority']} · plazo {deadline}"]
+
+    def describe(self, q, slot, answer):
+        if not answer:
+            return []
+        return [f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in answer.items()]
