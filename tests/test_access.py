@@ -43,6 +43,11 @@ POLICY: dict[str, object] = {
     "quizzes.save": {"agent"},
     "quizzes.submit": {"agent"},
     "quizzes.review": ANY,  # the agent's own; staff who supervise the agent
+    "quizzes_manage.quizzes": {"trainer", "manager", "admin"},
+    "quizzes_manage.quiz_results": {"trainer", "manager", "admin"},
+    "quizzes_manage.grading_queue": {"trainer", "manager", "admin"},
+    "quizzes_manage.attempt": {"trainer", "manager", "admin"},
+    "quizzes_manage.accommodations": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},
@@ -79,7 +84,7 @@ def _url(app, rule, world):
 
     values = {}
     for arg in rule.arguments:
-        if arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes")):
+        if arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes")):
             values[arg] = "corto" if rule.rule.startswith("/tracks") else "evaluacion-a"
         else:
             values[arg] = world[arg]

@@ -11,3 +11,20 @@ def choices(pairs) -> list:
     from wtforms.fields.choices import SelectChoice
 
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _local_decimal():
+    from wtforms import DecimalField
+
+    class LocalDecimalField(DecimalField):
+        """A decimal field that accepts a comma as the decimal separator (1,5) as Spanish speakers write it."""
+
+        def process_formdata(self, valuelist):
+            if valuelist:
+                valuelist = [v.replace(",", ".").strip() if isinstance(v, str) else v for v in valuelist]
+            super().process_formdata(valuelist)
+
+    return LocalDecimalField
+
+
+LocalDecimalField = _local_decimal()

@@ -5,10 +5,10 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField
+from wtforms import SelectField
 from wtforms.validators import InputRequired, NumberRange
 
-from lms.core.forms import choices
+from lms.core.forms import LocalDecimalField, choices
 from lms.escalation import services
 
 bp = Blueprint("escalation", __name__, template_folder="templates")
@@ -28,9 +28,9 @@ class AdvisorForm(FlaskForm):
 
     channel = SelectField(_l("Canal"), choices=choices(CHANNEL_LABELS))
     current_level = SelectField(_l("Nivel actual"), choices=choices([("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]))
-    hours_since_opening = DecimalField(_l("Horas desde la apertura"), places=None,
+    hours_since_opening = LocalDecimalField(_l("Horas desde la apertura"), places=None,
                                        validators=[InputRequired(), NumberRange(min=0, max=100000)])
-    hours_at_current_level = DecimalField(_l("Horas en el nivel actual"), places=None,
+    hours_at_current_level = LocalDecimalField(_l("Horas en el nivel actual"), places=None,
                                           validators=[InputRequired(), NumberRange(min=0, max=100000)])
     impact = SelectField(_l("Impacto"), choices=choices(IMPACT_LABELS))
     complexity = SelectField(_l("Complejidad"), choices=choices(COMPLEXITY_LABELS))

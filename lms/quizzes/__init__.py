@@ -9,10 +9,11 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.quizzes.loader import QuizzesLoader
 
-    from lms.quizzes import cli, views
+    from lms.quizzes import cli, manage_views, views
 
     register_loader(QuizzesLoader())
     app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
 
     from lms.quizzes.question_types import DRILL_DESTINATIONS, DRILL_PRIORITIES
 

@@ -415,3 +415,50 @@ def count_attempts(session: Session, quiz: Quiz) -> int:
 
 
 __all__ = [name for name in dir() if not name.startswith("_")] + ["QuestionBank"]
+
+
+# Trainers and managers ---------------------------------------------------------------
+
+def attempts_for(session: Session, quiz: Quiz | None, user_ids: list[int], *, states: tuple[str, ...] | None = None) -> list[QuizAttempt]:
+    """Attempts of these agents (at one quiz or all), with their slots and questions loaded."""
+    if not user_ids:
+        return []
+    stmt = (select(QuizAttempt).where(QuizAttempt.user_id.in_(user_ids))
+            .options(selectinload(QuizAttempt.slots).selectinload(AttemptSlot.question_version), selectinload(QuizAttempt.quiz))
+            .order_by(QuizAttempt.submitted_at, QuizAttempt.id))
+    if quiz is not None:
+        stmt = stmt.where(QuizAttempt.quiz_id == quiz.id)
+    if states:
+        stmt = stmt.where(QuizAttempt.state.in_(states))
+    return list(session.scalars(stmt))
+
+
+def grading_queue(session: Session, user_ids: list[int]) -> list[QuizAttempt]:
+    """Submitted attempts waiting for a trainer (essays), oldest first."""
+    return attempts_for(session, None, user_ids, states=(AttemptState.submitted.value,))
+
+
+def grant_accommodation(session: Session, *, actor, user_ids: list[int], time_multiplier: float, extra_attempts: int,
+                        reason: str, now: datetime) -> int:
+    """Give (or change) extra time and attempts to several agents at once. Returns how many were set."""
+    if not 1.0 <= time_multiplier <= 4.0:
+        raise InvalidInput(_("El tiempo adicional debe estar entre ×1 y ×4."))
+    if not 0 <= extra_attempts <= 10:
+        raise InvalidInput(_("Los intentos adicionales deben estar entre 0 y 10."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Indica el motivo de la adaptación."))
+    existing = {a.user_id: a for a in session.scalars(select(Accommodation).where(Accommodation.user_id.in_(user_ids)))}
+    for user_id in user_ids:
+        row = existing.get(user_id) or Accommodation(user_id=user_id)
+        row.time_multiplier, row.extra_attempts, row.reason = time_multiplier, extra_attempts, reason[:500]
+        row.granted_by_id, row.updated_at = actor.id, now
+        session.add(row)
+    session.flush()
+    return len(user_ids)
+
+
+def accommodations_for(session: Session, user_ids: list[int]) -> dict[int, Accommodation]:
+    if not user_ids:
+        return {}
+    return {a.user_id: a for a in session.scalars(select(Accommodation).where(Accommodation.user_id.in_(user_ids)))}
