@@ -48,6 +48,8 @@ POLICY: dict[str, object] = {
     "quizzes_manage.grading_queue": {"trainer", "manager", "admin"},
     "quizzes_manage.attempt": {"trainer", "manager", "admin"},
     "quizzes_manage.accommodations": {"manager", "admin"},
+    "quizzes_manage.banks": {"trainer", "manager", "admin"},
+    "quizzes_manage.export_bank": {"trainer", "manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

@@ -462,3 +462,39 @@ def accommodations_for(session: Session, user_ids: list[int]) -> dict[int, Accom
     if not user_ids:
         return {}
     return {a.user_id: a for a in session.scalars(select(Accommodation).where(Accommodation.user_id.in_(user_ids)))}
+
+
+# Import and export ---------------------------------------------------------------------
+
+def exportable_questions(session: Session, *, bank: str | None = None, quiz: str | None = None) -> list[dict]:
+    """The current version of the questions of a bank, of the questions a quiz can draw, or of every bank."""
+    stmt = (select(QuestionBank.slug, QuestionVersion.data)
+            .join(Question, (Question.id == QuestionVersion.question_id) & (QuestionVersion.version == Question.current_version))
+            .join(QuestionBank, QuestionBank.id == Question.bank_id)
+            .where(Question.is_archived.is_(False))
+            .order_by(QuestionBank.slug, Question.position))
+    if bank and session.scalar(select(QuestionBank.id).where(QuestionBank.slug == bank)) is None:
+        raise NotFound(_("No existe el banco «%(bank)s».", bank=bank))
+    rows = [(bank_slug, dict(data)) for bank_slug, data in session.execute(stmt)]
+    if bank:
+        rows = [(b, q) for b, q in rows if b == bank]
+    if quiz:
+        rules = get_quiz(session, quiz).settings["draw"]
+        wanted = {slug for r in rules for slug in r.get("questions", [])}
+        pools = [(r["bank"], set(r["tags"])) for r in rules if "bank" in r]
+        rows = [(b, q) for b, q in rows if q["id"] in wanted or any(b == pb and tags <= set(q.get("tags", [])) for pb, tags in pools)]
+    questions = []
+    for _bank, q in rows:
+        q["sources"] = [{"ref": s["ref"], "quote": s["quote"]} for s in q.get("sources", [])]
+        if q.get("points") == 1:
+            q.pop("points")
+        questions.append(q)
+    return questions
+
+
+def bank_counts(session: Session) -> list[tuple[QuestionBank, int]]:
+    rows = session.execute(
+        select(QuestionBank, func.count(Question.id)).outerjoin(Question, (Question.bank_id == QuestionBank.id) & Question.is_archived.is_(False))
+        .where(QuestionBank.is_archived.is_(False)).group_by(QuestionBank.id).order_by(QuestionBank.slug)
+    )
+    return [(bank, n) for bank, n in rows]

@@ -111,3 +111,21 @@ def test_trainers_cannot_grant_accommodations_and_agents_see_nothing(client, aut
     auth.login_as(agent)
     for url in ("/manage/quizzes", "/manage/grading", "/manage/quizzes/evaluacion-a"):
         assert client.get(url).status_code == 403
+
+
+def test_trainer_exports_and_imports_from_the_pages(client, auth, trainer, content):
+    import io
+
+    auth.login_as(trainer)
+    response = client.get("/manage/banks/export?bank=tiempos&format=gift")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert "::chat-30::" in response.get_data(as_text=True)
+    assert client.get("/manage/banks/export?bank=nada&format=gift").status_code == 404
+    aiken_text = client.get("/manage/banks/export?bank=tiempos&format=aiken").get_data(as_text=True)
+    assert "ANSWER: A" in aiken_text
+    page = client.post("/manage/banks", data={"file": (io.BytesIO(response.data), "tiempos.gift"), "fmt": "auto", "bank": "copia"},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "preguntas leídas" in page and "copia.yaml" in page and "chat-30" in page
+    page = client.post("/manage/banks", data={"file": (io.BytesIO(b"::x:: roto {~a ~b}"), "x.gift"), "fmt": "gift"},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "No se ha convertido nada" in page and "Línea 1" in page
