@@ -8,7 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run test browser translations extract-messages check-content clean
+.PHONY: install run test browser translations extract-messages check-content clean bench-quiz
 
 install: $(VENV)/.installed translations
 
@@ -45,6 +45,10 @@ browser:
 
 test: install browser
 	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Quiz submission under load against the floor (an endpoint inserting one row); figures in the README.
+bench-quiz: install
+	$(BIN)/python bench/quiz_submit.py $(BENCH_ARGS)
 
 check-content: install
 	$(BIN)/flask --app lms content check

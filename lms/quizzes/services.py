@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.quizzes.models import (
@@ -275,7 +276,10 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     if moved != 1:
         session.refresh(attempt)
         raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
-    session.refresh(attempt)
+    # the UPDATE above already wrote these: record them without marking the object dirty
+    set_committed_value(attempt, "state", AttemptState.submitted.value)
+    set_committed_value(attempt, "submitted_at", now)
+    set_committed_value(attempt, "revision", attempt.revision + 1)
     _event(session, attempt, user.id, "submitted", {}, now)
     grade_attempt(session, attempt, now=now)
     return attempt
