@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.demo import DEMO_PASSWORD
 from tests.browser.conftest import screenshot
@@ -51,3 +52,37 @@ def test_manager_sees_the_team_and_an_agent_record(page, site_url):
     page.get_by_role("link", name="Diego Agente").first.click()
     assert page.get_by_role("heading", name="Diego Agente").is_visible()
     screenshot(page, "manager-agent")
+
+
+def test_agent_takes_the_week_1_quiz_with_autosave_and_sees_the_review(page, site_url):
+    log_in(page, site_url, "agente2@demo.lms")  # 3-month track started 9 days ago: week 1's quiz is open
+    page.goto(f"{site_url}/quizzes/evaluacion-semana-1")
+    assert page.get_by_role("heading", name=re.compile("Evaluación de la semana 1")).is_visible()
+    page.get_by_role("button", name=re.compile("Empezar un intento|Continuar el intento")).click()
+    page.wait_for_url(re.compile(r".*/attempts/\d+$"))
+    assert page.locator("#timer").is_visible()
+    # answer the first choice of every radio group, and let the page save on its own
+    for name in page.eval_on_selector_all("input[type=radio]", "els => [...new Set(els.map(e => e.name))]"):
+        page.locator(f"input[type=radio][name='{name}']").first.check()
+    expect(page.locator("#save-status")).to_contain_text("guardadas", timeout=15000)
+    page.reload()
+    assert page.locator("input[type=radio]:checked").count() >= 1  # the auto-saved answers are there after a reload
+    screenshot(page, "agent-quiz-attempt")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Enviar el intento").click()
+    page.wait_for_url(re.compile(r".*/review$"))
+    assert page.get_by_role("heading", name=re.compile("Revisión del intento")).is_visible()
+    assert page.get_by_text(re.compile(r"\d+%")).first.is_visible()
+    screenshot(page, "agent-quiz-review")
+
+
+def test_escalation_advisor_in_the_browser(page, site_url):
+    log_in(page, site_url, "agente@demo.lms")
+    page.get_by_role("link", name="Escalamiento").click()
+    page.get_by_label("Horas desde la apertura").fill("30")
+    page.get_by_label("Horas en el nivel actual").fill("30")
+    page.get_by_label("Impacto").select_option("alto")
+    page.get_by_role("button", name="Consultar").click()
+    assert page.get_by_text("Nivel 2 · Especialista").is_visible()
+    assert page.get_by_text("Nivel 1: > 24 horas sin resolución").first.is_visible()
+    screenshot(page, "agent-escalation-advisor")
