@@ -5,6 +5,7 @@ leaves the rest alone.
 """
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 import click
@@ -14,6 +15,8 @@ from flask.cli import with_appcontext
 from lms.accounts import services as accounts
 from lms.core.clock import now_utc, today
 from lms.core.db import transaction
+from lms.quizzes import services as quizzes
+from lms.quizzes import simulate
 from lms.tracks import services as tracks
 
 DEMO_PASSWORD = "demo-lms-2026"
@@ -26,6 +29,10 @@ DEMO_USERS = [
     ("agente@demo.lms", "Lucía Agente", "agent", ["Soporte Madrid"]),
     ("agente2@demo.lms", "Diego Agente", "agent", ["Soporte Madrid"]),
     ("agente3@demo.lms", "Sofía Agente", "agent", ["Soporte Bogotá"]),
+    ("agente4@demo.lms", "Mateo Agente", "agent", ["Soporte Madrid"]),
+    ("agente5@demo.lms", "Valentina Agente", "agent", ["Soporte Madrid"]),
+    ("agente6@demo.lms", "Hugo Agente", "agent", ["Soporte Madrid"]),
+    ("agente7@demo.lms", "Carla Agente", "agent", ["Soporte Madrid"]),
 ]
 
 #: (agent email, track, start date offset from today in days, lessons completed in order)
@@ -33,6 +40,19 @@ DEMO_ENROLLMENTS = [
     ("agente@demo.lms", "onboarding-4-semanas", -1, 1),
     ("agente2@demo.lms", "onboarding-3-meses", -9, 3),
     ("agente3@demo.lms", "onboarding-4-semanas", 3, 0),
+    ("agente4@demo.lms", "onboarding-4-semanas", -8, 10),
+    ("agente5@demo.lms", "onboarding-4-semanas", -8, 10),
+    ("agente6@demo.lms", "onboarding-4-semanas", -8, 8),
+    ("agente7@demo.lms", "onboarding-4-semanas", -8, 10),
+]
+
+#: (agent e-mail, quiz, share of right answers): week-1 results, so trainers' statistics show real figures
+DEMO_ATTEMPTS = [
+    ("agente2@demo.lms", "evaluacion-semana-1", 0.9),
+    ("agente4@demo.lms", "evaluacion-semana-1", 1.0),
+    ("agente5@demo.lms", "evaluacion-semana-1", 0.75),
+    ("agente6@demo.lms", "evaluacion-semana-1", 0.5),
+    ("agente7@demo.lms", "evaluacion-semana-1", 0.85),
 ]
 
 
@@ -61,6 +81,16 @@ def load_demo(session, *, on: date) -> list[str]:
         lessons = [lesson for tm in track.track_modules for lesson in tm.module.lessons if not lesson.is_archived]
         for lesson in lessons[:completed]:
             tracks.complete_lesson(session, agent, lesson, now=now_utc())
+    for n, (email, slug, accuracy) in enumerate(DEMO_ATTEMPTS):
+        agent = accounts.find_user_by_email(session, email)
+        quiz = quizzes.get_quiz(session, slug)
+        if quizzes.attempts_of(session, agent.id, quiz):
+            continue
+        started = now_utc() - timedelta(days=3, minutes=30)
+        attempt = quizzes.start_attempt(session, agent, quiz, now=started)
+        values = simulate.answer_attempt(attempt, accuracy, random.Random(n))
+        quizzes.submit_attempt(session, attempt, agent, values, now=started + timedelta(minutes=12))
+        done.append(f"quiz attempt {email} {slug}: {attempt.percent}%")
     return done
 
 

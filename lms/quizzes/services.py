@@ -96,6 +96,7 @@ class Allowance:
     attempts_allowed: int | None  # None = unlimited
     time_limit_minutes: float | None
     time_multiplier: float
+    extra_attempts: int
     in_progress: QuizAttempt | None
     next_start_at: datetime | None
     reason: str | None  # why a new attempt cannot start, or None
@@ -125,7 +126,7 @@ def allowance(session: Session, user, quiz: Quiz, *, now: datetime) -> Allowance
         next_start = last_end + timedelta(minutes=settings["delay_between_attempts_minutes"])
         if now < next_start:
             reason = _("Podrás empezar otro intento a partir de las %(time)s.", time=next_start.strftime("%H:%M UTC"))
-    return Allowance(len(attempts), allowed, None if limit is None else limit * multiplier, multiplier, in_progress, next_start, reason)
+    return Allowance(len(attempts), allowed, None if limit is None else limit * multiplier, multiplier, extra, in_progress, next_start, reason)
 
 
 def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime) -> QuizAttempt:
