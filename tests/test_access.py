@@ -7,6 +7,8 @@ import pytest
 
 from lms.core.clock import now_utc
 from lms.quizzes import services as quizzes
+from lms.roleplays import calibration as cal
+from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
 PUBLIC = "public"
@@ -50,6 +52,19 @@ POLICY: dict[str, object] = {
     "quizzes_manage.accommodations": {"manager", "admin"},
     "quizzes_manage.banks": {"trainer", "manager", "admin"},
     "quizzes_manage.export_bank": {"trainer", "manager", "admin"},
+    "roleplays.index": {"agent"},
+    "roleplays.scenario": {"agent"},
+    "roleplays.start": {"agent"},
+    "roleplays.practice": {"agent"},
+    "roleplays.reply": {"agent"},
+    "roleplays.email": {"agent"},
+    "roleplays.submit": {"agent"},
+    "roleplays.result": {"agent"},
+    "roleplays_manage.queue": {"trainer", "manager", "admin"},
+    "roleplays_manage.grade": {"trainer", "manager", "admin"},
+    "roleplays_manage.assign": {"trainer", "manager", "admin"},
+    "roleplays_manage.calibration_list": {"trainer", "admin"},
+    "roleplays_manage.calibration": {"trainer", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},
@@ -73,9 +88,14 @@ def world(session, content, team, agent, manager, trainer, admin):
     track = tracks.find_track(session, "corto")
     enrollment, _ = tracks.enroll(session, actor=manager, agent=agent, track=track, start_date=date(2026, 1, 5), now=now_utc())
     attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, "evaluacion-a"), now=now_utc())
+    practice = roleplays.start_practice(session, agent, roleplays.get_scenario(session, "chat-retraso"), now=now_utc())
+    for text in ("Hola, Ana.", "Gracias, Ana."):
+        roleplays.reply(session, practice, agent, thread="ana", text=text, now=now_utc())
+    roleplays.submit(session, practice, agent, escalation=None, now=now_utc())
+    calibration = cal.open_session(session, submission=practice, actor=trainer, title="Sesión", exemplar=False, now=now_utc())
     session.commit()
     return {
-        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id,
+        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id,
         "document": "manual", "chapter": "estandares", "filename": "css/app.css",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
     }
@@ -86,7 +106,9 @@ def _url(app, rule, world):
 
     values = {}
     for arg in rule.arguments:
-        if arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes")):
+        if arg == "slug" and rule.rule.startswith("/roleplays"):
+            values[arg] = "chat-retraso"
+        elif arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes")):
             values[arg] = "corto" if rule.rule.startswith("/tracks") else "evaluacion-a"
         else:
             values[arg] = world[arg]

@@ -9,4 +9,9 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.roleplays.loader import RoleplaysLoader
 
+    from lms.roleplays import cli, manage_views, views
+
     register_loader(RoleplaysLoader())
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
+    app.cli.add_command(cli.roleplays_cli)

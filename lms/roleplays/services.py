@@ -1,0 +1,420 @@
+"""Role-play practice and grading: plain functions taking the session and ``now``; they flush, never commit."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.roleplays import precheck as precheck_module
+from lms.roleplays.models import (
+    GradeEvent,
+    RoleplayAssignment,
+    RoleplayGrade,
+    RoleplaySubmission,
+    RoleplayTurn,
+    Rubric,
+    RubricVersion,
+    Scenario,
+)
+
+MAX_REPLY = 5000
+EMAIL_FIELDS = ("subject", "greeting", "body", "steps", "closing", "signature")
+HANDOFF_FIELDS = ("context", "priority", "expectations", "timeline")
+
+
+# Scenarios and assignments ---------------------------------------------------------
+
+def list_scenarios(session: Session) -> list[Scenario]:
+    return list(session.scalars(select(Scenario).where(Scenario.is_archived.is_(False)).order_by(Scenario.title)))
+
+
+def get_scenario(session: Session, slug: str) -> Scenario:
+    scenario = session.scalar(select(Scenario).where(Scenario.slug == slug, Scenario.is_archived.is_(False)))
+    if scenario is None:
+        raise NotFound(_("Ese role-play no existe."))
+    return scenario
+
+
+def assign(session: Session, *, actor, scenario: Scenario, team_id: int | None, user_id: int | None, due_date: date | None,
+           now: datetime) -> RoleplayAssignment:
+    if (team_id is None) == (user_id is None):
+        raise InvalidInput(_("Asigna el role-play a un equipo o a un agente."))
+    assignment = RoleplayAssignment(scenario_id=scenario.id, team_id=team_id, user_id=user_id, due_date=due_date,
+                                    assigned_by_id=actor.id, created_at=now)
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def assignments_for(session: Session, user_id: int, team_ids: list[int]) -> list[RoleplayAssignment]:
+    clauses = [RoleplayAssignment.user_id == user_id]
+    if team_ids:
+        clauses.append(RoleplayAssignment.team_id.in_(team_ids))
+    return list(session.scalars(
+        select(RoleplayAssignment).where(or_(*clauses)).options(selectinload(RoleplayAssignment.scenario))
+        .order_by(RoleplayAssignment.due_date.is_(None), RoleplayAssignment.due_date, RoleplayAssignment.id)
+    ))
+
+
+# Practice ---------------------------------------------------------------------------
+
+def submissions_of(session: Session, user_id: int, scenario: Scenario | None = None) -> list[RoleplaySubmission]:
+    stmt = select(RoleplaySubmission).where(RoleplaySubmission.user_id == user_id).options(selectinload(RoleplaySubmission.scenario))
+    if scenario is not None:
+        stmt = stmt.where(RoleplaySubmission.scenario_id == scenario.id)
+    return list(session.scalars(stmt.order_by(RoleplaySubmission.started_at.desc(), RoleplaySubmission.id.desc())))
+
+
+def get_submission(session: Session, submission_id: int) -> RoleplaySubmission:
+    submission = session.scalar(
+        select(RoleplaySubmission).where(RoleplaySubmission.id == submission_id)
+        .options(selectinload(RoleplaySubmission.turns), selectinload(RoleplaySubmission.scenario).selectinload(Scenario.rubric))
+    )
+    if submission is None:
+        raise NotFound(_("Esa práctica no existe."))
+    return submission
+
+
+def start_practice(session: Session, user, scenario: Scenario, *, now: datetime) -> RoleplaySubmission:
+    """Resume the practice in progress, or start a new one (a retry never touches earlier ones)."""
+    if user.role != "agent":
+        raise Forbidden(_("Solo los agentes practican role-plays."))
+    previous = submissions_of(session, user.id, scenario)
+    open_one = next((s for s in previous if s.state == "in_progress"), None)
+    if open_one is not None:
+        return open_one
+    submission = RoleplaySubmission(scenario_id=scenario.id, user_id=user.id, number=len(previous) + 1, state="in_progress",
+                                    grade_state="ungraded", started_at=now, revision=1)
+    session.add(submission)
+    session.flush()
+    if scenario.mode != "email":
+        position = 0
+        for customer in scenario.data["customers"]:
+            session.add(RoleplayTurn(submission_id=submission.id, position=position, thread=customer["id"], speaker="customer",
+                                     text=customer["messages"][0], at=now))
+            position += 1
+    else:
+        customer = scenario.data["customers"][0]
+        session.add(RoleplayTurn(submission_id=submission.id, position=0, thread=customer["id"], speaker="customer",
+                                 text=customer["messages"][0], at=now))
+    session.flush()
+    session.refresh(submission, ["turns"])
+    return submission
+
+
+def _own_open(submission: RoleplaySubmission, user) -> None:
+    if submission.user_id != user.id:
+        raise NotFound(_("Esa práctica no existe."))
+    if submission.state != "in_progress":
+        raise Conflict(_("Esta práctica ya se envió; no se ha cambiado nada."))
+
+
+@dataclass
+class ThreadView:
+    customer: dict
+    turns: list[RoleplayTurn]
+    awaiting: RoleplayTurn | None  # the customer message waiting for a reply
+    finished: bool
+
+
+def threads(submission: RoleplaySubmission) -> list[ThreadView]:
+    views = []
+    for customer in submission.scenario.data["customers"]:
+        turns = [t for t in submission.turns if t.thread == customer["id"]]
+        awaiting = turns[-1] if turns and turns[-1].speaker == "customer" else None
+        answered = sum(1 for t in turns if t.speaker == "agent")
+        views.append(ThreadView(customer, turns, awaiting, answered >= len(customer["messages"])))
+    return views
+
+
+def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str, text: str, now: datetime) -> RoleplayTurn:
+    """Record the agent's reply to the waiting customer message (timed) and show the customer's next one."""
+    _own_open(submission, user)
+    if submission.scenario.mode == "email":
+        raise InvalidInput(_("En un role-play por email se envía una sola respuesta redactada."))
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Escribe tu respuesta antes de enviarla."))
+    if len(text) > MAX_REPLY:
+        raise InvalidInput(_("La respuesta es demasiado larga (máximo %(n)d caracteres).", n=MAX_REPLY))
+    view = next((v for v in threads(submission) if v.customer["id"] == thread), None)
+    if view is None:
+        raise InvalidInput(_("Esa conversación no existe en este role-play."))
+    if view.awaiting is None:
+        raise Conflict(_("Esa conversación no espera respuesta ahora."))
+    position = max(t.position for t in submission.turns) + 1
+    seconds = max(0.0, (now - view.awaiting.at).total_seconds())
+    turn = RoleplayTurn(submission_id=submission.id, position=position, thread=thread, speaker="agent", text=text, at=now,
+                        seconds=round(seconds, 1))
+    session.add(turn)
+    answered = sum(1 for t in view.turns if t.speaker == "agent") + 1
+    messages = view.customer["messages"]
+    if answered < len(messages):
+        session.add(RoleplayTurn(submission_id=submission.id, position=position + 1, thread=thread, speaker="customer",
+                                 text=messages[answered], at=now))
+    session.flush()
+    session.refresh(submission, ["turns"])
+    return turn
+
+
+def save_email(session: Session, submission: RoleplaySubmission, user, fields: dict[str, str], *, now: datetime) -> None:
+    _own_open(submission, user)
+    if submission.scenario.mode != "email":
+        raise InvalidInput(_("Este role-play no es por email."))
+    clean = {}
+    for name in EMAIL_FIELDS:
+        value = (fields.get(name) or "").strip()
+        if len(value) > MAX_REPLY:
+            raise InvalidInput(_("El campo %(field)s es demasiado largo.", field=name))
+        clean[name] = value
+    submission.email = clean
+    session.flush()
+
+
+def email_text(email: dict | None) -> str:
+    if not email:
+        return ""
+    return "\n\n".join(email.get(name, "") for name in EMAIL_FIELDS if email.get(name))
+
+
+def submit(session: Session, submission: RoleplaySubmission, user, *, escalation: dict | None, now: datetime) -> RoleplaySubmission:
+    """Hand the practice in (exactly once): the rubric version is fixed and the pre-check computed."""
+    _own_open(submission, user)
+    scenario = submission.scenario
+    if scenario.mode == "email":
+        if not email_text(submission.email).strip():
+            raise InvalidInput(_("Redacta el email antes de enviarlo."))
+    elif any(v.awaiting is not None for v in threads(submission)):
+        raise InvalidInput(_("Responde a todos los mensajes del cliente antes de terminar."))
+    submission.escalation = clean_escalation(escalation)
+    rubric = session.get(Rubric, scenario.rubric_id)
+    version = session.scalar(select(RubricVersion).where(RubricVersion.rubric_id == rubric.id, RubricVersion.version == rubric.current_version))
+    moved = session.execute(
+        update(RoleplaySubmission).where(RoleplaySubmission.id == submission.id, RoleplaySubmission.state == "in_progress")
+        .values(state="submitted", submitted_at=now, rubric_version_id=version.id, revision=RoleplaySubmission.revision + 1,
+                escalation=submission.escalation)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(_("Esta práctica ya se envió; no se ha cambiado nada."))
+    for name, value in (("state", "submitted"), ("submitted_at", now), ("rubric_version_id", version.id),
+                        ("revision", submission.revision + 1)):
+        set_committed_value(submission, name, value)
+    submission.precheck = run_precheck(submission).as_json()
+    session.flush()
+    return submission
+
+
+def clean_escalation(raw: dict | None) -> dict | None:
+    if not raw or not str(raw.get("level") or "").strip():
+        return None
+    try:
+        level = int(raw["level"])
+    except (TypeError, ValueError):
+        raise InvalidInput(_("El nivel de escalamiento debe ser 1, 2, 3 o 4.")) from None
+    if level not in (1, 2, 3, 4):
+        raise InvalidInput(_("El nivel de escalamiento debe ser 1, 2, 3 o 4."))
+    clean = {"level": level, "destination": str(raw.get("destination") or "").strip()[:200]}
+    for name in HANDOFF_FIELDS:
+        clean[name] = str(raw.get(name) or "").strip()[:MAX_REPLY]
+    return clean
+
+
+def run_precheck(submission: RoleplaySubmission) -> precheck_module.Result:
+    scenario = submission.scenario
+    data = scenario.data
+    customers = data["customers"]
+    if scenario.mode == "email":
+        seconds = (submission.submitted_at - submission.started_at).total_seconds() if submission.submitted_at else None
+        turns = [precheck_module.Turn("agent", email_text(submission.email), seconds)]
+        opening = customers[0]["messages"][0]
+    else:
+        turns = [precheck_module.Turn(t.speaker, t.text, t.seconds) for t in submission.turns[1:]] if len(customers) == 1 else \
+                [precheck_module.Turn(t.speaker, t.text, t.seconds) for t in submission.turns if t.position >= len(customers)]
+        opening = " ".join(c["messages"][0] for c in customers)
+    transcript = precheck_module.Transcript(
+        channel=scenario.channel, customer_type=customers[0]["type"], opening_message=opening, turns=turns,
+        customer_names=[c["name"] for c in customers], standard_seconds=data["response_standard"]["seconds"],
+        objectives=data.get("objectives", []), expected_escalation=data.get("escalation") or {"required": False},
+        escalation=submission.escalation,
+    )
+    return precheck_module.check(transcript)
+
+
+# Grading ---------------------------------------------------------------------------------
+
+def rubric_score(rubric: dict, levels: dict[str, int]) -> tuple[float, bool, list[str]]:
+    """Weighted mean of the levels as a percentage of level 4, and whether it passes (no critical criterion failed)."""
+    total_weight = sum(c.get("weight", 1) for c in rubric["criteria"])
+    earned = sum(c.get("weight", 1) * levels[c["id"]] for c in rubric["criteria"])
+    score = round(100 * earned / (4 * total_weight), 1) if total_weight else 0.0
+    failed = [c["id"] for c in rubric["criteria"] if c.get("critical") and levels[c["id"]] < (c.get("pass_level") or 0)]
+    return score, not failed, failed
+
+
+#: a role-play passes with this score when no critical criterion fails (house rule; see the certifications)
+PASS_SCORE = 75.0
+
+
+def grade_for(session: Session, submission: RoleplaySubmission) -> RoleplayGrade | None:
+    """The submission's grade of record (not the blind calibration grades)."""
+    return session.scalar(select(RoleplayGrade).where(RoleplayGrade.submission_id == submission.id,
+                                                      RoleplayGrade.calibration_id.is_(None)))
+
+
+def save_grade(session: Session, submission: RoleplaySubmission, *, actor, levels: dict, comments: dict, overall: str,
+               inline: list[dict], action: str, expected_revision: int | None, reason: str = "", now: datetime) -> RoleplayGrade:
+    """Save a trainer's grade as a draft, release it to the agent, or return the practice for another try.
+
+    Two trainers saving at once cannot overwrite each other: the second gets a Conflict.
+    """
+    if submission.state != "submitted":
+        raise Conflict(_("Solo se califican prácticas enviadas."))
+    if action not in ("draft", "release", "return"):
+        raise InvalidInput(_("Acción desconocida."))
+    version = session.get(RubricVersion, submission.rubric_version_id)
+    rubric = version.data
+    clean_levels = {}
+    for criterion in rubric["criteria"]:
+        raw = levels.get(criterion["id"])
+        if raw in (None, ""):
+            if action != "draft":
+                raise InvalidInput(_("Falta el nivel del criterio «%(title)s».", title=criterion["title"]))
+            continue
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(_("Nivel no válido en «%(title)s».", title=criterion["title"])) from None
+        if value not in range(5):
+            raise InvalidInput(_("Nivel no válido en «%(title)s».", title=criterion["title"]))
+        clean_levels[criterion["id"]] = value
+    known = {c["id"] for c in rubric["criteria"]}
+    clean_comments = {k: str(v).strip()[:2000] for k, v in (comments or {}).items() if k in known and str(v).strip()}
+    positions = {t.position for t in submission.turns if t.speaker == "agent"}
+    clean_inline = []
+    for item in inline or []:
+        try:
+            turn = int(item.get("turn"))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        text = str(item.get("text") or "").strip()[:2000]
+        if turn in positions and text:
+            clean_inline.append({"turn": turn, "text": text})
+    grade = grade_for(session, submission)
+    before = None
+    if grade is None:
+        if expected_revision not in (None, 0):
+            raise Conflict(_("Otra persona cambió esta calificación mientras la editabas. Recarga la página y revisa sus cambios."))
+        grade = RoleplayGrade(submission_id=submission.id, grader_id=actor.id, rubric_version_id=version.id, state="draft",
+                              levels={}, comments={}, overall_comment="", inline_comments=[], created_at=now, updated_at=now, revision=0)
+        session.add(grade)
+        session.flush()
+    else:
+        before = _snapshot(grade)
+        if grade.revision != expected_revision:
+            raise Conflict(_("Otra persona cambió esta calificación mientras la editabas. Recarga la página y revisa sus cambios."))
+        if grade.state == "released" and not (reason or "").strip():
+            raise InvalidInput(_("Esta calificación ya se publicó: explica el motivo del cambio."))
+    moved = session.execute(
+        update(RoleplayGrade).where(RoleplayGrade.id == grade.id, RoleplayGrade.revision == grade.revision)
+        .values(revision=RoleplayGrade.revision + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(_("Otra persona cambió esta calificación mientras la editabas. Recarga la página y revisa sus cambios."))
+    set_committed_value(grade, "revision", grade.revision + 1)
+    grade.levels, grade.comments, grade.overall_comment, grade.inline_comments = clean_levels, clean_comments, (overall or "").strip()[:5000], clean_inline
+    grade.grader_id, grade.updated_at = actor.id, now
+    complete = len(clean_levels) == len(rubric["criteria"])
+    if complete:
+        score, no_critical_failure, _failed = rubric_score(rubric, clean_levels)
+        grade.score, grade.passed = score, no_critical_failure and score >= PASS_SCORE
+    else:
+        grade.score = grade.passed = None
+    state = {"draft": "draft", "release": "released", "return": "returned"}[action]
+    if action == "draft" and before is not None and before["state"] in ("released", "returned"):
+        state = before["state"]  # editing a released grade keeps it released (with history)
+    grade.state = state
+    if state == "released":
+        grade.released_at = grade.released_at or now
+    submission.grade_state = state
+    submission.score = grade.score if state == "released" else None
+    submission.passed = grade.passed if state == "released" else None
+    session.flush()
+    session.add(GradeEvent(grade_id=grade.id, actor_id=actor.id, kind=action if before is None or action != "draft" else "edit",
+                           at=now, before=before, after=_snapshot(grade), reason=(reason or "").strip()[:500]))
+    session.flush()
+    return grade
+
+
+def _snapshot(grade: RoleplayGrade) -> dict:
+    return {"state": grade.state, "levels": dict(grade.levels or {}), "score": grade.score, "passed": grade.passed,
+            "overall_comment": grade.overall_comment}
+
+
+def grade_history(session: Session, grade: RoleplayGrade) -> list[GradeEvent]:
+    return list(session.scalars(select(GradeEvent).where(GradeEvent.grade_id == grade.id).order_by(GradeEvent.id)))
+
+
+def grading_queue(session: Session, agent_ids: list[int], *, scenario_id: int | None = None, agent_id: int | None = None,
+                  status: str | None = None) -> list[RoleplaySubmission]:
+    """Submissions of these agents waiting for (or under) grading, oldest first."""
+    if not agent_ids:
+        return []
+    stmt = (select(RoleplaySubmission).where(RoleplaySubmission.user_id.in_(agent_ids), RoleplaySubmission.state == "submitted")
+            .options(selectinload(RoleplaySubmission.scenario)).order_by(RoleplaySubmission.submitted_at, RoleplaySubmission.id))
+    stmt = stmt.where(RoleplaySubmission.grade_state.in_([status] if status else ["ungraded", "draft"]))
+    if scenario_id:
+        stmt = stmt.where(RoleplaySubmission.scenario_id == scenario_id)
+    if agent_id:
+        stmt = stmt.where(RoleplaySubmission.user_id == agent_id)
+    return list(session.scalars(stmt))
+
+
+def visible_grade(session: Session, submission: RoleplaySubmission) -> RoleplayGrade | None:
+    """What the agent may see: a released or returned grade, never a draft."""
+    grade = grade_for(session, submission)
+    return grade if grade is not None and grade.state in ("released", "returned") else None
+
+
+def count_open_submissions(session: Session, agent_ids: list[int]) -> int:
+    if not agent_ids:
+        return 0
+    return session.scalar(select(func.count()).select_from(RoleplaySubmission).where(
+        RoleplaySubmission.user_id.in_(agent_ids), RoleplaySubmission.state == "submitted",
+        RoleplaySubmission.grade_state.in_(["ungraded", "draft"]))) or 0
+
+
+# Exemplars ---------------------------------------------------------------------------------
+
+_SPEAKER = re.compile(r"^\*\*([^*:]+):\*\*\s*(.*)$")
+
+
+def exemplar_turns(markdown: str) -> list[tuple[str, str, str]]:
+    """(thread label, speaker label, text) turns of an exemplar written as '> **Name:** text' blockquotes."""
+    turns: list[list[str]] = []
+    thread = ""
+    for raw in markdown.splitlines():
+        if raw.startswith("### "):
+            thread = raw[4:].strip()
+            continue
+        if not raw.startswith(">"):
+            continue
+        line = raw[1:].strip()
+        match = _SPEAKER.match(line)
+        if match:
+            turns.append([thread, match.group(1).strip(), match.group(2).strip()])
+        elif turns and line:
+            turns[-1][2] = (turns[-1][2] + " " + line).strip()
+    return [tuple(t) for t in turns]
+
+
+def anchors(session: Session) -> list[RoleplaySubmission]:
+    """Anchor transcripts imported for calibration."""
+    return list(session.scalars(select(RoleplaySubmission).where(RoleplaySubmission.anchor_label.is_not(None))
+                                .options(selectinload(RoleplaySubmission.scenario)).order_by(RoleplaySubmission.id)))
