@@ -17,6 +17,7 @@ from lms.core.clock import now_utc, today
 from lms.core.db import transaction
 from lms.quizzes import services as quizzes
 from lms.quizzes import simulate
+from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
 DEMO_PASSWORD = "demo-lms-2026"
@@ -55,6 +56,12 @@ DEMO_ATTEMPTS = [
     ("agente7@demo.lms", "evaluacion-semana-1", 0.85),
 ]
 
+#: (agent e-mail, scenario): practices handed in and waiting for the trainer
+DEMO_PRACTICE = [
+    ("agente4@demo.lms", "informe-consulta-garantia"),
+    ("agente5@demo.lms", "informe-consulta-garantia"),
+]
+
 
 def load_demo(session, *, on: date) -> list[str]:
     """Create the demo users, teams and enrollments that are missing; return what was done."""
@@ -91,6 +98,25 @@ def load_demo(session, *, on: date) -> list[str]:
         values = simulate.answer_attempt(attempt, accuracy, random.Random(n))
         quizzes.submit_attempt(session, attempt, agent, values, now=started + timedelta(minutes=12))
         done.append(f"quiz attempt {email} {slug}: {attempt.percent}%")
+    for email, slug in DEMO_PRACTICE:
+        agent = accounts.find_user_by_email(session, email)
+        scenario = roleplays.get_scenario(session, slug)
+        if roleplays.submissions_of(session, agent.id, scenario):
+            continue
+        started = now_utc() - timedelta(days=1)
+        submission = roleplays.start_practice(session, agent, scenario, now=started)
+        replies = [text.replace("**", "") for _thread, speaker, text in roleplays.exemplar_turns(scenario.exemplar)
+                   if speaker.lower().startswith("agente")]
+        moment = started
+        for text in replies:
+            waiting = [v for v in roleplays.threads(submission) if v.awaiting is not None]
+            if not waiting:
+                break
+            moment += timedelta(seconds=25)
+            roleplays.reply(session, submission, agent, thread=waiting[0].customer["id"], text=text, now=moment)
+        if not any(v.awaiting for v in roleplays.threads(submission)):
+            roleplays.submit(session, submission, agent, escalation=None, now=moment)
+            done.append(f"role-play practice {email} {slug}")
     return done
 
 
