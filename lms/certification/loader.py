@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from lms.certification.models import CertificationDefinition
 from lms.content import Problems, SyncReport
-from lms.content.files import ContentFileError, read_yaml
+from lms.content.files import plain as _plain
+from lms.content.walk import yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations
@@ -36,13 +37,6 @@ REQUIREMENT_FIELDS = {
     "coverage": [Field("type", str), Field("channels", list, required=False), Field("customer_types", list, required=False), PERCENT],
 }
 
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass
@@ -72,17 +66,7 @@ class CertificationsLoader:
         quiz_ids = set(collected["quizzes"].quizzes)
         scenario_ids = set(collected["roleplays"].scenarios)
         result: dict[str, CCertification] = {}
-        for path in sorted((root / "courses" / "certifications").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "courses/certifications/*.yaml", FIELDS, problems):
             if data.get("track") and data["track"] not in tracks.tracks:
                 problems.add(display, data.line_of("track"), f"unknown track {data['track']!r}")
             requirements = []

@@ -139,3 +139,12 @@ def read_front_matter(path: Path, display: str) -> tuple[Located, str, int]:
     _shift_lines(meta, 1)
     body = "".join(lines[index + 1:])
     return meta, body, index + 2
+
+
+def plain(value: Any) -> Any:
+    """Located YAML structures as plain dicts and lists (for JSON storage)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

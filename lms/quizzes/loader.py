@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
-from lms.content.files import ContentFileError, read_yaml
+from lms.content.walk import yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, non_negative_int, positive_int, validate_mapping
 from lms.quizzes.models import Question, QuestionBank, QuestionVersion, Quiz
@@ -130,17 +130,7 @@ class QuizzesLoader:
     def _collect_banks(self, root, problems, reference, rubric_ids):
         banks: dict[str, CBank] = {}
         questions: dict[str, CQuestion] = {}
-        for path in sorted((root / "quizzes" / "banks").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, BANK_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "quizzes/banks/*.yaml", BANK_FIELDS, problems):
             if data["id"] in banks:
                 problems.add(display, data.line_of("id"), f"duplicate bank id {data['id']!r} (also in {banks[data['id']].path})")
                 continue
@@ -192,17 +182,7 @@ class QuizzesLoader:
 
     def _collect_quizzes(self, root, problems, banks, questions) -> dict[str, CQuiz]:
         quizzes: dict[str, CQuiz] = {}
-        for path in sorted((root / "quizzes").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, QUIZ_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "quizzes/*.yaml", QUIZ_FIELDS, problems):
             if ("module" in data) != ("day" in data):
                 problems.add(display, data.line, "'module' and 'day' go together: the quiz is due 'day' days after the module opens")
             review = data.get("review") or {}

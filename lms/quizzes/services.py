@@ -419,7 +419,6 @@ def count_attempts(session: Session, quiz: Quiz) -> int:
     return session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)) or 0
 
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["QuestionBank"]
 
 
 # Trainers and managers ---------------------------------------------------------------

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
-from lms.content.files import ContentFileError, read_front_matter
-from lms.content.schema import Field, non_empty_text, non_negative_int, validate_mapping
+from lms.content.walk import markdown_files
+from lms.content.schema import Field, non_empty_text, non_negative_int
 from lms.core.db import utcnow
 from lms.reference import search
 from lms.reference.models import ReferencePage, ReferenceSection
@@ -48,18 +48,8 @@ class ReferenceLoader:
 
     def collect(self, root: Path, collected, problems: Problems) -> dict[str, CollectedPage]:
         pages: dict[str, CollectedPage] = {}
-        base = root / "courses" / "reference"
-        for path in sorted(base.glob("*/*.md")):
-            display = str(path.relative_to(root))
-            try:
-                meta, body, body_line = read_front_matter(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(meta, PAGE_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+
+        for path, display, meta, body, body_line in markdown_files(root, "courses/reference/*/*.md", PAGE_FIELDS, problems):
             slug = meta["id"]
             doc_folder = path.parent.name
             if slug.split("/", 1)[0] != doc_folder:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
-from lms.content.files import ContentFileError, read_front_matter, read_yaml
+from lms.content.files import plain as _plain
+from lms.content.walk import markdown_files, yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations
@@ -56,13 +57,6 @@ def _hash(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
 
 @dataclass
 class CRubric:
@@ -105,17 +99,7 @@ class RoleplaysLoader:
 
     def _collect_rubrics(self, root, problems, reference) -> dict[str, CRubric]:
         rubrics: dict[str, CRubric] = {}
-        for path in sorted((root / "roleplays" / "rubrics").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, RUBRIC_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "roleplays/rubrics/*.yaml", RUBRIC_FIELDS, problems):
             criteria, ids = [], set()
             for index, criterion in enumerate(data["criteria"]):
                 line = item_line(data["criteria"], index, data.line_of("criteria"))
@@ -150,19 +134,7 @@ class RoleplaysLoader:
 
     def _collect_scenarios(self, root, problems, reference, rubrics) -> dict[str, CScenario]:
         scenarios: dict[str, CScenario] = {}
-        for path in sorted((root / "roleplays").glob("*.md")):
-            if path.name == "README.md":
-                continue
-            display = str(path.relative_to(root))
-            try:
-                meta, body, body_line = read_front_matter(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(meta, SCENARIO_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, meta, body, body_line in markdown_files(root, "roleplays/*.md", SCENARIO_FIELDS, problems):
             before = len(problems)
             standard = meta["response_standard"]
             problems.extend(validate_mapping(standard, STANDARD_FIELDS, display, meta.line_of("response_standard"), what="response_standard"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content import Problems, SyncReport
-from lms.content.files import ContentFileError, read_front_matter, read_yaml
+from lms.content.walk import markdown_files, yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import (
     Field,
@@ -147,17 +147,7 @@ class TracksLoader:
     # -- reading -----------------------------------------------------------
     def _collect_tracks(self, root: Path, problems: Problems) -> dict[str, CTrack]:
         tracks: dict[str, CTrack] = {}
-        for path in sorted((root / "courses" / "tracks").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, TRACK_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "courses/tracks/*.yaml", TRACK_FIELDS, problems):
             entries = []
             for index, entry in enumerate(data["modules"]):
                 line = item_line(data["modules"], index, data.line_of("modules"))
@@ -174,17 +164,7 @@ class TracksLoader:
 
     def _collect_modules(self, root: Path, problems: Problems, reference) -> dict[str, CModule]:
         modules: dict[str, CModule] = {}
-        for path in sorted((root / "courses" / "modules").glob("*.yaml")):
-            display = str(path.relative_to(root))
-            try:
-                data = read_yaml(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(data, MODULE_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for _path, display, data in yaml_files(root, "courses/modules/*.yaml", MODULE_FIELDS, problems):
             sources = check_citations(problems, display, data.get("sources"), data.line_of("sources"), reference, required=False)
             lesson_ids, lines = [], []
             for index, lesson_id in enumerate(data["lessons"]):
@@ -207,17 +187,7 @@ class TracksLoader:
 
     def _collect_lessons(self, root: Path, problems: Problems, reference) -> dict[str, CLesson]:
         lessons: dict[str, CLesson] = {}
-        for path in sorted((root / "courses" / "lessons").glob("*/*.md")):
-            display = str(path.relative_to(root))
-            try:
-                meta, body, body_line = read_front_matter(path, display)
-            except ContentFileError as exc:
-                problems.extend_from(exc)
-                continue
-            errors = validate_mapping(meta, LESSON_FIELDS, display)
-            if errors:
-                problems.extend(errors)
-                continue
+        for path, display, meta, body, body_line in markdown_files(root, "courses/lessons/*/*.md", LESSON_FIELDS, problems):
             objectives = meta.get("objectives") or []
             if any(not isinstance(o, str) or not o.strip() for o in objectives):
                 problems.add(display, meta.line_of("objectives"), "'objectives' must be a list of non-empty lines of text")

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts import services as accounts
 from lms.content import check, sync
 from lms.core.clock import now_utc
 from lms.tracks import services as tracks

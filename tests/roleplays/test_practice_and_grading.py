@@ -8,7 +8,6 @@ import pytest
 from lms.core.errors import Conflict, InvalidInput
 from lms.roleplays import calibration as cal
 from lms.roleplays import services
-from lms.roleplays.models import Scenario
 
 T0 = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
 

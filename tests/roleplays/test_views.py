@@ -1,6 +1,5 @@
 from datetime import datetime, timezone
 
-import pytest
 
 from lms.content import sync
 from lms.roleplays import services

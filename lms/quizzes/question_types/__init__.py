@@ -11,9 +11,10 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+
 
 from lms.content import Problems
+from lms.content.files import plain  # noqa: F401  (re-exported for the loader)
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
 from lms.escalation import services as escalation
 from lms.quizzes.formula import FormulaError, evaluate, parse
@@ -637,13 +638,6 @@ class Scenario(QuestionType):
         return texts
 
 
-def plain(value: Any) -> Any:
-    """Located YAML structures as plain dicts/lists (for JSON storage)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 Calculated.prepare, Calculated.parse, Calculated.grade, Calculated.correct_answer = _calculated_methods()
