@@ -144,7 +144,7 @@ def check(t: Transcript) -> Result:
     elif any(empathy_hits):
         empatia = 3
     else:
-        empatia = 2 if t.customer_type == "satisfecho" else 0
+        empatia = 2 if t.customer_type in ("satisfecho", "confundido") else 0
 
     closing = bool(THANKS.search(last)) + bool(SUMMARY.search(last)) + bool(FAREWELL.search(last))
     cierre = {3: 4, 2: 3, 1: 1}.get(closing, 0)
