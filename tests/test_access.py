@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from lms.core.clock import now_utc
+from lms.certification import services as certs
 from lms.quizzes import services as quizzes
 from lms.roleplays import calibration as cal
 from lms.roleplays import services as roleplays
@@ -65,6 +66,13 @@ POLICY: dict[str, object] = {
     "roleplays_manage.assign": {"trainer", "manager", "admin"},
     "roleplays_manage.calibration_list": {"trainer", "admin"},
     "roleplays_manage.calibration": {"trainer", "admin"},
+    "certification.mine": {"agent"},
+    "certification.certificate": {"agent", "manager", "admin"},  # the agent's own; the agent's managers; admins
+    "certification.verify": PUBLIC,
+    "certification_manage.records": {"trainer", "manager", "admin"},
+    "certification_manage.agent": {"trainer", "manager", "admin"},
+    "certification_manage.record": {"trainer", "manager", "admin"},
+    "certification_manage.issue": {"admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},
@@ -93,9 +101,10 @@ def world(session, content, team, agent, manager, trainer, admin):
         roleplays.reply(session, practice, agent, thread="ana", text=text, now=now_utc())
     roleplays.submit(session, practice, agent, escalation=None, now=now_utc())
     calibration = cal.open_session(session, submission=practice, actor=trainer, title="Sesión", exemplar=False, now=now_utc())
+    record = certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba", now=now_utc())
     session.commit()
     return {
-        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id,
+        "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code,
         "document": "manual", "chapter": "estandares", "filename": "css/app.css",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
     }

@@ -5,8 +5,32 @@ join them in the certification issue.  Public functions: :mod:`lms.certification
 from flask import Flask
 
 
+_SUBSCRIBED: list = []
+
+
 def register(app: Flask) -> None:
     from lms.certification.loader import CertificationsLoader
     from lms.content import register_loader
 
+    from lms.certification import cli, manage_views, views
+
     register_loader(CertificationsLoader())
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
+    app.cli.add_command(cli.certification_cli)
+    if not _SUBSCRIBED:
+        _subscribe()
+        _SUBSCRIBED.append(True)
+
+
+def _subscribe() -> None:
+    """New evidence (a lesson, a graded quiz, a released role-play) → issue what the agent now meets."""
+    from lms.certification import services
+    from lms.quizzes.signals import attempt_graded
+    from lms.roleplays.signals import grade_released
+    from lms.tracks.signals import lesson_completed
+
+    lesson_completed.connect(lambda session, user_id, now, **_: services.on_evidence(session, user_id, now), weak=False)
+    attempt_graded.connect(lambda session, attempt, now, **_: services.on_evidence(session, attempt.user_id, now), weak=False)
+    grade_released.connect(lambda session, submission, now, **_: services.on_evidence(session, submission.user_id, now)
+                           if submission.user_id else None, weak=False)

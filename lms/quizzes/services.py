@@ -29,6 +29,7 @@ from lms.quizzes.models import (
     Quiz,
     QuizAttempt,
 )
+from lms.quizzes import signals
 from lms.quizzes.question_types import REGISTRY, AnswerError, render_text
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 
@@ -310,6 +311,7 @@ def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:
     attempt.state = AttemptState.graded.value
     attempt.graded_at = now
     session.flush()
+    signals.attempt_graded.send(session, attempt=attempt, now=now)
 
 
 def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *, score: float, feedback: str,

@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.roleplays import precheck as precheck_module
+from lms.roleplays import signals
 from lms.roleplays.models import (
     GradeEvent,
     RoleplayAssignment,
@@ -349,6 +350,8 @@ def save_grade(session: Session, submission: RoleplaySubmission, *, actor, level
     session.add(GradeEvent(grade_id=grade.id, actor_id=actor.id, kind=action if before is None or action != "draft" else "edit",
                            at=now, before=before, after=_snapshot(grade), reason=(reason or "").strip()[:500]))
     session.flush()
+    if state == "released":
+        signals.grade_released.send(session, submission=submission, now=now)
     return grade
 
 
@@ -418,3 +421,19 @@ def anchors(session: Session) -> list[RoleplaySubmission]:
     """Anchor transcripts imported for calibration."""
     return list(session.scalars(select(RoleplaySubmission).where(RoleplaySubmission.anchor_label.is_not(None))
                                 .options(selectinload(RoleplaySubmission.scenario)).order_by(RoleplaySubmission.id)))
+
+
+@dataclass
+class ReleasedResult:
+    submission: RoleplaySubmission
+    grade: RoleplayGrade
+
+
+def released_results(session: Session, user_id: int) -> list[ReleasedResult]:
+    """The agent's role-plays with a released grade (the evidence certifications may rest on)."""
+    rows = session.execute(
+        select(RoleplaySubmission, RoleplayGrade).join(RoleplayGrade, RoleplayGrade.submission_id == RoleplaySubmission.id)
+        .where(RoleplaySubmission.user_id == user_id, RoleplayGrade.calibration_id.is_(None), RoleplayGrade.state == "released")
+        .options(selectinload(RoleplaySubmission.scenario))
+    )
+    return [ReleasedResult(submission, grade) for submission, grade in rows]

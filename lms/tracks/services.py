@@ -18,6 +18,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Forbidden, InvalidInput, NotFound
 from lms.quizzes import services as quizzes
+from lms.tracks import signals
 from lms.tracks.models import Enrollment, Lesson, LessonCompletion, Module, Track, TrackModule
 
 
@@ -386,6 +387,7 @@ def complete_lesson(session: Session, user: User, lesson: Lesson, *, now: dateti
     completion = LessonCompletion(user_id=user.id, lesson_id=lesson.id, completed_at=now)
     session.add(completion)
     session.flush()
+    signals.lesson_completed.send(session, user_id=user.id, lesson_id=lesson.id, now=now)
     return completion, True
 
 
@@ -524,3 +526,16 @@ def calendar_weeks(progress: TrackProgress) -> list[list[CalendarDay]]:
             week = []
         day += timedelta(days=1)
     return weeks
+
+
+def live_lessons_by_module(session: Session, module_slugs: list[str]) -> dict[str, list[Lesson]]:
+    """The live lessons of these modules (for requirements such as 'every lesson of week 1')."""
+    out: dict[str, list[Lesson]] = {slug: [] for slug in module_slugs}
+    if not module_slugs:
+        return out
+    for slug, lesson in session.execute(
+        select(Module.slug, Lesson).join(Lesson, Lesson.module_id == Module.id)
+        .where(Module.slug.in_(module_slugs), Lesson.is_archived.is_(False)).order_by(Lesson.position)
+    ):
+        out[slug].append(lesson)
+    return out

@@ -1,0 +1,7 @@
+"""News from the role-plays domain for the domains above it."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent with (session, submission=…, now=…) when a grade is released (or a released grade changes)
+grade_released = _signals.signal("grade-released")
