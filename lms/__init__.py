@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from lms import accounts, certification, content, escalation, quizzes, reference, roleplays, tracks
+    from lms import accounts, certification, content, escalation, quizzes, reference, reporting, roleplays, tracks
 
     content.register(app)
     accounts.register(app)
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     quizzes.register(app)
     tracks.register(app)
     certification.register(app)
+    reporting.register(app)
 
     from lms import demo, migrations
 

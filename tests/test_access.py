@@ -73,6 +73,8 @@ POLICY: dict[str, object] = {
     "certification_manage.agent": {"trainer", "manager", "admin"},
     "certification_manage.record": {"trainer", "manager", "admin"},
     "certification_manage.issue": {"admin"},
+    "reporting.dashboard": {"trainer", "manager", "admin"},
+    "reporting.export": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

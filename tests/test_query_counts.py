@@ -70,7 +70,8 @@ def measure(app, client, auth, session, agents, trainer, last, open_attempt) -> 
     client.post("/logout")
     auth.login_as(trainer)
     for name, url in [("results", "/manage/quizzes/evaluacion-a"), ("grading", "/manage/grading"), ("overview", "/manage/quizzes"),
-                      ("manage_attempt", f"/manage/attempts/{last.id}"), ("team", f"/manage/teams/{agents[0].memberships[0].team_id}")]:
+                      ("manage_attempt", f"/manage/attempts/{last.id}"), ("team", f"/manage/teams/{agents[0].memberships[0].team_id}"),
+                      ("dashboard", f"/manage/dashboard/?team={agents[0].memberships[0].team_id}")]:
         with counting(app) as statements:
             response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)

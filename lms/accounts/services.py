@@ -245,9 +245,9 @@ def supervised_team_ids(session: Session, user: User) -> list[int]:
     )
 
 
-def supervised_agents_query(session: Session, user: User, team_id: int | None = None):
-    """A select() of the agents the user may see, optionally within one team."""
-    team_ids = supervised_team_ids(session, user)
+def supervised_agents_query(session: Session, user: User, team_id: int | None = None, *, team_ids: list[int] | None = None):
+    """A select() of the agents the user may see, optionally within one team (``team_ids``: already known)."""
+    team_ids = supervised_team_ids(session, user) if team_ids is None else team_ids
     if team_id is not None:
         team_ids = [t for t in team_ids if t == team_id]
     return (

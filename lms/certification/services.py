@@ -210,3 +210,13 @@ def on_evidence(session: Session, user_id: int, now: datetime) -> None:
     except NotFound:
         return
     evaluate_and_issue(session, user, now=now)
+
+
+def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many active certificates each agent holds (one query)."""
+    out: dict[int, int] = {}
+    if user_ids:
+        for record in session.scalars(select(CertificationRecord).where(CertificationRecord.user_id.in_(user_ids))):
+            if effective_status(record, now) == "active":
+                out[record.user_id] = out.get(record.user_id, 0) + 1
+    return out

@@ -437,3 +437,14 @@ def released_results(session: Session, user_id: int) -> list[ReleasedResult]:
         .options(selectinload(RoleplaySubmission.scenario))
     )
     return [ReleasedResult(submission, grade) for submission, grade in rows]
+
+
+def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[float]]:
+    """Released role-play scores per agent (one query)."""
+    out: dict[int, list[float]] = {}
+    if user_ids:
+        for user_id, score in session.execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
+                RoleplaySubmission.user_id.in_(user_ids), RoleplaySubmission.grade_state == "released")):
+            if score is not None:
+                out.setdefault(user_id, []).append(score)
+    return out

@@ -1,0 +1,42 @@
+from datetime import date, datetime, timezone
+
+from lms.quizzes import services as quizzes
+from lms.reporting import services
+from lms.tracks import services as tracks
+from tests.quizzes.helpers import answer_all_correctly
+
+T0 = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
+
+
+def test_dashboard_rows_sorting_and_the_csv_export(client, auth, session, content, team, manager, trainer, make_user):
+    names = ['=HYPERLINK("http://evil")', "Bea", "Carlos"]
+    agents = [make_user("agent", name=n, teams=[team]) for n in names]
+    for agent in agents[:2]:
+        tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=T0)
+    attempt = quizzes.start_attempt(session, agents[1], quizzes.get_quiz(session, "evaluacion-a"), now=T0)
+    quizzes.submit_attempt(session, attempt, agents[1], answer_all_correctly(attempt), now=T0)
+    session.commit()
+    rows = {r.agent.name: r for r in services.dashboard(session, agents, date(2026, 1, 9), T0)}
+    assert rows["Bea"].quiz_average == 100 and rows["Carlos"].state == "not_enrolled" and rows["Carlos"].percent is None
+    auth.login_as(trainer)
+    page = client.get(f"/manage/dashboard/?team={team.id}&sort=quiz").get_data(as_text=True)
+    assert page.index("Bea") < page.index("Carlos") and "Exportar CSV" not in page
+    assert client.get(f"/manage/dashboard/export.csv?team={team.id}").status_code == 403
+    client.post("/logout")
+    auth.login_as(manager)
+    response = client.get(f"/manage/dashboard/export.csv?team={team.id}")
+    text = response.get_data(as_text=True)
+    assert response.mimetype == "text/csv" and text.startswith("\ufeffagente,email,itinerario")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text  # formulas neutralised
+    assert len(text.strip().splitlines()) == 4
+
+
+def test_dashboard_of_another_team_is_not_found(client, auth, make_user, make_team, content):
+    auth.login_as(make_user("manager", teams=[make_team("Sur")]))
+    other = make_team("Norte")
+    assert client.get(f"/manage/dashboard/?team={other.id}").status_code == 404
+    assert client.get(f"/manage/dashboard/export.csv?team={other.id}").status_code == 404
+
+
+def test_neutralise():
+    assert services.neutralise("=1+1") == "'=1+1" and services.neutralise("-5") == "'-5" and services.neutralise("Ana") == "Ana"
