@@ -22,7 +22,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d lms/translations -D messages --statistics 2>&1 | tail -n 2
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot .
+	$(BIN)/pybabel extract --ignore-dirs ".* test-artifacts instance" -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot .
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
 
 run: install

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lms.certification import services as certification
@@ -38,10 +39,10 @@ SORTS = {
 }
 
 
-def dashboard(session: Session, agents: list, today: date, now: datetime) -> list[DashboardRow]:
+def dashboard(session: Session, agents: list, today: date, now: datetime, overview: list | None = None) -> list[DashboardRow]:
     """One row per agent (their first track); a fixed number of queries whatever the team size."""
     ids = [a.id for a in agents]
-    overview = {row.agent.id: row for row in tracks.team_overview(session, agents, today)}
+    overview = {row.agent.id: row for row in (overview if overview is not None else tracks.team_overview(session, agents, today))}
     grades: dict[int, list[float]] = {}
     for agent_id, view in overview.items():
         seen: set[int] = set()
@@ -96,3 +97,72 @@ def csv_lines(rows: Iterable[DashboardRow]) -> Iterator[str]:
             "" if r.percent is None else r.percent, r.state, r.overdue, r.last_activity.isoformat() if r.last_activity else "",
             "" if r.quiz_average is None else r.quiz_average, "" if r.roleplay_average is None else r.roleplay_average, r.certifications)])
         yield flush()
+
+
+# Charts -------------------------------------------------------------------------------------
+
+def dashboard_with_charts(session: Session, agents: list, today: date, now: datetime) -> tuple[list[DashboardRow], list]:
+    overview = tracks.team_overview(session, agents, today)
+    return dashboard(session, agents, today, now, overview), team_charts(session, agents, today, now, overview)
+
+
+def team_charts(session: Session, agents: list, today: date, now: datetime, overview: list | None = None) -> list:
+    """Burn-up, quiz score distribution, weakest rubric criteria and the certification funnel."""
+    from lms.reporting import charts
+
+    overview = overview if overview is not None else tracks.team_overview(session, agents, today)
+    out = []
+    # cohort burn-up: share of steps done by each day since start, against the share due
+    done_by_day: dict[int, list[float]] = {}
+    due_by_day: dict[int, list[float]] = {}
+    cohort = 0
+    for row in overview:
+        for progress in row.progress[:1]:
+            steps = progress.steps
+            if not steps:
+                continue
+            cohort += 1
+            start = progress.enrollment.start_date
+            horizon = min((today - start).days, (progress.end_date - start).days)
+            for day in range(0, max(horizon, -1) + 1):
+                moment = start.toordinal() + day
+                done_by_day.setdefault(day, []).append(100 * sum(1 for s in steps if _done_on(s, moment)) / len(steps))
+                due_by_day.setdefault(day, []).append(100 * sum(1 for s in steps if s.due_date.toordinal() <= moment) / len(steps))
+    # only the days that at least half of the cohort has lived through, so late starters do not bend the curve
+    done_by_day = {d: v for d, v in done_by_day.items() if len(v) * 2 >= cohort}
+    due_by_day = {d: v for d, v in due_by_day.items() if d in done_by_day}
+    if done_by_day:
+        series = [(_("Completado"), [(d, sum(v) / len(v)) for d, v in sorted(done_by_day.items())], charts.BLUE),
+                  (_("Previsto"), [(d, sum(v) / len(v)) for d, v in sorted(due_by_day.items())], charts.GREY)]
+        out.append(charts.line_chart(_("Avance del grupo frente a lo previsto (%)"), series, x_label=_("días desde el inicio")))
+    # quiz scores
+    buckets = [0] * 5
+    for row in overview:
+        for progress in row.progress:
+            for status in progress.quizzes:
+                if status.result is not None and status.result.grade is not None:
+                    buckets[min(4, int(status.result.grade // 20))] += 1
+    if any(buckets):
+        labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
+        out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
+    # weakest rubric criteria
+    weakest = roleplays.criterion_averages(session, [a.id for a in agents])[:6]
+    if weakest:
+        out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
+                                    maximum=4, color=charts.RED))
+    # funnel
+    enrolled = [row for row in overview if row.progress]
+    week1 = [r for r in enrolled if r.progress[0].modules and r.progress[0].modules[0].done == r.progress[0].modules[0].total]
+    week4 = [r for r in enrolled if len(r.progress[0].modules) >= 4 and all(m.done == m.total for m in r.progress[0].modules[:4])]
+    certified = certification.active_counts(session, [a.id for a in agents], now)
+    if enrolled:
+        out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), len(enrolled)), (_("Semana 1"), len(week1)),
+                                                                  (_("Semana 4"), len(week4)), (_("Certificados"), len(certified))], color=charts.GREEN))
+    return out
+
+
+def _done_on(step, ordinal: int) -> bool:
+    if step.kind == "lesson":
+        return step.completed_at is not None and step.completed_at.date().toordinal() <= ordinal
+    attempts = [a for a in (step.result.attempts if step.result else []) if a.passed]
+    return any((a.graded_at or a.submitted_at).date().toordinal() <= ordinal for a in attempts)

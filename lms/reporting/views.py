@@ -29,14 +29,14 @@ def _agents(team_id: int | None):
 def dashboard():
     team_id = request.args.get("team", type=int)
     session, agents, team_ids = _agents(team_id)
-    rows = services.dashboard(session, agents, today(), now_utc())
+    rows, charts = services.dashboard_with_charts(session, agents, today(), now_utc())
     state = request.args.get("state")
     if state:
         rows = [r for r in rows if r.state == state]
     sort = request.args.get("sort", "name")
     rows.sort(key=services.SORTS.get(sort, services.SORTS["name"]))
     teams = [t for t in accounts.list_teams(session) if t.id in set(team_ids)]
-    return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state)
+    return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=charts)
 
 
 @bp.route("/export.csv")

@@ -448,3 +448,20 @@ def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[flo
             if score is not None:
                 out.setdefault(user_id, []).append(score)
     return out
+
+
+def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
+    """(criterion title, mean level, grades) over the agents' released grades, weakest first (one query)."""
+    if not user_ids:
+        return []
+    sums: dict[str, list[int]] = {}
+    rows = session.execute(
+        select(RoleplayGrade.levels, RubricVersion.data).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
+        .join(RubricVersion, RubricVersion.id == RoleplayGrade.rubric_version_id)
+        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", RoleplayGrade.calibration_id.is_(None))
+    )
+    for levels, rubric in rows:
+        titles = {c["id"]: c["title"] for c in rubric["criteria"]}
+        for criterion_id, level in (levels or {}).items():
+            sums.setdefault(titles.get(criterion_id, criterion_id), []).append(level)
+    return sorted(((t, sum(v) / len(v), len(v)) for t, v in sums.items()), key=lambda x: (x[1], x[0]))

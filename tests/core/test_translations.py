@@ -37,10 +37,13 @@ def test_every_message_is_translated_with_the_same_placeholders():
 def test_catalog_covers_every_string_in_the_code(tmp_path):
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
+    # Babel skips folders starting with "_" unless told otherwise: lms/templates/_macros holds strings too
+    subprocess.run([str(pybabel), "extract", "--ignore-dirs", ".* test-artifacts instance", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+                    "-o", str(pot), "."],
                    cwd=PROJECT, check=True, capture_output=True, timeout=120)
     with open(pot, "rb") as f:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog() if m.id}
+    assert "Para hoy" in extracted  # a string from lms/templates/_macros/forms.html: every template is read
     missing = sorted(extracted - translated)
     assert missing == [], "run 'make extract-messages' and translate: " + ", ".join(missing[:10])

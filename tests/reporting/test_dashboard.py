@@ -40,3 +40,23 @@ def test_dashboard_of_another_team_is_not_found(client, auth, make_user, make_te
 
 def test_neutralise():
     assert services.neutralise("=1+1") == "'=1+1" and services.neutralise("-5") == "'-5" and services.neutralise("Ana") == "Ana"
+
+
+def test_charts_from_real_progress(client, auth, session, content, team, manager, make_user):
+    agents = [make_user("agent", teams=[team]) for _ in range(3)]
+    for agent in agents[:2]:
+        tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "largo"), start_date=date(2026, 1, 5), now=T0)
+    for slug in ("a-uno", "a-dos"):
+        tracks.complete_lesson(session, agents[0], tracks.get_lesson(session, slug), now=T0)
+    attempt = quizzes.start_attempt(session, agents[0], quizzes.get_quiz(session, "evaluacion-a"), now=T0)
+    quizzes.submit_attempt(session, attempt, agents[0], answer_all_correctly(attempt), now=T0)
+    session.commit()
+    charts = {c.title: c for c in services.team_charts(session, agents, date(2026, 1, 20), T0)}
+    funnel = dict(charts["Embudo de certificación"].rows)
+    assert funnel == {"Inscritos": "2", "Semana 1": "1", "Semana 4": "0", "Certificados": "0"}
+    assert dict(charts["Notas de las evaluaciones"].rows)["80-100"] == "1"
+    burnup = charts["Avance del grupo frente a lo previsto (%)"]
+    assert "<polyline" in burnup.svg and "Completado" in dict(burnup.rows)
+    auth.login_as(manager)
+    page = client.get(f"/manage/dashboard/?team={team.id}").get_data(as_text=True)
+    assert page.count('<svg class="chart"') == 3 and "Ver los datos" in page
