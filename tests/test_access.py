@@ -75,6 +75,7 @@ POLICY: dict[str, object] = {
     "certification_manage.issue": {"admin"},
     "reporting.dashboard": {"trainer", "manager", "admin"},
     "reporting.export": {"manager", "admin"},
+    "reporting.agent": {"trainer", "manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

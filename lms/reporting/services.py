@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from lms.certification import services as certification
+from lms.quizzes import services as quizzes
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
@@ -166,3 +167,41 @@ def _done_on(step, ordinal: int) -> bool:
         return step.completed_at is not None and step.completed_at.date().toordinal() <= ordinal
     attempts = [a for a in (step.result.attempts if step.result else []) if a.passed]
     return any((a.graded_at or a.submitted_at).date().toordinal() <= ordinal for a in attempts)
+
+
+# Agent timeline ------------------------------------------------------------------------------
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # lesson | quiz | roleplay | certificate
+    title: str
+    detail: str
+    endpoint: str | None = None
+    args: dict | None = None
+
+
+def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry]:
+    """Everything the agent did, newest first: lessons, quiz attempts, role-plays and grades, certificates."""
+    entries: list[TimelineEntry] = []
+    lessons = {lesson.id: lesson for lessons in tracks.live_lessons_by_module(session, tracks.module_slugs_of(session, agent)).values()
+               for lesson in lessons}
+    for lesson_id, at in tracks.completions_by_user(session, [agent.id]).get(agent.id, {}).items():
+        lesson = lessons.get(lesson_id)
+        entries.append(TimelineEntry(at, "lesson", lesson.title if lesson else f"#{lesson_id}", "", "tracks.lesson",
+                                     {"slug": lesson.slug} if lesson else None))
+    for attempt in quizzes.attempts_for(session, None, [agent.id]):
+        detail = f"{attempt.percent:g}%" if attempt.percent is not None else attempt.state
+        entries.append(TimelineEntry(attempt.submitted_at or attempt.started_at, "quiz", f"{attempt.quiz.title} · #{attempt.number}", detail,
+                                     "quizzes_manage.attempt", {"attempt_id": attempt.id}))
+    for submission in roleplays.submissions_of(session, agent.id):
+        detail = f"{submission.score:g}%" if submission.score is not None else submission.grade_state
+        entries.append(TimelineEntry(submission.submitted_at or submission.started_at, "roleplay",
+                                     f"{submission.scenario.title} · #{submission.number}", detail,
+                                     "roleplays_manage.grade" if submission.state == "submitted" else None,
+                                     {"submission_id": submission.id} if submission.state == "submitted" else None))
+    for record in certification.records_of(session, agent.id):
+        entries.append(TimelineEntry(record.issued_at, "certificate", record.definition.title, certification.effective_status(record, now),
+                                     "certification_manage.record", {"record_id": record.id}))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

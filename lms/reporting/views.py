@@ -49,3 +49,13 @@ def export():
     name = f"progreso-{'equipo-' + str(team_id) if team_id else 'organizacion'}.csv"
     return Response(services.csv_lines(rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/agents/<int:user_id>")
+@roles_required(*STAFF)
+def agent(user_id: int):
+    session = get_session()
+    agent = accounts.get_user(session, user_id)
+    if agent.role != "agent" or not accounts.can_supervise(session, current_user, agent):
+        abort(404)
+    return render_template("reporting/agent.html", agent=agent, entries=services.agent_timeline(session, agent, now_utc()))

@@ -539,3 +539,11 @@ def live_lessons_by_module(session: Session, module_slugs: list[str]) -> dict[st
     ):
         out[slug].append(lesson)
     return out
+
+
+def module_slugs_of(session: Session, user: User) -> list[str]:
+    """The modules of every track the user is enrolled in (one query)."""
+    return list(session.scalars(
+        select(Module.slug).join(TrackModule, TrackModule.module_id == Module.id)
+        .join(Enrollment, Enrollment.track_id == TrackModule.track_id).where(Enrollment.user_id == user.id).distinct()
+    ))

@@ -60,3 +60,21 @@ def test_charts_from_real_progress(client, auth, session, content, team, manager
     auth.login_as(manager)
     page = client.get(f"/manage/dashboard/?team={team.id}").get_data(as_text=True)
     assert page.count('<svg class="chart"') == 3 and "Ver los datos" in page
+
+
+def test_agent_timeline_lists_everything_newest_first(client, auth, session, content, team, manager, admin, agent):
+    from datetime import timedelta
+
+    from lms.certification import services as certs
+
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=T0)
+    tracks.complete_lesson(session, agent, tracks.get_lesson(session, "a-uno"), now=T0)
+    attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, "evaluacion-a"), now=T0 + timedelta(hours=1))
+    quizzes.submit_attempt(session, attempt, agent, answer_all_correctly(attempt), now=T0 + timedelta(hours=1))
+    certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba", now=T0 + timedelta(hours=2))
+    session.commit()
+    entries = services.agent_timeline(session, agent, T0 + timedelta(hours=3))
+    assert [e.kind for e in entries] == ["certificate", "quiz", "lesson"]
+    auth.login_as(manager)
+    page = client.get(f"/manage/dashboard/agents/{agent.id}").get_data(as_text=True)
+    assert "Tiempos de respuesta" in page and "Certificación de proceso" in page and "100%" in page
