@@ -87,3 +87,20 @@ __all__ = [
     "check_citations", "list_pages", "get_page", "citation_url_parts", "normalise", "quote_occurs",
     "ReferencePage", "ReferenceSection",
 ]
+
+
+HOUSE_RULE_FIELDS = [Field("text", str, check=non_empty_text), Field("sources", list)]
+
+
+def check_house_rules(problems: Problems, path: str, meta, reference: dict) -> list[dict]:
+    """Validate a file's optional ``house_rules`` (each a text and the passages it rests on)."""
+    rules = []
+    for index, rule in enumerate(meta.get("house_rules") or []):
+        line = item_line(meta["house_rules"], index, meta.line_of("house_rules"))
+        errors = validate_mapping(rule, HOUSE_RULE_FIELDS, path, line, what=f"house_rules[{index + 1}]")
+        if errors:
+            problems.extend(errors)
+            continue
+        sources = check_citations(problems, path, rule["sources"], rule.line_of("sources"), reference, what=f"house_rules[{index + 1}].sources")
+        rules.append({"text": rule["text"].strip(), "sources": sources})
+    return rules

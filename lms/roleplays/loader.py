@@ -15,7 +15,7 @@ from lms.content.files import plain as _plain
 from lms.content.walk import markdown_files, yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
-from lms.reference.services import check_citations
+from lms.reference.services import check_citations, check_house_rules
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
 
 MODES = ("chat", "email", "phone", "social", "surge")
@@ -49,7 +49,6 @@ ESCALATION_FIELDS = [
     Field("required", bool), Field("level", int, required=False, check=lambda v: None if 1 <= v <= 4 else "must be a level from 1 to 4"),
     Field("destination", str, required=False), Field("reason", str, check=non_empty_text), Field("sources", list),
 ]
-HOUSE_RULE_FIELDS = [Field("text", str, check=non_empty_text), Field("sources", list)]
 SECTION = re.compile(r"^##\s+(.+?)\s*$", re.MULTILINE)
 
 
@@ -168,15 +167,7 @@ class RoleplaysLoader:
                     if esc["required"] and ("level" not in esc or not esc.get("destination")):
                         problems.add(display, esc.line, "a required escalation needs its 'level' and 'destination'")
                     escalation = _plain(esc) | {"sources": check_citations(problems, display, esc["sources"], esc.line_of("sources"), reference, what="escalation.sources")}
-            house_rules = []
-            for index, rule in enumerate(meta.get("house_rules") or []):
-                line = item_line(meta["house_rules"], index, meta.line_of("house_rules"))
-                errs = validate_mapping(rule, HOUSE_RULE_FIELDS, display, line, what=f"house_rules[{index + 1}]")
-                if errs:
-                    problems.extend(errs)
-                    continue
-                house_rules.append({"text": rule["text"].strip(), "sources": check_citations(
-                    problems, display, rule["sources"], rule.line_of("sources"), reference, what=f"house_rules[{index + 1}].sources")})
+            house_rules = check_house_rules(problems, display, meta, reference)
             if meta["rubric"] not in rubrics:
                 problems.add(display, meta.line_of("rubric"), f"unknown rubric {meta['rubric']!r}")
             sections = self._sections(body)

@@ -23,7 +23,7 @@ from lms.content.schema import (
 )
 from lms.core.db import utcnow
 from lms.reference import services as search_index
-from lms.reference.services import check_citations
+from lms.reference.services import check_citations, check_house_rules
 from lms.tracks.models import Lesson, Module, Track, TrackModule
 
 TRACK_FIELDS = [
@@ -54,7 +54,6 @@ LESSON_FIELDS = [
     Field("sources", list),
     Field("house_rules", list, required=False),
 ]
-HOUSE_RULE_FIELDS = [Field("text", str, check=non_empty_text), Field("sources", list)]
 
 
 def _hash(data) -> str:
@@ -192,16 +191,7 @@ class TracksLoader:
             if any(not isinstance(o, str) or not o.strip() for o in objectives):
                 problems.add(display, meta.line_of("objectives"), "'objectives' must be a list of non-empty lines of text")
             sources = check_citations(problems, display, meta["sources"], meta.line_of("sources"), reference)
-            house_rules = []
-            for index, rule in enumerate(meta.get("house_rules") or []):
-                line = item_line(meta["house_rules"], index, meta.line_of("house_rules"))
-                rule_errors = validate_mapping(rule, HOUSE_RULE_FIELDS, display, line, what=f"house_rules[{index + 1}]")
-                if rule_errors:
-                    problems.extend(rule_errors)
-                    continue
-                rule_sources = check_citations(problems, display, rule["sources"], rule.line_of("sources"), reference,
-                                               what=f"house_rules[{index + 1}].sources")
-                house_rules.append({"text": rule["text"].strip(), "sources": rule_sources})
+            house_rules = check_house_rules(problems, display, meta, reference)
             if not body.strip():
                 problems.add(display, body_line, "the lesson has no body text")
             if path.parent.name != meta["module"]:
