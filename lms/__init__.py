@@ -45,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     reporting.register(app)
 
     from lms import demo, migrations
+    from lms.worker import worker_command
 
     demo.register(app)
     migrations.register(app)
+    app.cli.add_command(worker_command)
     return app

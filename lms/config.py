@@ -39,10 +39,20 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_TIME_LIMIT": None,
     #: Echo SQL statements (debugging).
     "SQL_ECHO": False,
+    #: Outgoing mail (reminders, notifications). No SMTP_HOST: messages stay queued until one is set.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": "academia@localhost",
+    #: Base URL used in e-mails (links back to the site)
+    "PUBLIC_URL": "http://127.0.0.1:5000",
 }
 
 #: Settings read from environment variables of the same name.
-ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "LMS_ENV", "CONTENT_ROOT", "SQL_ECHO")
+ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "LMS_ENV", "CONTENT_ROOT", "SQL_ECHO", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS",
+            "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "PUBLIC_URL")
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
@@ -57,8 +67,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     for key in ENV_KEYS:
         if key in os.environ:
             cfg[key] = os.environ[key]
-    if isinstance(cfg.get("SQL_ECHO"), str):
-        cfg["SQL_ECHO"] = cfg["SQL_ECHO"].lower() in {"1", "true", "yes"}
+    for flag in ("SQL_ECHO", "SMTP_STARTTLS"):
+        if isinstance(cfg.get(flag), str):
+            cfg[flag] = cfg[flag].lower() in {"1", "true", "yes"}
     if overrides:
         cfg.update(overrides)
     if not cfg.get("DATABASE_URL"):

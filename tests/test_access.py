@@ -76,6 +76,7 @@ POLICY: dict[str, object] = {
     "reporting.dashboard": {"trainer", "manager", "admin"},
     "reporting.export": {"manager", "admin"},
     "reporting.agent": {"trainer", "manager", "admin"},
+    "reporting.export_xlsx": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

@@ -376,3 +376,13 @@ def import_users_csv(session: Session, text: str, *, skip_invalid: bool = False)
     else:
         outer.commit()
     return result
+
+
+def managers_of(session: Session, agent: User) -> list[User]:
+    """The managers of the teams the agent belongs to (one query)."""
+    agent_teams = select(TeamMembership.team_id).where(TeamMembership.user_id == agent.id, TeamMembership.kind == MembershipKind.agent.value)
+    return list(session.scalars(
+        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.kind == MembershipKind.manager.value, TeamMembership.team_id.in_(agent_teams), User.is_active_user.is_(True))
+        .distinct().order_by(User.id)
+    ))

@@ -13,11 +13,16 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
 
     from lms.certification import cli, manage_views, views
+    from lms.certification.services import home_notices as services_notices
 
     register_loader(CertificationsLoader())
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.certification_cli)
+    from lms.tracks.services import HOME_NOTICES
+
+    if services_notices not in HOME_NOTICES:
+        HOME_NOTICES.append(services_notices)
     if not _SUBSCRIBED:
         _subscribe()
         _SUBSCRIBED.append(True)

@@ -21,6 +21,17 @@ def expire_command():
     click.echo(f"expired {n} record(s)")
 
 
+@certification_cli.command("remind")
+@with_appcontext
+def remind_command():
+    """Queue e-mail reminders for certificates expiring within 30 and 7 days (the worker sends them)."""
+    from flask import current_app
+
+    with transaction() as session:
+        n = services.queue_expiry_reminders(session, now=now_utc(), base_url=current_app.config["PUBLIC_URL"])
+    click.echo(f"queued {n} reminder(s)")
+
+
 @certification_cli.command("evaluate")
 @with_appcontext
 def evaluate_command():

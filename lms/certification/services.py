@@ -220,3 +220,45 @@ def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[
             if effective_status(record, now) == "active":
                 out[record.user_id] = out.get(record.user_id, 0) + 1
     return out
+
+
+REMINDER_WINDOWS = (30, 7)
+
+
+def expiring(session: Session, user_ids: list[int] | None, *, now: datetime, days: int) -> list[CertificationRecord]:
+    stmt = (select(CertificationRecord).where(CertificationRecord.status == "active", CertificationRecord.expires_at > now,
+                                              CertificationRecord.expires_at <= now + relativedelta(days=days))
+            .options(selectinload(CertificationRecord.definition)).order_by(CertificationRecord.expires_at))
+    if user_ids is not None:
+        stmt = stmt.where(CertificationRecord.user_id.in_(user_ids))
+    return list(session.scalars(stmt))
+
+
+def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) -> int:
+    """Queue e-mails to the agent and their managers for certificates expiring within 30 and 7 days (once per window)."""
+    from lms.core import outbox
+
+    queued = 0
+    for window in REMINDER_WINDOWS:
+        for record in expiring(session, None, now=now, days=window):
+            agent = accounts.get_user(session, record.user_id)
+            link = f"{base_url.rstrip('/')}/verify/{record.code}"
+            when = record.expires_at.strftime("%d/%m/%Y")
+            recipients = [agent] + accounts.managers_of(session, agent)
+            for person in recipients:
+                subject = f"La certificación «{record.definition.title}» caduca el {when}"
+                body = (f"Hola, {person.name}:\n\nLa certificación «{record.definition.title}» de {agent.name} caduca el {when}.\n"
+                        f"Para renovarla hay que volver a cumplir sus requisitos antes de esa fecha.\n\nVerificación: {link}\n")
+                queued += outbox.enqueue(session, kind="email", dedupe_key=f"cert-expiry:{record.id}:{window}:{person.id}",
+                                         payload={"to": person.email, "subject": subject, "body": body}, now=now)
+    return queued
+
+
+def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]:
+    """Agent home-page notices: certificates expiring within 30 days."""
+    from flask import url_for
+
+    if user.role != "agent":
+        return []
+    return [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=r.expires_at.strftime("%d/%m/%Y")),
+             url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30)]

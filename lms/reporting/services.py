@@ -93,11 +93,28 @@ def csv_lines(rows: Iterable[DashboardRow]) -> Iterator[str]:
     writer.writerow(CSV_HEADER)
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow([neutralise(v) for v in (
-            r.agent.name, r.agent.email, r.track, r.start_date.isoformat() if r.start_date else "",
-            "" if r.percent is None else r.percent, r.state, r.overdue, r.last_activity.isoformat() if r.last_activity else "",
-            "" if r.quiz_average is None else r.quiz_average, "" if r.roleplay_average is None else r.roleplay_average, r.certifications)])
+        writer.writerow([neutralise(v) for v in _values(r)])
         yield flush()
+
+
+def _values(r: DashboardRow) -> tuple:
+    return (r.agent.name, r.agent.email, r.track, r.start_date.isoformat() if r.start_date else "",
+            "" if r.percent is None else r.percent, r.state, r.overdue, r.last_activity.isoformat() if r.last_activity else "",
+            "" if r.quiz_average is None else r.quiz_average, "" if r.roleplay_average is None else r.roleplay_average, r.certifications)
+
+
+def xlsx_bytes(rows: Iterable[DashboardRow]) -> bytes:
+    """The same export as an Excel workbook (write-only mode: constant memory per row); text cells never become formulas."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Progreso")
+    sheet.append(CSV_HEADER)
+    for r in rows:
+        sheet.append([neutralise(v) if isinstance(v, str) else v for v in _values(r)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 # Charts -------------------------------------------------------------------------------------

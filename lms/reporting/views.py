@@ -51,6 +51,17 @@ def export():
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@bp.route("/export.xlsx")
+@roles_required("manager", "admin")
+def export_xlsx():
+    team_id = request.args.get("team", type=int)
+    session, agents, _team_ids = _agents(team_id)
+    rows = services.dashboard(session, agents, today(), now_utc())
+    name = f"progreso-{'equipo-' + str(team_id) if team_id else 'organizacion'}.xlsx"
+    return Response(services.xlsx_bytes(rows), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.route("/agents/<int:user_id>")
 @roles_required(*STAFF)
 def agent(user_id: int):

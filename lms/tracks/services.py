@@ -22,6 +22,10 @@ from lms.tracks import signals
 from lms.tracks.models import Enrollment, Lesson, LessonCompletion, Module, Track, TrackModule
 
 
+#: Notices for the agent's home page from the domains above tracks: fn(session, user, now) → [(text, url)]
+HOME_NOTICES: list = []
+
+
 class LessonState(str, enum.Enum):
     done = "done"
     overdue = "overdue"

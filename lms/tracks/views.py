@@ -19,8 +19,10 @@ def home():
     """Each role's own home page."""
     role = current_user.role
     if role == "agent":
-        progress = services.progress_for_user(get_session(), current_user, today())
-        return render_template("tracks/learn/home.html", progress=progress)
+        session = get_session()
+        progress = services.progress_for_user(session, current_user, today())
+        notices = [notice for source in services.HOME_NOTICES for notice in source(session, current_user, now_utc())]
+        return render_template("tracks/learn/home.html", progress=progress, notices=notices)
     if role in ("manager", "trainer"):
         return redirect(url_for("tracks_manage.teams"))
     return redirect(url_for("tracks_manage.admin_home"))

@@ -78,3 +78,18 @@ def test_agent_timeline_lists_everything_newest_first(client, auth, session, con
     auth.login_as(manager)
     page = client.get(f"/manage/dashboard/agents/{agent.id}").get_data(as_text=True)
     assert "Tiempos de respuesta" in page and "Certificación de proceso" in page and "100%" in page
+
+
+def test_xlsx_export_is_a_workbook_without_formulas(client, auth, session, content, team, manager, make_user):
+    import io
+
+    from openpyxl import load_workbook
+
+    make_user("agent", name="=SUM(A1:A9)", teams=[team])
+    session.commit()
+    auth.login_as(manager)
+    response = client.get(f"/manage/dashboard/export.xlsx?team={team.id}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "agente" and rows[1][0] == "'=SUM(A1:A9)"
