@@ -77,6 +77,7 @@ POLICY: dict[str, object] = {
     "reporting.export": {"manager", "admin"},
     "reporting.agent": {"trainer", "manager", "admin"},
     "reporting.export_xlsx": {"manager", "admin"},
+    "reporting.export_certifications": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},

@@ -262,3 +262,11 @@ def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]
         return []
     return [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=r.expires_at.strftime("%d/%m/%Y")),
              url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30)]
+
+
+def records_for(session: Session, user_ids: list[int]) -> list[CertificationRecord]:
+    """Every record of these agents (one query), newest first."""
+    if not user_ids:
+        return []
+    return list(session.scalars(select(CertificationRecord).where(CertificationRecord.user_id.in_(user_ids))
+                                .options(selectinload(CertificationRecord.definition)).order_by(CertificationRecord.issued_at.desc())))

@@ -222,3 +222,23 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
                                      "certification_manage.record", {"record_id": record.id}))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
+
+
+CERT_HEADER = ["agente", "email", "certificacion", "version", "estado", "emitida", "caduca", "codigo_verificacion"]
+
+
+def certification_csv_lines(session: Session, agents: list, now: datetime) -> Iterator[str]:
+    by_id = {a.id: a for a in agents}
+    records = certification.records_for(session, list(by_id))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CERT_HEADER)
+    yield "\ufeff" + buffer.getvalue()
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate(0)
+        agent = by_id[record.user_id]
+        writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
+                                                  certification.effective_status(record, now), record.issued_at.date().isoformat(),
+                                                  record.expires_at.date().isoformat(), record.code)])
+        yield buffer.getvalue()

@@ -51,6 +51,16 @@ def export():
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@bp.route("/certifications.csv")
+@roles_required("manager", "admin")
+def export_certifications():
+    team_id = request.args.get("team", type=int)
+    session, agents, _team_ids = _agents(team_id)
+    lines = list(services.certification_csv_lines(session, agents, now_utc()))
+    name = f"certificaciones-{'equipo-' + str(team_id) if team_id else 'organizacion'}.csv"
+    return Response(lines, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.route("/export.xlsx")
 @roles_required("manager", "admin")
 def export_xlsx():

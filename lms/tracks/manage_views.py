@@ -13,6 +13,8 @@ from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm, choices
 from lms.core.security import roles_required
+from lms.quizzes import services as quizzes
+from lms.roleplays import services as roleplays
 from lms.tracks import services
 from lms.tracks.forms import EnrollCsvForm, EnrollForm
 from lms.tracks.models import Enrollment
@@ -56,7 +58,10 @@ def teams():
     for team in teams:
         agents = accounts.team_members(session, team, "agent")
         overview[team.id] = services.team_overview(session, agents, today())
-    return render_template("tracks/manage/teams.html", teams=teams, overview=overview)
+    agent_ids = sorted({row.agent.id for rows in overview.values() for row in rows})
+    backlog = {"roleplays": roleplays.count_open_submissions(session, agent_ids),
+               "quizzes": len(quizzes.grading_queue(session, agent_ids))}
+    return render_template("tracks/manage/teams.html", teams=teams, overview=overview, backlog=backlog)
 
 
 @bp.route("/teams/<int:team_id>")

@@ -37,8 +37,15 @@ class LessonState(str, enum.Enum):
 class TrackState(str, enum.Enum):
     not_started = "not_started"
     on_track = "on_track"
+    #: something is past due, but by no more than BEHIND_GRACE_DAYS
+    behind = "behind"
+    #: something is past due by more than BEHIND_GRACE_DAYS
     overdue = "overdue"
     completed = "completed"
+
+
+#: house rule: up to this many days late an agent is "behind"; later, "overdue"
+BEHIND_GRACE_DAYS = 2
 
 
 @dataclass
@@ -169,8 +176,10 @@ class TrackProgress:
             return TrackState.completed
         if self.today < self.enrollment.start_date:
             return TrackState.not_started
-        if self.overdue:
-            return TrackState.overdue
+        late = self.overdue
+        if late:
+            worst = max((self.today - step.due_date).days for step in late)
+            return TrackState.overdue if worst > BEHIND_GRACE_DAYS else TrackState.behind
         return TrackState.on_track
 
 
@@ -310,7 +319,7 @@ class AgentRow:
         states = [p.state for p in self.progress]
         if not states:
             return "not_enrolled"
-        for s in (TrackState.overdue, TrackState.on_track, TrackState.not_started):
+        for s in (TrackState.overdue, TrackState.behind, TrackState.on_track, TrackState.not_started):
             if s in states:
                 return s.value
         return TrackState.completed.value

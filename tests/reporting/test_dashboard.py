@@ -93,3 +93,17 @@ def test_xlsx_export_is_a_workbook_without_formulas(client, auth, session, conte
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "agente" and rows[1][0] == "'=SUM(A1:A9)"
+
+
+def test_certification_records_export(client, auth, session, content, team, manager, admin, agent, make_user, make_team):
+    from lms.certification import services as certs
+
+    stranger = make_user("agent", teams=[make_team("Sur")])
+    for person in (agent, stranger):
+        certs.issue_manually(session, certs.get_definition(session, "proceso"), person, actor=admin, reason="Prueba", now=T0)
+    session.commit()
+    auth.login_as(manager)
+    text = client.get("/manage/dashboard/certifications.csv").get_data(as_text=True)
+    lines = text.strip().splitlines()
+    assert lines[0].endswith("agente,email,certificacion,version,estado,emitida,caduca,codigo_verificacion")
+    assert len(lines) == 2 and agent.email in lines[1] and stranger.email not in text  # only the manager's teams

@@ -44,7 +44,10 @@ def test_track_state_and_percent(session, agent, enrolled):
     assert progress_on(session, agent, date(2026, 1, 1)).state is TrackState.not_started
     assert progress_on(session, agent, MONDAY).state is TrackState.on_track
     late = progress_on(session, agent, date(2026, 1, 6))
-    assert late.state is TrackState.overdue and [s.lesson.slug for s in late.overdue] == ["a-uno"]
+    assert late.state is TrackState.behind and [s.lesson.slug for s in late.overdue] == ["a-uno"]  # one day late
+    # a-uno was due on the 5th: more than two days late is overdue (house rule BEHIND_GRACE_DAYS)
+    assert progress_on(session, agent, date(2026, 1, 7)).state is TrackState.behind
+    assert progress_on(session, agent, date(2026, 1, 8)).state is TrackState.overdue
     services.complete_lesson(session, agent, services.get_lesson(session, "a-uno"), now=NOW)
     progress = progress_on(session, agent, date(2026, 1, 6))
     assert progress.state is TrackState.on_track

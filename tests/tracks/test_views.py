@@ -157,3 +157,16 @@ def test_reference_page_renders_with_anchors(client, auth, agent, content):
 def test_english_interface_when_the_browser_asks_for_it(client, auth, agent, content):
     page = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert "Log in" in page
+
+
+def test_trainer_sees_their_grading_backlog(client, auth, trainer, agent, enrolled, session):
+    from lms.roleplays import services as roleplays
+
+    practice = roleplays.start_practice(session, agent, roleplays.get_scenario(session, "chat-retraso"), now=now_utc())
+    for text in ("Hola, Ana.", "Gracias."):
+        roleplays.reply(session, practice, agent, thread="ana", text=text, now=now_utc())
+    roleplays.submit(session, practice, agent, escalation=None, now=now_utc())
+    session.commit()
+    auth.login_as(trainer)
+    page = client.get("/manage/teams").get_data(as_text=True)
+    assert "Por corregir:" in page and "1 role-play" in page and "0 evaluaciones" in page
