@@ -135,5 +135,28 @@ def load_command():
         click.echo(line)
 
 
+@demo_cli.command("generate-org")
+@click.option("--agents", default=10_000, show_default=True)
+@click.option("--teams", default=500, show_default=True)
+@click.option("--attempts", default=1_000_000, show_default=True)
+@click.option("--submissions", default=100_000, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--prefix", default="org", show_default=True, help="Prefix of the generated e-mails and team names.")
+@with_appcontext
+def generate_org_command(agents, teams, attempts, submissions, seed, prefix):
+    """Generate a synthetic organisation with a year of activity (for scale tests and benchmarks)."""
+    import time
+
+    from lms.demo.generate import PASSWORD, Sizes, generate
+
+    started = time.perf_counter()
+    with transaction() as session:
+        counts = generate(session, Sizes(agents=agents, teams=teams, attempts=attempts, submissions=submissions),
+                          now=now_utc(), seed=seed, prefix=prefix)
+    for kind, n in counts.items():
+        click.echo(f"{kind}: {n}")
+    click.echo(f"done in {time.perf_counter() - started:.0f} s; every generated user's password is {PASSWORD}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)

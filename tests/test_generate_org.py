@@ -1,0 +1,27 @@
+"""The synthetic organisation generator writes a coherent organisation that the pages can read."""
+from sqlalchemy import func, select
+
+from lms.accounts.models import User
+from lms.content import sync
+from lms.core.clock import now_utc
+from lms.demo.generate import Sizes, generate
+from lms.quizzes.models import QuizAttempt
+from tests.conftest import PROJECT, AuthActions
+
+
+def test_generate_a_small_organisation_and_open_its_dashboard(app, session):
+    problems, _ = sync(session, PROJECT)
+    assert not problems
+    counts = generate(session, Sizes(agents=60, teams=6, attempts=600, submissions=80), now=now_utc(), seed=3, prefix="t")
+    session.commit()
+    assert counts["teams"] == 6 and counts["users"] == 60 + 2 * 1 and counts["quiz_attempts"] == 600
+    assert counts["roleplay_submissions"] == 80 == counts["roleplay_grades"] and counts["lesson_completions"] > 0
+    assert session.scalar(select(func.count()).select_from(QuizAttempt)) == 600
+    manager = session.scalar(select(User).where(User.email == "t-gerente1@example.com"))
+    client = app.test_client()
+    response = client.post("/login", data={"email": manager.email, "password": "org-synthetic-2026"})
+    assert response.status_code == 302
+    page = client.get("/manage/dashboard/").get_data(as_text=True)
+    assert page.count("<tr>") >= 60 and "Embudo de certificación" in page
+    assert client.get("/manage/dashboard/export.csv").status_code == 200
+    AuthActions(client).logout()
