@@ -8,7 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run test browser translations extract-messages check-content clean bench-quiz
+.PHONY: install run test browser translations extract-messages check-content clean bench-quiz bench-org
 
 install: $(VENV)/.installed translations
 
@@ -49,6 +49,10 @@ test: install browser
 # Quiz submission under load against the floor (an endpoint inserting one row); figures in the README.
 bench-quiz: install
 	$(BIN)/python bench/quiz_submit.py $(BENCH_ARGS)
+
+# The manager's pages on a synthetic organisation (10,000 agents, 1,000,000 attempts by default).
+bench-org: install
+	$(BIN)/python bench/org_pages.py $(BENCH_ARGS)
 
 check-content: install
 	$(BIN)/flask --app lms content check

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from bisect import bisect_right
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -142,10 +143,12 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, over
             cohort += 1
             start = progress.enrollment.start_date
             horizon = min((today - start).days, (progress.end_date - start).days)
+            done_days = sorted(d for d in (_done_ordinal(s) for s in steps) if d is not None)
+            due_days = sorted(s.due_date.toordinal() for s in steps)
             for day in range(0, max(horizon, -1) + 1):
                 moment = start.toordinal() + day
-                done_by_day.setdefault(day, []).append(100 * sum(1 for s in steps if _done_on(s, moment)) / len(steps))
-                due_by_day.setdefault(day, []).append(100 * sum(1 for s in steps if s.due_date.toordinal() <= moment) / len(steps))
+                done_by_day.setdefault(day, []).append(100 * bisect_right(done_days, moment) / len(steps))
+                due_by_day.setdefault(day, []).append(100 * bisect_right(due_days, moment) / len(steps))
     # only the days that at least half of the cohort has lived through, so late starters do not bend the curve
     done_by_day = {d: v for d, v in done_by_day.items() if len(v) * 2 >= cohort}
     due_by_day = {d: v for d, v in due_by_day.items() if d in done_by_day}
@@ -179,11 +182,12 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, over
     return out
 
 
-def _done_on(step, ordinal: int) -> bool:
+def _done_ordinal(step) -> int | None:
+    """The day a step was done (a lesson completed, a quiz first passed), as a date ordinal."""
     if step.kind == "lesson":
-        return step.completed_at is not None and step.completed_at.date().toordinal() <= ordinal
-    attempts = [a for a in (step.result.attempts if step.result else []) if a.passed]
-    return any((a.graded_at or a.submitted_at).date().toordinal() <= ordinal for a in attempts)
+        return step.completed_at.date().toordinal() if step.completed_at is not None else None
+    passed = [(a.graded_at or a.submitted_at).date().toordinal() for a in (step.result.attempts if step.result else []) if a.passed]
+    return min(passed) if passed else None
 
 
 # Agent timeline ------------------------------------------------------------------------------
