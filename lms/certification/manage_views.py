@@ -27,13 +27,14 @@ def records():
     now = now_utc()
     agents = sorted(session.scalars(accounts.supervised_agents_query(session, current_user)), key=lambda a: a.name)
     window = request.args.get("expiring", type=int)
+    by_id = {agent.id: agent for agent in agents}
     rows = []
-    for agent in agents:
-        for record in services.records_of(session, agent.id):
-            status = services.effective_status(record, now)
-            if window and not (status == "active" and record.expires_at <= now + timedelta(days=window)):
-                continue
-            rows.append((agent, record, status))
+    for record in services.records_for(session, list(by_id)):
+        status = services.effective_status(record, now)
+        if window and not (status == "active" and record.expires_at <= now + timedelta(days=window)):
+            continue
+        rows.append((by_id[record.user_id], record, status))
+    rows.sort(key=lambda row: (row[0].name, row[1].issued_at))
     return render_template("certification/manage/records.html", rows=rows, window=window, now=now)
 
 

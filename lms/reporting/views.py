@@ -39,37 +39,37 @@ def dashboard():
     return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=charts)
 
 
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(stem: str, extension: str, mimetype: str, body) -> Response:
+    team_id = request.args.get("team", type=int)
+    name = f"{stem}-{'equipo-' + str(team_id) if team_id else 'organizacion'}.{extension}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.route("/export.csv")
 @roles_required("manager", "admin")
 def export():
-    team_id = request.args.get("team", type=int)
-    session, agents, _team_ids = _agents(team_id)
+    session, agents, _team_ids = _agents(request.args.get("team", type=int))
     # the rows are computed here; the response streams their CSV lines (no database work while streaming)
     rows = services.dashboard(session, agents, today(), now_utc())
-    name = f"progreso-{'equipo-' + str(team_id) if team_id else 'organizacion'}.csv"
-    return Response(services.csv_lines(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _download("progreso", "csv", CSV, services.csv_lines(rows))
 
 
 @bp.route("/certifications.csv")
 @roles_required("manager", "admin")
 def export_certifications():
-    team_id = request.args.get("team", type=int)
-    session, agents, _team_ids = _agents(team_id)
-    lines = list(services.certification_csv_lines(session, agents, now_utc()))
-    name = f"certificaciones-{'equipo-' + str(team_id) if team_id else 'organizacion'}.csv"
-    return Response(lines, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    session, agents, _team_ids = _agents(request.args.get("team", type=int))
+    return _download("certificaciones", "csv", CSV, list(services.certification_csv_lines(session, agents, now_utc())))
 
 
 @bp.route("/export.xlsx")
 @roles_required("manager", "admin")
 def export_xlsx():
-    team_id = request.args.get("team", type=int)
-    session, agents, _team_ids = _agents(team_id)
-    rows = services.dashboard(session, agents, today(), now_utc())
-    name = f"progreso-{'equipo-' + str(team_id) if team_id else 'organizacion'}.xlsx"
-    return Response(services.xlsx_bytes(rows), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    session, agents, _team_ids = _agents(request.args.get("team", type=int))
+    return _download("progreso", "xlsx", XLSX, services.xlsx_bytes(services.dashboard(session, agents, today(), now_utc())))
 
 
 @bp.route("/agents/<int:user_id>")

@@ -7,6 +7,7 @@ and rendering join them in the quiz engine.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 import random
 import re
 import unicodedata
@@ -58,7 +59,7 @@ class Grade:
 MAX_TEXT = 10_000
 
 
-class QuestionType:
+class QuestionType(ABC):
     name: str = ""
     fields: list[Field] = []
     #: may be a part of a scenario question
@@ -78,15 +79,16 @@ class QuestionType:
         """What this attempt shows (choice order, drawn numbers); stored with the attempt."""
         return {}
 
+    @abstractmethod
     def parse(self, q: dict, slot: dict, values: dict[str, list[str]], prefix: str):
         """The answer from submitted form values (``prefix`` + field) or None if unanswered.
 
         Raises :class:`AnswerError` for values no honest form can send.
         """
-        raise NotImplementedError(self.name)
 
+    @abstractmethod
     def grade(self, q: dict, slot: dict, answer) -> Grade:
-        raise NotImplementedError(self.name)
+        """The share of the points earned (None while a trainer has to grade it)."""
 
     def correct_answer(self, q: dict, slot: dict) -> list[str]:
         """The key, as lines of text for the review."""
@@ -502,8 +504,6 @@ class Calculated(QuestionType):
                 problems.add(path, q.line_of("formula"), f"question {q['id']!r}: {exc}")
                 return
 
-
-def _calculated_methods():
     def prepare(self, q, rng, shuffle):
         values, result = draw_values(q, rng)
         return {"values": values, "result": result}
@@ -521,8 +521,6 @@ def _calculated_methods():
         decimals = q.get("decimals", 2)
         unit = f" {q['unit']}" if q.get("unit") else ""
         return [f"{round(slot['result'], decimals):g}{unit}"]
-
-    return prepare, parse, grade, correct_answer
 
 
 def render_text(q: dict, slot: dict) -> str:
@@ -639,8 +637,6 @@ class Scenario(QuestionType):
 
 
 
-
-Calculated.prepare, Calculated.parse, Calculated.grade, Calculated.correct_answer = _calculated_methods()
 
 
 def _describe_choices(self, q, slot, answer):
