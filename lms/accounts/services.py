@@ -386,3 +386,15 @@ def managers_of(session: Session, agent: User) -> list[User]:
         .where(TeamMembership.kind == MembershipKind.manager.value, TeamMembership.team_id.in_(agent_teams), User.is_active_user.is_(True))
         .distinct().order_by(User.id)
     ))
+
+
+def members_by_team(session: Session, team_ids: list[int], kind: str) -> dict[int, list[User]]:
+    """The members of several teams in one query: {team_id: [users by name]}."""
+    out: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
+    if team_ids:
+        for team_id, user in session.execute(
+            select(TeamMembership.team_id, User).join(User, User.id == TeamMembership.user_id)
+            .where(TeamMembership.team_id.in_(team_ids), TeamMembership.kind == kind).order_by(User.name, User.id)
+        ):
+            out[team_id].append(user)
+    return out

@@ -54,11 +54,11 @@ def teams():
     session = get_session()
     team_ids = set(accounts.supervised_team_ids(session, current_user))
     teams = [t for t in accounts.list_teams(session) if t.id in team_ids]
-    overview = {}
-    for team in teams:
-        agents = accounts.team_members(session, team, "agent")
-        overview[team.id] = services.team_overview(session, agents, today())
-    agent_ids = sorted({row.agent.id for rows in overview.values() for row in rows})
+    members = accounts.members_by_team(session, [t.id for t in teams], "agent")
+    everyone = list({agent.id: agent for agents in members.values() for agent in agents}.values())
+    rows = {row.agent.id: row for row in services.team_overview(session, everyone, today())}
+    overview = {team.id: [rows[agent.id] for agent in members[team.id]] for team in teams}
+    agent_ids = sorted(rows)
     backlog = {"roleplays": roleplays.count_open_submissions(session, agent_ids),
                "quizzes": len(quizzes.grading_queue(session, agent_ids))}
     return render_template("tracks/manage/teams.html", teams=teams, overview=overview, backlog=backlog)
