@@ -12,14 +12,32 @@ from lms.core.clock import now_utc
 from lms.core.db import transaction
 
 
+def run_periodic_jobs() -> str:
+    """The certification housekeeping: expire, open recertification paths, queue expiry reminders.
+    Every job is idempotent, so two workers running them at once do no harm."""
+    from lms.certification import services as certification
+
+    now, base_url = now_utc(), current_app.config["PUBLIC_URL"]
+    with transaction() as session:
+        expired = certification.expire_due(session, now=now)
+        opened = certification.open_due_paths(session, now=now, base_url=base_url)
+        reminders = certification.queue_expiry_reminders(session, now=now, base_url=base_url)
+    return f"expired {expired}, recertifications opened {opened}, reminders queued {reminders}"
+
+
 @click.command("worker")
-@click.option("--once", is_flag=True, help="One pass over the due messages, then exit.")
-@click.option("--interval", default=30, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass (periodic jobs, then the due messages), then exit.")
+@click.option("--interval", default=30, show_default=True, help="Seconds between delivery passes.")
+@click.option("--jobs-every", default=3600, show_default=True, help="Seconds between runs of the periodic jobs.")
 @with_appcontext
-def worker_command(once: bool, interval: int):
-    """Deliver queued messages with retries; several workers may run at once."""
+def worker_command(once: bool, interval: int, jobs_every: int):
+    """Deliver queued messages with retries and run the periodic jobs; several workers may run at once."""
     senders = {"email": outbox.smtp_sender(current_app.config)}
+    last_jobs = None
     while True:
+        if last_jobs is None or time.monotonic() - last_jobs >= jobs_every:
+            click.echo(run_periodic_jobs())
+            last_jobs = time.monotonic()
         with transaction() as session:
             sent, failed = outbox.deliver_due(session, senders, now=now_utc())
         click.echo(f"sent {sent}, failed {failed}")

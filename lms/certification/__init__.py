@@ -23,6 +23,18 @@ def register(app: Flask) -> None:
 
     if services_notices not in HOME_NOTICES:
         HOME_NOTICES.append(services_notices)
+
+    # refresher quizzes are open to agents whose recertification path asks for them
+    from lms.certification.services import may_take_for_recertification
+    from lms.quizzes import services as quizzes
+
+    by_tracks = quizzes.ACCESS_POLICY["may_take"]
+    if not getattr(by_tracks, "with_recertification", False):
+        def may_take(session, user, quiz):
+            return by_tracks(session, user, quiz) or may_take_for_recertification(session, user, quiz)
+
+        may_take.with_recertification = True
+        quizzes.ACCESS_POLICY["may_take"] = may_take
     if not _SUBSCRIBED:
         _subscribe()
         _SUBSCRIBED.append(True)

@@ -15,10 +15,14 @@ certification_cli = click.Group("certification", help="Certification records.")
 @certification_cli.command("expire")
 @with_appcontext
 def expire_command():
-    """Record as expired every active certificate past its expiry date."""
+    """Record as expired every active certificate past its expiry date, and open the recertification
+    paths whose window has begun."""
+    from flask import current_app
+
     with transaction() as session:
         n = services.expire_due(session, now=now_utc())
-    click.echo(f"expired {n} record(s)")
+        opened = services.open_due_paths(session, now=now_utc(), base_url=current_app.config["PUBLIC_URL"])
+    click.echo(f"expired {n} record(s), opened {opened} recertification path(s)")
 
 
 @certification_cli.command("remind")

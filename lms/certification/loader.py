@@ -20,13 +20,19 @@ from lms.reference.services import check_citations
 AREAS = ("producto", "proceso", "tecnica", "soft-skills", "liderazgo")
 CHANNELS = ("chat", "email", "phone", "social")
 CUSTOMER_TYPES = ("satisfecho", "frustrado", "confundido", "exigente")
+#: days before expiry when the recertification path opens, unless the file says otherwise
+DEFAULT_WINDOW_DAYS = 60
 
 FIELDS = [
     Field("id", str, check=check_id), Field("title", str, check=non_empty_text),
     Field("area", str, check=lambda v: None if v in AREAS else f"must be one of {', '.join(AREAS)}"),
     Field("description", str, required=False), Field("track", str, required=False, check=check_id),
     Field("validity_months", int, check=positive_int), Field("requirements", list), Field("sources", list),
+    Field("recertification", dict, required=False),
 ]
+RECERTIFICATION_FIELDS = [Field("window_days", int, required=False, check=positive_int), Field("requirements", list)]
+#: what a recertification may ask for: fresh evidence only (a lesson is completed once and for all)
+RECERTIFICATION_KINDS = ("quiz_passed", "roleplay_grade", "coverage")
 PERCENT = Field("min_score", (int, float), required=False, check=lambda v: None if 0 < v <= 100 else "must be a percentage")
 
 #: requirement kinds: type → its fields (evaluation joins them in the certification engine)
@@ -50,10 +56,56 @@ class CCertification:
     validity_months: int
     requirements: list[dict]
     sources: list[dict]
+    recertification: dict | None = None
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps([self.title, self.area, self.description, self.track, self.validity_months,
-                                          self.requirements, self.sources], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+                                          self.requirements, self.sources, self.recertification],
+                                         sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+def _requirements(items, base_line, display, what, kinds, tracks, quiz_ids, scenario_ids, problems: Problems) -> list[dict]:
+    requirements = []
+    for index, req in enumerate(items):
+        line = item_line(items, index, base_line)
+        kind = req.get("type") if isinstance(req, dict) else None
+        if kind not in kinds:
+            problems.add(display, line, f"{what}[{index + 1}]: unknown type {kind!r} (known: {', '.join(kinds)})")
+            continue
+        errs = validate_mapping(req, kinds[kind], display, line, what=f"{what}[{index + 1}]")
+        if errs:
+            problems.extend(errs)
+            continue
+        for module in req.get("modules", []):
+            if module not in tracks.modules:
+                problems.add(display, line, f"{what}[{index + 1}]: unknown module {module!r}")
+        if kind == "quiz_passed" and req["quiz"] not in quiz_ids:
+            problems.add(display, line, f"{what}[{index + 1}]: unknown quiz {req['quiz']!r}")
+        for scenario in req.get("scenarios", []):
+            if scenario not in scenario_ids:
+                problems.add(display, line, f"{what}[{index + 1}]: unknown scenario {scenario!r}")
+        for channel in req.get("channels", []):
+            if channel not in CHANNELS:
+                problems.add(display, line, f"{what}[{index + 1}]: unknown channel {channel!r}")
+        for customer_type in req.get("customer_types", []):
+            if customer_type not in CUSTOMER_TYPES:
+                problems.add(display, line, f"{what}[{index + 1}]: unknown customer type {customer_type!r}")
+        requirements.append(_plain(req))
+    return requirements
+
+
+def _recertification(block, line, display, tracks, quiz_ids, scenario_ids, problems: Problems) -> dict | None:
+    """``recertification: {window_days, requirements}``: the path assigned as a certificate nears expiry."""
+    errs = validate_mapping(block, RECERTIFICATION_FIELDS, display, line, what="recertification")
+    if errs:
+        problems.extend(errs)
+        return None
+    kinds = {kind: REQUIREMENT_FIELDS[kind] for kind in RECERTIFICATION_KINDS}
+    requirements = _requirements(block["requirements"], block.line_of("requirements") if hasattr(block, "line_of") else line,
+                                 display, "recertification.requirements", kinds, tracks, quiz_ids, scenario_ids, problems)
+    if not requirements:
+        problems.add(display, line, "recertification needs at least one requirement")
+        return None
+    return {"window_days": block.get("window_days") or DEFAULT_WINDOW_DAYS, "requirements": requirements}
 
 
 class CertificationsLoader:
@@ -69,40 +121,20 @@ class CertificationsLoader:
         for _path, display, data in yaml_files(root, "courses/certifications/*.yaml", FIELDS, problems):
             if data.get("track") and data["track"] not in tracks.tracks:
                 problems.add(display, data.line_of("track"), f"unknown track {data['track']!r}")
-            requirements = []
-            for index, req in enumerate(data["requirements"]):
-                line = item_line(data["requirements"], index, data.line_of("requirements"))
-                kind = req.get("type") if isinstance(req, dict) else None
-                if kind not in REQUIREMENT_FIELDS:
-                    problems.add(display, line, f"requirements[{index + 1}]: unknown type {kind!r} (known: {', '.join(REQUIREMENT_FIELDS)})")
-                    continue
-                errs = validate_mapping(req, REQUIREMENT_FIELDS[kind], display, line, what=f"requirements[{index + 1}]")
-                if errs:
-                    problems.extend(errs)
-                    continue
-                for module in req.get("modules", []):
-                    if module not in tracks.modules:
-                        problems.add(display, line, f"requirements[{index + 1}]: unknown module {module!r}")
-                if kind == "quiz_passed" and req["quiz"] not in quiz_ids:
-                    problems.add(display, line, f"requirements[{index + 1}]: unknown quiz {req['quiz']!r}")
-                for scenario in req.get("scenarios", []):
-                    if scenario not in scenario_ids:
-                        problems.add(display, line, f"requirements[{index + 1}]: unknown scenario {scenario!r}")
-                for channel in req.get("channels", []):
-                    if channel not in CHANNELS:
-                        problems.add(display, line, f"requirements[{index + 1}]: unknown channel {channel!r}")
-                for customer_type in req.get("customer_types", []):
-                    if customer_type not in CUSTOMER_TYPES:
-                        problems.add(display, line, f"requirements[{index + 1}]: unknown customer type {customer_type!r}")
-                requirements.append(_plain(req))
+            requirements = _requirements(data["requirements"], data.line_of("requirements"), display, "requirements",
+                                         REQUIREMENT_FIELDS, tracks, quiz_ids, scenario_ids, problems)
             if not requirements:
                 problems.add(display, data.line_of("requirements"), "a certification needs at least one requirement")
+            recertification = None
+            if data.get("recertification") is not None:
+                recertification = _recertification(data["recertification"], data.line_of("recertification"), display,
+                                                   tracks, quiz_ids, scenario_ids, problems)
             sources = check_citations(problems, display, data["sources"], data.line_of("sources"), reference)
             if data["id"] in result:
                 problems.add(display, data.line_of("id"), f"duplicate certification id {data['id']!r} (also in {result[data['id']].path})")
                 continue
             result[data["id"]] = CCertification(data["id"], display, data["title"], data["area"], data.get("description") or "",
-                                                data.get("track"), data["validity_months"], requirements, sources)
+                                                data.get("track"), data["validity_months"], requirements, sources, recertification)
         return result
 
     # -- revision impact -----------------------------------------------------
@@ -164,6 +196,7 @@ class CertificationsLoader:
                 report.count("restored" if row.is_archived else "updated", "certifications")
             row.title, row.area, row.description, row.track_slug = item.title, item.area, item.description, item.track
             row.validity_months, row.requirements, row.sources = item.validity_months, item.requirements, item.sources
+            row.recertification = item.recertification
             row.content_hash, row.source_path, row.is_archived = digest, item.path, False
         for slug, row in rows.items():
             if slug not in items and not row.is_archived:

@@ -35,7 +35,8 @@ def records():
             continue
         rows.append((by_id[record.user_id], record, status))
     rows.sort(key=lambda row: (row[0].name, row[1].issued_at))
-    return render_template("certification/manage/records.html", rows=rows, window=window, now=now)
+    renewing = {p.record_id for p in services.paths_for(session, list(by_id)) if p.status == "open"}
+    return render_template("certification/manage/records.html", rows=rows, window=window, now=now, renewing=renewing)
 
 
 @bp.route("/agents/<int:user_id>")
@@ -46,7 +47,8 @@ def agent(user_id: int):
     if agent.role != "agent" or not accounts.can_supervise(session, current_user, agent):
         abort(404)
     now = now_utc()
-    return render_template("certification/manage/agent.html", agent=agent, progress=services.progress_for(session, agent, now),
+    paths = services.path_progress(session, agent, services.open_paths_of(session, agent.id))
+    return render_template("certification/manage/agent.html", agent=agent, progress=services.progress_for(session, agent, now), paths=paths,
                            records=services.records_of(session, agent.id), status=services.effective_status, now=now,
                            definitions=services.list_definitions(session), form=EmptyForm())
 

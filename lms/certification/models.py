@@ -26,6 +26,8 @@ class CertificationDefinition(Base):
     sources: Mapped[list] = mapped_column(JSON)
     #: bumped whenever the definition changes; records keep the version they were issued under
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: {window_days, requirements} or NULL: what renews a record as it nears expiry
+    recertification: Mapped[dict | None] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     source_path: Mapped[str] = mapped_column(String(300))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -82,3 +84,33 @@ class CertificationEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(500), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RecertificationPath(Base):
+    """What an agent must do to renew a certificate, assigned when its renewal window opens.
+
+    Only evidence dated on or after ``opened_at`` counts.  Completing the path issues a new
+    record (the old one is superseded if still active).  One path per record.
+    """
+
+    __tablename__ = "recertification_paths"
+    __table_args__ = (CheckConstraint("status IN ('open', 'completed', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("certification_records.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("certification_definitions.id"))
+    #: the requirements as they were when the path opened
+    requirements: Mapped[list] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the old record's expiry date
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewed_record_id: Mapped[int | None] = mapped_column(ForeignKey("certification_records.id"))
+
+    definition: Mapped[CertificationDefinition] = relationship()
+    record: Mapped[CertificationRecord] = relationship(foreign_keys=[record_id])
+
+    def __repr__(self) -> str:
+        return f"<RecertificationPath {self.id} record={self.record_id} {self.status}>"

@@ -36,8 +36,9 @@ class RequirementResult:
 class Context:
     """Everything the evaluators need about one agent, loaded once."""
 
-    def __init__(self, session, user):
-        self.session, self.user = session, user
+    def __init__(self, session, user, since=None):
+        #: recertification: only evidence dated on or after this moment counts
+        self.session, self.user, self.since = session, user, since
         self._completions = None
         self._released = None
         self._qualified: dict[int, bool] = {}
@@ -52,7 +53,8 @@ class Context:
     def released(self) -> list:
         """Released role-play grades given by trainers whose grades count (qualified by calibration)."""
         if self._released is None:
-            self._released = [r for r in roleplays.released_results(self.session, self.user.id) if self.counts(r.grade.grader_id)]
+            self._released = [r for r in roleplays.released_results(self.session, self.user.id) if self.counts(r.grade.grader_id)
+                              and (self.since is None or (r.submission.submitted_at and r.submission.submitted_at >= self.since))]
         return self._released
 
     def counts(self, grader_id: int | None) -> bool:
@@ -77,6 +79,9 @@ def _quiz(ctx: Context, req: dict) -> RequirementResult:
     needed = max(float(quiz.settings["pass_mark"]), float(req.get("min_score") or 0))
     grade = result.grade
     graded = [a for a in result.attempts if a.state == "graded"]
+    if ctx.since is not None:  # recertification: the best attempt started since the path opened
+        graded = [a for a in graded if a.started_at >= ctx.since]
+        grade = max((a.percent for a in graded if a.percent is not None), default=None)
     evidence = [Evidence("quiz_attempt", a.id, f"{quiz.title} · #{a.number}", a.percent, (a.graded_at or a.submitted_at).isoformat())
                 for a in graded]
     met = grade is not None and grade >= needed
@@ -84,7 +89,9 @@ def _quiz(ctx: Context, req: dict) -> RequirementResult:
 
 
 def _passing(ctx: Context, min_score: float):
-    return [r for r in ctx.released if r.grade.passed and (r.grade.score or 0) >= min_score]
+    """Passed role-plays at this score, newest first (a certificate rests on the latest evidence)."""
+    passing = [r for r in ctx.released if r.grade.passed and (r.grade.score or 0) >= min_score]
+    return sorted(passing, key=lambda r: r.submission.submitted_at or r.grade.updated_at, reverse=True)
 
 
 def _roleplay(ctx: Context, req: dict) -> RequirementResult:

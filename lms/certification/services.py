@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
-from lms.certification.models import CertificationDefinition, CertificationEvent, CertificationRecord
+from lms.certification.models import CertificationDefinition, CertificationEvent, CertificationRecord, RecertificationPath
 from lms.certification.requirements import Context, RequirementResult, evaluate
 from lms.core.errors import Conflict, InvalidInput, NotFound
 
@@ -84,15 +84,34 @@ def _evidence(results: list[RequirementResult]) -> tuple[list[dict], str]:
 
 
 def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list[CertificationRecord]:
-    """Issue every certification whose requirements the agent now meets (automatic issuing)."""
+    """Issue every certification whose requirements the agent now meets (automatic issuing), and renew
+    every certificate whose recertification path the agent has now completed.
+
+    A certification is issued automatically once: evidence that already produced a record never
+    produces another, and a certification with a recertification path is renewed only through it.
+    """
     if user.role != "agent":
         return []
     issued = []
+    history: dict[int, list[CertificationRecord]] = {}
+    for record in records_of(session, user.id):
+        history.setdefault(record.definition_id, []).append(record)
     for progress in progress_for(session, user, now):
-        if progress.met and progress.record is None:
-            record = _issue(session, progress.definition, user, progress.results, actor=None, reason="", now=now)
-            if record is not None:
-                issued.append(record)
+        if not progress.met or progress.record is not None:
+            continue
+        earlier = history.get(progress.definition.id, [])
+        if earlier and progress.definition.recertification:
+            continue  # renewed through its recertification path
+        _evidence_items, digest = _evidence(progress.results)
+        if any(r.evidence_hash == digest for r in earlier):
+            continue  # this evidence was already certified once
+        record = _issue(session, progress.definition, user, progress.results, actor=None, reason="", now=now)
+        if record is not None:
+            issued.append(record)
+    for path in open_paths_of(session, user.id):
+        record = _renew_if_met(session, path, user, now=now)
+        if record is not None:
+            issued.append(record)
     return issued
 
 
@@ -135,6 +154,11 @@ def _issue(session: Session, definition, user, results, *, actor, reason: str, n
     session.add(CertificationEvent(record_id=record.id, actor_id=actor.id if actor else None, kind="issued", at=now,
                                    reason=reason[:500], data={"evidence_hash": digest, "definition_version": definition.version}))
     session.flush()
+    # an admin's manual issue also settles a pending recertification
+    for path in session.scalars(select(RecertificationPath).where(RecertificationPath.user_id == user.id,
+                                                                  RecertificationPath.definition_id == definition.id,
+                                                                  RecertificationPath.status == "open")):
+        _close_path(session, path, "completed", now=now, renewed=record)
     return record
 
 
@@ -161,6 +185,9 @@ def revoke(session: Session, record: CertificationRecord, *, actor: "User", reas
     if record.status != "active":
         raise Conflict(_("Solo se revoca un certificado activo."))
     _set_status(session, record, "revoked", actor=actor, reason=reason, now=now)
+    path = session.scalar(select(RecertificationPath).where(RecertificationPath.record_id == record.id, RecertificationPath.status == "open"))
+    if path is not None:
+        _close_path(session, path, "closed", now=now)
 
 
 def reinstate(session: Session, record: CertificationRecord, *, actor: "User", reason: str, now: datetime) -> None:
@@ -247,8 +274,10 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
             recipients = [agent] + accounts.managers_of(session, agent)
             for person in recipients:
                 subject = f"La certificación «{record.definition.title}» caduca el {when}"
+                how = ("Para renovarla hay que completar su recertificación antes de esa fecha.\n" if record.definition.recertification
+                       else "Para renovarla hay que volver a cumplir sus requisitos con evidencias nuevas.\n")
                 body = (f"Hola, {person.name}:\n\nLa certificación «{record.definition.title}» de {agent.name} caduca el {when}.\n"
-                        f"Para renovarla hay que volver a cumplir sus requisitos antes de esa fecha.\n\nVerificación: {link}\n")
+                        f"{how}\nVerificación: {link}\n")
                 queued += outbox.enqueue(session, kind="email", dedupe_key=f"cert-expiry:{record.id}:{window}:{person.id}",
                                          payload={"to": person.email, "subject": subject, "body": body}, now=now)
     return queued
@@ -260,8 +289,12 @@ def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]
 
     if user.role != "agent":
         return []
-    return [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=r.expires_at.strftime("%d/%m/%Y")),
-             url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30)]
+    paths = open_paths_of(session, user.id)
+    renewing = {p.record_id for p in paths}
+    notices = [(_("Renueva tu certificación «%(title)s» antes del %(date)s: tienes una recertificación abierta.",
+                  title=p.definition.title, date=p.due_at.strftime("%d/%m/%Y")), url_for("certification.mine")) for p in paths]
+    return notices + [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=r.expires_at.strftime("%d/%m/%Y")),
+                       url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30) if r.id not in renewing]
 
 
 def records_for(session: Session, user_ids: list[int]) -> list[CertificationRecord]:
@@ -270,3 +303,168 @@ def records_for(session: Session, user_ids: list[int]) -> list[CertificationReco
         return []
     return list(session.scalars(select(CertificationRecord).where(CertificationRecord.user_id.in_(user_ids))
                                 .options(selectinload(CertificationRecord.definition)).order_by(CertificationRecord.issued_at.desc())))
+
+
+# Recertification ---------------------------------------------------------------
+
+#: stored with renewed records (records and the audit log are kept in Spanish, whoever reads them)
+RENEWAL_REASON = "Recertificación"
+
+@dataclass
+class PathProgress:
+    path: RecertificationPath
+    results: list[RequirementResult]
+
+    @property
+    def met(self) -> bool:
+        return all(r.met for r in self.results)
+
+
+def open_paths_of(session: Session, user_id: int) -> list[RecertificationPath]:
+    return list(session.scalars(select(RecertificationPath).where(RecertificationPath.user_id == user_id,
+                                                                  RecertificationPath.status == "open")
+                                .options(selectinload(RecertificationPath.definition), selectinload(RecertificationPath.record))
+                                .order_by(RecertificationPath.due_at)))
+
+
+def paths_for(session: Session, user_ids: list[int]) -> list[RecertificationPath]:
+    """Every recertification path of these agents (one query), newest first."""
+    if not user_ids:
+        return []
+    return list(session.scalars(select(RecertificationPath).where(RecertificationPath.user_id.in_(user_ids))
+                                .options(selectinload(RecertificationPath.definition)).order_by(RecertificationPath.opened_at.desc())))
+
+
+def path_progress(session: Session, user: "User", paths: list[RecertificationPath]) -> list[PathProgress]:
+    return [PathProgress(path, evaluate(Context(session, user, since=path.opened_at), path.requirements)) for path in paths]
+
+
+def _close_path(session: Session, path: RecertificationPath, status: str, *, now: datetime,
+                renewed: CertificationRecord | None = None, log: bool = True) -> bool:
+    moved = session.execute(
+        update(RecertificationPath).where(RecertificationPath.id == path.id, RecertificationPath.status == "open")
+        .values(status=status, closed_at=now, renewed_record_id=renewed.id if renewed else None)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if moved == 1 and log:
+        session.add(CertificationEvent(record_id=path.record_id, kind=f"recertification_{status}", at=now,
+                                       data={"path": path.id, "renewed_record": renewed.id if renewed else None}))
+        session.flush()
+    return moved == 1
+
+
+def _renew_if_met(session: Session, path: RecertificationPath, user: "User", *, now: datetime) -> CertificationRecord | None:
+    """The path's requirements are met with fresh evidence → a new record; the old one gives way.
+
+    Renewing early loses no time (house rule): the new record runs from the later of today and
+    the old expiry date.  Two requests at once: the path closes once (conditional UPDATE).
+    """
+    results = evaluate(Context(session, user, since=path.opened_at), path.requirements)
+    if not all(r.met for r in results):
+        return None
+    definition, old = path.definition, path.record
+    try:
+        with session.begin_nested():
+            if not _close_path(session, path, "completed", now=now, log=False):
+                return None
+            if old.status == "active":
+                _set_status(session, old, "expired" if old.expires_at <= now else "superseded", actor=None,
+                            reason="Renovado por recertificación.", now=now)
+            evidence, digest = _evidence(results)
+            start = max(now, old.expires_at)
+            record = CertificationRecord(
+                definition_id=definition.id, definition_version=definition.version, user_id=user.id,
+                code=secrets.token_urlsafe(18), status="active", active_marker=1, issued_at=now,
+                expires_at=start + relativedelta(months=definition.validity_months), issued_by_id=None,
+                issue_reason=RENEWAL_REASON, evidence=evidence, evidence_hash=digest,
+            )
+            session.add(record)
+            session.flush()
+            session.execute(update(RecertificationPath).where(RecertificationPath.id == path.id)
+                            .values(renewed_record_id=record.id).execution_options(synchronize_session="fetch"))
+            session.add(CertificationEvent(record_id=record.id, kind="issued", at=now, reason=RENEWAL_REASON,
+                                           data={"evidence_hash": digest, "definition_version": definition.version,
+                                                 "renews": old.id, "path": path.id}))
+            session.add(CertificationEvent(record_id=old.id, kind="recertification_completed", at=now,
+                                           data={"path": path.id, "renewed_record": record.id}))
+            session.flush()
+    except (IntegrityError, Conflict):
+        return None  # another request renewed it at the same moment
+    return record
+
+
+def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> int:
+    """Open a recertification path for every certificate whose renewal window has begun (active or
+    expired, the agent's latest of that certification, with a recertification in its definition),
+    tell the agent by e-mail, and log it.  Idempotent: one path per record."""
+    from lms.core import outbox
+
+    horizon = max((d.recertification["window_days"] for d in list_definitions(session) if d.recertification), default=None)
+    if horizon is None:
+        return 0
+    candidates = session.scalars(
+        select(CertificationRecord)
+        .outerjoin(RecertificationPath, RecertificationPath.record_id == CertificationRecord.id)
+        .where(RecertificationPath.id.is_(None), CertificationRecord.status.in_(("active", "expired")),
+               CertificationRecord.expires_at <= now + relativedelta(days=horizon))
+        .options(selectinload(CertificationRecord.definition))
+    ).all()
+    latest = {}
+    if candidates:
+        for record in session.scalars(select(CertificationRecord).where(
+                CertificationRecord.user_id.in_({c.user_id for c in candidates}), CertificationRecord.status != "revoked")):
+            key = (record.user_id, record.definition_id)
+            if key not in latest or record.issued_at > latest[key].issued_at:
+                latest[key] = record
+    opened = 0
+    for record in candidates:
+        definition = record.definition
+        recert = definition.recertification
+        if (not recert or definition.is_archived or latest.get((record.user_id, record.definition_id)) is not record
+                or record.expires_at > now + relativedelta(days=recert["window_days"])):
+            continue
+        agent = accounts.get_user(session, record.user_id)
+        if not agent.is_active_user:
+            continue
+        path = RecertificationPath(record_id=record.id, user_id=record.user_id, definition_id=definition.id,
+                                   requirements=recert["requirements"], opened_at=now, due_at=record.expires_at, status="open")
+        try:
+            with session.begin_nested():
+                session.add(path)
+                session.flush()
+        except IntegrityError:
+            continue  # opened by another run at the same moment
+        session.add(CertificationEvent(record_id=record.id, kind="recertification_opened", at=now,
+                                       data={"path": path.id, "due": record.expires_at.isoformat()}))
+        when = record.expires_at.strftime("%d/%m/%Y")
+        link = f"{base_url.rstrip('/')}/certifications"
+        outbox.enqueue(session, kind="email", dedupe_key=f"recert-open:{path.id}", now=now, payload={
+            "to": agent.email, "subject": f"Renueva tu certificación «{definition.title}» antes del {when}",
+            "body": (f"Hola, {agent.name}:\n\nSe ha abierto la recertificación de «{definition.title}», que caduca el {when}.\n"
+                     f"Para renovarla, completa estos pasos (cuentan los que hagas a partir de hoy):\n"
+                     + "".join(f"- {describe_requirement(r)}\n" for r in recert["requirements"])
+                     + f"\nTus certificaciones: {link}\n")})
+        opened += 1
+    session.flush()
+    return opened
+
+
+def describe_requirement(req: dict) -> str:
+    """A requirement in one Spanish line (e-mails and the CLI)."""
+    score = f" con al menos {req['min_score']:g} %" if req.get("min_score") else ""
+    if req["type"] == "quiz_passed":
+        return f"Aprobar la evaluación «{req['quiz']}»{score}"
+    if req["type"] == "roleplay_grade":
+        return f"Un role-play calificado{score} de: {', '.join(req['scenarios'])}"
+    if req["type"] == "coverage":
+        parts = [*req.get("channels", []), *req.get("customer_types", [])]
+        return f"Un role-play aprobado{score} en cada uno de: {', '.join(parts)}"
+    return f"Completar los módulos: {', '.join(req.get('modules', []))}"
+
+
+def may_take_for_recertification(session: Session, user: "User", quiz) -> bool:
+    """A refresher quiz is open to an agent with an open recertification path that asks for it."""
+    if user.role != "agent":
+        return False
+    return any(req["type"] == "quiz_passed" and req["quiz"] == quiz.slug
+               for path in open_paths_of(session, user.id) for req in path.requirements)

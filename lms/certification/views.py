@@ -21,7 +21,8 @@ AREA_LABELS = {"producto": "Producto", "proceso": "Proceso", "tecnica": "Técnic
 def mine():
     session = get_session()
     now = now_utc()
-    return render_template("certification/learn/mine.html", progress=services.progress_for(session, current_user, now),
+    paths = services.path_progress(session, current_user, services.open_paths_of(session, current_user.id))
+    return render_template("certification/learn/mine.html", progress=services.progress_for(session, current_user, now), paths=paths,
                            records=services.records_of(session, current_user.id), now=now, status=services.effective_status)
 
 

@@ -85,4 +85,5 @@ def test_agent_home_shows_the_expiry_notice(client, auth, session, content, agen
 
 def test_worker_command_runs_one_pass(app):
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
-    assert result.exit_code == 0 and "sent 0, failed 0" in result.output
+    assert result.exit_code == 0, result.output
+    assert "expired 0, recertifications opened 0, reminders queued 0" in result.output and "sent 0, failed 0" in result.output

@@ -23,7 +23,7 @@ def tree(tmp_path):
 def test_sync_loads_everything_and_is_idempotent(session, tree):
     problems, report = sync(session, tree)
     assert not problems
-    assert report.created["questions"] == 7 and report.created["quizzes"] == 1
+    assert report.created["questions"] == 7 and report.created["quizzes"] == 2
     assert report.created["rubrics"] == 1 and report.created["scenarios"] == 1 and report.created["certifications"] == 1
     _, again = sync(session, tree)
     assert not again.changed, again.lines()
@@ -96,6 +96,11 @@ def test_editing_a_rubric_adds_a_version(session, tree):
         ("courses/certifications/proceso.yaml", "scenarios: [chat-retraso]", "scenarios: [nada]", "requirements[3]: unknown scenario 'nada'"),
         ("courses/certifications/proceso.yaml", "channels: [chat]", "channels: [fax]", "unknown channel 'fax'"),
         ("courses/certifications/proceso.yaml", "area: proceso", "area: ventas", "'area' must be one of"),
+        ("courses/certifications/proceso.yaml", "quiz: repaso", "quiz: repasox",
+         "courses/certifications/proceso.yaml:23: recertification.requirements[1]: unknown quiz 'repasox'"),
+        ("courses/certifications/proceso.yaml", "    - type: quiz_passed\n      quiz: repaso", "    - type: lessons_completed\n      modules: [semana-a]",
+         "recertification.requirements[1]: unknown type 'lessons_completed' (known: quiz_passed, roleplay_grade, coverage)"),
+        ("courses/certifications/proceso.yaml", "  window_days: 60", "  window_days: soon", "recertification: 'window_days' must be"),
     ],
 )
 def test_problems_are_reported_with_file_and_line(tree, path, old, new, expected):

@@ -44,7 +44,7 @@ def test_first_sync_creates_and_second_changes_nothing(session, tree):
     assert not problems
     assert report.created == {
         "reference pages": 1, "modules": 3, "lessons": 3, "tracks": 2, "question banks": 1, "questions": 7,
-        "quizzes": 1, "rubrics": 1, "scenarios": 1, "certifications": 1,
+        "quizzes": 2, "rubrics": 1, "scenarios": 1, "certifications": 1,
     }
     session.commit()
     problems, report = sync(session, tree)
