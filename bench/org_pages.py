@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/org_pages.py [--database-url URL] [--agents 10000 --teams 500 --attempts 1000000 --submissions 100000]
 
-Prints the median time of each page (in-process test client, 5 runs each) and the page size.
+Prints the median time of each page (in-process test client, 5 runs each) and the page size, then
+streams the organisation-wide CSV exports as an admin and prints their time, rows and peak memory
+(tracemalloc: Python allocations while streaming) next to the same export for one team.
 """
 from __future__ import annotations
 
@@ -68,6 +70,32 @@ def main() -> int:
             times.append(time.perf_counter() - started)
             assert response.status_code == 200, (url, response.status_code)
         print(f"{label:45} {statistics.median(times) * 1000:10.1f} {size:9d}")
+
+    import tracemalloc
+
+    with app.app_context():
+        from lms.accounts import services as accounts
+
+        session = get_db(app).sessionmaker()
+        if accounts.find_user_by_email(session, "bench-admin@example.com") is None:
+            accounts.create_user(session, email="bench-admin@example.com", name="Bench Admin", role="admin", password=PASSWORD)
+            session.commit()
+        session.close()
+    client.post("/logout")
+    assert client.post("/login", data={"email": "bench-admin@example.com", "password": PASSWORD}).status_code == 302
+    print(f"\n{'streamed export (admin)':45} {'seconds':>10} {'rows':>9} {'peak MiB':>9}")
+    for label, url in [(f"progress CSV, one team ({agents_in_team} agents)", f"/manage/dashboard/export.csv?team={team}"),
+                       ("progress CSV, whole organisation", "/manage/dashboard/export.csv"),
+                       ("certifications CSV, whole organisation", "/manage/dashboard/certifications.csv")]:
+        tracemalloc.start()
+        started = time.perf_counter()
+        response = client.get(url, buffered=False)
+        rows = sum(chunk.count(b"\n") for chunk in response.response)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        response.close()
+        print(f"{label:45} {elapsed:10.1f} {rows - 1:9d} {peak / 2**20:9.1f}")
     return 0
 
 

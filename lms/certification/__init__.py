@@ -47,7 +47,23 @@ def _subscribe() -> None:
     from lms.roleplays.signals import grade_released
     from lms.tracks.signals import lesson_completed
 
-    lesson_completed.connect(lambda session, user_id, now, **_: services.on_evidence(session, user_id, now), weak=False)
-    attempt_graded.connect(lambda session, attempt, now, **_: services.on_evidence(session, attempt.user_id, now), weak=False)
-    grade_released.connect(lambda session, submission, now, **_: services.on_evidence(session, submission.user_id, now)
+    def on_evidence(session, user_id, now):
+        issued = services.on_evidence(session, user_id, now)
+        _tell_the_agent(user_id, issued)
+
+    lesson_completed.connect(lambda session, user_id, now, **_: on_evidence(session, user_id, now), weak=False)
+    attempt_graded.connect(lambda session, attempt, now, **_: on_evidence(session, attempt.user_id, now), weak=False)
+    grade_released.connect(lambda session, submission, now, **_: on_evidence(session, submission.user_id, now)
                            if submission.user_id else None, weak=False)
+
+
+def _tell_the_agent(user_id: int, issued: list) -> None:
+    """When the agent's own action earned a certificate, say so on the next page."""
+    from flask import flash, has_request_context
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    if issued and has_request_context() and current_user.is_authenticated and current_user.id == user_id:
+        for record in issued:
+            flash(_("¡Enhorabuena! Has obtenido la certificación «%(title)s». Está en «Mis certificaciones».",
+                    title=record.definition.title), "success")

@@ -230,13 +230,13 @@ def events_of(session: Session, record: CertificationRecord) -> list[Certificati
     return list(session.scalars(select(CertificationEvent).where(CertificationEvent.record_id == record.id).order_by(CertificationEvent.id)))
 
 
-def on_evidence(session: Session, user_id: int, now: datetime) -> None:
-    """Signal handler body: new evidence for an agent → issue what they now meet."""
+def on_evidence(session: Session, user_id: int, now: datetime) -> list[CertificationRecord]:
+    """Signal handler body: new evidence for an agent → issue what they now meet (returns what was issued)."""
     try:
         user = accounts.get_user(session, user_id)
     except NotFound:
-        return
-    evaluate_and_issue(session, user, now=now)
+        return []
+    return evaluate_and_issue(session, user, now=now)
 
 
 def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[int, int]:

@@ -20,6 +20,8 @@ from lms.quizzes import simulate
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
+from lms.demo import story
+
 DEMO_PASSWORD = "demo-lms-2026"
 
 #: (email, name, role, team names)
@@ -27,6 +29,7 @@ DEMO_USERS = [
     ("admin@demo.lms", "Ana Administradora", "admin", []),
     ("gerente@demo.lms", "Marta Gerente", "manager", ["Soporte Madrid", "Soporte Bogotá"]),
     ("formador@demo.lms", "Tomás Formador", "trainer", ["Soporte Madrid"]),
+    ("formadora@demo.lms", "Elena Formadora", "trainer", ["Soporte Madrid", "Soporte Bogotá"]),
     ("agente@demo.lms", "Lucía Agente", "agent", ["Soporte Madrid"]),
     ("agente2@demo.lms", "Diego Agente", "agent", ["Soporte Madrid"]),
     ("agente3@demo.lms", "Sofía Agente", "agent", ["Soporte Bogotá"]),
@@ -34,6 +37,8 @@ DEMO_USERS = [
     ("agente5@demo.lms", "Valentina Agente", "agent", ["Soporte Madrid"]),
     ("agente6@demo.lms", "Hugo Agente", "agent", ["Soporte Madrid"]),
     ("agente7@demo.lms", "Carla Agente", "agent", ["Soporte Madrid"]),
+    ("agente8@demo.lms", "Pablo Agente", "agent", ["Soporte Madrid"]),
+    ("agente9@demo.lms", "Irene Agente", "agent", ["Soporte Bogotá"]),
 ]
 
 #: (agent email, track, start date offset from today in days, lessons completed in order)
@@ -103,20 +108,9 @@ def load_demo(session, *, on: date) -> list[str]:
         scenario = roleplays.get_scenario(session, slug)
         if roleplays.submissions_of(session, agent.id, scenario):
             continue
-        started = now_utc() - timedelta(days=1)
-        submission = roleplays.start_practice(session, agent, scenario, now=started)
-        replies = [text.replace("**", "") for _thread, speaker, text in roleplays.exemplar_turns(scenario.exemplar)
-                   if speaker.lower().startswith("agente")]
-        moment = started
-        for text in replies:
-            waiting = [v for v in roleplays.threads(submission) if v.awaiting is not None]
-            if not waiting:
-                break
-            moment += timedelta(seconds=25)
-            roleplays.reply(session, submission, agent, thread=waiting[0].customer["id"], text=text, now=moment)
-        if not any(v.awaiting for v in roleplays.threads(submission)):
-            roleplays.submit(session, submission, agent, escalation=None, now=moment)
+        if story.practise(session, agent, scenario, now_utc() - timedelta(days=1)) is not None:
             done.append(f"role-play practice {email} {slug}")
+    done += story.load_story(session, now_utc())
     return done
 
 

@@ -369,7 +369,8 @@ def quiz_grade(attempts: list[QuizAttempt], method: str) -> float | None:
 @dataclass
 class QuizResult:
     quiz: Quiz
-    attempts: list[QuizAttempt]
+    #: the attempts: ORM objects, or from :func:`results` read-only rows with the same attribute names
+    attempts: list
 
     @property
     def grade(self) -> float | None:
@@ -380,13 +381,20 @@ class QuizResult:
         return self.grade is not None and self.grade >= self.quiz.settings["pass_mark"]
 
 
+#: what results() reads of an attempt (read-only rows: dashboards over thousands of agents build no ORM objects)
+RESULT_COLUMNS = (QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id, QuizAttempt.number, QuizAttempt.state,
+                  QuizAttempt.started_at, QuizAttempt.deadline_at, QuizAttempt.submitted_at, QuizAttempt.graded_at,
+                  QuizAttempt.percent, QuizAttempt.passed)
+
+
 def results(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[tuple[int, int], QuizResult]:
-    """Every (user, quiz) result in one query."""
+    """Every (user, quiz) result in one query; the attempts are read-only rows (see RESULT_COLUMNS)."""
     out = {(u, q.id): QuizResult(q, []) for u in user_ids for q in quizzes}
     if not user_ids or not quizzes:
         return out
-    for attempt in session.scalars(select(QuizAttempt).where(QuizAttempt.user_id.in_(user_ids),
-                                                             QuizAttempt.quiz_id.in_([q.id for q in quizzes]))):
+    for attempt in session.execute(select(*RESULT_COLUMNS).where(QuizAttempt.user_id.in_(user_ids),
+                                                                 QuizAttempt.quiz_id.in_([q.id for q in quizzes]))
+                                   .order_by(QuizAttempt.number)):
         out[(attempt.user_id, attempt.quiz_id)].attempts.append(attempt)
     return out
 

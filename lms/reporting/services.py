@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from lms.accounts import services as accounts
 from lms.certification import services as certification
 from lms.quizzes import services as quizzes
 from lms.roleplays import services as roleplays
@@ -68,6 +69,24 @@ def dashboard(session: Session, agents: list, today: date, now: datetime, overvi
             roleplay_average=round(sum(rp) / len(rp), 1) if rp else None, certifications=active.get(agent.id, 0),
         ))
     return rows
+
+
+#: agents per batch of an export: memory stays flat however large the organisation
+EXPORT_BATCH = 500
+
+
+def _batches(session: Session, agent_ids: list[int], batch: int) -> Iterator[list]:
+    """The agents a batch at a time; the session is emptied before each batch is loaded."""
+    for start in range(0, len(agent_ids), batch):
+        session.expunge_all()
+        yield accounts.users_by_ids(session, agent_ids[start:start + batch])
+
+
+def streamed_rows(session: Session, agent_ids: list[int], today: date, now: datetime, batch: int = EXPORT_BATCH) -> Iterator[DashboardRow]:
+    """Dashboard rows for any number of agents, computed a batch at a time (a fixed number of queries per batch).
+    ``session`` should be the export's own: it is emptied between batches."""
+    for agents in _batches(session, agent_ids, batch):
+        yield from dashboard(session, agents, today, now)
 
 
 CSV_HEADER = ["agente", "email", "itinerario", "fecha_inicio", "progreso_pct", "estado", "vencidas", "ultima_actividad",
@@ -231,18 +250,22 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
 CERT_HEADER = ["agente", "email", "certificacion", "version", "estado", "emitida", "caduca", "codigo_verificacion"]
 
 
-def certification_csv_lines(session: Session, agents: list, now: datetime) -> Iterator[str]:
-    by_id = {a.id: a for a in agents}
-    records = certification.records_for(session, list(by_id))
+def certification_csv_lines(session: Session, agent_ids: list[int], now: datetime, batch: int = EXPORT_BATCH) -> Iterator[str]:
+    """Every certification record of these agents (by agent name, newest first), a batch of agents at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CERT_HEADER)
     yield "\ufeff" + buffer.getvalue()
-    for record in records:
-        buffer.seek(0)
-        buffer.truncate(0)
-        agent = by_id[record.user_id]
-        writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
-                                                  certification.effective_status(record, now), record.issued_at.date().isoformat(),
-                                                  record.expires_at.date().isoformat(), record.code)])
-        yield buffer.getvalue()
+    for agents in _batches(session, agent_ids, batch):
+        by_id = {a.id: a for a in agents}
+        records = certification.records_for(session, list(by_id))
+        order = {a.id: n for n, a in enumerate(agents)}
+        records.sort(key=lambda r: order[r.user_id])  # stable: newest first within an agent
+        for record in records:
+            buffer.seek(0)
+            buffer.truncate(0)
+            agent = by_id[record.user_id]
+            writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
+                                                      certification.effective_status(record, now), record.issued_at.date().isoformat(),
+                                                      record.expires_at.date().isoformat(), record.code)])
+            yield buffer.getvalue()

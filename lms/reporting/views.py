@@ -1,12 +1,12 @@
 """The team dashboard and its CSV export."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
 
 from lms.accounts import services as accounts
 from lms.core.clock import now_utc, today
-from lms.core.db import get_session
+from lms.core.db import get_db, get_session
 from lms.core.security import roles_required
 from lms.reporting import services
 
@@ -49,27 +49,59 @@ def _download(stem: str, extension: str, mimetype: str, body) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def _agent_ids() -> list[int]:
+    session = get_session()
+    team_id = request.args.get("team", type=int)
+    team_ids = accounts.supervised_team_ids(session, current_user)
+    if team_id is not None and team_id not in team_ids:
+        abort(404)
+    return accounts.supervised_agent_ids(session, current_user, team_id, team_ids=team_ids)
+
+
+def _streamed(lines):
+    """Run ``lines(session)`` while the response streams, in an app context and a session of its own
+    (emptied batch by batch); the request's own session has already been closed by then."""
+    app = current_app._get_current_object()
+
+    def generate():
+        session = get_db(app).sessionmaker()
+        inner = lines(session)
+        try:
+            while True:
+                # the context is pushed only while the next line is computed, never across a yield
+                with app.app_context():
+                    try:
+                        line = next(inner)
+                    except StopIteration:
+                        return
+                yield line
+        finally:
+            inner.close()
+            session.close()
+    return generate()
+
+
 @bp.route("/export.csv")
 @roles_required("manager", "admin")
 def export():
-    session, agents, _team_ids = _agents(request.args.get("team", type=int))
-    # the rows are computed here; the response streams their CSV lines (no database work while streaming)
-    rows = services.dashboard(session, agents, today(), now_utc())
-    return _download("progreso", "csv", CSV, services.csv_lines(rows))
+    ids, day, now = _agent_ids(), today(), now_utc()
+    return _download("progreso", "csv", CSV, _streamed(lambda session: services.csv_lines(services.streamed_rows(session, ids, day, now))))
 
 
 @bp.route("/certifications.csv")
 @roles_required("manager", "admin")
 def export_certifications():
-    session, agents, _team_ids = _agents(request.args.get("team", type=int))
-    return _download("certificaciones", "csv", CSV, list(services.certification_csv_lines(session, agents, now_utc())))
+    ids, now = _agent_ids(), now_utc()
+    return _download("certificaciones", "csv", CSV, _streamed(lambda session: services.certification_csv_lines(session, ids, now)))
 
 
 @bp.route("/export.xlsx")
 @roles_required("manager", "admin")
 def export_xlsx():
-    session, agents, _team_ids = _agents(request.args.get("team", type=int))
-    return _download("progreso", "xlsx", XLSX, services.xlsx_bytes(services.dashboard(session, agents, today(), now_utc())))
+    ids = _agent_ids()
+    with get_db().sessionmaker() as session:
+        body = services.xlsx_bytes(services.streamed_rows(session, ids, today(), now_utc()))
+    return _download("progreso", "xlsx", XLSX, body)
 
 
 @bp.route("/agents/<int:user_id>")

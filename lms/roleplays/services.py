@@ -269,6 +269,11 @@ def grade_for(session: Session, submission: RoleplaySubmission) -> RoleplayGrade
                                                       RoleplayGrade.calibration_id.is_(None)))
 
 
+def rubric_of(session: Session, submission: RoleplaySubmission) -> dict:
+    """The rubric (as versioned when the practice started) a submission is graded against."""
+    return session.get(RubricVersion, submission.rubric_version_id).data
+
+
 def save_grade(session: Session, submission: RoleplaySubmission, *, actor, levels: dict, comments: dict, overall: str,
                inline: list[dict], action: str, expected_revision: int | None, reason: str = "", now: datetime) -> RoleplayGrade:
     """Save a trainer's grade as a draft, release it to the agent, or return the practice for another try.

@@ -86,3 +86,46 @@ def test_escalation_advisor_in_the_browser(page, site_url):
     assert page.get_by_text("Nivel 2 · Especialista").is_visible()
     assert page.get_by_text("Nivel 1: > 24 horas sin resolución").first.is_visible()
     screenshot(page, "agent-escalation-advisor")
+
+
+def test_agent_earns_a_certificate_downloads_it_and_anyone_can_verify_it(page, site_url, browser):
+    """Pablo lacks only the last lesson of month 2: completing it issues the product certificate."""
+    log_in(page, site_url, "agente8@demo.lms")
+    page.goto(f"{site_url}/tracks/onboarding-3-meses")
+    month_2 = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("Mes 2")))
+    pending = month_2.locator("li", has_not=page.locator(".badge-done")).locator("a[href*='/lessons/']")
+    expect(pending).to_have_count(1)
+    pending.click()
+    page.get_by_role("button", name="Marcar como completada").click()
+    expect(page.get_by_text(re.compile("Has obtenido la certificación «Certificación de producto"))).to_be_visible()
+    screenshot(page, "agent-certified")
+
+    page.get_by_role("link", name="Certificaciones").click()
+    row = page.locator("table tr", has_text="Certificación de producto")
+    expect(row.get_by_text("Vigente")).to_be_visible()
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Descargar PDF").click()
+    pdf = download.value
+    assert pdf.suggested_filename.startswith("certificado-certificacion-producto") and open(pdf.path(), "rb").read(4) == b"%PDF"
+    verify_url = row.get_by_role("link", name="Página de verificación").get_attribute("href")
+    screenshot(page, "agent-certifications")
+
+    stranger = browser.new_context(locale="es-ES")  # logged out: an employer checking the certificate
+    public = stranger.new_page()
+    public.goto(site_url + verify_url)
+    expect(public.get_by_text("Certificado válido.")).to_be_visible()
+    expect(public.get_by_text("Pablo Agente")).to_be_visible()
+    expect(public.get_by_text("agente8@demo.lms")).to_have_count(0)
+    screenshot(public, "public-verification")
+    stranger.close()
+
+
+def test_agent_with_a_certificate_due_sees_the_recertification_path(page, site_url):
+    log_in(page, site_url, "agente9@demo.lms")
+    expect(page.get_by_text(re.compile("Renueva tu certificación «Certificación de producto"))).to_be_visible()
+    page.get_by_role("link", name="Certificaciones").click()
+    card = page.locator("section.recertification")
+    expect(card.get_by_role("heading", name=re.compile("Recertificación: Certificación de producto"))).to_be_visible()
+    screenshot(page, "agent-recertification")
+    card.get_by_role("link", name="Ir a la evaluación").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Repaso de recertificación"))

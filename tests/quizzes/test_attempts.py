@@ -181,6 +181,11 @@ def test_every_quiz_in_the_real_content_can_be_taken_and_passed(session, make_us
     agent = make_user("agent")
     track = tracks.find_track(session, "onboarding-3-meses")
     tracks.enroll(session, actor=admin, agent=agent, track=track, start_date=date(2026, 1, 5), now=T0)
+    # the refresher quiz is open to agents renewing a certificate
+    from lms.certification import services as certs
+
+    record = certs.issue_manually(session, certs.get_definition(session, "certificacion-producto"), agent, actor=admin, reason="Prueba", now=T0)
+    assert certs.open_due_paths(session, now=record.expires_at - timedelta(days=30)) == 1
     quizzes = session.scalars(select(Quiz).order_by(Quiz.slug)).all()
     assert len(quizzes) >= 7
     for quiz in quizzes:

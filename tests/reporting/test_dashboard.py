@@ -107,3 +107,33 @@ def test_certification_records_export(client, auth, session, content, team, mana
     lines = text.strip().splitlines()
     assert lines[0].endswith("agente,email,certificacion,version,estado,emitida,caduca,codigo_verificacion")
     assert len(lines) == 2 and agent.email in lines[1] and stranger.email not in text  # only the manager's teams
+
+
+def test_exports_run_a_batch_of_agents_at_a_time(session, content, team, manager, admin, make_user):
+    """The organisation-wide export never holds more than one batch of agents: same rows as the dashboard,
+    in name order, the session emptied between batches."""
+    from lms.accounts import services as accounts
+    from lms.certification import services as certs
+
+    agents = [make_user("agent", name=f"Agente {n}", teams=[team]) for n in range(7)]
+    for agent in agents[::2]:
+        tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=T0)
+    for agent in agents[:3]:
+        certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba", now=T0)
+    session.commit()
+    ids = accounts.supervised_agent_ids(session, manager)
+    assert ids == [a.id for a in sorted(agents, key=lambda a: a.name)]
+    expected = [(r.agent.id, r.percent, r.state, r.certifications) for r in services.dashboard(session, agents, date(2026, 1, 9), T0)]
+    def stream(batch):
+        held, streamed = [], []
+        for row in services.streamed_rows(session, ids, date(2026, 1, 9), T0, batch=batch):
+            held.append(len(session.identity_map))
+            streamed.append((row.agent.id, row.percent, row.state, row.certifications))
+        return held, streamed
+
+    held, streamed = stream(2)
+    assert sorted(streamed) == sorted(expected) and [s[0] for s in streamed] == ids
+    held_all, _ = stream(len(ids))
+    assert max(held) == 2 and max(held_all) == 7, (held, held_all)  # objects held: a batch's, not everyone's
+    lines = list(services.certification_csv_lines(session, ids, T0, batch=2))
+    assert len(lines) == 1 + 3 and [line.split(",")[0] for line in lines[1:]] == ["Agente 0", "Agente 1", "Agente 2"]
