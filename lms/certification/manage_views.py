@@ -48,7 +48,7 @@ def agent(user_id: int):
         abort(404)
     now = now_utc()
     paths = services.path_progress(session, agent, services.open_paths_of(session, agent.id))
-    return render_template("certification/manage/agent.html", agent=agent, progress=services.progress_for(session, agent, now), paths=paths,
+    return render_template("certification/manage/agent.html", agent=agent, progress=services.progress_for(session, agent, now), paths=paths, names=services.requirement_names(session),
                            records=services.records_of(session, agent.id), status=services.effective_status, now=now,
                            definitions=services.list_definitions(session), form=EmptyForm())
 

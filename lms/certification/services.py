@@ -56,6 +56,17 @@ class Progress:
         return next((r.grid for r in self.results if r.grid is not None), None)
 
 
+def requirement_names(session: Session) -> dict[str, dict[str, str]]:
+    """What requirements name by slug, by title: {"quiz": {…}, "module": {…}, "scenario": {…}} (three queries)."""
+    from lms.quizzes import services as quizzes
+    from lms.roleplays import services as roleplays
+    from lms.tracks import services as tracks
+
+    return {"quiz": {q.slug: q.title for q in quizzes.list_quizzes(session)},
+            "scenario": {s.slug: s.title for s in roleplays.list_scenarios(session)},
+            "module": tracks.module_titles(session)}
+
+
 def effective_status(record: CertificationRecord, now: datetime) -> str:
     if record.status == "active" and record.expires_at <= now:
         return "expired"
@@ -416,7 +427,7 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
             key = (record.user_id, record.definition_id)
             if key not in latest or record.issued_at > latest[key].issued_at:
                 latest[key] = record
-    opened = 0
+    opened, names = 0, requirement_names(session) if candidates else {}
     for record in candidates:
         definition = record.definition
         recert = definition.recertification
@@ -442,20 +453,22 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
             "to": agent.email, "subject": f"Renueva tu certificación «{definition.title}» antes del {when}",
             "body": (f"Hola, {agent.name}:\n\nSe ha abierto la recertificación de «{definition.title}», que caduca el {when}.\n"
                      f"Para renovarla, completa estos pasos (cuentan los que hagas a partir de hoy):\n"
-                     + "".join(f"- {describe_requirement(r)}\n" for r in recert["requirements"])
+                     + "".join(f"- {describe_requirement(r, names)}\n" for r in recert["requirements"])
                      + f"\nTus certificaciones: {link}\n")})
         opened += 1
     session.flush()
     return opened
 
 
-def describe_requirement(req: dict) -> str:
-    """A requirement in one Spanish line (e-mails and the CLI)."""
+def describe_requirement(req: dict, names: dict[str, dict[str, str]] | None = None) -> str:
+    """A requirement in one Spanish line (e-mails): titles from ``names`` (see requirement_names)."""
+    names = names or {}
     score = f" con al menos {req['min_score']:g} %" if req.get("min_score") else ""
     if req["type"] == "quiz_passed":
-        return f"Aprobar la evaluación «{req['quiz']}»{score}"
+        return f"Aprobar la evaluación «{names.get('quiz', {}).get(req['quiz'], req['quiz'])}»{score}"
     if req["type"] == "roleplay_grade":
-        return f"Un role-play calificado{score} de: {', '.join(req['scenarios'])}"
+        titles = [f"«{names.get('scenario', {}).get(s, s)}»" for s in req["scenarios"]]
+        return f"Un role-play calificado{score} en uno de estos: {', '.join(titles)}"
     if req["type"] == "coverage":
         parts = [*req.get("channels", []), *req.get("customer_types", [])]
         return f"Un role-play aprobado{score} en cada uno de: {', '.join(parts)}"

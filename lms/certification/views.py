@@ -22,7 +22,7 @@ def mine():
     session = get_session()
     now = now_utc()
     paths = services.path_progress(session, current_user, services.open_paths_of(session, current_user.id))
-    return render_template("certification/learn/mine.html", progress=services.progress_for(session, current_user, now), paths=paths,
+    return render_template("certification/learn/mine.html", progress=services.progress_for(session, current_user, now), paths=paths, names=services.requirement_names(session),
                            records=services.records_of(session, current_user.id), now=now, status=services.effective_status)
 
 

@@ -18,6 +18,11 @@ def init_app(app: Flask) -> None:
     def _day(value: date | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""
 
+    @app.template_filter("title_of")
+    def _title_of(slug: str, titles: dict) -> str:
+        """A slug's title from a {slug: title} mapping (the slug itself when unknown)."""
+        return titles.get(slug, slug)
+
     @app.template_filter("when")
     def _when(value: datetime | None, fmt: str = "medium") -> str:
         return format_datetime(value, fmt) if value else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -372,8 +373,9 @@ class QuizResult:
     #: the attempts: ORM objects, or from :func:`results` read-only rows with the same attribute names
     attempts: list
 
-    @property
+    @cached_property
     def grade(self) -> float | None:
+        """Computed once: the attempts do not change while a page is built."""
         return quiz_grade(self.attempts, self.quiz.settings.get("grade_method", "highest"))
 
     @property
@@ -383,7 +385,7 @@ class QuizResult:
 
 #: what results() reads of an attempt (read-only rows: dashboards over thousands of agents build no ORM objects)
 RESULT_COLUMNS = (QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id, QuizAttempt.number, QuizAttempt.state,
-                  QuizAttempt.started_at, QuizAttempt.deadline_at, QuizAttempt.submitted_at, QuizAttempt.graded_at,
+                  QuizAttempt.started_at, QuizAttempt.submitted_at, QuizAttempt.graded_at,
                   QuizAttempt.percent, QuizAttempt.passed)
 
 

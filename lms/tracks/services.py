@@ -554,6 +554,11 @@ def live_lessons_by_module(session: Session, module_slugs: list[str]) -> dict[st
     return out
 
 
+def module_titles(session: Session) -> dict[str, str]:
+    """slug → title of every module (one query)."""
+    return dict(session.execute(select(Module.slug, Module.title)).all())
+
+
 def module_slugs_of(session: Session, user: User) -> list[str]:
     """The modules of every track the user is enrolled in (one query)."""
     return list(session.scalars(

@@ -66,7 +66,8 @@ def test_path_opens_in_its_window_once_and_tells_the_agent(session, content, age
     assert [r["type"] for r in path.requirements] == ["quiz_passed", "roleplay_grade"]
     (mail,) = session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.dedupe_key == f"recert-open:{path.id}")).all()
     assert mail.payload["to"] == agent.email and "Renueva tu certificación «Certificación de proceso»" in mail.payload["subject"]
-    assert "https://academia.example/certifications" in mail.payload["body"] and "repaso" in mail.payload["body"]
+    assert "https://academia.example/certifications" in mail.payload["body"]
+    assert "Aprobar la evaluación «Repaso de recertificación»" in mail.payload["body"]
     assert [e.kind for e in certs.events_of(session, record)] == ["issued", "recertification_opened"]
 
 
