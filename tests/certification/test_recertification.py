@@ -137,3 +137,76 @@ def test_agent_and_manager_see_the_path(client, auth, session, content, agent, m
     auth.login_as(manager)
     assert "Recertificación abierta" in client.get("/manage/certifications/").get_data(as_text=True)
     assert "Recertificación: Certificación de proceso" in client.get(f"/manage/certifications/agents/{agent.id}").get_data(as_text=True)
+
+
+def test_concurrent_renewals_give_one_record(databases, tmp_path):
+    """Ten requests see the same completed path at once: one renewal, one active record (real threads, real database)."""
+    import threading
+
+    from sqlalchemy import func
+
+    from lms.accounts import services as accounts
+    from lms.certification.models import CertificationRecord
+    from lms.content import sync
+    from lms.core.db import Database, get_db, write_intent
+    from lms.roleplays import calibration as cal
+    from tests.conftest import TEST_CONTENT, make_test_app
+
+    url = databases.create("recertconcurrency")
+    app = make_test_app(url, tmp_path)
+    db = Database(url)
+    with app.app_context():
+        with db.sessionmaker() as session:
+            sync(session, TEST_CONTENT)
+            users = {role: accounts.create_user(session, email=f"{role}@example.com", name=role.title(), role=kind)
+                     for role, kind in (("admin", "admin"), ("agent", "agent"), ("trainer", "trainer"), ("lead", "trainer"), ("anchor", "agent"))}
+            record = issued_record(session, users["agent"], users["admin"])
+            assert certs.open_due_paths(session, now=record.expires_at - timedelta(days=30)) == 1
+            fresh = record.expires_at - timedelta(days=20)
+            pass_refresher_at(session, users["agent"], fresh)
+            pass_roleplay_at(session, users["agent"], users["trainer"], fresh)  # the trainer's grades do not count yet
+            scenario = roleplays.get_scenario(session, "chat-retraso")
+            for n in range(2):  # now the trainer qualifies on two exemplars: the path is complete, nobody has renewed it
+                practice = roleplays.start_practice(session, users["anchor"], scenario, now=T0)
+                for text in ("Hola, Ana.", "Gracias, Ana."):
+                    roleplays.reply(session, practice, users["anchor"], thread="ana", text=text, now=T0)
+                roleplays.submit(session, practice, users["anchor"], escalation=None, now=T0)
+                exemplar = cal.open_session(session, submission=practice, actor=users["lead"], title=f"E{n}", exemplar=True, now=T0)
+                cal.grade_blind(session, exemplar, actor=users["trainer"], levels={"tiempo": 3}, now=T0)
+                cal.close_session(session, exemplar, actor=users["lead"], levels={"tiempo": 3}, now=T0)
+            assert certs.open_paths_of(session, users["agent"].id)
+            session.commit()
+            agent_id = users["agent"].id
+        barrier = threading.Barrier(10)
+        outcomes, lock = [], threading.Lock()
+
+        def renew():
+            with app.app_context():
+                token = write_intent.set(True)
+                try:
+                    with db.sessionmaker() as session:
+                        barrier.wait(timeout=10)
+                        try:
+                            issued = certs.evaluate_and_issue(session, accounts.get_user(session, agent_id), now=fresh + timedelta(days=1))
+                            session.commit()
+                            result = f"issued {len(issued)}"
+                        except Exception as exc:  # noqa: BLE001 - a lost race must not surface as an error
+                            session.rollback()
+                            result = f"error: {exc!r}"
+                finally:
+                    write_intent.reset(token)
+                with lock:
+                    outcomes.append(result)
+
+        threads = [threading.Thread(target=renew) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        with db.sessionmaker() as session:
+            statuses = session.scalars(select(CertificationRecord.status).order_by(CertificationRecord.id)).all()
+            paths = session.scalar(select(func.count()).select_from(RecertificationPath).where(RecertificationPath.status == "completed"))
+        assert statuses == ["superseded", "active"] and paths == 1, (statuses, outcomes)
+        assert outcomes.count("issued 1") == 1 and outcomes.count("issued 0") == 9, outcomes
+    db.engine.dispose()
+    get_db(app).engine.dispose()
