@@ -44,6 +44,13 @@ def create_app(config: dict | None = None) -> Flask:
     certification.register(app)
     reporting.register(app)
 
+    from lms import api, badges, lti, xapi
+
+    badges.register(app)
+    xapi.register(app)
+    api.register(app)
+    lti.register(app)
+
     from lms import demo, migrations
     from lms.worker import worker_command
 
