@@ -34,6 +34,8 @@ POLICY: dict[str, object] = {
     "tracks.track_list": ANY,
     "tracks.track": ANY,
     "tracks.calendar": {"agent"},
+    "tracks.calendar_subscription": {"agent"},
+    "tracks.calendar_feed": PUBLIC,  # by secret URL: an unknown token is 404 for everyone
     "tracks.lesson": ANY,
     "tracks.complete": {"agent"},
     "reference.index": ANY,
@@ -107,9 +109,13 @@ def world(session, content, team, agent, manager, trainer, admin):
     roleplays.submit(session, practice, agent, escalation=None, now=now_utc())
     calibration = cal.open_session(session, submission=practice, actor=trainer, title="Sesión", exemplar=False, now=now_utc())
     record = certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba", now=now_utc())
+    from lms.tracks import ical
+
+    feed_token = ical.create(session, agent.id, now=now_utc())
     session.commit()
     return {
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code,
+        "token": feed_token,
         "document": "manual", "chapter": "estandares", "filename": "css/app.css",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
     }

@@ -146,3 +146,18 @@ class LessonCompletion(Base):
 
     def __repr__(self) -> str:
         return f"<LessonCompletion {self.id} user={self.user_id} lesson={self.lesson_id}>"
+
+
+class CalendarFeed(Base):
+    """A personal iCalendar feed: a secret URL (only its hash is kept), revocable; one live feed per user."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<CalendarFeed {self.id} user={self.user_id}{' revoked' if self.revoked_at else ''}>"

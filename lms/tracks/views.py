@@ -1,15 +1,18 @@
 """What agents see: home, tracks, lessons, calendar."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lms.accounts import services as accounts
 from lms.core.clock import now_utc, today
 from lms.core.db import get_session
 from lms.core.forms import EmptyForm
 from lms.core.security import roles_required
-from lms.tracks import services
+from lms.tracks import ical, services
 
 bp = Blueprint("tracks", __name__, template_folder="templates")
 
@@ -59,6 +62,44 @@ def calendar(slug: str):
     if progress is None:
         abort(404)
     return render_template("tracks/learn/calendar.html", progress=progress, weeks=services.calendar_weeks(progress))
+
+
+@bp.route("/calendar/subscription", methods=["GET", "POST"])
+@roles_required("agent")
+def calendar_subscription():
+    """The agent's secret calendar-feed URL: create (shown once), replace, or stop it."""
+    session = get_session()
+    url = None
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        if request.form.get("action") == "revoke":
+            ical.revoke(session, current_user.id, now=now_utc())
+            flash(_("El enlace del calendario ya no funciona."), "success")
+            return redirect(url_for("tracks.calendar_subscription"))
+        token = ical.create(session, current_user.id, now=now_utc())
+        url = url_for("tracks.calendar_feed", token=token, _external=True)
+    return render_template("tracks/learn/subscription.html", feed=ical.live_feed(session, current_user.id), url=url, form=EmptyForm())
+
+
+@bp.route("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """Public by secret URL: the agent's due dates as iCalendar (for Outlook, Google Calendar…)."""
+    session = get_session()
+    feed = ical.by_token(session, token)
+    if feed is None:
+        abort(404)
+    user = accounts.get_user(session, feed.user_id)
+    if not user.is_active:
+        abort(404)
+
+    def link(step):
+        return url_for("tracks.lesson" if step.kind == "lesson" else "quizzes.quiz", slug=step.slug, _external=True)
+
+    body = ical.build(services.progress_for_user(session, user, today()), name=_("Academia: mis fechas"), url_for_step=link,
+                      host=urlsplit(request.host_url).hostname or "localhost", now=now_utc())
+    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": 'inline; filename="academia.ics"',
+                                                              "Cache-Control": "private, max-age=900"})
 
 
 @bp.route("/lessons/<slug>")
