@@ -15,6 +15,8 @@ from lms.demo import load_demo
 from tests.conftest import PROJECT, make_test_app
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+#: the served application (its URL map tells which endpoint a page belongs to)
+SITE: dict = {}
 ARTIFACTS = PROJECT / "test-artifacts"
 
 
@@ -30,6 +32,7 @@ def site_url(databases, tmp_path_factory):
         load_demo(session, on=today())
         session.commit()
         session.close()
+    SITE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
