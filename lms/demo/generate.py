@@ -142,6 +142,9 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
                    "pass_mark": float(quiz.settings["pass_mark"]), "seed": rng.randrange(2**31), "revision": 3}
 
     counts["quiz_attempts"] = _insert(session, QuizAttempt, attempts())
+    from lms.quizzes.services import rebuild_summaries
+
+    counts["quiz_summaries"] = rebuild_summaries(session)  # bulk inserts bypass the services that keep them
 
     # role-play submissions with released grades -------------------------------------------------------
     scenarios = list(session.scalars(select(Scenario).where(Scenario.is_archived.is_(False))))

@@ -29,6 +29,15 @@ def expire_command():
     click.echo(f"abandoned {n} attempt(s)")
 
 
+@quizzes_cli.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command():
+    """Recompute every agent's quiz summary from the attempts (after a bulk import, or to repair)."""
+    with transaction() as session:
+        n = services.rebuild_summaries(session)
+    click.echo(f"rebuilt {n} summary row(s)")
+
+
 @quizzes_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["gift", "aiken"]), required=True)
 @click.option("--bank", default=None, help="Only this bank (default: every bank).")

@@ -150,6 +150,31 @@ class QuizAttempt(Base):
         return f"<QuizAttempt {self.id} quiz={self.quiz_id} user={self.user_id} #{self.number} {self.state}>"
 
 
+class QuizSummary(Base):
+    """One agent's standing in one quiz, kept up to date whenever one of their attempts changes,
+    so dashboards over thousands of agents never read every attempt."""
+
+    __tablename__ = "quiz_summaries"
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    graded: Mapped[int] = mapped_column(Integer, default=0)
+    #: submitted, waiting for a trainer (essays)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    #: the quiz grade by its grade method (highest, last, average), None until an attempt is graded
+    grade: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: when the first passing attempt was graded (burn-up charts)
+    first_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<QuizSummary user={self.user_id} quiz={self.quiz_id} grade={self.grade}>"
+
+
 class AttemptSlot(Base):
     """One question of an attempt: the version given, how it was shown, the answer and its marks."""
 

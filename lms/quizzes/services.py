@@ -29,6 +29,7 @@ from lms.quizzes.models import (
     QuestionVersion,
     Quiz,
     QuizAttempt,
+    QuizSummary,
 )
 from lms.quizzes import signals
 from lms.quizzes.question_types import REGISTRY, AnswerError, render_text
@@ -171,6 +172,7 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime) -> QuizA
         return existing
     _event(session, attempt, user.id, "started", {"deadline_at": deadline.isoformat() if deadline else None,
                                                    "time_multiplier": rules.time_multiplier}, now)
+    refresh_summary(session, user.id, quiz)
     return attempt
 
 
@@ -228,6 +230,7 @@ def expire_if_overdue(session: Session, attempt: QuizAttempt, *, now: datetime) 
     session.refresh(attempt)
     if moved:
         _event(session, attempt, None, "abandoned", {"deadline_at": attempt.deadline_at.isoformat()}, now)
+        refresh_summary(session, attempt.user_id, attempt.quiz)
     return bool(moved)
 
 
@@ -285,6 +288,7 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     set_committed_value(attempt, "revision", attempt.revision + 1)
     _event(session, attempt, user.id, "submitted", {}, now)
     grade_attempt(session, attempt, now=now)
+    refresh_summary(session, attempt.user_id, attempt.quiz)
     return attempt
 
 
@@ -342,6 +346,7 @@ def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *,
     _event(session, attempt, actor.id, kind, {"position": slot.position, "before": before,
                                              "after": {"score": slot.score, "feedback": slot.feedback, "attempt_percent": attempt.percent},
                                              "reason": reason}, now)
+    refresh_summary(session, attempt.user_id, attempt.quiz)
 
 
 def _event(session: Session, attempt: QuizAttempt, actor_id: int | None, kind: str, data: dict, now: datetime) -> None:
@@ -399,6 +404,104 @@ def results(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[
                                    .order_by(QuizAttempt.number)):
         out[(attempt.user_id, attempt.quiz_id)].attempts.append(attempt)
     return out
+
+
+# Summaries: one row per (agent, quiz), kept up to date on every change of an attempt ---------------
+
+@dataclass(frozen=True)
+class Standing:
+    """An agent's standing in a quiz (from quiz_summaries): what progress pages and dashboards need."""
+
+    quiz: Quiz
+    attempts: int = 0
+    graded: int = 0
+    pending: int = 0
+    grade: float | None = None
+    passed: bool = False
+    first_passed_at: datetime | None = None
+    last_activity_at: datetime | None = None
+
+
+def summarise(quiz: Quiz, attempts: list) -> dict:
+    """The summary of a quiz's attempts by one agent (ORM objects or rows with RESULT_COLUMNS' names)."""
+    grade = quiz_grade(attempts, quiz.settings.get("grade_method", "highest"))
+    graded = [a for a in attempts if a.state == AttemptState.graded.value]
+    return {
+        "attempts": len(attempts), "graded": len(graded),
+        "pending": sum(1 for a in attempts if a.state == AttemptState.submitted.value),
+        "grade": grade, "passed": grade is not None and grade >= float(quiz.settings["pass_mark"]),
+        "first_passed_at": min(((a.graded_at or a.submitted_at) for a in graded if a.passed), default=None),
+        "last_activity_at": max(((a.submitted_at or a.started_at) for a in attempts), default=None),
+    }
+
+
+def refresh_summary(session: Session, user_id: int, quiz: Quiz) -> QuizSummary:
+    """Recompute the agent's summary row for this quiz from their attempts (a handful of rows)."""
+    session.flush()
+    rows = session.execute(select(*RESULT_COLUMNS).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
+                           .order_by(QuizAttempt.number)).all()
+    values = summarise(quiz, rows)
+    summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
+    if summary is None:
+        try:
+            with session.begin_nested():
+                summary = QuizSummary(user_id=user_id, quiz_id=quiz.id, **values)
+                session.add(summary)
+                session.flush()
+            return summary
+        except IntegrityError:  # another request created it at the same moment
+            summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
+    for key, value in values.items():
+        setattr(summary, key, value)
+    session.flush()
+    return summary
+
+
+SUMMARY_COLUMNS = (QuizSummary.user_id, QuizSummary.quiz_id, QuizSummary.attempts, QuizSummary.graded, QuizSummary.pending,
+                   QuizSummary.grade, QuizSummary.passed, QuizSummary.first_passed_at, QuizSummary.last_activity_at)
+
+
+def standings(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[tuple[int, int], Standing]:
+    """Every (agent, quiz) standing in one query over the summaries (agents without attempts get an empty one)."""
+    by_id = {q.id: q for q in quizzes}
+    out = {(u, q.id): Standing(q) for u in user_ids for q in quizzes}
+    if not user_ids or not quizzes:
+        return out
+    for row in session.execute(select(*SUMMARY_COLUMNS).where(QuizSummary.user_id.in_(user_ids), QuizSummary.quiz_id.in_(list(by_id)))):
+        out[(row.user_id, row.quiz_id)] = Standing(by_id[row.quiz_id], row.attempts, row.graded, row.pending, row.grade, row.passed,
+                                                   row.first_passed_at, row.last_activity_at)
+    return out
+
+
+def rebuild_summaries(session: Session, *, batch: int = 5000) -> int:
+    """Recompute every summary from the attempts (after a bulk import, or to repair); returns the rows written."""
+    from sqlalchemy import delete, insert
+
+    quizzes = {q.id: q for q in session.scalars(select(Quiz))}
+    session.execute(delete(QuizSummary))
+    pending_rows, written = [], 0
+    key, group = None, []
+
+    def flush_group():
+        if key is not None and group:
+            pending_rows.append({"user_id": key[0], "quiz_id": key[1], **summarise(quizzes[key[1]], group)})
+
+    stmt = select(*RESULT_COLUMNS).order_by(QuizAttempt.user_id, QuizAttempt.quiz_id, QuizAttempt.number)
+    for row in session.execute(stmt.execution_options(yield_per=batch)):
+        if (row.user_id, row.quiz_id) != key:
+            flush_group()
+            key, group = (row.user_id, row.quiz_id), []
+            if len(pending_rows) >= batch:
+                session.execute(insert(QuizSummary), pending_rows)
+                written += len(pending_rows)
+                pending_rows = []
+        group.append(row)
+    flush_group()
+    if pending_rows:
+        session.execute(insert(QuizSummary), pending_rows)
+        written += len(pending_rows)
+    session.flush()
+    return written
 
 
 def review_visibility(attempt: QuizAttempt, result: QuizResult, allowance_: Allowance | None) -> dict[str, bool]:

@@ -205,8 +205,8 @@ def _done_ordinal(step) -> int | None:
     """The day a step was done (a lesson completed, a quiz first passed), as a date ordinal."""
     if step.kind == "lesson":
         return step.completed_at.date().toordinal() if step.completed_at is not None else None
-    passed = [(a.graded_at or a.submitted_at).date().toordinal() for a in (step.result.attempts if step.result else []) if a.passed]
-    return min(passed) if passed else None
+    passed_at = step.result.first_passed_at if step.result else None
+    return passed_at.date().toordinal() if passed_at is not None else None
 
 
 # Agent timeline ------------------------------------------------------------------------------

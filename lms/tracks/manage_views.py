@@ -94,8 +94,10 @@ def agent(user_id: int):
     if agent is None or agent.role != Role.agent.value or not accounts.can_supervise(session, current_user, agent):
         abort(404)
     progress = services.progress_for_user(session, agent, today())
+    quiz_list = [status.quiz for p in progress for status in p.quizzes]
+    attempts = {quiz_id: result.attempts for (_user, quiz_id), result in quizzes.results(session, [agent.id], quiz_list).items()}
     return render_template(
-        "tracks/manage/agent.html", agent=agent, progress=progress, teams=accounts.teams_of(session, agent, "agent"),
+        "tracks/manage/agent.html", agent=agent, progress=progress, attempts=attempts, teams=accounts.teams_of(session, agent, "agent"),
         can_enroll=services.may_enroll(session, current_user, agent), form=EmptyForm(),
     )
 

@@ -75,7 +75,7 @@ class QuizStatus:
 
     quiz: object  # lms.quizzes.models.Quiz
     due_date: date
-    result: object  # lms.quizzes.services.QuizResult
+    result: object  # lms.quizzes.services.Standing
     state: LessonState
     kind = "quiz"
 
@@ -251,7 +251,7 @@ def _state(done: bool, opens: date, due: date, today: date) -> LessonState:
 def build_progress(enrollment: Enrollment, completions: dict[int, datetime], today: date,
                    quizzes: dict[str, list] | None = None, quiz_results: dict | None = None) -> TrackProgress:
     """Progress of one enrollment from the agent's completions ``{lesson_id: completed_at}``,
-    the quizzes of each module ``{module_slug: [Quiz]}`` and the agent's results ``{quiz_id: QuizResult}``."""
+    the quizzes of each module ``{module_slug: [Quiz]}`` and the agent's standings ``{quiz_id: quizzes.Standing}``."""
     modules = []
     start = enrollment.start_date
     last = max(completions.values(), default=None)
@@ -268,21 +268,21 @@ def build_progress(enrollment: Enrollment, completions: dict[int, datetime], tod
             result = (quiz_results or {}).get(quiz.id)
             passed = bool(result and result.passed)
             quiz_statuses.append(QuizStatus(quiz, due, result, _state(passed, opens, due, today)))
-            for attempt in (result.attempts if result else []):
-                moment = attempt.submitted_at or attempt.started_at
-                last = moment if last is None or moment > last else last
+            moment = result.last_activity_at if result else None
+            if moment is not None and (last is None or moment > last):
+                last = moment
         modules.append(ModuleProgress(tm.module, opens, start + timedelta(days=tm.due_day), statuses, quiz_statuses))
     return TrackProgress(enrollment, enrollment.track, modules, today, last)
 
 
 def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: list[int]):
-    """The quizzes of the enrolled tracks' modules and every user's results: two queries."""
+    """The quizzes of the enrolled tracks' modules and every user's standing in them (from the summaries): two queries."""
     slugs = sorted({tm.module.slug for e in enrollments for tm in e.track.track_modules})
     quiz_list = quizzes.quizzes_for_modules(session, slugs)
     by_module: dict[str, list] = defaultdict(list)
     for quiz in quiz_list:
         by_module[quiz.module_slug].append(quiz)
-    results = quizzes.results(session, user_ids, quiz_list)
+    results = quizzes.standings(session, user_ids, quiz_list)
     return by_module, results
 
 
