@@ -66,8 +66,9 @@ def _backfill() -> None:
 
     rows, key, group = [], None, []
     # streamed: a large organisation has millions of attempts
-    result = bind.execution_options(yield_per=5000).execute(
-        sa.select(attempts).order_by(attempts.c.user_id, attempts.c.quiz_id, attempts.c.number))
+    # (the option on the statement: on the connection it would also apply to alembic's own version update)
+    result = bind.execute(sa.select(attempts).order_by(attempts.c.user_id, attempts.c.quiz_id, attempts.c.number)
+                          .execution_options(yield_per=5000))
     for attempt in result:
         if (attempt.user_id, attempt.quiz_id) != key:
             if group:
