@@ -48,11 +48,45 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM": "academia@localhost",
     #: Base URL used in e-mails (links back to the site)
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    #: xAPI: the LRS's base URL (…/xapi/, the statements resource is appended). Statements of learning events
+    #: are recorded in the outbox when it is set (or XAPI_RECORD is on) and delivered to it by the worker.
+    "XAPI_ENDPOINT": None,
+    #: Basic auth for the LRS (key and secret), or a bearer XAPI_TOKEN instead
+    "XAPI_USERNAME": None,
+    "XAPI_PASSWORD": None,
+    "XAPI_TOKEN": None,
+    #: record statements even without an endpoint; they wait, pending, until XAPI_ENDPOINT is set
+    "XAPI_RECORD": False,
+    #: who the actor is: "account" (homePage PUBLIC_URL, name = the user's id; no e-mail leaves the site) or "mbox" (mailto:)
+    "XAPI_ACTOR": "account",
+    #: seconds to wait for the LRS
+    "XAPI_TIMEOUT": 10,
 }
 
 #: Settings read from environment variables of the same name.
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "LMS_ENV", "CONTENT_ROOT", "SQL_ECHO", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS",
             "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "PUBLIC_URL")
+ENV_KEYS += ("XAPI_ENDPOINT", "XAPI_USERNAME", "XAPI_PASSWORD", "XAPI_TOKEN", "XAPI_RECORD", "XAPI_ACTOR", "XAPI_TIMEOUT")
+
+#: LTI 1.3 tool (lms/lti): retired signing keys stay in /lti/jwks.json this many days; platform keysets are
+#: cached this many seconds, and refetched when a token names an unknown key unless fetched less than
+#: LTI_KEYSET_MIN_REFETCH_SECONDS ago; platform administrators become admins here only when trusted.
+DEFAULTS.update({
+    "LTI_KEY_RETENTION_DAYS": 30,
+    "LTI_KEYSET_CACHE_SECONDS": 3600,
+    "LTI_KEYSET_MIN_REFETCH_SECONDS": 10,
+    "LTI_TRUST_PLATFORM_ADMINS": False,
+})
+ENV_KEYS += ("LTI_KEY_RETENTION_DAYS", "LTI_KEYSET_CACHE_SECONDS", "LTI_KEYSET_MIN_REFETCH_SECONDS", "LTI_TRUST_PLATFORM_ADMINS")
+
+#: Open Badges (lms/badges): the issuer named in badges and credentials (ids live under PUBLIC_URL).
+#: Defaults: the site's name, PUBLIC_URL, MAIL_FROM.
+DEFAULTS.update({
+    "BADGES_ISSUER_NAME": "Academia de Atención",
+    "BADGES_ISSUER_URL": None,
+    "BADGES_ISSUER_EMAIL": None,
+})
+ENV_KEYS += ("BADGES_ISSUER_NAME", "BADGES_ISSUER_URL", "BADGES_ISSUER_EMAIL")
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
@@ -67,7 +101,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     for key in ENV_KEYS:
         if key in os.environ:
             cfg[key] = os.environ[key]
-    for flag in ("SQL_ECHO", "SMTP_STARTTLS"):
+    for flag in ("SQL_ECHO", "SMTP_STARTTLS", "XAPI_RECORD"):
         if isinstance(cfg.get(flag), str):
             cfg[flag] = cfg[flag].lower() in {"1", "true", "yes"}
     if overrides:

@@ -32,7 +32,7 @@ def run_periodic_jobs() -> str:
 @with_appcontext
 def worker_command(once: bool, interval: int, jobs_every: int):
     """Deliver queued messages with retries and run the periodic jobs; several workers may run at once."""
-    senders = {"email": outbox.smtp_sender(current_app.config)}
+    senders = outbox.configured_senders(current_app.config)  # each domain registers its kinds at register(app)
     last_jobs = None
     while True:
         if last_jobs is None or time.monotonic() - last_jobs >= jobs_every:

@@ -412,3 +412,74 @@ def members_by_team(session: Session, team_ids: list[int], kind: str) -> dict[in
         ):
             out[team_id].append(user)
     return out
+
+
+# For integrations (the REST API) ---------------------------------------------------
+
+def users_query(*, role: str | None = None, team_id: int | None = None, email: str | None = None, active: bool | None = None):
+    """A select() of users matching every filter given (no ordering: the caller pages it)."""
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if team_id is not None:
+        stmt = stmt.where(User.id.in_(member_ids_query(team_id)))
+    if email:
+        stmt = stmt.where(User.email == email.strip().lower())
+    if active is not None:
+        stmt = stmt.where(User.is_active_user.is_(active))
+    return stmt
+
+
+def member_ids_query(team_id: int, kind: str | None = None):
+    """A select() of the ids of a team's members (in ``kind`` capacity when given), for ``in_()``."""
+    stmt = select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)
+    return stmt.where(TeamMembership.kind == kind) if kind else stmt
+
+
+def teams_query(*, name: str | None = None):
+    """A select() of teams, optionally by exact name (case-insensitive)."""
+    stmt = select(Team)
+    return stmt.where(func.lower(Team.name) == name.strip().lower()) if name else stmt
+
+
+def memberships_by_user(session: Session, user_ids: list[int]) -> dict[int, list[tuple[str, Team]]]:
+    """(capacity, team) of every membership of these users, by team name (one query)."""
+    out: dict[int, list[tuple[str, Team]]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        for user_id, kind, team in session.execute(
+            select(TeamMembership.user_id, TeamMembership.kind, Team).join(Team, Team.id == TeamMembership.team_id)
+            .where(TeamMembership.user_id.in_(user_ids)).order_by(Team.name, TeamMembership.kind)
+        ):
+            out[user_id].append((kind, team))
+    return out
+
+
+def team_roster(session: Session, team: Team) -> list[tuple[str, User]]:
+    """(capacity, user) for every member of the team, by capacity then name (one query)."""
+    return [(kind, user) for kind, user in session.execute(
+        select(TeamMembership.kind, User).join(User, User.id == TeamMembership.user_id)
+        .where(TeamMembership.team_id == team.id).order_by(TeamMembership.kind, User.name, User.id)
+    )]
+
+
+def change_user(session: Session, user: User, *, name: str | None = None, role: str | None = None,
+                is_active: bool | None = None) -> None:
+    """Change what is given of a user (an HR system's update): same rules as the admin screen, no acting person.
+    Deactivating ends the user's sessions."""
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise InvalidInput(_("El nombre es obligatorio."))
+        if len(name) > 200:
+            raise InvalidInput(_("El nombre es demasiado largo (máximo 200 caracteres)."))
+        user.name = name
+    if role is not None:
+        if role not in ROLES:
+            raise InvalidInput(_("Rol desconocido «%(role)s».", role=role))
+        user.role = role
+    if is_active is not None:
+        was_active = user.is_active_user
+        user.is_active_user = is_active
+        if was_active and not is_active:
+            end_sessions(session, user)
+    session.flush()

@@ -1,6 +1,17 @@
-"""The REST API for HR and reporting systems: token-authenticated JSON under /api/v1, described by OpenAPI 3."""
+"""The REST API for HR and reporting systems: token-authenticated JSON under /api/v1, described by OpenAPI 3.1.
+
+Owns API tokens (``/manage/api-tokens`` for admins and ``flask --app lms api …``), the JSON views
+(:mod:`lms.api.views`) and their description (``data/openapi.yaml``, served at /api/v1/openapi.json).
+Token functions: :mod:`lms.api.services`.
+"""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    pass
+    from lms.api import cli, manage_views, views
+    from lms.core.security import csrf
+
+    app.register_blueprint(views.bp)
+    csrf.exempt(views.bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
+    app.register_blueprint(manage_views.bp)
+    app.cli.add_command(cli.api_cli)

@@ -1,6 +1,10 @@
-"""Open Badges for certification records: 2.0 hosted assertions and 3.0 verifiable credentials."""
+"""Open Badges for certification records: 2.0 hosted assertions and 3.0 verifiable credentials
+(``eddsa-rdfc-2022`` Data Integrity proofs).  Public functions: :mod:`lms.badges.services`."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    pass
+    from lms.badges import cli, views
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.badges_cli)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
+from lms.certification import signals
 from lms.certification.models import CertificationDefinition, CertificationEvent, CertificationRecord, RecertificationPath
 from lms.certification.requirements import Context, RequirementResult, evaluate
 from lms.core.errors import Conflict, InvalidInput, NotFound
@@ -170,6 +171,7 @@ def _issue(session: Session, definition, user, results, *, actor, reason: str, n
                                                                   RecertificationPath.definition_id == definition.id,
                                                                   RecertificationPath.status == "open")):
         _close_path(session, path, "completed", now=now, renewed=record)
+    signals.record_issued.send(session, record=record, now=now)
     return record
 
 
@@ -401,6 +403,7 @@ def _renew_if_met(session: Session, path: RecertificationPath, user: "User", *, 
             session.flush()
     except (IntegrityError, Conflict):
         return None  # another request renewed it at the same moment
+    signals.record_issued.send(session, record=record, now=now)
     return record
 
 
@@ -481,3 +484,29 @@ def may_take_for_recertification(session: Session, user: "User", quiz) -> bool:
         return False
     return any(req["type"] == "quiz_passed" and req["quiz"] == quiz.slug
                for path in open_paths_of(session, user.id) for req in path.requirements)
+
+
+# For integrations (the REST API) ---------------------------------------------------
+
+def records_query(*, now: datetime, user_id: int | None = None, user_ids=None, definition_slug: str | None = None,
+                  status: str | None = None, issued_after: datetime | None = None):
+    """A select() of records with their definition. ``status`` is the effective one (see :func:`effective_status`):
+    an active record past its date counts as expired before the expiry job has run."""
+    stmt = select(CertificationRecord).options(selectinload(CertificationRecord.definition))
+    if user_id is not None:
+        stmt = stmt.where(CertificationRecord.user_id == user_id)
+    if user_ids is not None:
+        stmt = stmt.where(CertificationRecord.user_id.in_(user_ids))
+    if definition_slug:
+        stmt = stmt.where(CertificationRecord.definition_id.in_(
+            select(CertificationDefinition.id).where(CertificationDefinition.slug == definition_slug)))
+    if status == "active":
+        stmt = stmt.where(CertificationRecord.status == "active", CertificationRecord.expires_at > now)
+    elif status == "expired":
+        stmt = stmt.where((CertificationRecord.status == "expired")
+                          | ((CertificationRecord.status == "active") & (CertificationRecord.expires_at <= now)))
+    elif status:
+        stmt = stmt.where(CertificationRecord.status == status)
+    if issued_after is not None:
+        stmt = stmt.where(CertificationRecord.issued_at >= issued_after)
+    return stmt

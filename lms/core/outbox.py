@@ -10,7 +10,7 @@ from __future__ import annotations
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,31 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from lms.core.db import Base, UTCDateTime, utcnow
 
 MAX_ATTEMPTS = 12
+
+#: delivers one message's payload; raises to have it retried later (or :class:`Undeliverable`)
+Sender = Callable[[dict], None]
+#: kind → factory(config) returning the kind's sender, or None while the kind is not configured
+#: (its messages then wait, pending, without spending attempts). Domains register theirs at ``register(app)``.
+SENDER_FACTORIES: dict[str, Callable[[Mapping], Sender | None]] = {}
+
+
+class Undeliverable(Exception):
+    """The receiver refused the message for good (e.g. rejected it as invalid): retrying cannot help,
+    so the message is marked failed at once (``last_error`` says why)."""
+
+
+def register_sender(kind: str, factory: Callable[[Mapping], Sender | None]) -> None:
+    SENDER_FACTORIES[kind] = factory
+
+
+def configured_senders(config: Mapping) -> dict[str, Sender]:
+    """The senders of every registered kind that is configured (what the worker delivers with)."""
+    senders = {}
+    for kind, factory in SENDER_FACTORIES.items():
+        sender = factory(config)
+        if sender is not None:
+            senders[kind] = sender
+    return senders
 
 
 class OutboxMessage(Base):
@@ -58,28 +83,29 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def claim(session: Session, *, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+def claim(session: Session, *, now: datetime, limit: int = 50, kinds: list[str] | None = None) -> list[OutboxMessage]:
     stmt = (select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.id).limit(limit))
+    if kinds is not None:
+        stmt = stmt.where(OutboxMessage.kind.in_(kinds))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
 
-def deliver_due(session: Session, senders: dict[str, Callable[[dict], None]], *, now: datetime) -> tuple[int, int]:
-    """Try every due message once. Returns (sent, failed attempts)."""
+def deliver_due(session: Session, senders: dict[str, Sender], *, now: datetime) -> tuple[int, int]:
+    """Try every due message of the kinds in ``senders`` once (other kinds wait untouched).
+    Returns (sent, failed attempts)."""
     sent = failed = 0
-    for message in claim(session, now=now):
-        sender = senders.get(message.kind)
+    for message in claim(session, now=now, kinds=list(senders)):
+        sender = senders[message.kind]
         message.attempts += 1
         try:
-            if sender is None:
-                raise RuntimeError(f"no sender for {message.kind!r}")
             sender(message.payload)
         except Exception as exc:  # noqa: BLE001 - any delivery failure is recorded and retried
             failed += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
+            if message.attempts >= MAX_ATTEMPTS or isinstance(exc, Undeliverable):
                 message.status = "failed"
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
@@ -110,3 +136,7 @@ def smtp_sender(config: dict) -> Callable[[dict], None]:
             smtp.send_message(message)
 
     return send
+
+
+# without SMTP_HOST, e-mails wait (pending, no attempts spent) until a mail server is configured
+register_sender("email", lambda config: smtp_sender(config) if config.get("SMTP_HOST") else None)

@@ -5,7 +5,8 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, g, request
+from flask import Flask, abort, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -87,9 +88,55 @@ CSP = (
     "frame-ancestors 'none'"
 )
 
+#: Session key set by an LTI launch: the platform origins that may frame the site for this session.
+EMBED_SESSION_KEY = "embedded_in"
+
+
+def csp(frame_ancestors=(), form_action=()) -> str:
+    """The policy, with extra origins allowed to frame the page / to receive its forms (LTI)."""
+    policy = CSP
+    if frame_ancestors:
+        policy = policy.replace("frame-ancestors 'none'", "frame-ancestors 'self' " + " ".join(frame_ancestors))
+    if form_action:
+        policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(form_action))
+    return policy
+
+
+def allow_framing(origins) -> None:
+    """This response may be framed by ``origins`` (an LTI platform before its launch sets the session)."""
+    g.frame_ancestors = list(origins)
+
+
+def _frame_ancestors() -> list[str]:
+    if g.get("frame_ancestors"):
+        return list(g.frame_ancestors)
+    if request.path.startswith("/static/") or not request.cookies:
+        return []  # no session to read (and no "Vary: Cookie" added for nothing)
+    return list(session.get(EMBED_SESSION_KEY) or ())
+
+
+class EmbeddableSessionInterface(SecureCookieSessionInterface):
+    """A session started by an LTI launch lives in the platform's iframe: over HTTPS its cookie is
+    ``SameSite=None; Secure; Partitioned`` (CHIPS), or browsers would not send it inside the frame.
+    Every other session keeps the configured (Lax) cookie."""
+
+    def save_session(self, app, sess, response):
+        g.embedded_cookie = bool(sess.get(EMBED_SESSION_KEY)) and request.is_secure
+        return super().save_session(app, sess, response)
+
+    def get_cookie_samesite(self, app):
+        return "None" if g.get("embedded_cookie") else super().get_cookie_samesite(app)
+
+    def get_cookie_secure(self, app):
+        return True if g.get("embedded_cookie") else super().get_cookie_secure(app)
+
+    def get_cookie_partitioned(self, app):
+        return True if g.get("embedded_cookie") else super().get_cookie_partitioned(app)
+
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.session_interface = EmbeddableSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
@@ -101,10 +148,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        framers = _frame_ancestors()
+        response.headers.setdefault("Content-Security-Policy", csp(framers))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not framers:  # X-Frame-Options cannot name origins; CSP frame-ancestors rules where it is set
+            response.headers.setdefault("X-Frame-Options", "DENY")
         if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response

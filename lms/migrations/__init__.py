@@ -22,7 +22,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
@@ -34,7 +34,7 @@ db_cli = click.Group("db", help="Database schema migrations (Alembic).")
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 @with_appcontext
 def upgrade_command(revision):
     """Bring the schema up to REVISION (default: the newest)."""

@@ -617,3 +617,24 @@ def bank_counts(session: Session) -> list[tuple[QuestionBank, int]]:
         .where(QuestionBank.is_archived.is_(False)).group_by(QuestionBank.id).order_by(QuestionBank.slug)
     )
     return [(bank, n) for bank, n in rows]
+
+
+# For integrations (the REST API) ---------------------------------------------------
+
+def attempts_query(*, user_id: int | None = None, user_ids=None, quiz_slug: str | None = None, state: str | None = None,
+                   passed: bool | None = None, submitted_after: datetime | None = None):
+    """A select() of attempts with their quiz (``user_ids``: a select of ids, e.g. a team's agents)."""
+    stmt = select(QuizAttempt).options(selectinload(QuizAttempt.quiz))
+    if user_id is not None:
+        stmt = stmt.where(QuizAttempt.user_id == user_id)
+    if user_ids is not None:
+        stmt = stmt.where(QuizAttempt.user_id.in_(user_ids))
+    if quiz_slug:
+        stmt = stmt.where(QuizAttempt.quiz_id.in_(select(Quiz.id).where(Quiz.slug == quiz_slug)))
+    if state:
+        stmt = stmt.where(QuizAttempt.state == state)
+    if passed is not None:
+        stmt = stmt.where(QuizAttempt.passed.is_(passed))
+    if submitted_after is not None:
+        stmt = stmt.where(QuizAttempt.submitted_at >= submitted_after)
+    return stmt

@@ -209,6 +209,7 @@ def submit(session: Session, submission: RoleplaySubmission, user, *, escalation
         set_committed_value(submission, name, value)
     submission.precheck = run_precheck(submission).as_json()
     session.flush()
+    signals.submitted.send(session, submission=submission, now=now)
     return submission
 
 
@@ -470,3 +471,25 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
         for criterion_id, level in (levels or {}).items():
             sums.setdefault(titles.get(criterion_id, criterion_id), []).append(level)
     return sorted(((t, sum(v) / len(v), len(v)) for t, v in sums.items()), key=lambda x: (x[1], x[0]))
+
+
+# For integrations (the REST API) ---------------------------------------------------
+
+def released_grades_query(*, user_id: int | None = None, user_ids=None, scenario_slug: str | None = None,
+                          passed: bool | None = None, released_after: datetime | None = None):
+    """A select() of (grade, submission) for agents' released grades (never drafts, returns or calibration grades),
+    with the rubric version and the scenario loaded."""
+    stmt = (select(RoleplayGrade, RoleplaySubmission).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
+            .where(RoleplayGrade.state == "released", RoleplayGrade.calibration_id.is_(None), RoleplaySubmission.user_id.is_not(None))
+            .options(selectinload(RoleplayGrade.rubric_version), selectinload(RoleplaySubmission.scenario)))
+    if user_id is not None:
+        stmt = stmt.where(RoleplaySubmission.user_id == user_id)
+    if user_ids is not None:
+        stmt = stmt.where(RoleplaySubmission.user_id.in_(user_ids))
+    if scenario_slug:
+        stmt = stmt.where(RoleplaySubmission.scenario_id.in_(select(Scenario.id).where(Scenario.slug == scenario_slug)))
+    if passed is not None:
+        stmt = stmt.where(RoleplayGrade.passed.is_(passed))
+    if released_after is not None:
+        stmt = stmt.where(RoleplayGrade.released_at >= released_after)
+    return stmt

@@ -5,3 +5,6 @@ _signals = Namespace()
 
 #: sent with (session, submission=…, now=…) when a grade is released (or a released grade changes)
 grade_released = _signals.signal("grade-released")
+
+#: sent with (session, submission=…, now=…) when an agent hands a practice in (once per submission)
+submitted = _signals.signal("submitted")

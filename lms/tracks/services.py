@@ -565,3 +565,46 @@ def module_slugs_of(session: Session, user: User) -> list[str]:
         select(Module.slug).join(TrackModule, TrackModule.module_id == Module.id)
         .join(Enrollment, Enrollment.track_id == TrackModule.track_id).where(Enrollment.user_id == user.id).distinct()
     ))
+
+
+# For integrations (the REST API) ---------------------------------------------------
+
+def enrollments_query(*, user_id: int | None = None, user_ids=None, track_slug: str | None = None):
+    """A select() of enrollments with their track (``user_ids``: a select of ids, e.g. a team's agents)."""
+    stmt = select(Enrollment).options(selectinload(Enrollment.track))
+    if user_id is not None:
+        stmt = stmt.where(Enrollment.user_id == user_id)
+    if user_ids is not None:
+        stmt = stmt.where(Enrollment.user_id.in_(user_ids))
+    if track_slug:
+        stmt = stmt.where(Enrollment.track_id.in_(select(Track.id).where(Track.slug == track_slug)))
+    return stmt
+
+
+def get_enrollment(session: Session, enrollment_id: int) -> Enrollment:
+    enrollment = session.scalar(enrollments_query().where(Enrollment.id == enrollment_id))
+    if enrollment is None:
+        raise NotFound(_("Esa inscripción no existe."))
+    return enrollment
+
+
+def enroll_for_organisation(session: Session, *, agent: User, track: Track, start_date: date,
+                            now: datetime) -> tuple[Enrollment, EnrollOutcome]:
+    """Enroll as the organisation does through an integration (an admin's reach, no acting person):
+    same rules as :func:`enroll`; re-enrolling changes the start date."""
+    if agent.role != "agent":
+        raise InvalidInput(_("Solo se puede inscribir a agentes; %(email)s no es agente.", email=agent.email))
+    if start_date.year < 2000 or start_date.year > 2100:
+        raise InvalidInput(_("Fecha de inicio fuera de rango: %(date)s.", date=start_date.isoformat()))
+    existing = session.scalar(select(Enrollment).where(Enrollment.user_id == agent.id, Enrollment.track_id == track.id))
+    if existing is not None:
+        if existing.start_date == start_date:
+            return existing, EnrollOutcome.unchanged
+        existing.start_date, existing.updated_at = start_date, now
+        session.flush()
+        return existing, EnrollOutcome.updated
+    enrollment = Enrollment(user_id=agent.id, track_id=track.id, start_date=start_date, enrolled_by_id=None,
+                            created_at=now, updated_at=now)
+    session.add(enrollment)
+    session.flush()
+    return enrollment, EnrollOutcome.created

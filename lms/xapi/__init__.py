@@ -1,6 +1,90 @@
-"""xAPI statements for learning events, delivered to a configured LRS through the durable outbox."""
-from flask import Flask
+"""xAPI statements for learning events, delivered to a configured LRS through the durable outbox.
+
+Lesson completions, graded quiz attempts, role-plays handed in and graded, and certificates issued are
+recorded as xAPI 1.0.3 statements in the same transaction as the event (:mod:`lms.xapi.services`) when
+``XAPI_ENDPOINT`` (or ``XAPI_RECORD``) is set, and the worker delivers them (:mod:`lms.xapi.sender`).
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_app_context
+
+from lms.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+_SUBSCRIBED: list = []
 
 
 def register(app: Flask) -> None:
-    pass
+    from lms.core import outbox
+    from lms.xapi import cli, views
+    from lms.xapi.sender import lrs_sender
+    from lms.xapi.services import KIND
+
+    check_config(app.config)
+    outbox.register_sender(KIND, lrs_sender)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.xapi_cli)
+    if not _SUBSCRIBED:
+        _subscribe()
+        _SUBSCRIBED.append(True)
+
+
+def check_config(cfg) -> None:
+    """Refuse to start with xAPI settings that cannot work."""
+    endpoint = cfg.get("XAPI_ENDPOINT")
+    if endpoint:
+        parts = urlsplit(str(endpoint))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError("XAPI_ENDPOINT must be the LRS's http(s) address, e.g. https://lrs.example.com/xapi/")
+    if cfg.get("XAPI_ACTOR") not in ("account", "mbox"):
+        raise ConfigError("XAPI_ACTOR must be 'account' or 'mbox'")
+    if cfg.get("XAPI_TOKEN") and cfg.get("XAPI_USERNAME"):
+        raise ConfigError("Set either XAPI_USERNAME and XAPI_PASSWORD (Basic auth) or XAPI_TOKEN (bearer), not both")
+    try:
+        if float(cfg.get("XAPI_TIMEOUT") or 0) <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError("XAPI_TIMEOUT must be a positive number of seconds") from None
+    if endpoint or cfg.get("XAPI_RECORD"):
+        public = urlsplit(str(cfg.get("PUBLIC_URL") or ""))
+        if public.scheme not in ("http", "https") or not public.netloc:
+            raise ConfigError("PUBLIC_URL must be the site's http(s) address: xAPI activity ids are built on it")
+
+
+def site_from(cfg):
+    """The statements' view of the configuration, or None when statements are not recorded."""
+    from lms.xapi.statements import Site
+
+    if not (cfg.get("XAPI_ENDPOINT") or cfg.get("XAPI_RECORD")):
+        return None
+    return Site(base_url=str(cfg["PUBLIC_URL"]).rstrip("/"), actor=cfg.get("XAPI_ACTOR") or "account")
+
+
+def _subscribe() -> None:
+    """Each learning event → its statement, queued in the event's own transaction."""
+    from lms.certification.signals import record_issued
+    from lms.quizzes.signals import attempt_graded
+    from lms.roleplays.signals import grade_released, submitted
+    from lms.tracks.signals import lesson_completed
+    from lms.xapi import services
+
+    def handler(record):
+        def handle(session, **event):
+            site = site_from(current_app.config) if has_app_context() else None
+            if site is None:
+                return
+            try:
+                with session.begin_nested():
+                    record(session, site, **event)
+            except Exception:  # noqa: BLE001 - a statement must never cost the agent their action
+                log.exception("xAPI statement of %s not recorded (flask --app lms xapi backfill can record it later)", record.__name__)
+        return handle
+
+    for signal, record in ((lesson_completed, services.record_lesson_completed), (attempt_graded, services.record_attempt_graded),
+                           (submitted, services.record_submitted), (grade_released, services.record_grade_released),
+                           (record_issued, services.record_issued)):
+        signal.connect(handler(record), weak=False)

@@ -1,7 +1,6 @@
 """A real server on 127.0.0.1 and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from lms.core.db import get_db
 from lms.demo import load_demo
 from tests.conftest import PROJECT, make_test_app
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 #: the served application (its URL map tells which endpoint a page belongs to)
 SITE: dict = {}
 ARTIFACTS = PROJECT / "test-artifacts"
@@ -34,6 +32,7 @@ def site_url(databases, tmp_path_factory):
         session.close()
     SITE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in badges, e-mails, feeds
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -43,19 +42,8 @@ def site_url(databases, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run 'make browser' (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+def browser(playwright_browser):
+    return playwright_browser
 
 
 @pytest.fixture

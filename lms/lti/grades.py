@@ -1,0 +1,144 @@
+"""Assignment and Grade Services: results go back to the platform's gradebook through the durable
+outbox (kind ``lti-score``), so a platform that is down gets them later and nothing is sent twice.
+
+- a quiz attempt graded → its percentage as a score (FullyGraded);
+- a role-play handed in → activityProgress Submitted / gradingProgress PendingManual;
+- a role-play grade released → its percentage (FullyGraded).
+
+A score goes to every resource link (with the AGS claim) that opens that activity, for each platform the
+agent has launched from. Line items come from the launch's claim or are found/created by resource link.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime
+
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from pylti1p3.service_connector import ServiceConnector
+from sqlalchemy import desc, select
+from sqlalchemy.orm import Session
+
+from lms.core import outbox
+from lms.core.db import get_session
+from lms.lti.models import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
+from lms.lti.tool import DatabaseToolConf, http_session
+
+KIND = "lti-score"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+
+
+def queue_score(session: Session, *, user_id: int, target: str, event: str, now: datetime, label: str,
+                score: float | None, activity: str, grading: str) -> int:
+    """Queue the score for every AGS resource link that opens ``target`` on a platform the user launched
+    from. ``event`` makes the dedupe key (one message per event and link). Returns how many were queued."""
+    rows = session.execute(
+        select(LtiResourceLink, LtiPlatform, LtiUserLink.sub)
+        .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
+        .join(LtiUserLink, (LtiUserLink.issuer == LtiPlatform.issuer) & (LtiUserLink.user_id == user_id))
+        .where(LtiResourceLink.target == target, LtiResourceLink.ags.is_not(None))
+    ).all()
+    queued = 0
+    for link, platform, sub in rows:
+        ags = link.ags or {}
+        if SCORE_SCOPE not in (ags.get("scope") or []):
+            continue
+        payload = {"platform_id": platform.id, "resource_link_pk": link.id, "resource_link_id": link.resource_link_id,
+                   "lineitems": ags.get("lineitems"), "lineitem": ags.get("lineitem"), "scope": ags.get("scope"),
+                   "user_sub": sub, "user_id": user_id, "target": target, "label": label, "score_given": score,
+                   "score_maximum": 100, "activity_progress": activity, "grading_progress": grading,
+                   "timestamp": now.isoformat()}
+        key = f"{KIND}:{link.id}:{sub}:{event}"
+        if len(key) > 200:
+            key = f"{KIND}:{hashlib.sha256(key.encode()).hexdigest()}"
+        queued += outbox.enqueue(session, kind=KIND, dedupe_key=key, payload=payload, now=now)
+    return queued
+
+
+def on_attempt_graded(session: Session, attempt, now: datetime) -> None:
+    if attempt.percent is None or attempt.quiz is None:
+        return
+    queue_score(session, user_id=attempt.user_id, target=f"quiz:{attempt.quiz.slug}", now=now, label=attempt.quiz.title,
+                event=f"attempt-{attempt.id}-r{attempt.revision}", score=round(float(attempt.percent), 2),
+                activity="Completed", grading="FullyGraded")
+
+
+def on_roleplay_submitted(session: Session, submission, now: datetime) -> None:
+    if submission.user_id is None:
+        return
+    queue_score(session, user_id=submission.user_id, target=f"roleplay:{submission.scenario.slug}", now=now,
+                label=submission.scenario.title, event=f"submission-{submission.id}-submitted", score=None,
+                activity="Submitted", grading="PendingManual")
+
+
+def on_grade_released(session: Session, submission, now: datetime) -> None:
+    if submission.user_id is None or submission.score is None:
+        return
+    queue_score(session, user_id=submission.user_id, target=f"roleplay:{submission.scenario.slug}", now=now,
+                label=submission.scenario.title, event=f"submission-{submission.id}-r{submission.revision}",
+                score=round(float(submission.score), 2), activity="Completed", grading="FullyGraded")
+
+
+# -- delivery (the worker) -----------------------------------------------------------------------
+class CachingServiceConnector(ServiceConnector):
+    """Access tokens cached per process, per (issuer, client_id, scopes), until they expire."""
+
+    _tokens: dict[str, tuple[str, float]] = {}
+
+    def _scope_key(self, scopes) -> str:
+        return super()._scope_key(list(scopes) + ["client:" + str(self._registration.get_client_id())])
+
+    def _get_cached_access_token(self, scope_key: str):
+        token = self._tokens.get(scope_key)
+        return token[0] if token and token[1] > time.time() + 30 else None
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
+        self._tokens[scope_key] = (access_token, time.time() + float(expires_in or 0))
+
+
+def send_score(payload: dict) -> None:
+    """Deliver one queued score. Reads the platform and the signing key with the worker's own session
+    (a second connection would wait on the worker's write lock on SQLite); writes nothing."""
+    session = get_session()
+    platform = session.get(LtiPlatform, payload["platform_id"])
+    if platform is None:
+        raise outbox.Undeliverable("the LTI platform of this score is no longer registered")
+    key = session.scalar(select(LtiToolKey).where(LtiToolKey.retired_at.is_(None)).order_by(desc(LtiToolKey.id)).limit(1))
+    if key is None:
+        raise RuntimeError("the tool has no signing key yet (flask --app lms lti show-config creates it)")
+    registration = DatabaseToolConf(session, key.private_pem, key.public_pem).find_registration_by_params(
+        platform.issuer, platform.client_id)
+    ags = AssignmentsGradesService(CachingServiceConnector(registration, http_session()),
+                                   {"scope": payload["scope"], "lineitems": payload["lineitems"],
+                                    **({"lineitem": payload["lineitem"]} if payload.get("lineitem") else {})})
+    grade = (Grade().set_user_id(payload["user_sub"]).set_timestamp(payload["timestamp"])
+             .set_activity_progress(payload["activity_progress"]).set_grading_progress(payload["grading_progress"]))
+    if payload.get("score_given") is not None:
+        grade.set_score_given(payload["score_given"]).set_score_maximum(payload["score_maximum"])
+    lineitem = None
+    if not payload.get("lineitem"):
+        lineitem = (LineItem().set_tag(payload["target"]).set_score_maximum(payload["score_maximum"])
+                    .set_label(payload["label"]).set_resource_link_id(payload["resource_link_id"])
+                    .set_resource_id(payload["target"]))
+    try:
+        if lineitem is not None:  # one line item per resource link (two links to one quiz are two columns)
+            lineitem = ags.find_or_create_lineitem(lineitem, condition=lambda item: (
+                item.get("resourceLinkId") == payload["resource_link_id"] and item.get("tag") == payload["target"]))
+        ags.put_grade(grade, lineitem)
+    except LtiException as exc:
+        response = getattr(exc, "response", None)
+        detail = f" {response.text[:300]}" if response is not None else ""
+        raise RuntimeError(f"the platform refused the score: {exc}{detail}") from exc
+
+
+def sender_factory(config) -> object:
+    return send_score
+
+
+def sync_status(session: Session, limit: int = 50) -> list[outbox.OutboxMessage]:
+    """The latest score messages, for the admins' page."""
+    return list(session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.kind == KIND)
+                                .order_by(desc(outbox.OutboxMessage.id)).limit(limit)))
