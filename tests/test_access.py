@@ -132,6 +132,9 @@ POLICY: dict[str, object] = {
     "lti.launch": PUBLIC,  # the id_token is the proof
     "lti.jwks": PUBLIC,
     "lti.deep_link": {"trainer", "admin"},
+    "lti.register": {"admin"},  # dynamic registration by an admin signed in here
+    "lti.register_invitation": PUBLIC,  # the one-time invitation in the URL is the proof
+    "lti_manage.create_invitation": {"admin"},
     "lti_manage.platforms": {"admin"},
     "lti_manage.import_roster": {"admin"},
 }

@@ -28,9 +28,11 @@ lti_cli = click.Group("lti", help="LTI 1.3 tool: platforms and keys.")
 @click.option("--public-key-file", type=click.File("r"), default=None, help="Or: a PEM file with the platform's public key.")
 @click.option("--audience", default=None, help="The token request audience, when the platform asks for one.")
 @click.option("--frame-origin", "frame_origins", multiple=True, help="An origin allowed to frame the site (repeatable).")
+@click.option("--auto-enroll/--no-auto-enroll", default=None,
+              help="Enroll learners in the track of the activity they launch (default: on; an update keeps the setting).")
 @with_appcontext
 def register_platform(name, issuer, client_id, deployment_ids, login_url, token_url, jwks_url, public_key_file,
-                      audience, frame_origins):
+                      audience, frame_origins, auto_enroll):
     """Register a platform, or update the one with the same issuer and client id."""
     try:
         with transaction() as session:
@@ -40,7 +42,8 @@ def register_platform(name, issuer, client_id, deployment_ids, login_url, token_
                 session, existing, name=name, issuer=issuer, client_id=client_id, auth_login_url=login_url,
                 auth_token_url=token_url, key_set_url=jwks_url,
                 public_key_pem=public_key_file.read() if public_key_file else None, auth_audience=audience,
-                deployment_ids=list(deployment_ids), frame_origins=" ".join(frame_origins) or None, now=now_utc())
+                deployment_ids=list(deployment_ids), frame_origins=" ".join(frame_origins) or None,
+                auto_enroll=auto_enroll, now=now_utc())
             click.echo(f"{'updated' if existing else 'registered'} platform {platform.id}: {platform.name} "
                        f"({platform.issuer}, client_id {platform.client_id}, deployments "
                        f"{', '.join(d.deployment_id for d in platform.deployments)})")
@@ -52,7 +55,7 @@ def _urls() -> dict:
     base = str(current_app.config["PUBLIC_URL"]).rstrip("/")
     return {"login_initiation_url": f"{base}/lti/login", "redirect_url": f"{base}/lti/launch",
             "target_link_uri": f"{base}/lti/launch", "deep_linking_url": f"{base}/lti/launch",
-            "jwks_url": f"{base}/lti/jwks.json"}
+            "jwks_url": f"{base}/lti/jwks.json", "dynamic_registration_url": f"{base}/lti/register"}
 
 
 @lti_cli.command("show-config")
@@ -69,7 +72,8 @@ def show_config(as_json):
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    for label in ("login_initiation_url", "redirect_url", "target_link_uri", "deep_linking_url", "jwks_url", "kid"):
+    for label in ("login_initiation_url", "redirect_url", "target_link_uri", "deep_linking_url", "jwks_url",
+                  "dynamic_registration_url", "kid"):
         click.echo(f"{label}: {data[label]}")
     click.echo("public key (PEM):\n" + data["public_key_pem"])
     click.echo("public key (JWK):\n" + json.dumps(data["public_jwk"], indent=2))
@@ -101,3 +105,15 @@ def import_roster(context_id):
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"team {result.team_name}: {len(result.created)} new, {len(result.added)} existing, {len(result.skipped)} skipped")
+
+
+@lti_cli.command("invite")
+@with_appcontext
+def invite():
+    """Print a one-time dynamic registration link (valid one hour) to paste into a platform's "register by URL"."""
+    from lms.lti import registration
+
+    with transaction() as session:
+        token, invitation = registration.create_invitation(session, created_by_id=None, now=now_utc())
+    click.echo(f"{_urls()['dynamic_registration_url']}/{token}")
+    click.echo(f"valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC, for one registration", err=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
@@ -34,6 +34,8 @@ class LtiPlatform(Base):
     #: origins allowed to frame the site for this platform's launches, space separated
     #: (NULL: the origins of the issuer and of the login URL)
     frame_origins: Mapped[str | None] = mapped_column(Text)
+    #: learners launched into a lesson/quiz/track they are not enrolled in are enrolled in its track
+    auto_enroll: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -128,3 +130,20 @@ class LtiResourceLink(Base):
     ags: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_launch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LtiRegistrationInvitation(Base):
+    """A one-time link an admin hands to a platform for LTI Dynamic Registration (only its hash is kept)."""
+
+    __tablename__ = "lti_registration_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the token in the link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: set when a registration used it (or started to: a link works once)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the platform registered with it
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("lti_platforms.id", ondelete="SET NULL"))

@@ -59,11 +59,7 @@ def import_roster(session: Session, context_pk: int, *, now: datetime, members: 
     platform = session.get(LtiPlatform, context.platform_id)
     if members is None:
         members = fetch_members(session, context)
-    team = accounts.get_team(session, context.team_id) if context.team_id else None
-    if team is None:
-        name = f"{(context.title or context.label or context.context_id)[:150]} (LTI)"
-        team = accounts.find_team_by_name(session, name) or accounts.create_team(session, name)
-        context.team_id = team.id
+    team = services.course_team(session, context)
     result = RosterResult(team_name=team.name)
     for member in members:
         sub = str(member.get("user_id") or "")

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -100,7 +100,8 @@ def get_platform(session: Session, platform_id: int) -> LtiPlatform:
 def save_platform(session: Session, platform: LtiPlatform | None, *, name: str, issuer: str, client_id: str,
                   auth_login_url: str, auth_token_url: str, key_set_url: str | None = None,
                   public_key_pem: str | None = None, auth_audience: str | None = None,
-                  deployment_ids: list[str] | str = (), frame_origins: str | None = None, now: datetime) -> LtiPlatform:
+                  deployment_ids: list[str] | str = (), frame_origins: str | None = None,
+                  auto_enroll: bool | None = None, require_deployment: bool = True, now: datetime) -> LtiPlatform:
     """Create (``platform`` None) or update a platform registration; every value is checked."""
     name = (name or "").strip() or (issuer or "").strip()
     issuer = (issuer or "").strip()
@@ -123,7 +124,7 @@ def save_platform(session: Session, platform: LtiPlatform | None, *, name: str, 
     if isinstance(deployment_ids, str):
         deployment_ids = re.split(r"[\s,]+", deployment_ids)
     deployments = list(dict.fromkeys(d.strip() for d in deployment_ids if d and d.strip()))
-    if not deployments:
+    if not deployments and require_deployment:
         raise InvalidInput(_("Indica al menos un ID de despliegue (deployment_id)."))
     clash = session.scalar(select(LtiPlatform).where(LtiPlatform.issuer == issuer, LtiPlatform.client_id == client_id))
     if clash is not None and clash is not platform:
@@ -133,6 +134,10 @@ def save_platform(session: Session, platform: LtiPlatform | None, *, name: str, 
         session.add(platform)
     for key, value in values.items():
         setattr(platform, key, value)
+    if auto_enroll is not None:
+        platform.auto_enroll = bool(auto_enroll)
+    elif platform.auto_enroll is None:
+        platform.auto_enroll = True
     platform.updated_at = now
     existing = {d.deployment_id: d for d in platform.deployments}
     platform.deployments = [existing.get(d) or LtiDeployment(deployment_id=d) for d in deployments]
@@ -384,6 +389,70 @@ def agent_access_problem(session: Session, user: User, target: str | None) -> st
         return _("Esta evaluación aún no está abierta para ti (no estás inscrito en su itinerario). "
                  "Pide a tu responsable que te inscriba.")
     return None
+
+
+def course_team(session: Session, context: LtiContext):
+    """The course's team here, "<course> (LTI)" (created and remembered on first use; the roster import uses it too)."""
+    team = accounts.get_team(session, context.team_id) if context.team_id else None
+    if team is None:
+        name = f"{(context.title or context.label or context.context_id)[:150]} (LTI)"
+        team = accounts.find_team_by_name(session, name) or accounts.create_team(session, name)
+        context.team_id = team.id
+        session.flush()
+    return team
+
+
+def _target_track(session: Session, target: str):
+    """The track a learner launched into ``target`` should be enrolled in: the track itself; the track
+    containing the lesson's or quiz's module (where it comes earliest); None for role-plays."""
+    from lms.quizzes import services as quizzes
+    from lms.tracks import services as tracks
+
+    kind, slug = parse_target(target)
+    if kind == "track":
+        return tracks.get_track(session, slug)
+    if kind == "lesson":
+        module_slug = tracks.get_lesson(session, slug).module.slug
+    elif kind == "quiz":
+        module_slug = quizzes.get_quiz(session, slug).module_slug
+    else:
+        return None
+    candidates = tracks.tracks_with_module(session, module_slug) if module_slug else []
+    return candidates[0] if candidates else None
+
+
+@dataclass
+class AutoEnrollment:
+    track_title: str
+    team_name: str | None
+
+
+def auto_enroll(session: Session, platform: LtiPlatform, user: User, target: str | None, claims: dict, *,
+                now: datetime, today: date) -> AutoEnrollment | None:
+    """A learner launched from a course into an activity they cannot open yet is enrolled in its track
+    (start date today, as the organisation: no acting person) and put in the course's team, when the
+    platform's ``auto_enroll`` setting is on. None when nothing was done (setting off, staff, role-play,
+    already enrolled, no track holds the item)."""
+    from lms.tracks import services as tracks
+
+    if not platform.auto_enroll or user.role != "agent" or not target:
+        return None
+    kind, _slug = parse_target(target)
+    if kind in ("lesson", "quiz") and agent_access_problem(session, user, target) is None:
+        return None
+    track = _target_track(session, target)
+    if track is None or any(e.track_id == track.id for e in tracks.enrollments_of(session, user)):
+        return None
+    tracks.enroll_for_organisation(session, agent=user, track=track, start_date=today, now=now)
+    team = None
+    ctx = claims.get(CLAIM + "context") or {}
+    context = ctx.get("id") and session.scalar(select(LtiContext).where(
+        LtiContext.platform_id == platform.id, LtiContext.context_id == str(ctx["id"])))
+    if context:
+        team = course_team(session, context)
+        accounts.add_to_team(session, team, user)
+    session.flush()
+    return AutoEnrollment(track_title=track.title, team_name=team.name if team else None)
 
 
 #: where each kind of target opens: (agents, staff)

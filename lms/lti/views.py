@@ -12,16 +12,16 @@ from flask_wtf import FlaskForm
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from lms.core.clock import now_utc
+from lms.core.clock import now_utc, today
 from lms.core.db import get_session, write_intent
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
 from lms.core.security import EMBED_SESSION_KEY, allow_framing, csp, csrf, roles_required
 from lms.accounts import services as accounts
-from lms.lti import grades, roster, services
+from lms.lti import grades, registration, roster, services
 from lms.lti.tool import DatabaseCache, DatabaseToolConf, FlaskRequest, MessageLaunch, OIDCLogin, make_storage
 
 bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates")
@@ -35,7 +35,7 @@ def tool_urls() -> dict[str, str]:
     """What a platform admin enters, built from PUBLIC_URL (the address platforms reach us at)."""
     base = str(current_app.config["PUBLIC_URL"]).rstrip("/")
     return {"login": f"{base}/lti/login", "launch": f"{base}/lti/launch", "deep_linking": f"{base}/lti/launch",
-            "jwks": f"{base}/lti/jwks.json", "domain": base.split("://", 1)[-1]}
+            "jwks": f"{base}/lti/jwks.json", "register": f"{base}/lti/register", "domain": base.split("://", 1)[-1]}
 
 
 def _setting(name: str) -> int:
@@ -151,13 +151,62 @@ def launch():
         if not launch.is_resource_launch():
             return _refuse(_("Este tipo de mensaje LTI no se admite."), 400)
         outcome = services.process_launch(session, platform, claims, now=now, trust_platform_admins=_trust_admins())
+        enrolled = services.auto_enroll(session, platform, outcome.user, outcome.target, claims, now=now, today=today())
     except DomainError as exc:
         return _refuse(str(exc), exc.status)
     _sign_in(outcome.user, platform)
+    if enrolled:
+        flash(_("Te hemos inscrito en el itinerario «%(track)s» porque tu curso de la plataforma incluye esta actividad.",
+                track=enrolled.track_title), "success")
     problem = services.agent_access_problem(session, outcome.user, outcome.target)
     if problem:  # signed in (200: the new account and link are kept), but the activity is not open to them yet
         return render_template("lti/error.html", message=problem, home=True), 200
     return redirect(_target_url(outcome.target, outcome.user.role))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@roles_required("admin")
+def register():
+    """LTI Dynamic Registration started by an admin signed in here: the platform opens this URL with
+    ``openid_configuration`` and ``registration_token``. The admin confirms with a POST (CSRF-protected), so a
+    link planted elsewhere cannot make an admin's browser register a platform."""
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        return _register(None, request.form)
+    config_url = request.values.get("openid_configuration", "")
+    frame_origin = services.origin(config_url)
+    allow_framing([frame_origin] if frame_origin else [])
+    if not frame_origin:
+        return render_template("lti/error.html", heading=_("No se ha podido registrar la academia"),
+                               message=registration.missing_configuration_message()), 400
+    return render_template("lti/register_confirm.html", form=form, config_url=config_url,
+                           registration_token=request.values.get("registration_token", ""))
+
+
+@bp.route("/register/<token>", methods=["GET"])
+def register_invitation(token: str):
+    """The same with a one-time invitation created on /manage/lti (for a platform admin's browser that has no
+    admin session here, the usual case: the platform opens the URL in its own frame or window). The secret
+    token is the proof, so no confirmation step is needed."""
+    write_intent.set(True)  # a GET that writes (the invitation, the platform): take SQLite's write lock up front
+    return _register(token, request.args)
+
+
+def _register(token: str | None, values):
+    session, now = get_session(), now_utc()
+    config_url = values.get("openid_configuration", "")
+    frame_origin = services.origin(config_url)
+    allow_framing([frame_origin] if frame_origin else [])
+    try:
+        if token is not None:
+            registration.claim_invitation(session, token, now=now)
+        platform = registration.register(session, urls=tool_urls(), openid_configuration_url=config_url,
+                                         registration_token=values.get("registration_token"), now=now)
+    except DomainError as exc:  # 4xx/5xx: the transaction is rolled back, an invitation stays usable
+        return render_template("lti/error.html", heading=_("No se ha podido registrar la academia"), message=str(exc)), exc.status
+    if token is not None:
+        registration.mark_registered(session, token, platform)
+    return render_template("lti/registered.html", platform=platform)
 
 
 @bp.route("/jwks.json")
@@ -218,12 +267,14 @@ class PlatformForm(FlaskForm):
     auth_audience = StringField(_l("Audiencia del token (opcional)"), validators=[Optional(), Length(max=500)])
     frame_origins = StringField(_l("Orígenes que pueden enmarcar el sitio (opcional, separados por espacios)"),
                                 validators=[Optional()])
+    auto_enroll = BooleanField(_l("Inscribir automáticamente a los alumnos en el itinerario de la actividad que abren"),
+                               default=True)
 
 
 def _save(form: PlatformForm, platform):
     data = {name: getattr(form, name).data for name in (
         "name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url", "public_key_pem",
-        "auth_audience", "deployment_ids", "frame_origins")}
+        "auth_audience", "deployment_ids", "frame_origins", "auto_enroll")}
     return services.save_platform(get_session(), platform, now=now_utc(), **data)
 
 
@@ -259,11 +310,17 @@ def platforms():
         else:
             flash(_("Plataforma «%(name)s» guardada.", name=platform.name), "success")
             return redirect(url_for("lti_manage.platforms"))
+    return _platforms_page(form, editing)
+
+
+def _platforms_page(form, editing, invitation_url: str | None = None):
+    session = get_session()
     scores = grades.sync_status(session)
     people = {u.id: u for u in accounts.users_by_ids(session, list({m.payload.get("user_id") for m in scores}))}
     return render_template("lti/manage/platforms.html", form=form, platforms=services.list_platforms(session),
                            editing=editing, config=_config_values(), scores=scores, people=people,
-                           contexts=roster.contexts(session), roster_form=EmptyForm())
+                           contexts=roster.contexts(session), roster_form=EmptyForm(), invitation_url=invitation_url,
+                           invitations=registration.recent_invitations(session, now=now_utc()))
 
 
 @manage_bp.route("/roster", methods=["POST"])
@@ -282,3 +339,15 @@ def import_roster():
     flash(_("Participantes importados en el equipo «%(team)s»: %(new)d cuentas nuevas, %(known)d ya existentes, %(skipped)d omitidos.",
             team=result.team_name, new=len(result.created), known=len(result.added), skipped=len(result.skipped)), "success")
     return redirect(url_for("lti_manage.platforms"))
+
+
+@manage_bp.route("/invitations", methods=["POST"])
+@roles_required("admin")
+def create_invitation():
+    """A one-time registration link (valid one hour) to paste into a platform's "register by URL"."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _refuse(_("El formulario ha caducado; vuelve a intentarlo."), 400)
+    token, _invitation = registration.create_invitation(get_session(), created_by_id=current_user.id, now=now_utc())
+    # shown once in this response (never stored in clear, never put in a cookie or a redirect URL)
+    return _platforms_page(PlatformForm(formdata=None), None, invitation_url=f"{tool_urls()['register']}/{token}")

@@ -608,3 +608,12 @@ def enroll_for_organisation(session: Session, *, agent: User, track: Track, star
     session.add(enrollment)
     session.flush()
     return enrollment, EnrollOutcome.created
+
+
+def tracks_with_module(session: Session, module_slug: str) -> list[Track]:
+    """Live tracks that contain the module, the one where it comes earliest first (then by title)."""
+    return list(session.scalars(
+        select(Track).join(TrackModule, TrackModule.track_id == Track.id).join(Module, Module.id == TrackModule.module_id)
+        .where(Module.slug == module_slug, Track.is_archived.is_(False))
+        .order_by(TrackModule.position, Track.title, Track.id)
+    ))

@@ -7,7 +7,9 @@ The tests steer it with JSON requests to /control/… (which registration to use
 what the next launch carries) and drive a browser-like client through /auth like a real LMS would.
 Platform endpoints: /auth (OIDC authorization, answers with the auto-submitted id_token form),
 /jwks (the platform's keyset), /token (OAuth 2 client credentials with a signed JWT assertion),
-/deep_link_return (validates the tool's LtiDeepLinkingResponse with the tool's JWKS).
+/deep_link_return (validates the tool's LtiDeepLinkingResponse with the tool's JWKS); LTI Dynamic Registration
+as Moodle does it: /.well-known/openid-configuration and /register (checks the registration token and the tool's
+client registration, answers with a new client_id and deployment_id, which the next launches then use).
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ STATE: dict = {
     "scores": [],             # received through AGS: {"lineitem": id, **score}
     "members": {},            # NRPS: context id → members
     "preflight": {},          # lti_message_hint → the tool's login initiation URL (for the course page)
+    "dynreg": {},             # dynamic registration: {"token", "issuer" (override), "fail", "no_deployment"}
+    "registrations": [],      # client registrations received at /register
 }
 
 
@@ -137,9 +141,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"id": f"{STATE['issuer']}{url.path}", "context": {"id": context},
                                     "members": STATE["members"].get(context, [])},
                               content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+        if url.path == "/.well-known/openid-configuration":
+            return self._openid_configuration()
         if url.path == "/control/state":
             state = {k: STATE[k] for k in ("issuer", "client_id", "deployment_id", "deep_link_results", "token_requests",
-                                           "lineitems", "scores")}
+                                           "lineitems", "scores", "registrations")}
             return self._send(200, dict(state, signing_public=STATE["signing"]["public"]))
         return self._send(404, {"error": "not found"})
 
@@ -151,6 +157,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._deep_link_return(self._form())
         if url.path == "/token":
             return self._token(self._form())
+        if url.path == "/register":
+            return self._register(json.loads(self._body() or b"{}"))
         if url.path.startswith("/lineitems/"):
             return self._ags_post(url.path, json.loads(self._body() or b"{}"))
         if url.path.startswith("/control/"):
@@ -166,6 +174,9 @@ class Handler(BaseHTTPRequestHandler):
                     if key in data:
                         STATE[key] = data[key]
                 return self._send(200, {"issuer": STATE["issuer"]})
+            if what == "dynreg":
+                STATE["dynreg"] = data
+                return self._send(200, {"openid_configuration": f"{STATE['issuer']}/.well-known/openid-configuration"})
             if what == "members":
                 STATE["members"][data["context_id"]] = data["members"]
                 return self._send(200, {"ok": True})
@@ -219,6 +230,45 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # noqa: BLE001 - the test reads the reason
             return self._send(400, {"error": f"{type(exc).__name__}: {exc}"})
         return self._send(200, page, content_type="text/html")
+
+    # -- dynamic registration ------------------------------------------------------------------------
+    def _openid_configuration(self):
+        issuer = STATE["issuer"]
+        return self._send(200, {
+            "issuer": STATE["dynreg"].get("issuer") or issuer,
+            "authorization_endpoint": f"{issuer}/auth", "token_endpoint": f"{issuer}/token",
+            "jwks_uri": f"{issuer}/jwks", "registration_endpoint": f"{issuer}/register",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+                                 "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"],
+            "response_types_supported": ["id_token"], "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"], "claims_supported": ["sub", "iss", "name", "email"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle", "version": "4.3",
+                "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]},
+        })
+
+    def _register(self, body: dict):
+        spec = STATE["dynreg"]
+        if (self.headers.get("Authorization") or "") != f"Bearer {spec.get('token')}":
+            return self._send(401, {"error": "invalid registration token"})
+        if spec.get("fail"):
+            return self._send(400, {"error": "invalid_client_metadata", "error_description": spec["fail"]})
+        tool = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
+        missing = [k for k in ("redirect_uris", "initiate_login_uri", "jwks_uri", "client_name", "scope") if not body.get(k)]
+        missing += [k for k in ("domain", "target_link_uri", "messages", "claims") if not tool.get(k)]
+        if missing or body.get("token_endpoint_auth_method") != "private_key_jwt":
+            return self._send(400, {"error": "invalid_client_metadata", "error_description": f"missing {missing}"})
+        with LOCK:
+            client_id = "dyn-" + uuid.uuid4().hex[:10]
+            deployment_id = str(len(STATE["registrations"]) + 1)
+            STATE["registrations"].append(body)
+            STATE["client_id"], STATE["deployment_id"] = client_id, deployment_id
+        answer = dict(body, client_id=client_id)
+        answer["https://purl.imsglobal.org/spec/lti-tool-configuration"] = dict(
+            tool, **({} if spec.get("no_deployment") else {"deployment_id": deployment_id}))
+        return self._send(200, answer)
 
     def _deep_link_return(self, form: dict):
         conf = PlatformConf()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.clock import now_utc
-from lms.lti.models import LtiContext, LtiResourceLink, LtiUserLink
+from lms.lti.models import LtiContext, LtiPlatform, LtiResourceLink, LtiUserLink
 from lms.tracks import services as tracks
 from tests.lti.conftest import error_text
 
@@ -51,6 +51,8 @@ def test_learner_launch_provisions_links_and_signs_in(platform, browser, db_sess
 
 
 def test_a_second_launch_finds_the_user_by_sub_and_the_lesson_opens_once_enrolled(platform, browser, db_session, tool_url):
+    db_session.get(LtiPlatform, platform.registration.id).auto_enroll = False  # enrolled by an admin here instead
+    db_session.commit()
     claims = dict(user_id="alumno-2", roles=[LEARNER], name="Beto", email="beto@colegio.example.com",
                   resource_link_id="rl-2", custom={"target": "lesson:a-uno"})
     first = _launch(browser, platform, **claims)
