@@ -19,7 +19,7 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,
     #: Signs sessions and CSRF tokens. Required from the environment in production;
     #: in development a random one is generated once and kept in the instance folder.
-    "SECRET_KEY": None,
+    "SECRET_KEY": None,  # nosec B105  # no default secret: read from the environment or generated per instance
     #: "development" or "production". Production refuses weak secrets and sets secure cookies.
     "LMS_ENV": "development",
     #: Where the courseware files live (courses/, quizzes/, roleplays/).
@@ -44,7 +44,7 @@ DEFAULTS: dict[str, object] = {
     "SMTP_PORT": 25,
     "SMTP_STARTTLS": False,
     "SMTP_USERNAME": None,
-    "SMTP_PASSWORD": None,
+    "SMTP_PASSWORD": None,  # nosec B105  # no default: read from the environment
     "MAIL_FROM": "academia@localhost",
     #: Base URL used in e-mails (links back to the site)
     "PUBLIC_URL": "http://127.0.0.1:5000",
@@ -53,8 +53,8 @@ DEFAULTS: dict[str, object] = {
     "XAPI_ENDPOINT": None,
     #: Basic auth for the LRS (key and secret), or a bearer XAPI_TOKEN instead
     "XAPI_USERNAME": None,
-    "XAPI_PASSWORD": None,
-    "XAPI_TOKEN": None,
+    "XAPI_PASSWORD": None,  # nosec B105  # no default: read from the environment
+    "XAPI_TOKEN": None,  # nosec B105  # no default: read from the environment
     #: record statements even without an endpoint; they wait, pending, until XAPI_ENDPOINT is set
     "XAPI_RECORD": False,
     #: who the actor is: "account" (homePage PUBLIC_URL, name = the user's id; no e-mail leaves the site) or "mbox" (mailto:)
@@ -88,6 +88,22 @@ DEFAULTS.update({
 })
 ENV_KEYS += ("BADGES_ISSUER_NAME", "BADGES_ISSUER_URL", "BADGES_ISSUER_EMAIL")
 
+#: Sign-in throttling (lms/accounts/signin.py), shared by every worker through the database: after
+#: LOGIN_MAX_FAILURES_PER_ACCOUNT failures for one e-mail, or LOGIN_MAX_FAILURES_PER_ADDRESS from one client
+#: address, within LOGIN_FAILURE_WINDOW_SECONDS, sign-in is refused (HTTP 429) for LOGIN_BLOCK_SECONDS, doubled
+#: on each further block up to LOGIN_BLOCK_MAX_SECONDS. The address is ``request.remote_addr``: behind a reverse
+#: proxy configure werkzeug's ProxyFix, or every user shares the proxy's address.
+DEFAULTS.update({
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 900,
+    "LOGIN_BLOCK_SECONDS": 300,
+    "LOGIN_BLOCK_MAX_SECONDS": 3600,
+})
+INT_KEYS = ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_FAILURE_WINDOW_SECONDS",
+            "LOGIN_BLOCK_SECONDS", "LOGIN_BLOCK_MAX_SECONDS")
+ENV_KEYS += INT_KEYS
+
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
 
@@ -104,6 +120,11 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     for flag in ("SQL_ECHO", "SMTP_STARTTLS", "XAPI_RECORD"):
         if isinstance(cfg.get(flag), str):
             cfg[flag] = cfg[flag].lower() in {"1", "true", "yes"}
+    for key in INT_KEYS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a whole number, not {cfg[key]!r}") from None
     if overrides:
         cfg.update(overrides)
     if not cfg.get("DATABASE_URL"):

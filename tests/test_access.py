@@ -25,6 +25,7 @@ POLICY: dict[str, object] = {
     "accounts.logout": ANY,
     "accounts.account": ANY,
     "accounts.admin_users": {"admin"},
+    "accounts.admin_login_attempts": {"admin"},
     "accounts.admin_user_new": {"admin"},
     "accounts.admin_user": {"admin"},
     "accounts.admin_user_reset_password": {"admin"},

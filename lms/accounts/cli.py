@@ -4,9 +4,11 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.accounts import services
+from lms.accounts import services, signin
+from lms.core.clock import now_utc
 from lms.core.db import get_session, transaction
 from lms.core.errors import DomainError
 
@@ -77,6 +79,15 @@ def list_users(role):
     """List users (id, role, e-mail, name, active)."""
     for user in services.list_users(get_session(), role=role):
         click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.name}\t{'active' if user.is_active_user else 'inactive'}")
+
+
+@users_cli.command("prune-login-throttles")
+@with_appcontext
+def prune_login_throttles():
+    """Delete sign-in failure counters that have expired (run daily from cron; the audit trail is kept)."""
+    with transaction() as session:
+        count = signin.prune_throttles(session, now=now_utc(), limits=signin.Limits.from_config(current_app.config))
+    click.echo(f"deleted {count} expired sign-in counter(s)")
 
 
 @teams_cli.command("create")

@@ -103,3 +103,58 @@ class TeamMembership(Base):
 
     def __repr__(self) -> str:
         return f"<TeamMembership {self.id} team={self.team_id} user={self.user_id} {self.kind}>"
+
+
+class LoginResult(str, enum.Enum):
+    success = "success"
+    bad_password = "bad_password"  # nosec B105  # a result name, not a password
+    unknown_user = "unknown_user"
+    inactive = "inactive"
+    throttled = "throttled"
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt (audit trail): written once, never updated or deleted by the application."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        CheckConstraint("result IN ('success', 'bad_password', 'unknown_user', 'inactive', 'throttled')", name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: the account the e-mail named, when it exists
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: the e-mail as typed (truncated); never the password
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    #: the client address (``request.remote_addr``)
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    result: Mapped[str] = mapped_column(String(16), index=True)
+
+    user: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LoginAttempt {self.id} {self.email} {self.result}>"
+
+
+class LoginThrottle(Base):
+    """Recent failed sign-ins of one account (normalised e-mail) or one client address, shared by every
+    worker and server through the database; ``blocked_until`` refuses further attempts until then."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("scope IN ('account', 'address')", name="scope"),)
+
+    #: "account" or "address"
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: the normalised e-mail or the address
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    #: failures since ``window_start``
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: blocks so far (each doubles the next one, up to the cap); forgotten after a quiet window
+    strikes: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.scope} {self.key} {self.failures} until={self.blocked_until}>"

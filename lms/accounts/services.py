@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.accounts.models import MembershipKind, Role, Team, TeamMembership, User
+from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMembership, User
 from lms.core.errors import Conflict, InvalidInput, NotFound
 from lms.core.security import burn_password_check, hash_password, password_problem, verify_password
 
@@ -70,23 +70,33 @@ def create_user(
 
 
 def _apply_password(user: User, password: str) -> None:
-    problem = password_problem(password)
+    problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise InvalidInput(problem)
     user.password_hash = hash_password(password)
 
 
-def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
-    """The active user with that e-mail and password, or None (same cost either way)."""
+def check_credentials(session: Session, email: str, password: str, *, now: datetime) -> tuple[User | None, str]:
+    """(the user, "success") or (the named user or None, why not: bad_password / unknown_user / inactive).
+
+    Costs one argon2 verification either way, so timing does not tell whether the e-mail exists."""
     user = find_user_by_email(session, email)
     if user is None or not user.password_hash:
         burn_password_check(password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.is_active_user:
-        return None
+        return user, LoginResult.unknown_user.value if user is None else LoginResult.bad_password.value
+    if not verify_password(user.password_hash, password):
+        return user, LoginResult.bad_password.value
+    if not user.is_active_user:
+        return user, LoginResult.inactive.value
     user.last_login_at = now
     session.flush()
-    return user
+    return user, LoginResult.success.value
+
+
+def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
+    """The active user with that e-mail and password, or None (same cost either way)."""
+    user, result = check_credentials(session, email, password, now=now)
+    return user if result == LoginResult.success.value else None
 
 
 def set_password(session: Session, user: User, password: str) -> None:

@@ -1,13 +1,14 @@
 """Login, the user's own account, and the admin screens for users and teams."""
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session as http_session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session as http_session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import services
+from lms.accounts import services, signin
 from lms.accounts.forms import (
     CsvUploadForm,
     LanguageForm,
@@ -18,7 +19,7 @@ from lms.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from lms.accounts.models import Role
+from lms.accounts.models import LoginResult, Role
 from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
@@ -48,12 +49,23 @@ def login():
         return redirect(url_for("home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(get_session(), form.email.data, form.password.data, now=now_utc())
-        if user is None:
+        session = get_session()
+        outcome = signin.sign_in(
+            session, form.email.data, form.password.data, address=request.remote_addr,
+            user_agent=request.user_agent.string, now=now_utc(), limits=signin.Limits.from_config(current_app.config),
+        )
+        if outcome.result == LoginResult.throttled.value:
+            session.commit()  # keep the audit row: an error response rolls the request's session back
+            minutes = math.ceil(outcome.retry_after / 60)
+            flash(_("Demasiados intentos fallidos. Espera %(minutes)d min y vuelve a intentarlo.", minutes=minutes), "error")
+            response = make_response(render_template("accounts/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(outcome.retry_after)
+            return response
+        if not outcome.ok:
             flash(_("Correo o contraseña incorrectos."), "error")
             return render_template("accounts/login.html", form=form), 200
         http_session.clear()  # a fresh session at login: no fixation
-        login_user(user)
+        login_user(outcome.user)
         return redirect(_safe_next(request.args.get("next")) or url_for("home"))
     return render_template("accounts/login.html", form=form)
 
@@ -111,6 +123,20 @@ def admin_users():
     query = (request.args.get("q") or "").strip()[:100] or None
     users = services.list_users(get_session(), role=role, query=query)
     return render_template("accounts/manage/users.html", users=users, role=role, q=query or "")
+
+
+@bp.route("/admin/login-attempts")
+@roles_required(Role.admin.value)
+def admin_login_attempts():
+    """The sign-in audit trail: the latest attempts, by e-mail/name and result."""
+    result = request.args.get("result") or None
+    if result not in signin.RESULTS:
+        result = None
+    query = (request.args.get("q") or "").strip()[:100] or None
+    user_id = request.args.get("user", type=int)
+    attempts = signin.recent_attempts(get_session(), query=query, result=result, user_id=user_id)
+    return render_template("accounts/manage/login_attempts.html", attempts=attempts, result=result, q=query or "",
+                           user_id=user_id, results=signin.RESULTS)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

@@ -53,7 +53,8 @@ def authenticate_request() -> ApiToken:
 
 def scope_required(scope: str):
     """The view needs a valid token holding ``scope`` (401 / 403 otherwise)."""
-    assert scope in services.SCOPES, scope
+    if scope not in services.SCOPES:
+        raise ValueError(f"unknown API scope {scope!r}; known: {', '.join(sorted(services.SCOPES))}")
 
     def decorator(view):
         @wraps(view)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lms.api.models import ApiToken
 from lms.core.errors import InvalidInput, NotFound
 
-TOKEN_PREFIX = "lms_"
+TOKEN_PREFIX = "lms_"  # nosec B105  # the public prefix every token starts with, not a secret
 #: characters of the token kept in clear to recognise it (``lms_`` + 6)
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
 

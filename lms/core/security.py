@@ -1,7 +1,10 @@
 """Password hashing, login wiring, access decorators and response headers."""
 from __future__ import annotations
 
-from functools import wraps
+import gzip
+import unicodedata
+from functools import lru_cache, wraps
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,8 +19,10 @@ _hasher = PasswordHasher()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
+#: OWASP ASVS 5.0 (V6.2) / NIST SP 800-63B: at least 8 characters, long passphrases welcome (argon2 does
+#: not truncate), no composition rules, common and context-specific passwords refused.
 MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
+MAX_PASSWORD_LENGTH = 256
 
 
 def hash_password(password: str) -> str:
@@ -41,27 +46,51 @@ def burn_password_check(password: str) -> None:
     verify_password(_DUMMY_HASH, password)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None. No composition rules, no truncation."""
+def password_problem(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
+    """Why a new password is refused, or None. No composition rules, no truncation.
+
+    Refused: shorter than 8 or longer than 256 characters, one of the 20,000 most common passwords
+    (the list bundled in ``lms/core/data``), or the user's own e-mail address or name.
+    """
     from flask_babel import gettext as _
 
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("La contraseña debe tener al menos %(n)d caracteres.", n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
         return _("La contraseña es demasiado larga (máximo %(n)d caracteres).", n=MAX_PASSWORD_LENGTH)
-    if password.strip().lower() in COMMON_PASSWORDS:
+    folded = password.strip().casefold()
+    if folded in common_passwords():
         return _("Esa contraseña es demasiado común; elige otra más difícil de adivinar.")
+    if _is_personal(folded, email, name):
+        return _("La contraseña no puede ser tu correo ni tu nombre; elige una frase que no te identifique.")
     return None
 
 
-COMMON_PASSWORDS = frozenset(
-    """123456 12345678 123456789 1234567890 password password1 password123 qwerty qwerty123
-    abc12345 11111111 00000000 iloveyou admin1234 administrator contraseña contrasena
-    contraseña1 12341234 87654321 letmein1 welcome1 bienvenido passw0rd superman
-    qwertyuiop asdfghjk zxcvbnm1 trustno1 sunshine princess football baseball
-    1q2w3e4r 1qaz2wsx q1w2e3r4 aa123456 dragon12 monkey12 changeme cambiame
-    """.split()
-)
+def _compact(text: str) -> str:
+    """Letters only, case-folded, without accents: ``"Ana.Pérez-1"`` → ``"anaperez"``."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if ch.isalpha())
+
+
+def _is_personal(folded: str, email: str | None, name: str | None) -> bool:
+    """The password is the e-mail (or contains it), its local part, or the name, give or take digits and symbols."""
+    email = (email or "").strip().casefold()
+    if email and email in folded:
+        return True
+    compact = _compact(folded)
+    candidates = {_compact(email.split("@", 1)[0]), _compact(name or "")}
+    return any(len(c) >= 3 and compact == c for c in candidates)
+
+
+#: The 20,000 most used passwords (Royce Williams' list, as shipped by Django, BSD licence), plus Spanish ones.
+_COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common-passwords.txt.gz"
+_EXTRA_COMMON = """contraseña contrasena contraseña1 contrasena1 bienvenido bienvenido1 cambiame cambiame1
+    administrador academia academia1 123456789a""".split()
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    with gzip.open(_COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as fh:
+        return frozenset(line.strip().casefold() for line in fh if line.strip()) | frozenset(_EXTRA_COMMON)
 
 
 def roles_required(*roles: str):

@@ -22,7 +22,7 @@ from lms.tracks import services as tracks
 
 from lms.demo import story
 
-DEMO_PASSWORD = "demo-lms-2026"
+DEMO_PASSWORD = "demo-lms-2026"  # nosec B105  # the documented password of the demo accounts (flask demo load), never production
 
 #: (email, name, role, team names)
 DEMO_USERS = [
@@ -100,7 +100,7 @@ def load_demo(session, *, on: date) -> list[str]:
             continue
         started = now_utc() - timedelta(days=3, minutes=30)
         attempt = quizzes.start_attempt(session, agent, quiz, now=started)
-        values = simulate.answer_attempt(attempt, accuracy, random.Random(n))
+        values = simulate.answer_attempt(attempt, accuracy, random.Random(n))  # nosec B311  # reproducible demo answers, not security
         quizzes.submit_attempt(session, attempt, agent, values, now=started + timedelta(minutes=12))
         done.append(f"quiz attempt {email} {slug}: {attempt.percent}%")
     for email, slug in DEMO_PRACTICE:

@@ -24,7 +24,7 @@ from lms.roleplays.models import RoleplayGrade, RoleplaySubmission, Rubric, Rubr
 from lms.tracks.models import Enrollment, Lesson, LessonCompletion, Module, Track, TrackModule
 
 BATCH = 5000
-PASSWORD = "org-synthetic-2026"
+PASSWORD = "org-synthetic-2026"  # nosec B105  # the documented password of synthetic load-test users, never production
 
 
 @dataclass
@@ -56,7 +56,7 @@ def _insert(session: Session, model, rows: Iterable[dict]) -> int:
 
 def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, prefix: str = "org") -> dict[str, int]:
     """Write the organisation; returns how many rows of each kind were written."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # seeded so the synthetic organisation is reproducible; not security
     counts: dict[str, int] = {}
     hashed = hash_password(PASSWORD)
     tracks = list(session.scalars(select(Track).where(Track.is_archived.is_(False)).order_by(Track.slug)))

@@ -55,7 +55,7 @@ def wrong_values(q: dict, layout: dict, prefix: str) -> dict[str, list[str]]:
 
 def answer_attempt(attempt, accuracy: float = 1.0, rng: random.Random | None = None) -> dict[str, list[str]]:
     """Values answering every question right with probability ``accuracy``."""
-    rng = rng or random.Random(attempt.id)
+    rng = rng or random.Random(attempt.id)  # nosec B311  # simulated answers for demos and tests, not security
     values: dict[str, list[str]] = {}
     for slot in attempt.slots:
         builder = correct_values if rng.random() < accuracy else wrong_values
