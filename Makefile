@@ -35,6 +35,7 @@ run: install
 	@echo "    agente@demo.lms     agent (4-week track)   agente2@demo.lms  agent (3-month track)"
 	@echo "    formador@demo.lms   trainer                gerente@demo.lms  manager"
 	@echo "    admin@demo.lms      admin"
+	@echo "    agente8@demo.lms    one lesson from a certificate   agente9@demo.lms  recertification open"
 	@echo
 	$(BIN)/flask --app lms run --host $(HOST) --port $(PORT)
 
