@@ -75,6 +75,19 @@ def calibrate(session, trainers: list, now: datetime) -> list[str]:
     return ["calibration: two exemplar sessions graded in agreement (the demo trainers are qualified)"]
 
 
+def pass_quizzes(session, agent, trainer, now: datetime) -> None:
+    """The two quizzes the product certification asks for, answered in full (essays given full marks)."""
+    rng = random.Random(8)  # nosec B311  # a reproducible demo story, not security
+    for slug, days_ago in (("evaluacion-semana-1", 64), ("evaluacion-final-certificacion", 3)):
+        started = now - timedelta(days=days_ago, minutes=40)
+        attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, slug), now=started)
+        quizzes.submit_attempt(session, attempt, agent, simulate.answer_attempt(attempt, 1.0, rng), now=started + timedelta(minutes=20))
+        for slot in attempt.slots:
+            if slot.score is None:  # essays: the trainer gives full marks
+                quizzes.set_slot_score(session, attempt, slot, score=slot.points, feedback="Respuesta completa y bien estructurada.",
+                                       reason="", actor=trainer, expected_revision=attempt.revision, now=started + timedelta(days=1))
+
+
 def nearly_certified(session, agent, trainer, admin, now: datetime) -> list[str]:
     """Everything the product certification asks for but the last lesson of month 2."""
     track = tracks.find_track(session, "onboarding-3-meses")
@@ -87,15 +100,7 @@ def nearly_certified(session, agent, trainer, admin, now: datetime) -> list[str]
                for lesson in tm.module.lessons if not lesson.is_archived]
     for n, lesson in enumerate(lessons[:-1]):
         tracks.complete_lesson(session, agent, lesson, now=now - timedelta(days=65 - n))
-    rng = random.Random(8)  # nosec B311  # a reproducible demo story, not security
-    for slug, days_ago in (("evaluacion-semana-1", 64), ("evaluacion-final-certificacion", 3)):
-        started = now - timedelta(days=days_ago, minutes=40)
-        attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, slug), now=started)
-        quizzes.submit_attempt(session, attempt, agent, simulate.answer_attempt(attempt, 1.0, rng), now=started + timedelta(minutes=20))
-        for slot in attempt.slots:
-            if slot.score is None:  # essays: the trainer gives full marks
-                quizzes.set_slot_score(session, attempt, slot, score=slot.points, feedback="Respuesta completa y bien estructurada.",
-                                       reason="", actor=trainer, expected_revision=attempt.revision, now=started + timedelta(days=1))
+    pass_quizzes(session, agent, trainer, now)
     for n, slug in enumerate(PABLO_ROLEPLAYS):
         scenario = roleplays.get_scenario(session, slug)
         submission = practise(session, agent, scenario, now - timedelta(days=10 - n))

@@ -4,6 +4,20 @@ Public functions: :mod:`lms.roleplays.services`.
 """
 from flask import Flask
 
+#: the customer record's keys are written as identifiers in the scenario files (``garantia_del_producto``);
+#: the agent reads them as Spanish labels, accents restored
+_ACCENTED = {"direccion": "dirección", "garantia": "garantía", "tecnico": "técnico", "configuracion": "configuración",
+             "donde": "dónde", "facturacion": "facturación", "logistica": "logística", "telefono": "teléfono",
+             "ultimo": "último", "verificacion": "verificación", "id": "ID"}
+
+
+def record_label(key: str) -> str:
+    """``agenda_servicio_tecnico`` → ``Agenda servicio técnico``."""
+    words = [_ACCENTED.get(word, word) for word in str(key).lower().split("_") if word]
+    if not words:
+        return ""
+    return " ".join([words[0][:1].upper() + words[0][1:]] + words[1:])
+
 
 def register(app: Flask) -> None:
     from lms.content import register_loader
@@ -12,6 +26,7 @@ def register(app: Flask) -> None:
     from lms.roleplays import cli, manage_views, views
 
     register_loader(RoleplaysLoader())
+    app.add_template_filter(record_label)
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.roleplays_cli)

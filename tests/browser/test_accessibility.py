@@ -45,8 +45,12 @@ def serious(results) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def crawl_and_check(page, site_url: str, seen: set[str]) -> list[str]:
-    """Breadth-first over the same-site links from the home page; axe on each new page shape."""
+def axe_check(page) -> list[str]:
+    return serious(AXE.run(page, options=WCAG))
+
+
+def crawl_and_check(page, site_url: str, seen: set[str], check=axe_check) -> list[str]:
+    """Breadth-first over the same-site links from the home page; ``check`` (axe) on each new page shape."""
     problems, queue, visited, opened = [], [site_url + "/"], set(), set()
     while queue and len(visited) < MAX_PAGES_PER_ROLE:
         url = queue.pop(0)
@@ -64,7 +68,7 @@ def crawl_and_check(page, site_url: str, seen: set[str]) -> list[str]:
             continue
         if key not in seen:
             seen.add(key)
-            problems += [f"{path}: {p}" for p in serious(AXE.run(page, options=WCAG))]
+            problems += [f"{path}: {p}" for p in check(page)]
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
             target = urljoin(url, href.split("#")[0])
             if target.startswith(site_url) and not SKIP.search(urlsplit(target).path) and urlsplit(target).path not in visited:
