@@ -206,6 +206,15 @@ def _role_names(claims: dict) -> list[tuple[str, str]]:
     return context or parsed
 
 
+def launch_locale(claims: dict) -> str | None:
+    """The interface language the platform asked for (``launch_presentation.locale``, e.g. ``en-US`` → ``en``)."""
+    presentation = claims.get(CLAIM + "launch_presentation") or {}
+    value = presentation.get("locale") if isinstance(presentation, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().replace("_", "-").split("-")[0].lower()[:8] or None
+
+
 def map_role(claims: dict, *, trust_platform_admins: bool = False) -> str:
     """LTI roles → our role; the highest wins. Learner → agent; Instructor, TeachingAssistant,
     ContentDeveloper → trainer; Mentor, Manager → manager; Administrator → admin when the platform's

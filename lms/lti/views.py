@@ -19,6 +19,7 @@ from lms.core.clock import now_utc, today
 from lms.core.db import get_session, write_intent
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
+from lms.core.i18n import LAUNCH_LOCALE_KEY
 from lms.core.security import EMBED_SESSION_KEY, allow_framing, csp, csrf, roles_required
 from lms.accounts import services as accounts
 from lms.lti import grades, registration, roster, services
@@ -91,10 +92,13 @@ def _target_url(target: str | None, role: str) -> str:
     return url_for(endpoint, **args)
 
 
-def _sign_in(user, platform) -> None:
+def _sign_in(user, platform, claims: dict) -> None:
     http_session.clear()  # a fresh session: no fixation
     login_user(user)
     http_session[EMBED_SESSION_KEY] = services.frame_origins(platform)
+    locale = services.launch_locale(claims)
+    if locale:  # the interface speaks the platform's language unless the person chose one here
+        http_session[LAUNCH_LOCALE_KEY] = locale
 
 
 # -- the platform's endpoints --------------------------------------------------------------------
@@ -145,7 +149,7 @@ def launch():
             DatabaseCache(session, now).set(key, {
                 "platform_id": platform.id, "deployment_id": claims.get(services.CLAIM + "deployment_id"),
                 "settings": settings, "user_id": user.id}, 3600)
-            _sign_in(user, platform)
+            _sign_in(user, platform, claims)
             http_session[DEEP_LINK_KEY] = key
             return redirect(url_for("lti.deep_link"))
         if not launch.is_resource_launch():
@@ -154,7 +158,7 @@ def launch():
         enrolled = services.auto_enroll(session, platform, outcome.user, outcome.target, claims, now=now, today=today())
     except DomainError as exc:
         return _refuse(str(exc), exc.status)
-    _sign_in(outcome.user, platform)
+    _sign_in(outcome.user, platform, claims)
     if enrolled:
         flash(_("Te hemos inscrito en el itinerario «%(track)s» porque tu curso de la plataforma incluye esta actividad.",
                 track=enrolled.track_title), "success")

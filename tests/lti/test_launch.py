@@ -134,3 +134,32 @@ def test_the_target_link_uri_can_name_the_activity(platform, browser, tool_url):
     response = _launch(browser, platform, user_id="tl-1", roles=[INSTRUCTOR], resource_link_id="rl-tl",
                        extra_claims={"https://purl.imsglobal.org/spec/lti/claim/target_link_uri": f"{tool_url}/roleplays/chat-retraso"})
     assert response.status_code == 302 and response.headers["Location"] == "/manage/roleplays/"
+
+
+PRESENTATION = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"
+
+
+def test_the_interface_speaks_the_launch_locale_unless_the_person_chose_a_language(platform, browser, db_session):
+    claims = dict(user_id="alumno-en", roles=[LEARNER], name="Ann English", email="ann@colegio.example.com",
+                  resource_link_id="rl-en", custom={"target": "track:corto"},
+                  extra_claims={PRESENTATION: {"document_target": "iframe", "locale": "en-US"}})
+    assert _launch(browser, platform, **claims).status_code == 302
+    page = browser.http.get(browser.tool_url + "/tracks/corto", headers={"Accept-Language": "es-ES"}, timeout=10)
+    assert '<html lang="en">' in page.text  # the platform's language wins over the browser's
+
+    user = db_session.scalar(select(User).where(User.email == "ann@colegio.example.com"))
+    user.locale = "es"  # her own setting here wins over the platform's
+    db_session.commit()
+    assert _launch(browser, platform, **claims).status_code == 302
+    page = browser.http.get(browser.tool_url + "/tracks/corto", headers={"Accept-Language": "en-US"}, timeout=10)
+    assert '<html lang="es">' in page.text
+
+
+def test_launch_locale_reads_the_language_of_the_presentation_claim():
+    from lms.lti.services import launch_locale
+
+    assert launch_locale({PRESENTATION: {"locale": "en-US"}}) == "en"
+    assert launch_locale({PRESENTATION: {"locale": "es_MX"}}) == "es"
+    assert launch_locale({PRESENTATION: {"document_target": "iframe"}}) is None
+    assert launch_locale({PRESENTATION: "en"}) is None
+    assert launch_locale({}) is None
