@@ -48,6 +48,25 @@
   }
   form.addEventListener("submit", function () { submitting = true; });
 
+  // how many questions have an answer: the bar under the title follows the agent's input
+  var bar = document.getElementById("answered-bar"), count = document.getElementById("answered-count");
+  function answered(question) {
+    var fields = question.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if ((f.type === "radio" || f.type === "checkbox") ? f.checked : (f.type !== "hidden" && f.value.trim() !== "")) return true;
+    }
+    return false;
+  }
+  function recount() {
+    var n = 0, questions = form.querySelectorAll("li.question");
+    for (var i = 0; i < questions.length; i++) { if (answered(questions[i])) n++; }
+    if (bar) bar.value = n;
+    if (count) count.textContent = n;
+  }
+  form.addEventListener("change", recount);
+  form.addEventListener("input", recount);
+
   var clock = document.getElementById("timer");
   if (clock) {
     var value = document.getElementById("timer-value");

@@ -53,6 +53,7 @@ def test_a_quiz_answered_and_handed_in_with_the_keyboard(browser, site_url):
     assert answered == groups, groups - answered  # every single-choice question was reachable and answered
     assert page.locator("#attempt-form input[type=radio]:checked").count() == len(groups)
     assert unringed == []
+    assert int(page.locator("#answered-count").inner_text()) >= len(groups)  # the progress follows the answers
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/review$"))
