@@ -22,6 +22,11 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.load(app.instance_path, config))
     config_module.validate(app.config)
+    if app.config["TRUSTED_PROXIES"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from lms.core import db, errors, i18n, markdown, security, templating
 
@@ -44,10 +49,11 @@ def create_app(config: dict | None = None) -> Flask:
     certification.register(app)
     reporting.register(app)
 
-    from lms import api, badges, lti, xapi
+    from lms import api, badges, lti, notifications, xapi
 
     badges.register(app)
     xapi.register(app)
+    notifications.register(app)
     api.register(app)
     lti.register(app)
 

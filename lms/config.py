@@ -30,11 +30,14 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     #: Largest accepted request body (CSV uploads included), in bytes.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    #: Session cookie settings; SECURE is forced on in production.
+    #: Session and remember cookie settings; SECURE is forced on in production, where validate() also refuses
+    #: HTTPONLY off or a SAMESITE other than Lax/Strict.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": False,
     #: CSRF tokens stay valid for the whole session (a long lesson must not lose a form).
     "WTF_CSRF_TIME_LIMIT": None,
     #: Echo SQL statements (debugging).
@@ -92,7 +95,7 @@ ENV_KEYS += ("BADGES_ISSUER_NAME", "BADGES_ISSUER_URL", "BADGES_ISSUER_EMAIL")
 #: LOGIN_MAX_FAILURES_PER_ACCOUNT failures for one e-mail, or LOGIN_MAX_FAILURES_PER_ADDRESS from one client
 #: address, within LOGIN_FAILURE_WINDOW_SECONDS, sign-in is refused (HTTP 429) for LOGIN_BLOCK_SECONDS, doubled
 #: on each further block up to LOGIN_BLOCK_MAX_SECONDS. The address is ``request.remote_addr``: behind a reverse
-#: proxy configure werkzeug's ProxyFix, or every user shares the proxy's address.
+#: proxy set TRUSTED_PROXIES (below), or every user shares the proxy's address.
 DEFAULTS.update({
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
@@ -103,6 +106,29 @@ DEFAULTS.update({
 INT_KEYS = ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_FAILURE_WINDOW_SECONDS",
             "LOGIN_BLOCK_SECONDS", "LOGIN_BLOCK_MAX_SECONDS")
 ENV_KEYS += INT_KEYS
+
+#: Sessions (enforced on the server from timestamps kept in the signed session, lms/core/security.py): a signed-in
+#: session ends after SESSION_IDLE_MINUTES without any request (a quiz's auto-save counts as activity, so a long
+#: lesson or quiz does not end it) and SESSION_ABSOLUTE_HOURS after the sign-in whatever the activity. Remember-me
+#: is not offered: a remember cookie is ignored and deleted, so nothing outlives these limits.
+#: Password resets (lms/accounts/resets.py): the e-mailed link works once, for PASSWORD_RESET_MINUTES; at most
+#: PASSWORD_RESET_MAX_PER_ACCOUNT links per account and PASSWORD_RESET_MAX_PER_ADDRESS per client address are sent
+#: per hour (further requests get the same answer and no e-mail).
+#: TRUSTED_PROXIES: how many reverse proxies stand in front of the site (0: none). When > 0 werkzeug's ProxyFix takes
+#: the client address, scheme and host from that many X-Forwarded-For/-Proto/-Host entries (the sign-in throttling
+#: and the audit use that address). Never set it higher than the real number: clients could then forge their address.
+DEFAULTS.update({
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "PASSWORD_RESET_MINUTES": 30,  # nosec B105  # a number of minutes / links, not a password
+    "PASSWORD_RESET_MAX_PER_ACCOUNT": 3,  # nosec B105  # a number of minutes / links, not a password
+    "PASSWORD_RESET_MAX_PER_ADDRESS": 10,  # nosec B105  # a number of minutes / links, not a password
+    "TRUSTED_PROXIES": 0,
+})
+_SESSION_INT_KEYS = ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "PASSWORD_RESET_MINUTES",
+                     "PASSWORD_RESET_MAX_PER_ACCOUNT", "PASSWORD_RESET_MAX_PER_ADDRESS", "TRUSTED_PROXIES")
+INT_KEYS += _SESSION_INT_KEYS
+ENV_KEYS += _SESSION_INT_KEYS
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
@@ -158,6 +184,17 @@ def validate(cfg: dict) -> None:
         )
     if not secret:
         raise ConfigError("SECRET_KEY is empty")
+    for key in ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "PASSWORD_RESET_MINUTES"):
+        if int(cfg[key]) < 1:
+            raise ConfigError(f"{key} must be at least 1")
+    if int(cfg["TRUSTED_PROXIES"]) < 0:
+        raise ConfigError("TRUSTED_PROXIES must be 0 (no reverse proxy) or the number of proxies in front of the site")
+    if cfg["LMS_ENV"] == "production":
+        for prefix in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+            if not (cfg.get(f"{prefix}_SECURE") and cfg.get(f"{prefix}_HTTPONLY")
+                    and cfg.get(f"{prefix}_SAMESITE") in {"Lax", "Strict"}):
+                raise ConfigError(f"{prefix}_SECURE and {prefix}_HTTPONLY must be on and {prefix}_SAMESITE "
+                                  "'Lax' or 'Strict' in production")
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -8,6 +8,9 @@ from lms.quizzes import models as quizzes_models  # noqa: F401
 from lms.roleplays import models as roleplays_models  # noqa: F401
 from lms.certification import models as certification_models  # noqa: F401
 from lms.core import outbox as core_outbox  # noqa: F401
+from lms.core import audit as core_audit  # noqa: F401
+from lms.core import idempotency as core_idempotency  # noqa: F401
 from lms.api import models as api_models  # noqa: F401
 from lms.lti import models as lti_models  # noqa: F401
 from lms.badges import models as badges_models  # noqa: F401
+from lms.notifications import models as notifications_models  # noqa: F401

@@ -13,16 +13,21 @@ from lms.core.db import transaction
 
 
 def run_periodic_jobs() -> str:
-    """The certification housekeeping: expire, open recertification paths, queue expiry reminders.
+    """The certification housekeeping: expire, open recertification paths, queue expiry reminders; then the
+    notifications of lessons due tomorrow and modules overdue.
     Every job is idempotent, so two workers running them at once do no harm."""
     from lms.certification import services as certification
+    from lms.notifications import services as notifications
 
     now, base_url = now_utc(), current_app.config["PUBLIC_URL"]
     with transaction() as session:
         expired = certification.expire_due(session, now=now)
         opened = certification.open_due_paths(session, now=now, base_url=base_url)
         reminders = certification.queue_expiry_reminders(session, now=now, base_url=base_url)
-    return f"expired {expired}, recertifications opened {opened}, reminders queued {reminders}"
+    with transaction() as session:
+        notices = notifications.queue_due_reminders(session, today=now.date(), now=now)
+    return (f"expired {expired}, recertifications opened {opened}, reminders queued {reminders}, "
+            f"notifications (lessons due, modules overdue) {notices}")
 
 
 @click.command("worker")

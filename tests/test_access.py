@@ -22,6 +22,8 @@ TOKEN = "bearer token (tests/api)"
 POLICY: dict[str, object] = {
     "static": PUBLIC,
     "accounts.login": PUBLIC,
+    "accounts.password_reset_request": PUBLIC,  # same answer whether or not the account exists
+    "accounts.password_reset": PUBLIC,  # the e-mailed one-time token is the proof
     "accounts.logout": ANY,
     "accounts.account": ANY,
     "accounts.admin_users": {"admin"},
@@ -91,6 +93,10 @@ POLICY: dict[str, object] = {
     "tracks_manage.enroll": {"manager", "admin"},
     "tracks_manage.unenroll": {"manager", "admin"},
     "tracks_manage.enroll_import": {"manager", "admin"},
+    "notifications.index": ANY,  # one's own notifications
+    "notifications.mark_read": ANY,  # one's own (another user's: 404, tests/notifications)
+    "notifications.mark_all_read": ANY,
+    "notifications.preferences": ANY,
     "xapi_manage.status": {"admin"},
     "xapi_manage.retry": {"admin"},
     "api.openapi": PUBLIC,

@@ -92,3 +92,117 @@ def test_query_count_does_not_grow(app, client, auth, session, content, team, ma
     second = measure(app, client, auth, session, agents2, trainer, last2, open2)
     assert second == first
     assert min(first.values()) >= 2 and max(first.values()) <= 16, first
+
+
+# Every page at two sizes of organisation -------------------------------------------------------------
+
+#: the most statements any page may issue; pages above it are listed in HEAVIER with the reason
+LIMIT = 12
+HEAVIER = {
+    # pages that compose several domains: one statement per kind of thing shown, never one per row (the test above
+    # proves they stay the same at 3 and 30 agents); the figures are today's, to catch any growth
+    # the lesson page: the lesson and its module, the agent's access and completion, their tracks' progress for the
+    # sidebar (enrollments, tracks, modules, lessons by selectinload; completions; quizzes; standings), the unread count
+    "lesson": 14,
+    # certification progress: records, definitions and recertification paths, then the evidence of each requirement
+    # kind (lessons, completions, quizzes, attempts, role-plays with scenarios and grades), module titles, the unread count
+    "my_certificates": 18, "agent_certificates": 22,
+    # the agent's progress (as the lesson page), their attempts and teams, the supervision checks of the viewer
+    "agent_record": 17, "timeline": 16,
+    # a submission writes the attempt, its slots, events and grade, the quiz summary and then the progress summary (the
+    # enrollment lock and its reads), certification's evidence check, the outboxes of xAPI/LTI/notifications
+    "submit": 28,
+}
+
+
+def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
+    """``n_agents`` agents, each enrolled, with a lesson done, a graded quiz, a released and a pending role-play and a certificate."""
+    from lms.certification import services as certs
+    from tests.api.helpers import grade, graded_attempt, practice
+
+    quiz = quizzes.get_quiz(session, "evaluacion-a")
+    quiz.settings = dict(quiz.settings, attempts_allowed=None)
+    definition = certs.get_definition(session, "proceso")
+    agents, records, pending = [], [], []
+    for n in range(n_agents):
+        agent = make_user("agent", name=f"Agente {n:03d}", teams=[team])
+        tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=T0)
+        tracks.complete_lesson(session, agent, tracks.get_lesson(session, "a-uno"), now=T0)
+        graded_attempt(session, agent, 1.0, T0)
+        grade(session, practice(session, agent, T0), trainer, "release", 3, T0 + timedelta(hours=1))
+        pending.append(practice(session, agent, T0 + timedelta(hours=2)))
+        records.append(certs.issue_manually(session, definition, agent, actor=admin, reason="Prueba", now=T0))
+        agents.append(agent)
+    last = quizzes.attempts_for(session, quiz, [agents[0].id])[-1]
+    from lms.core.clock import now_utc
+
+    open_attempt = quizzes.start_attempt(session, agents[0], quiz, now=now_utc())  # pages read the real clock
+    session.commit()
+    return agents, records[0], pending[0], last, open_attempt
+
+
+def measure_everything(app, client, auth, session, monkeypatch, agents, record, submission, last, open_attempt, manager, trainer, admin,
+                       token) -> dict[str, int]:
+    counts: dict[str, int] = {}
+
+    def count(name, url, method="GET", status=(200,), **kw):
+        with counting(app) as statements:
+            response = client.open(url, method=method, **kw)
+        assert response.status_code in status, (name, url, response.status_code)
+        counts[name] = len(statements)
+
+    agent, team_id = agents[0], agents[0].memberships[0].team_id
+    auth.login_as(agent)
+    count("home", "/")
+    count("lesson", "/lessons/a-dos")
+    count("quiz", "/quizzes/evaluacion-a")
+    count("attempt", f"/attempts/{open_attempt.id}")
+    count("review", f"/attempts/{last.id}/review")
+    count("my_certificates", "/certifications")
+    count("submit", f"/attempts/{open_attempt.id}/submit", method="POST", status=(200, 302), data={})
+    client.post("/logout")
+    count("verify", f"/verify/{record.code}")
+    auth.login_as(trainer)
+    count("quiz_grading_queue", "/manage/grading")
+    count("roleplay_queue", "/manage/roleplays/")
+    count("grading_form", f"/manage/roleplays/{submission.id}")
+    client.post("/logout")
+    auth.login_as(manager)
+    count("team_dashboard", f"/manage/dashboard/?team={team_id}")
+    count("all_teams_dashboard", "/manage/dashboard/?sort=progress")
+    count("agent_record", f"/manage/agents/{agent.id}")
+    count("timeline", f"/manage/dashboard/agents/{agent.id}")
+    count("agent_certificates", f"/manage/certifications/agents/{agent.id}")
+    count("certificate_list", "/manage/certifications/")
+    client.post("/logout")
+    auth.login_as(admin)
+    from lms.reporting import views as reporting_views
+
+    monkeypatch.setattr(reporting_views, "PAGE_SIZE", 2)  # both sizes take the organisation-wide, paginated path
+    count("org_dashboard", "/manage/dashboard/")
+    count("org_dashboard_filtered", "/manage/dashboard/?state=behind&page=2")
+    monkeypatch.undo()
+    client.post("/logout")
+    headers = {"Authorization": f"Bearer {token}"}
+    for path in ("users", "teams", "tracks", "enrollments", "progress", "quiz-results", "roleplay-grades", "certifications"):
+        count(f"api_{path}", f"/api/v1/{path}", headers=headers)
+    count("api_user_progress", f"/api/v1/users/{agent.id}/progress", headers=headers)
+    return counts
+
+
+def test_every_page_issues_the_same_statements_for_3_and_30_agents(app, client, auth, session, content, team, manager, trainer,
+                                                                     admin, make_user, monkeypatch):
+    from lms.api import services as api_tokens
+    from lms.core.clock import now_utc
+
+    results = []
+    for n in (3, 30):
+        token = api_tokens.create_token(session, name="Recuento", scopes=list(api_tokens.SCOPES), expires_at=None, created_by=admin,
+                                        now=now_utc()).secret
+        built = build_org(session, make_user, team, manager, trainer, admin, n)
+        results.append(measure_everything(app, client, auth, session, monkeypatch, *built, manager, trainer, admin, token))
+        session.rollback()
+    small, large = results
+    assert large == small, {k: (small[k], large[k]) for k in small if small[k] != large.get(k)}
+    too_many = {k: v for k, v in small.items() if v > HEAVIER.get(k, LIMIT)}
+    assert not too_many, (too_many, small)

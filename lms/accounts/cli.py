@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lms.accounts import services, signin
+from lms.accounts import resets, services, signin
 from lms.core.clock import now_utc
 from lms.core.db import get_session, transaction
 from lms.core.errors import DomainError
@@ -21,11 +21,18 @@ teams_cli = click.Group("teams", help="Create teams and manage their members.")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(services.ROLES), required=True)
 @click.option("--team", "team_names", multiple=True, help="Team name (created if missing); repeatable.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Asked for when not given (never put it in shell history in production).")
+@click.option("--password", default=None,
+              help="Asked for (hidden, twice) when not given; avoid it in production: it stays in the shell history.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input (scripts).")
 @with_appcontext
-def create_user(email, name, role, team_names, password):
-    """Create a user (the first admin of a new installation too)."""
+def create_user(email, name, role, team_names, password, password_stdin):
+    """Create a user (the first admin of a new installation too: --role admin)."""
+    if password_stdin:
+        if password is not None:
+            raise click.UsageError("give either --password or --password-stdin, not both")
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with transaction() as session:
             user = services.create_user(session, email=email, name=name, role=role, password=password)
@@ -84,10 +91,12 @@ def list_users(role):
 @users_cli.command("prune-login-throttles")
 @with_appcontext
 def prune_login_throttles():
-    """Delete sign-in failure counters that have expired (run daily from cron; the audit trail is kept)."""
+    """Delete sign-in failure counters and password-reset links that have expired (run daily from cron; the
+    audit trail is kept)."""
     with transaction() as session:
         count = signin.prune_throttles(session, now=now_utc(), limits=signin.Limits.from_config(current_app.config))
-    click.echo(f"deleted {count} expired sign-in counter(s)")
+        links = resets.prune_tokens(session, now=now_utc())
+    click.echo(f"deleted {count} expired sign-in counter(s) and {links} expired password-reset link(s)")
 
 
 @teams_cli.command("create")

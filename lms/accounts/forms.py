@@ -29,6 +29,18 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(_l("Nueva contraseña"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        _l("Repite la nueva contraseña"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("Las contraseñas no coinciden."))],
+    )
+
+
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Idioma"), choices=choices([("", _l("El del navegador")), ("es", "Español"), ("en", "English")]))
 

@@ -158,3 +158,56 @@ class LoginThrottle(Base):
 
     def __repr__(self) -> str:
         return f"<LoginThrottle {self.scope} {self.key} {self.failures} until={self.blocked_until}>"
+
+
+#: what a user can be told about (in the site always; by e-mail as their preferences say)
+NOTIFICATION_EVENTS = (
+    "lesson_due_tomorrow",
+    "week_overdue",
+    "roleplay_graded",
+    "roleplay_returned",
+    "certificate_issued",
+    "certificate_expiring",
+    "recertification_open",
+)
+
+
+class NotificationPreference(Base):
+    """Whether a user gets one kind of event by e-mail. No row = the default: yes."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: one of NOTIFICATION_EVENTS
+    event: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<NotificationPreference user={self.user_id} {self.event} email={self.email}>"
+
+
+class PasswordResetToken(Base):
+    """A password-reset link sent by e-mail. Only the SHA-256 of its random token is stored. It works once,
+    until ``expires_at``, and only while the user's password is still the one it was issued for."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the token in the link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: hex SHA-256 of the user's password hash when the link was issued: any password change (own, by an
+    #: admin, by another reset) changes it, and the link stops working
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+    #: the client address that asked for it (per-address limit)
+    requested_from: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when the link set a new password (or was voided by another reset); NULL while unused
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetToken {self.id} user={self.user_id} used={self.used_at}>"

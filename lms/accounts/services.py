@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMembership, User
+from lms.core import audit
+from lms.core.clock import now_utc
 from lms.core.errors import Conflict, InvalidInput, NotFound
 from lms.core.security import burn_password_check, hash_password, password_problem, verify_password
 
@@ -137,6 +139,7 @@ def update_user(session: Session, user: User, *, name: str, role: str, is_active
     if user.id == actor.id and (role != Role.admin.value or not is_active):
         raise InvalidInput(_("No puedes quitarte a ti mismo el rol de administrador ni desactivarte."))
     was_active = user.is_active_user
+    _audit_role_change(session, user, role, actor_id=actor.id)
     user.name = name
     user.role = role
     user.is_active_user = is_active
@@ -333,7 +336,10 @@ def read_csv(text: str, required: tuple[str, ...], optional: tuple[str, ...] = (
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return [], [(1, _("CSV ilegible: %(err)s", err=str(exc)))]
     if not header:
         return [], [(1, _("El archivo está vacío: falta la fila de encabezado."))]
     missing = [c for c in required if c not in header]
@@ -486,6 +492,7 @@ def change_user(session: Session, user: User, *, name: str | None = None, role: 
     if role is not None:
         if role not in ROLES:
             raise InvalidInput(_("Rol desconocido «%(role)s».", role=role))
+        _audit_role_change(session, user, role, actor_id=None)
         user.role = role
     if is_active is not None:
         was_active = user.is_active_user
@@ -493,3 +500,55 @@ def change_user(session: Session, user: User, *, name: str | None = None, role: 
         if was_active and not is_active:
             end_sessions(session, user)
     session.flush()
+
+
+# Notification preferences (read by the domains that e-mail people) ------------------------------
+
+def wants_email(session: Session, user_id: int, event: str) -> bool:
+    """Whether this user gets ``event`` (one of models.NOTIFICATION_EVENTS) by e-mail: yes unless they turned it
+    off; never for an inactive or unknown user (one query)."""
+    from lms.accounts.models import NotificationPreference
+
+    row = session.execute(
+        select(User.is_active_user, NotificationPreference.email).select_from(User)
+        .outerjoin(NotificationPreference, (NotificationPreference.user_id == User.id) & (NotificationPreference.event == event))
+        .where(User.id == user_id)
+    ).first()
+    if row is None or not row[0]:
+        return False
+    return row[1] is None or bool(row[1])
+
+
+def email_preferences(session: Session, user_id: int) -> dict[str, bool]:
+    """{event: gets it by e-mail} for every event (defaults filled in)."""
+    from lms.accounts.models import NOTIFICATION_EVENTS, NotificationPreference
+
+    stored = dict(session.execute(select(NotificationPreference.event, NotificationPreference.email)
+                                  .where(NotificationPreference.user_id == user_id)).all())
+    return {event: bool(stored.get(event, True)) for event in NOTIFICATION_EVENTS}
+
+
+def set_email_preferences(session: Session, user: User, wanted: set[str] | list[str], *, now: datetime) -> None:
+    """Store which events the user gets by e-mail (every other known event: not by e-mail)."""
+    from lms.accounts.models import NOTIFICATION_EVENTS, NotificationPreference
+
+    unknown = set(wanted) - set(NOTIFICATION_EVENTS)
+    if unknown:
+        raise InvalidInput(_("Aviso desconocido: %(names)s.", names=", ".join(sorted(unknown))))
+    stored = {p.event: p for p in session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    for event in NOTIFICATION_EVENTS:
+        value = event in wanted
+        row = stored.get(event)
+        if row is None:
+            session.add(NotificationPreference(user_id=user.id, event=event, email=value, updated_at=now))
+        elif row.email != value:
+            row.email, row.updated_at = value, now
+    session.flush()
+
+
+def _audit_role_change(session: Session, user: User, role: str, *, actor_id: int | None) -> None:
+    """An audit row for a change of role (append-only ``audit_events``); nothing when the role stays."""
+    if user.role == role:
+        return
+    audit.record(session, kind="role_changed", subject=f"user:{user.id}", actor_id=actor_id,
+                 data={"user_id": user.id, "before": user.role, "after": role}, now=now_utc())

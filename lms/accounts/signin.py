@@ -95,6 +95,11 @@ def blocked_for(session: Session, keys: list[tuple[str, str]], *, now: datetime)
     return max(1, math.ceil((until - now).total_seconds())) if until else None
 
 
+def clear_account(session: Session, email: str) -> None:
+    """Forget the account's failures and block (its owner proved who they are, e.g. by a password reset)."""
+    _clear(session, (ACCOUNT, account_key(email)))
+
+
 def _clear(session: Session, key: tuple[str, str]) -> None:
     row = session.get(LoginThrottle, key)
     if row is not None:

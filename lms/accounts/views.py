@@ -8,12 +8,14 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import services, signin
+from lms.accounts import resets, services, signin
 from lms.accounts.forms import (
     CsvUploadForm,
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
     TeamForm,
     TeamMemberForm,
     UserCreateForm,
@@ -79,6 +81,54 @@ def logout():
         http_session.clear()
         flash(_("Has cerrado la sesión."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def password_reset_request():
+    """"Forgot your password?": the same answer whether or not the address has an account."""
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        resets.request_reset(
+            get_session(), form.email.data, address=request.remote_addr, now=now_utc(),
+            base_url=current_app.config["PUBLIC_URL"], limits=resets.ResetLimits.from_config(current_app.config),
+        )
+        flash(_("Si hay una cuenta activa con ese correo, te hemos enviado un enlace para elegir una contraseña nueva. "
+                "Caduca en %(minutes)d minutos; revisa también la carpeta de correo no deseado.",
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"]), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/password_reset_request.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    """The e-mailed link: opening it changes nothing; posting a new password uses it (once)."""
+    session = get_session()
+    form = PasswordResetForm()
+    link = resets.valid_token(session, token, now=now_utc())
+    if link is None:
+        return _no_store(make_response(render_template("accounts/password_reset_invalid.html"), 410))
+    if form.validate_on_submit():
+        try:
+            resets.complete_reset(session, token, form.new_password.data, now=now_utc())
+        except resets.InvalidResetLink:
+            session.rollback()
+            return _no_store(make_response(render_template("accounts/password_reset_invalid.html"), 410))
+        except DomainError as exc:
+            session.rollback()
+            form.new_password.errors.append(str(exc))
+        else:
+            logout_user()
+            http_session.clear()
+            flash(_("Contraseña cambiada. Se han cerrado todas las sesiones de tu cuenta: inicia sesión con la nueva."), "success")
+            return redirect(url_for("accounts.login"))
+    return _no_store(make_response(render_template("accounts/password_reset.html", form=form, user=link.user)))
+
+
+def _no_store(response):
+    """A page whose URL holds a secret: never cached, never sent as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from lms.api.errors import REALM, ApiError
 from lms.api.models import ApiToken
 from lms.core.clock import now_utc
 from lms.core.db import get_db, write_intent
+from lms.core.idempotency import idempotent
 
 #: last_used_at is written when older than this
 TOUCH_EVERY = timedelta(minutes=1)
@@ -70,3 +71,13 @@ def scope_required(scope: str):
         return wrapped
 
     return decorator
+
+
+def token_owner() -> tuple[str, int | None] | None:
+    """Whose idempotency keys a request uses: the API token's (after :func:`scope_required`)."""
+    token = g.get("api_token")
+    return (f"token:{token.id}", None) if token is not None else None
+
+
+#: for write endpoints, under ``@scope_required``: a repeat with the same ``Idempotency-Key`` gets the first answer
+idempotent_for_token = idempotent(token_owner)

@@ -17,7 +17,7 @@ from werkzeug.routing import RoutingException
 
 from lms.accounts import services as accounts
 from lms.api import serialize
-from lms.api.auth import scope_required
+from lms.api.auth import idempotent_for_token, scope_required
 from lms.api.errors import error_response, not_found, register_handlers
 from lms.api.params import Body, Query, page
 from lms.certification import services as certs
@@ -106,6 +106,7 @@ def _check_locale(body: Body) -> None:
 
 @bp.post(V1 + "/users")
 @scope_required("users:write")
+@idempotent_for_token
 def create_user():
     session = get_session()
     body = Body("email", "name", "role", "active", "locale", "teams", "password", required=("email", "name", "role"))
@@ -146,6 +147,7 @@ def _existing_teams(session, body: Body, team_ids: list[int]) -> list:
 
 @bp.patch(V1 + "/users/<int:user_id>")
 @scope_required("users:write")
+@idempotent_for_token
 def update_user(user_id: int):
     session = get_session()
     user = accounts.get_user(session, user_id)
@@ -181,6 +183,7 @@ def get_team(team_id: int):
 
 @bp.post(V1 + "/teams")
 @scope_required("teams:write")
+@idempotent_for_token
 def create_team():
     session = get_session()
     body = Body("name", required=("name",))
@@ -192,6 +195,7 @@ def create_team():
 
 @bp.post(V1 + "/teams/<int:team_id>/members")
 @scope_required("teams:write")
+@idempotent_for_token
 def add_team_member(team_id: int):
     session = get_session()
     team = accounts.get_team(session, team_id)
@@ -221,6 +225,7 @@ def _existing_user(session, body: Body, user_id: int | None):
 
 @bp.delete(V1 + "/teams/<int:team_id>/members/<int:user_id>")
 @scope_required("teams:write")
+@idempotent_for_token
 def remove_team_member(team_id: int, user_id: int):
     Query(paged=False).done()
     session = get_session()
@@ -261,6 +266,7 @@ def get_enrollment(enrollment_id: int):
 
 @bp.post(V1 + "/enrollments")
 @scope_required("enrollments:write")
+@idempotent_for_token
 def create_enrollment():
     session = get_session()
     body = Body("user_id", "track", "start_date", required=("user_id", "track", "start_date"))

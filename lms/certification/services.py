@@ -286,11 +286,15 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
             when = record.expires_at.strftime("%d/%m/%Y")
             recipients = [agent] + accounts.managers_of(session, agent)
             for person in recipients:
+                signals.expiry_reminder.send(session, record=record, person=person, window=window, now=now)
+                if not accounts.wants_email(session, person.id, "certificate_expiring"):
+                    continue
                 subject = f"La certificación «{record.definition.title}» caduca el {when}"
                 how = ("Para renovarla hay que completar su recertificación antes de esa fecha.\n" if record.definition.recertification
                        else "Para renovarla hay que volver a cumplir sus requisitos con evidencias nuevas.\n")
                 body = (f"Hola, {person.name}:\n\nLa certificación «{record.definition.title}» de {agent.name} caduca el {when}.\n"
-                        f"{how}\nVerificación: {link}\n")
+                        f"{how}\nVerificación: {link}\n\n"
+                        f"Para elegir qué avisos recibes por correo: {base_url.rstrip('/')}/account/notifications\n")
                 queued += outbox.enqueue(session, kind="email", dedupe_key=f"cert-expiry:{record.id}:{window}:{person.id}",
                                          payload={"to": person.email, "subject": subject, "body": body}, now=now)
     return queued
@@ -450,6 +454,10 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
             continue  # opened by another run at the same moment
         session.add(CertificationEvent(record_id=record.id, kind="recertification_opened", at=now,
                                        data={"path": path.id, "due": record.expires_at.isoformat()}))
+        signals.recertification_opened.send(session, path=path, now=now)
+        opened += 1
+        if not accounts.wants_email(session, agent.id, "recertification_open"):
+            continue
         when = record.expires_at.strftime("%d/%m/%Y")
         link = f"{base_url.rstrip('/')}/certifications"
         outbox.enqueue(session, kind="email", dedupe_key=f"recert-open:{path.id}", now=now, payload={
@@ -457,8 +465,8 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
             "body": (f"Hola, {agent.name}:\n\nSe ha abierto la recertificación de «{definition.title}», que caduca el {when}.\n"
                      f"Para renovarla, completa estos pasos (cuentan los que hagas a partir de hoy):\n"
                      + "".join(f"- {describe_requirement(r, names)}\n" for r in recert["requirements"])
-                     + f"\nTus certificaciones: {link}\n")})
-        opened += 1
+                     + f"\nTus certificaciones: {link}\n\n"
+                     f"Para elegir qué avisos recibes por correo: {base_url.rstrip('/')}/account/notifications\n")})
     session.flush()
     return opened
 

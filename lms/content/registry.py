@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from lms.content.files import ContentError, ContentFileError
+from lms.core import audit
+from lms.core.clock import now_utc
 
 
 class Problems(list):
@@ -122,5 +124,8 @@ def sync(session: Session, root: Path, impact_out: list | None = None) -> tuple[
         impact_out.append(revision_impact(session, collected))
     for loader in registered_loaders():
         loader.sync(session, collected[loader.name], collected, report)
+    if report.changed:  # a publish: one row in the append-only audit log
+        audit.record(session, kind="content_published", subject="content", actor_id=None,
+                     data={"root": str(root), "changes": report.lines()}, now=now_utc())
     session.flush()
     return problems, report

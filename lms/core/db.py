@@ -14,6 +14,7 @@ from typing import Iterator
 from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -75,7 +76,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced before use, so the
+    # application recovers by itself once the database is back; connect_timeout bounds the wait while it is away.
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -120,6 +123,14 @@ def init_app(app: Flask) -> Database:
                     session.commit()
                 else:
                     session.rollback()
+            except DBAPIError as exc:
+                from lms.core.errors import is_database_unavailable, unavailable_response
+
+                if not is_database_unavailable(exc):
+                    raise
+                # the commit failed (disk full, read-only, server gone): nothing was written; say so with a 503
+                g._db_session = session  # unavailable_response() rolls it back and closes it
+                return unavailable_response()
             finally:
                 session.close()
         return response

@@ -93,6 +93,17 @@ def claim(session: Session, *, now: datetime, limit: int = 50, kinds: list[str] 
     return list(session.scalars(stmt))
 
 
+#: a payload flag: the message carries a secret (a password-reset link) that must not outlive its delivery
+SECRET = "redact_after_delivery"  # nosec B105  # the name of a payload flag, not a secret
+
+
+def _redact(message: OutboxMessage) -> None:
+    """Once a secret-bearing message is sent (or given up), keep only who it went to and why."""
+    if message.payload.get(SECRET):
+        message.payload = {key: value for key, value in message.payload.items() if key in ("to", "subject", SECRET)} | {
+            "body": "[redacted after delivery]"}
+
+
 def deliver_due(session: Session, senders: dict[str, Sender], *, now: datetime) -> tuple[int, int]:
     """Try every due message of the kinds in ``senders`` once (other kinds wait untouched).
     Returns (sent, failed attempts)."""
@@ -107,11 +118,13 @@ def deliver_due(session: Session, senders: dict[str, Sender], *, now: datetime) 
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= MAX_ATTEMPTS or isinstance(exc, Undeliverable):
                 message.status = "failed"
+                _redact(message)
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
         else:
             sent += 1
             message.status, message.sent_at, message.last_error = "sent", now, None
+            _redact(message)
         session.flush()
     return sent, failed
 

@@ -8,10 +8,15 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, g, request, session
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask_babel import gettext
+from flask_login import LoginManager, current_user, user_logged_in
 from flask_wtf.csrf import CSRFProtect
+
+from lms.core import clock
 
 #: argon2id with the library's RFC 9106 "low memory" profile defaults.
 _hasher = PasswordHasher()
@@ -163,17 +168,149 @@ class EmbeddableSessionInterface(SecureCookieSessionInterface):
         return True if g.get("embedded_cookie") else super().get_cookie_partitioned(app)
 
 
+# Session limits ------------------------------------------------------------------------------------
+# Flask's session is a signed cookie: there is no server-side session id to fixate. Sign-in clears it
+# (nothing from before survives), and the user id it carries includes the user's session version, which
+# logout, a password change or reset and deactivation bump (every older cookie stops working). The times
+# below live in the same signed cookie, so the client cannot change them, and are checked on every request.
+
+#: Session keys: when the user signed in and when the session last made a request (epoch seconds).
+AUTH_AT, SEEN_AT = "_auth_at", "_seen_at"
+#: ``SEEN_AT`` is rewritten at most once a minute (fewer Set-Cookie headers; the idle limit is in minutes).
+SEEN_GRANULARITY_SECONDS = 60
+IDLE, ABSOLUTE, UNKNOWN = "idle", "absolute", "unknown"
+
+
+def session_expiry(auth_at, seen_at, now: int, *, idle_minutes: int, absolute_hours: int) -> str | None:
+    """Why a signed-in session has ended — ``"idle"``, ``"absolute"``, or ``"unknown"`` for a session without
+    its times (signed in before they were recorded) — or None while it is still valid (epoch seconds)."""
+    if not isinstance(auth_at, int) or not isinstance(seen_at, int):
+        return UNKNOWN
+    if now - auth_at > absolute_hours * 3600:
+        return ABSOLUTE
+    if now - seen_at > idle_minutes * 60:
+        return IDLE
+    return None
+
+
+def _expiry_message(reason: str, cfg) -> str:
+    if reason == IDLE:
+        return gettext("Tu sesión ha caducado por inactividad (%(minutes)d min sin actividad). Vuelve a iniciar sesión.",
+                       minutes=cfg["SESSION_IDLE_MINUTES"])
+    if reason == ABSOLUTE:
+        return gettext("Tu sesión ha caducado: dura como máximo %(hours)d h desde que inicias sesión. Vuelve a iniciar sesión.",
+                       hours=cfg["SESSION_ABSOLUTE_HOURS"])
+    return gettext("Tu sesión ha caducado. Vuelve a iniciar sesión.")
+
+
+def _stamp_sign_in(_app, **_extra) -> None:
+    """On every sign-in (login form, LTI launch, password change): the session's clocks start now."""
+    now = int(clock.now_utc().timestamp())
+    session[AUTH_AT] = now
+    session[SEEN_AT] = now
+
+
+def _enforce_session_limits():
+    """Before each request: end a signed-in session past its idle or absolute limit; ignore remember cookies."""
+    g.pop("session_expired", None)  # (under the test client ``g`` can outlive a request)
+    if request.path.startswith("/static/") or not request.cookies:
+        return None
+    cfg = current_app.config
+    if cfg.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        # Remember-me is not offered: such a cookie would sign the user in again past the session limits.
+        # "clear" makes flask-login ignore it and delete it from the browser.
+        session["_remember"] = "clear"
+    if "_user_id" not in session:
+        return None
+    now = int(clock.now_utc().timestamp())
+    reason = session_expiry(session.get(AUTH_AT), session.get(SEEN_AT), now,
+                            idle_minutes=cfg["SESSION_IDLE_MINUTES"], absolute_hours=cfg["SESSION_ABSOLUTE_HOURS"])
+    if reason is None:
+        if now - session[SEEN_AT] >= SEEN_GRANULARITY_SECONDS:
+            session[SEEN_AT] = now  # any request is activity: a quiz's auto-save keeps the session alive
+        return None
+    remember = session.get("_remember")
+    session.clear()  # the request goes on as anonymous: protected views send the browser to the login page
+    if remember:
+        session["_remember"] = remember
+    g.pop("_login_user", None)
+    g.session_expired = reason
+    flash(_expiry_message(reason, cfg), "error")  # on this page if it is public, else on the login page
+    return None
+
+
+def wants_json() -> bool:
+    """The request comes from a script (fetch) expecting JSON rather than a page."""
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+def _return_to() -> str | None:
+    """Where to go back after signing in: this page, or for a form post the page that sent it (same site)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return None
+
+
+def _unauthorized():
+    """A page needs a signed-in user: to the login page (keeping where to return), with why; 401 for scripts."""
+    reason = g.get("session_expired")  # its message is already flashed
+    message = _expiry_message(reason, current_app.config) if reason else gettext("Inicia sesión para continuar.")
+    if wants_json():
+        return jsonify(ok=False, expired=bool(reason), message=message), 401
+    if not session.get("_flashes"):
+        flash(message, "info")
+    return redirect(url_for(login_manager.login_view, next=_return_to()))
+
+
+def _nul_in(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_in(v) for v in value)
+    return False
+
+
+def _has_nul(req) -> bool:
+    """A NUL character in the path, the query, the form fields (not uploaded files) or a JSON body."""
+    if "\x00" in req.path:
+        return True
+    if any(_nul_in(k) or _nul_in(v) for k, v in req.args.items(multi=True)):
+        return True
+    if req.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return any(_nul_in(k) or _nul_in(v) for k, v in req.form.items(multi=True))
+        if req.is_json:
+            return _nul_in(req.get_json(silent=True))
+    return False
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.session_interface = EmbeddableSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    login_manager.unauthorized_handler(_unauthorized)
+    user_logged_in.connect(_stamp_sign_in, app)
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No text a person types holds NUL, and PostgreSQL refuses it in text columns and parameters
+        # (a query with one would fail with a server error): refuse the request instead.
+        if _has_nul(request):
+            abort(400)
 
     @app.before_request
     def _fresh_user():
         # flask-login caches the user on ``g``; never reuse one loaded by another request.
         g.pop("_login_user", None)
+
+    app.before_request(_enforce_session_limits)
 
     @app.after_request
     def _headers(response):

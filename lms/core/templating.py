@@ -7,12 +7,13 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
 from lms.core.forms import EmptyForm
+from lms.core.idempotency import new_key
 
 
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        return {"empty_form": EmptyForm, "current_locale": str(get_locale() or "es")}
+        return {"empty_form": EmptyForm, "current_locale": str(get_locale() or "es"), "new_idempotency_key": new_key}
 
     @app.template_filter("day")
     def _day(value: date | None, fmt: str = "medium") -> str:

@@ -111,6 +111,11 @@ def load_demo(session, *, on: date) -> list[str]:
         if story.practise(session, agent, scenario, now_utc() - timedelta(days=1)) is not None:
             done.append(f"role-play practice {email} {slug}")
     done += story.load_story(session, now_utc())
+    from lms.notifications import services as notifications
+
+    notices = notifications.queue_due_reminders(session, today=on, now=now_utc())  # what the worker's daily job would tell
+    if notices:
+        done.append(f"notifications: {notices} (lessons due tomorrow, modules overdue)")
     return done
 
 

@@ -145,6 +145,9 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
     from lms.quizzes.services import rebuild_summaries
 
     counts["quiz_summaries"] = rebuild_summaries(session)  # bulk inserts bypass the services that keep them
+    from lms.tracks.services import rebuild_progress
+
+    counts["enrollment_progress"] = rebuild_progress(session, now=now)
 
     # role-play submissions with released grades -------------------------------------------------------
     scenarios = list(session.scalars(select(Scenario).where(Scenario.is_archived.is_(False))))

@@ -66,5 +66,35 @@ def current_command():
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
 
 
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    """Write a consistent backup of the database to PATH (SQLite: online backup API; PostgreSQL: pg_dump -Fc).
+    The site may keep running."""
+    from lms.core.backup import BackupError, backup
+
+    try:
+        written = backup(current_app.config["DATABASE_URL"], path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {written} ({written.stat().st_size} bytes)")
+
+
+@db_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Replace a database that holds rows (everything in it is lost).")
+@with_appcontext
+def restore_command(path, yes):
+    """Replace the database by the backup at PATH (stop the site first). Refused on a non-empty database without --yes."""
+    from lms.core.backup import BackupError, restore
+
+    try:
+        restore(current_app.config["DATABASE_URL"], path, force=yes)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"database restored from {path}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)

@@ -216,6 +216,7 @@ class QuizzesLoader:
             if errors:
                 problems.extend(errors)
                 continue
+            rule = {key: value for key, value in rule.items() if value is not None}  # "count:" with no value = no count
             if "questions" in rule:
                 if "bank" in rule or "count" in rule or "tags" in rule:
                     problems.add(path, line, f"draw[{index + 1}]: use either 'questions' or 'bank' with 'count', not both")

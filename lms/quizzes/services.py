@@ -442,18 +442,23 @@ def refresh_summary(session: Session, user_id: int, quiz: Quiz) -> QuizSummary:
                            .order_by(QuizAttempt.number)).all()
     values = summarise(quiz, rows)
     summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
+    before = (None, False, None) if summary is None else (summary.grade, summary.passed, summary.first_passed_at)
+    news = {"user_id": user_id, "quiz": quiz, "last_activity_at": values["last_activity_at"],
+            "grade_changed": before != (values["grade"], values["passed"], values["first_passed_at"])}
     if summary is None:
         try:
             with session.begin_nested():
                 summary = QuizSummary(user_id=user_id, quiz_id=quiz.id, **values)
                 session.add(summary)
                 session.flush()
+            signals.standing_changed.send(session, **news)
             return summary
         except IntegrityError:  # another request created it at the same moment
             summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
     for key, value in values.items():
         setattr(summary, key, value)
     session.flush()
+    signals.standing_changed.send(session, **news)
     return summary
 
 

@@ -9,6 +9,7 @@ from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
+from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
 from lms.quizzes import services
 from lms.quizzes.question_types import REGISTRY
@@ -101,6 +102,7 @@ def save(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @roles_required("agent")
+@idempotent_for_user  # a repeat with the form's key gets the first answer again
 def submit(attempt_id: int):
     session, attempt = _own_attempt(attempt_id)
     if not EmptyForm().validate_on_submit():

@@ -1,8 +1,24 @@
-"""Team dashboards and exports, composed from the other domains' public functions with a fixed number of queries."""
+"""Team dashboards and exports, composed from the other domains' public functions with a fixed number of queries.
+
+Where the figures come from (chosen for the 10,000-agent organisation, see README "Benchmark"):
+
+- progress, state, overdue steps, last activity, quiz average, burn-up and funnel: ``enrollment_progress``
+  (lms.tracks), one summary row per enrollment rewritten in the transaction of every change that moves it
+  (lesson completed, quiz standing written, enrolled or start date moved, content synced). Nothing stored depends
+  on today: due dates are stored and "overdue"/"behind" is computed when read (``ProgressSummary.state`` in
+  Python, ``tracks.summary_state_rank`` in SQL). A dashboard of N agents reads N small rows instead of every
+  completion and quiz standing, and builds no per-step objects.
+- role-play averages, weakest criteria and active certificates: one indexed query each over the agents' rows.
+- the organisation-wide view (more than ``views.PAGE_SIZE`` agents): the teams' table is a GROUP BY over the
+  summaries in SQL (``tracks.team_progress``), the state filter too (``tracks.agent_states``); agents are shown a
+  page at a time (by name: one page of rows computed; by a figure: every matching agent's row, a batch at a time).
+  Charts are drawn for a team or a manager's agents, not for the whole organisation.
+- ``flask --app lms tracks rebuild-summaries`` recomputes the summaries (after a bulk import, or to repair); the
+  migration that created them backfilled them the same way.
+"""
 from __future__ import annotations
 
 import csv
-from bisect import bisect_right
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,33 +58,69 @@ SORTS = {
 }
 
 
-def dashboard(session: Session, agents: list, today: date, now: datetime, overview: list | None = None) -> list[DashboardRow]:
-    """One row per agent (their first track); a fixed number of queries whatever the team size."""
+def dashboard(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None) -> list[DashboardRow]:
+    """One row per agent (their first track), from the progress summaries: a fixed number of queries and
+    no per-step work whatever the team size."""
     ids = [a.id for a in agents]
-    overview = {row.agent.id: row for row in (overview if overview is not None else tracks.team_overview(session, agents, today))}
-    grades: dict[int, list[float]] = {}
-    for agent_id, view in overview.items():
-        seen: set[int] = set()
-        for progress in view.progress:
-            for status in progress.quizzes:
-                if status.quiz.id not in seen and status.result is not None and status.result.grade is not None:
-                    seen.add(status.quiz.id)
-                    grades.setdefault(agent_id, []).append(status.result.grade)
+    summaries = summaries if summaries is not None else tracks.progress_summaries(session, ids)
     roleplay_scores = roleplays.released_scores(session, ids)
     active = certification.active_counts(session, ids, now)
     rows = []
     for agent in agents:
-        view = overview[agent.id]
-        progress = view.progress[0] if view.progress else None
-        quiz_grades, rp = grades.get(agent.id, []), roleplay_scores.get(agent.id, [])
+        mine = summaries.get(agent.id, [])
+        first = mine[0] if mine else None
+        grades: dict[str, float] = {}
+        for summary in mine:
+            for quiz_id, grade in summary.quiz_grades.items():
+                grades.setdefault(quiz_id, grade)
+        rp = roleplay_scores.get(agent.id, [])
         rows.append(DashboardRow(
-            agent=agent, track=progress.track.title if progress else "", start_date=progress.enrollment.start_date if progress else None,
-            percent=progress.percent if progress else None, state=view.state, overdue=len(progress.overdue) if progress else 0,
-            last_activity=max((p.last_activity_at for p in view.progress if p.last_activity_at), default=None),
-            quiz_average=round(sum(quiz_grades) / len(quiz_grades), 1) if quiz_grades else None,
+            agent=agent, track=first.track_title if first else "", start_date=first.start_date if first else None,
+            percent=first.percent if first else None, state=_agent_state(mine, today),
+            overdue=first.overdue_count(today) if first else 0,
+            last_activity=max((p.last_activity_at for p in mine if p.last_activity_at), default=None),
+            quiz_average=round(sum(grades.values()) / len(grades), 1) if grades else None,
             roleplay_average=round(sum(rp) / len(rp), 1) if rp else None, certifications=active.get(agent.id, 0),
         ))
     return rows
+
+
+def _agent_state(summaries: list, today: date) -> str:
+    """The worst state of the agent's tracks (as tracks.AgentRow.state)."""
+    states = {s.state(today) for s in summaries}
+    if not states:
+        return "not_enrolled"
+    for state in ("overdue", "behind", "on_track", "not_started"):
+        if state in states:
+            return state
+    return "completed"
+
+
+def dashboard_page(session: Session, agent_ids: list[int], today: date, now: datetime, *, state: str | None, sort: str,
+                   page: int, size: int) -> tuple[list[DashboardRow], int, int]:
+    """One page of the dashboard of many agents (``agent_ids`` by name): (rows, pages, agents matching).
+    The state filter is computed in SQL over the summaries; sorting by name costs one page of rows, sorting by a
+    figure computes every matching agent's row (a batch at a time) before cutting the page."""
+    if state:
+        states: dict[int, str] = {}
+        for start in range(0, len(agent_ids), EXPORT_BATCH * 10):
+            states.update(tracks.agent_states(session, agent_ids[start:start + EXPORT_BATCH * 10], today))
+        agent_ids = [i for i in agent_ids if states.get(i, "not_enrolled") == state]
+    total = len(agent_ids)
+    pages = max(1, -(-total // size))
+    page = min(page, pages)
+    if sort in SORTS and sort != "name":
+        everyone = []
+        for start in range(0, total, EXPORT_BATCH):
+            everyone.extend(dashboard(session, accounts.users_by_ids(session, agent_ids[start:start + EXPORT_BATCH]), today, now))
+        everyone.sort(key=SORTS[sort])
+        return everyone[(page - 1) * size:page * size], pages, total
+    return dashboard(session, accounts.users_by_ids(session, agent_ids[(page - 1) * size:page * size]), today, now), pages, total
+
+
+def team_progress(session: Session, team_ids: list[int], today: date) -> list:
+    """The organisation-wide table: each team's agents by state and share of steps done (one GROUP BY query)."""
+    return tracks.team_progress(session, team_ids, today)
 
 
 #: agents per batch of an export: memory stays flat however large the organisation
@@ -140,73 +192,71 @@ def xlsx_bytes(rows: Iterable[DashboardRow]) -> bytes:
 # Charts -------------------------------------------------------------------------------------
 
 def dashboard_with_charts(session: Session, agents: list, today: date, now: datetime) -> tuple[list[DashboardRow], list]:
-    overview = tracks.team_overview(session, agents, today)
-    return dashboard(session, agents, today, now, overview), team_charts(session, agents, today, now, overview)
+    summaries = tracks.progress_summaries(session, [a.id for a in agents])
+    return dashboard(session, agents, today, now, summaries), team_charts(session, agents, today, now, summaries)
 
 
-def team_charts(session: Session, agents: list, today: date, now: datetime, overview: list | None = None) -> list:
-    """Burn-up, quiz score distribution, weakest rubric criteria and the certification funnel."""
+def team_charts(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None) -> list:
+    """Burn-up, quiz score distribution, weakest rubric criteria and the certification funnel (from the summaries)."""
     from lms.reporting import charts
 
-    overview = overview if overview is not None else tracks.team_overview(session, agents, today)
+    ids = [a.id for a in agents]
+    summaries = summaries if summaries is not None else tracks.progress_summaries(session, ids)
     out = []
-    # cohort burn-up: share of steps done by each day since start, against the share due
-    done_by_day: dict[int, list[float]] = {}
-    due_by_day: dict[int, list[float]] = {}
-    cohort = 0
-    for row in overview:
-        for progress in row.progress[:1]:
-            steps = progress.steps
-            if not steps:
-                continue
-            cohort += 1
-            start = progress.enrollment.start_date
-            horizon = min((today - start).days, (progress.end_date - start).days)
-            done_days = sorted(d for d in (_done_ordinal(s) for s in steps) if d is not None)
-            due_days = sorted(s.due_date.toordinal() for s in steps)
-            for day in range(0, max(horizon, -1) + 1):
-                moment = start.toordinal() + day
-                done_by_day.setdefault(day, []).append(100 * bisect_right(done_days, moment) / len(steps))
-                due_by_day.setdefault(day, []).append(100 * bisect_right(due_days, moment) / len(steps))
-    # only the days that at least half of the cohort has lived through, so late starters do not bend the curve
-    done_by_day = {d: v for d, v in done_by_day.items() if len(v) * 2 >= cohort}
-    due_by_day = {d: v for d, v in due_by_day.items() if d in done_by_day}
+    # cohort burn-up: share of steps done by each day since start, against the share due (the mean over the agents
+    # who have lived through that day); each done or due step adds 100/steps to every day from its own to the
+    # agent's horizon, so the sums are built with difference arrays, not day by day
+    firsts = [summaries[a.id][0] for a in agents if summaries.get(a.id) and summaries[a.id][0].steps_total]
+    cohort = len(firsts)
+    horizons = [min((today - s.start_date).days, (s.end_date - s.start_date).days) for s in firsts]
+    span = max(horizons, default=-1) + 2
+    alive, done_sum, due_sum = [0] * span, [0.0] * span, [0.0] * span
+    for s, horizon in zip(firsts, horizons):
+        if horizon < 0:
+            continue
+        alive[0] += 1
+        alive[horizon + 1] -= 1
+        weight = 100 / s.steps_total
+        for days, sums in ((s.done_days, done_sum), (s.due_days, due_sum)):
+            for day in days:
+                day = max(day, 0)
+                if day <= horizon:
+                    sums[day] += weight
+                    sums[horizon + 1] -= weight
+    done_by_day, due_by_day = {}, {}
+    n = done_acc = due_acc = 0
+    for day in range(span - 1):
+        n, done_acc, due_acc = n + alive[day], done_acc + done_sum[day], due_acc + due_sum[day]
+        # only the days that at least half of the cohort has lived through, so late starters do not bend the curve
+        if n and n * 2 >= cohort:
+            done_by_day[day], due_by_day[day] = done_acc / n, due_acc / n
     if done_by_day:
-        series = [(_("Completado"), [(d, sum(v) / len(v)) for d, v in sorted(done_by_day.items())], charts.BLUE),
-                  (_("Previsto"), [(d, sum(v) / len(v)) for d, v in sorted(due_by_day.items())], charts.GREY)]
+        series = [(_("Completado"), sorted(done_by_day.items()), charts.BLUE),
+                  (_("Previsto"), sorted(due_by_day.items()), charts.GREY)]
         out.append(charts.line_chart(_("Avance del grupo frente a lo previsto (%)"), series, x_label=_("días desde el inicio")))
     # quiz scores
     buckets = [0] * 5
-    for row in overview:
-        for progress in row.progress:
-            for status in progress.quizzes:
-                if status.result is not None and status.result.grade is not None:
-                    buckets[min(4, int(status.result.grade // 20))] += 1
+    for mine in summaries.values():
+        for summary in mine:
+            for grade in summary.quiz_grades.values():
+                buckets[min(4, int(grade // 20))] += 1
     if any(buckets):
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
     # weakest rubric criteria
-    weakest = roleplays.criterion_averages(session, [a.id for a in agents])[:6]
+    weakest = roleplays.criterion_averages(session, ids)[:6]
     if weakest:
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))
     # funnel
-    enrolled = [row for row in overview if row.progress]
-    week1 = [r for r in enrolled if r.progress[0].modules and r.progress[0].modules[0].done == r.progress[0].modules[0].total]
-    week4 = [r for r in enrolled if len(r.progress[0].modules) >= 4 and all(m.done == m.total for m in r.progress[0].modules[:4])]
-    certified = certification.active_counts(session, [a.id for a in agents], now)
+    enrolled = [summaries[a.id][0] for a in agents if summaries.get(a.id)]
+    week1 = [s for s in enrolled if s.modules_total >= 1 and s.modules_done_in_order >= 1]
+    week4 = [s for s in enrolled if s.modules_total >= 4 and s.modules_done_in_order >= 4]
+    certified = certification.active_counts(session, ids, now)
     if enrolled:
         out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), len(enrolled)), (_("Semana 1"), len(week1)),
                                                                   (_("Semana 4"), len(week4)), (_("Certificados"), len(certified))], color=charts.GREEN))
     return out
-
-
-def _done_ordinal(step) -> int | None:
-    """The day a step was done (a lesson completed, a quiz first passed), as a date ordinal."""
-    if step.kind == "lesson":
-        return step.completed_at.date().toordinal() if step.completed_at is not None else None
-    passed_at = step.result.first_passed_at if step.result else None
-    return passed_at.date().toordinal() if passed_at is not None else None
 
 
 # Agent timeline ------------------------------------------------------------------------------

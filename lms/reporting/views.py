@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
+from lms.accounts.models import Team, User
 from lms.core.clock import now_utc, today
 from lms.core.db import get_db, get_session
 from lms.core.security import roles_required
@@ -15,28 +17,51 @@ bp = Blueprint("reporting", __name__, template_folder="templates", url_prefix="/
 STAFF = ("trainer", "manager", "admin")
 
 
-def _agents(team_id: int | None):
-    session = get_session()
-    team_ids = accounts.supervised_team_ids(session, current_user)
-    if team_id is not None and team_id not in team_ids:
-        abort(404)
-    agents = session.scalars(accounts.supervised_agents_query(session, current_user, team_id, team_ids=team_ids))
-    return session, sorted(agents, key=lambda a: a.name), team_ids
+#: more agents than this (the organisation-wide view of an admin or of a manager of many teams) are shown a page
+#: at a time, with a table of teams aggregated in SQL and no charts (choose a team for them)
+PAGE_SIZE = 100
 
 
 @bp.route("/")
 @roles_required(*STAFF)
 def dashboard():
     team_id = request.args.get("team", type=int)
-    session, agents, team_ids = _agents(team_id)
-    rows, charts = services.dashboard_with_charts(session, agents, today(), now_utc())
     state = request.args.get("state")
-    if state:
-        rows = [r for r in rows if r.state == state]
     sort = request.args.get("sort", "name")
-    rows.sort(key=services.SORTS.get(sort, services.SORTS["name"]))
-    teams = [t for t in accounts.list_teams(session) if t.id in set(team_ids)]
-    return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=charts)
+    session = get_session()
+    team_ids = accounts.supervised_team_ids(session, current_user)
+    if team_id is not None and team_id not in team_ids:
+        abort(404)
+    day, now = today(), now_utc()
+    teams = list(session.scalars(accounts.teams_query().where(Team.id.in_(team_ids)).order_by(Team.name)))
+    # one page of agents by name (no filter, no figure to sort by): counted and cut in SQL, no list of every id
+    by_name_only = not state and sort not in services.SORTS.keys() - {"name"}
+    # ids and names only: DISTINCT over whole user rows would sort every column of every agent
+    agents_query = (accounts.supervised_agents_query(session, current_user, team_id, team_ids=team_ids)
+                    .with_only_columns(User.id, User.name).subquery())
+    page = max(1, request.args.get("page", 1, type=int))
+    ids = list(session.scalars(select(agents_query.c.id).limit(PAGE_SIZE + 1)))  # unordered: stops at PAGE_SIZE + 1
+    if len(ids) <= PAGE_SIZE:
+        agents = sorted(accounts.users_by_ids(session, ids), key=lambda a: a.name)
+        rows, charts = services.dashboard_with_charts(session, agents, day, now)
+        if state:
+            rows = [r for r in rows if r.state == state]
+        rows.sort(key=services.SORTS.get(sort, services.SORTS["name"]))
+        return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state,
+                               charts=charts, page=None, team_rows=None)
+    total = session.scalar(select(func.count()).select_from(agents_query))
+    if by_name_only:
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        ids = list(session.scalars(select(agents_query.c.id).order_by(agents_query.c.name, agents_query.c.id)
+                                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+        rows = services.dashboard(session, accounts.users_by_ids(session, ids), day, now)
+    else:
+        ids = list(session.scalars(select(agents_query.c.id).order_by(agents_query.c.name, agents_query.c.id)))
+        rows, pages, total = services.dashboard_page(session, ids, day, now, state=state, sort=sort, page=page, size=PAGE_SIZE)
+    team_rows = services.team_progress(session, [t.id for t in teams] if team_id is None else [team_id], day)
+    return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=[],
+                           page=page, pages=pages, total=total, team_rows=team_rows)
 
 
 CSV = "text/csv; charset=utf-8"

@@ -358,6 +358,8 @@ def save_grade(session: Session, submission: RoleplaySubmission, *, actor, level
     session.flush()
     if state == "released":
         signals.grade_released.send(session, submission=submission, now=now)
+    elif state == "returned" and (before is None or before["state"] != "returned"):
+        signals.grade_returned.send(session, submission=submission, now=now)
     return grade
 
 
@@ -462,12 +464,17 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
         return []
     sums: dict[str, list[int]] = {}
     rows = session.execute(
-        select(RoleplayGrade.levels, RubricVersion.data).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
-        .join(RubricVersion, RubricVersion.id == RoleplayGrade.rubric_version_id)
-        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", RoleplayGrade.calibration_id.is_(None))
-    )
-    for levels, rubric in rows:
-        titles = {c["id"]: c["title"] for c in rubric["criteria"]}
+        select(RoleplayGrade.levels, RoleplayGrade.rubric_version_id).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
+        # "+ 0": SQLite (without ANALYZE statistics) would otherwise walk the calibration_id index, where nearly every
+        # grade is NULL, instead of starting from the agents' submissions
+        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None))
+    ).all()
+    # each rubric version read (and its JSON parsed) once, not once per grade
+    version_ids = sorted({version_id for _levels, version_id in rows})
+    titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
+        select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
+    for levels, version_id in rows:
+        titles = titles_of.get(version_id, {})
         for criterion_id, level in (levels or {}).items():
             sums.setdefault(titles.get(criterion_id, criterion_id), []).append(level)
     return sorted(((t, sum(v) / len(v), len(v)) for t, v in sums.items()), key=lambda x: (x[1], x[0]))

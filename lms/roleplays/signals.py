@@ -8,3 +8,6 @@ grade_released = _signals.signal("grade-released")
 
 #: sent with (session, submission=…, now=…) when an agent hands a practice in (once per submission)
 submitted = _signals.signal("submitted")
+
+#: sent with (session, submission=…, now=…) when a trainer returns a practice for another try (once per return)
+grade_returned = _signals.signal("grade-returned")

@@ -10,6 +10,7 @@ from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
+from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
 from lms.roleplays import services
 
@@ -99,6 +100,7 @@ def email(submission_id: int):
 
 @bp.route("/practice/<int:submission_id>/submit", methods=["POST"])
 @roles_required("agent")
+@idempotent_for_user  # a repeat with the form's key gets the first answer again
 def submit(submission_id: int):
     session, submission = _own(submission_id)
     if not EmptyForm().validate_on_submit():

@@ -10,9 +10,10 @@ from flask import Flask
 def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.tracks import cli, manage_views, views
-    from lms.tracks.loader import TracksLoader
+    from lms.tracks.loader import ProgressLoader, TracksLoader
 
     register_loader(TracksLoader())
+    register_loader(ProgressLoader())
     app.register_blueprint(views.bp)
     app.add_url_rule("/", endpoint="home", view_func=views.home)
 
@@ -30,3 +31,8 @@ def register(app: Flask) -> None:
         session, viewer, accounts.get_user(session, agent_id))
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.tracks_cli)
+
+    from lms.quizzes.signals import standing_changed
+    from lms.tracks.services import _on_standing_changed
+
+    standing_changed.connect(_on_standing_changed, weak=False)  # progress summaries follow quiz standings

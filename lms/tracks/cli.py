@@ -68,3 +68,12 @@ def import_enrollments(csv_file, actor_email, skip_invalid):
         click.echo(f"nothing imported: {len(result.errors)} bad row(s)", err=True)
         sys.exit(1)
     click.echo(f"enrolled {result.imported} row(s)")
+
+
+@tracks_cli.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries():
+    """Recompute every enrollment's progress summary (after a bulk import, or to repair)."""
+    with transaction() as session:
+        n = services.rebuild_progress(session, now=now_utc())
+    click.echo(f"rebuilt {n} progress summaries")

@@ -354,3 +354,21 @@ class TracksLoader:
             if slug not in tracks and not row.is_archived:
                 row.is_archived = True  # enrollments stay
                 report.count("archived", "tracks")
+
+
+class ProgressLoader:
+    """Not a content file: after the tracks and quizzes are synced, rewrites the progress summaries
+    (enrollment_progress) if anything changed, since due dates and steps come from the content."""
+
+    name = "progress"
+    depends_on = ("tracks", "quizzes")
+
+    def collect(self, root: Path, collected, problems: Problems) -> None:
+        return None
+
+    def sync(self, session, items, collected, report) -> None:
+        if report.changed:
+            from lms.core.clock import now_utc
+            from lms.tracks.services import rebuild_progress
+
+            rebuild_progress(session, now=now_utc())

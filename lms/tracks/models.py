@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
@@ -161,3 +161,44 @@ class CalendarFeed(Base):
 
     def __repr__(self) -> str:
         return f"<CalendarFeed {self.id} user={self.user_id}{' revoked' if self.revoked_at else ''}>"
+
+
+class EnrollmentProgress(Base):
+    """Summary of one enrollment's progress, maintained on write (lesson completed, quiz standing changed,
+    enrolled or start date moved, track content synced) so dashboards over thousands of agents read one
+    row per enrollment instead of every completion and quiz standing. Nothing here depends on today's
+    date: due dates are stored (as day offsets from ``start_date``) and "overdue"/"behind" is decided at read
+    time (in SQL from ``first_pending_due``, or in Python from ``pending_days``)."""
+
+    __tablename__ = "enrollment_progress"
+    __table_args__ = (
+        # covers the per-agent state GROUP BY of the organisation-wide dashboard (no read of the wide JSON rows)
+        # and leads with user_id for the per-agent reads
+        Index("ix_enrollment_progress_user_state", "user_id", "start_date", "first_pending_due", "steps_done", "steps_total"),
+    )
+
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    #: lessons and quizzes of the track, and how many are done (quiz: passed)
+    steps_total: Mapped[int] = mapped_column(Integer, default=0)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    modules_total: Mapped[int] = mapped_column(Integer, default=0)
+    #: how many modules from the first one on are complete (the certification funnel: week 1, week 4)
+    modules_done_in_order: Mapped[int] = mapped_column(Integer, default=0)
+    #: the earliest due date of a step not done (None: nothing pending)
+    first_pending_due: Mapped[date | None] = mapped_column(Date)
+    #: due days (offsets from start_date) of the steps not done, ascending: overdue count = those before today
+    pending_days: Mapped[list] = mapped_column(JSON, default=list)
+    #: due days of every step and done days of the done ones (lesson completed, quiz first passed), ascending: burn-up chart
+    due_days: Mapped[list] = mapped_column(JSON, default=list)
+    done_days: Mapped[list] = mapped_column(JSON, default=list)
+    #: {quiz id: grade} of the track's quizzes with a grade
+    quiz_grades: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<EnrollmentProgress enrollment={self.enrollment_id} {self.steps_done}/{self.steps_total}>"

@@ -19,7 +19,7 @@ from lms.accounts.models import User
 from lms.core.errors import Forbidden, InvalidInput, NotFound
 from lms.quizzes import services as quizzes
 from lms.tracks import signals
-from lms.tracks.models import Enrollment, Lesson, LessonCompletion, Module, Track, TrackModule
+from lms.tracks.models import Enrollment, EnrollmentProgress, Lesson, LessonCompletion, Module, Track, TrackModule
 
 
 #: Notices for the agent's home page from the domains above tracks: fn(session, user, now) → [(text, url)]
@@ -400,6 +400,7 @@ def complete_lesson(session: Session, user: User, lesson: Lesson, *, now: dateti
     completion = LessonCompletion(user_id=user.id, lesson_id=lesson.id, completed_at=now)
     session.add(completion)
     session.flush()
+    refresh_progress(session, [user.id], now=now)
     signals.lesson_completed.send(session, user_id=user.id, lesson_id=lesson.id, now=now)
     return completion, True
 
@@ -461,11 +462,13 @@ def enroll(session: Session, *, actor: User, agent: User, track: Track, start_da
         existing.start_date = start_date
         existing.updated_at = now
         session.flush()
+        refresh_progress(session, [agent.id], now=now)
         return existing, EnrollOutcome.updated
     enrollment = Enrollment(user_id=agent.id, track_id=track.id, start_date=start_date, enrolled_by_id=actor.id,
                             created_at=now, updated_at=now)
     session.add(enrollment)
     session.flush()
+    refresh_progress(session, [agent.id], now=now)
     return enrollment, EnrollOutcome.created
 
 
@@ -602,11 +605,13 @@ def enroll_for_organisation(session: Session, *, agent: User, track: Track, star
             return existing, EnrollOutcome.unchanged
         existing.start_date, existing.updated_at = start_date, now
         session.flush()
+        refresh_progress(session, [agent.id], now=now)
         return existing, EnrollOutcome.updated
     enrollment = Enrollment(user_id=agent.id, track_id=track.id, start_date=start_date, enrolled_by_id=None,
                             created_at=now, updated_at=now)
     session.add(enrollment)
     session.flush()
+    refresh_progress(session, [agent.id], now=now)
     return enrollment, EnrollOutcome.created
 
 
@@ -617,3 +622,263 @@ def tracks_with_module(session: Session, module_slug: str) -> list[Track]:
         .where(Module.slug == module_slug, Track.is_archived.is_(False))
         .order_by(TrackModule.position, Track.title, Track.id)
     ))
+
+
+# Progress summaries (enrollment_progress) ---------------------------------------------------------
+#
+# One row per enrollment with what dashboards need, rewritten in the transaction of every change that moves it:
+# a lesson completed (complete_lesson), a quiz standing written (quizzes.signals.standing_changed, connected in
+# lms.tracks.register), an enrollment created or its start date moved (enroll), the track content synced (the
+# "progress" content loader). Nothing stored depends on today's date: "overdue" and "behind" are decided when read.
+
+def _done_day(step, start: date) -> int | None:
+    """The day (offset from the start date) a step was done: a lesson completed, a quiz first passed."""
+    if step.kind == "lesson":
+        moment = step.completed_at
+    else:
+        moment = step.result.first_passed_at if step.result else None
+    return None if moment is None else (moment.date() - start).days
+
+
+def summary_values(progress: TrackProgress) -> dict:
+    """The enrollment_progress columns of one enrollment's progress (whatever ``progress.today`` is)."""
+    start = progress.enrollment.start_date
+    steps = progress.steps
+    leading = 0
+    for module in progress.modules:
+        if module.done != module.total:
+            break
+        leading += 1
+    return {
+        "user_id": progress.enrollment.user_id, "track_id": progress.enrollment.track_id, "start_date": start,
+        "end_date": progress.end_date, "steps_total": len(steps), "steps_done": sum(1 for s in steps if s.state is LessonState.done),
+        "modules_total": len(progress.modules), "modules_done_in_order": leading,
+        "first_pending_due": min((s.due_date for s in steps if s.state is not LessonState.done), default=None),
+        "pending_days": sorted((s.due_date - start).days for s in steps if s.state is not LessonState.done),
+        "due_days": sorted((s.due_date - start).days for s in steps),
+        "done_days": sorted(d for d in (_done_day(s, start) for s in steps) if d is not None),
+        "quiz_grades": {str(q.quiz.id): q.result.grade for q in progress.quizzes if q.result is not None and q.result.grade is not None},
+        "last_activity_at": progress.last_activity_at,
+    }
+
+
+def _progress_of(session: Session, enrollments: list[Enrollment]) -> list[TrackProgress]:
+    ids = sorted({e.user_id for e in enrollments})
+    completions = completions_by_user(session, ids)
+    by_module, results = _quiz_context(session, enrollments, ids)
+    per_user: dict[int, dict] = defaultdict(dict)
+    for (user_id, quiz_id), result in results.items():
+        per_user[user_id][quiz_id] = result
+    return [build_progress(e, completions.get(e.user_id, {}), e.start_date, by_module, per_user[e.user_id]) for e in enrollments]
+
+
+def refresh_progress(session: Session, user_ids: list[int], *, now: datetime) -> int:
+    """Rewrite the summary rows of these agents' enrollments (a fixed number of queries); returns the rows written.
+    The enrollments are locked first (FOR UPDATE on PostgreSQL), so two changes for the same agent at the same moment
+    are summarised one after the other, the second one seeing the first."""
+    if not user_ids:
+        return 0
+    session.flush()
+    enrollments = list(session.scalars(_enrollments_query().where(Enrollment.user_id.in_(user_ids))
+                                       .order_by(Enrollment.id).with_for_update(of=Enrollment)))
+    if not enrollments:
+        return 0
+    existing = {row.enrollment_id: row for row in session.scalars(
+        select(EnrollmentProgress).where(EnrollmentProgress.enrollment_id.in_([e.id for e in enrollments])))}
+    for progress in _progress_of(session, enrollments):
+        values = summary_values(progress)
+        row = existing.get(progress.enrollment.id)
+        if row is None:
+            session.add(EnrollmentProgress(enrollment_id=progress.enrollment.id, updated_at=now, **values))
+            continue
+        changed = False
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+                changed = True
+        if changed:
+            row.updated_at = now
+    session.flush()
+    return len(enrollments)
+
+
+def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=None, grade_changed: bool = True, **_kw) -> None:
+    """A quiz standing moved: rewrite the agent's summaries if its grade or pass did; if only its activity did
+    (an attempt started, saved, abandoned), move last_activity_at forward in one statement."""
+    from sqlalchemy import or_, update
+
+    from lms.core.clock import now_utc
+
+    if not quiz.module_slug:
+        return
+    if grade_changed:
+        refresh_progress(session, [user_id], now=now_utc())
+    elif last_activity_at is not None:
+        tracks_with_quiz = select(TrackModule.track_id).join(Module, Module.id == TrackModule.module_id).where(Module.slug == quiz.module_slug)
+        session.execute(update(EnrollmentProgress).where(
+            EnrollmentProgress.user_id == user_id, EnrollmentProgress.track_id.in_(tracks_with_quiz),
+            or_(EnrollmentProgress.last_activity_at.is_(None), EnrollmentProgress.last_activity_at < last_activity_at))
+            .values(last_activity_at=last_activity_at, updated_at=now_utc()).execution_options(synchronize_session=False))
+
+
+def rebuild_progress(session: Session, *, batch: int = 500, now: datetime) -> int:
+    """Recompute every summary row (after a bulk import or a content change, or to repair); returns the rows written.
+    A batch of agents at a time: memory stays flat however large the organisation."""
+    from sqlalchemy import delete, insert
+
+    session.flush()
+    session.execute(delete(EnrollmentProgress))
+    user_ids = list(session.scalars(select(Enrollment.user_id).distinct().order_by(Enrollment.user_id)))
+    written = 0
+    for start in range(0, len(user_ids), batch):
+        chunk = user_ids[start:start + batch]
+        enrollments = list(session.scalars(_enrollments_query().where(Enrollment.user_id.in_(chunk)).order_by(Enrollment.id)))
+        rows = [{"enrollment_id": p.enrollment.id, "updated_at": now, **summary_values(p)} for p in _progress_of(session, enrollments)]
+        if rows:
+            session.execute(insert(EnrollmentProgress), rows)
+            written += len(rows)
+        session.expunge_all()
+    session.flush()
+    return written
+
+
+@dataclass
+class ProgressSummary:
+    """An enrollment's summary as read by dashboards (see :func:`progress_summaries`)."""
+
+    enrollment_id: int
+    user_id: int
+    track_title: str
+    start_date: date
+    end_date: date
+    steps_total: int
+    steps_done: int
+    modules_total: int
+    modules_done_in_order: int
+    first_pending_due: date | None
+    pending_days: list
+    due_days: list
+    done_days: list
+    quiz_grades: dict
+    last_activity_at: datetime | None
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.steps_done, self.steps_total)
+
+    def overdue_count(self, today: date) -> int:
+        from bisect import bisect_left
+
+        return bisect_left(self.pending_days, (today - self.start_date).days)
+
+    def state(self, today: date) -> str:
+        """The same rule as :attr:`TrackProgress.state`."""
+        if self.steps_total and self.steps_done == self.steps_total:
+            return TrackState.completed.value
+        if today < self.start_date:
+            return TrackState.not_started.value
+        if self.first_pending_due is not None and self.first_pending_due < today:
+            late = (today - self.first_pending_due).days
+            return (TrackState.overdue if late > BEHIND_GRACE_DAYS else TrackState.behind).value
+        return TrackState.on_track.value
+
+
+_SUMMARY_COLUMNS = (EnrollmentProgress.enrollment_id, EnrollmentProgress.user_id, Track.title, EnrollmentProgress.start_date,
+                    EnrollmentProgress.end_date, EnrollmentProgress.steps_total, EnrollmentProgress.steps_done,
+                    EnrollmentProgress.modules_total, EnrollmentProgress.modules_done_in_order, EnrollmentProgress.first_pending_due,
+                    EnrollmentProgress.pending_days, EnrollmentProgress.due_days, EnrollmentProgress.done_days,
+                    EnrollmentProgress.quiz_grades, EnrollmentProgress.last_activity_at)
+
+
+def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[ProgressSummary]]:
+    """{agent id: their enrollments' summaries, earliest start first} in one query."""
+    out: dict[int, list[ProgressSummary]] = {}
+    if not user_ids:
+        return out
+    rows = session.execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
+                           .where(EnrollmentProgress.user_id.in_(user_ids))
+                           .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
+    for row in rows:
+        out.setdefault(row.user_id, []).append(ProgressSummary(*row))
+    return out
+
+
+#: agent state order: the worst of their enrollments wins (as AgentRow.state)
+STATE_RANK = {"overdue": 1, "behind": 2, "on_track": 3, "not_started": 4, "completed": 5}
+
+
+def summary_state_rank(today: date):
+    """A SQL expression: the rank (STATE_RANK) of an enrollment's state today, from its summary row."""
+    from sqlalchemy import and_, case
+
+    p = EnrollmentProgress
+    return case(
+        (and_(p.steps_total > 0, p.steps_done == p.steps_total), STATE_RANK["completed"]),
+        (p.start_date > today, STATE_RANK["not_started"]),
+        (p.first_pending_due < today - timedelta(days=BEHIND_GRACE_DAYS), STATE_RANK["overdue"]),
+        (p.first_pending_due < today, STATE_RANK["behind"]),
+        else_=STATE_RANK["on_track"],
+    )
+
+
+@dataclass
+class TeamProgress:
+    """A team's figures for the organisation-wide dashboard (see :func:`team_progress`)."""
+
+    team_id: int
+    name: str
+    agents: int
+    enrolled: int
+    overdue: int
+    behind: int
+    on_track: int
+    not_started: int
+    completed: int
+    steps_done: int
+    steps_total: int
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.steps_done, self.steps_total)
+
+
+def _agent_ranks(today: date, agent_ids=None):
+    """A subquery: per agent with enrollments, the rank of their worst state today and their steps (GROUP BY in SQL)."""
+    from sqlalchemy import func
+
+    p = EnrollmentProgress
+    stmt = select(p.user_id.label("user_id"), func.min(summary_state_rank(today)).label("rank"),
+                  func.sum(p.steps_done).label("done"), func.sum(p.steps_total).label("total")).group_by(p.user_id)
+    if agent_ids is not None:
+        stmt = stmt.where(p.user_id.in_(agent_ids))
+    return stmt.subquery()
+
+
+def team_progress(session: Session, team_ids: list[int], today: date) -> list[TeamProgress]:
+    """Each team's agents by state and its share of steps done, aggregated in SQL over the summaries (one query)."""
+    from sqlalchemy import func
+
+    from lms.accounts.models import Team, TeamMembership
+
+    if not team_ids:
+        return []
+    ranks = _agent_ranks(today, select(TeamMembership.user_id).where(TeamMembership.kind == "agent", TeamMembership.team_id.in_(team_ids)))
+
+    def count(rank: int):
+        return func.count(ranks.c.user_id).filter(ranks.c.rank == rank)
+
+    stmt = (select(Team.id, Team.name, func.count(TeamMembership.user_id), func.count(ranks.c.user_id),
+                   *(count(STATE_RANK[s]) for s in ("overdue", "behind", "on_track", "not_started", "completed")),
+                   func.coalesce(func.sum(ranks.c.done), 0), func.coalesce(func.sum(ranks.c.total), 0))
+            .join(TeamMembership, TeamMembership.team_id == Team.id)
+            .outerjoin(ranks, ranks.c.user_id == TeamMembership.user_id)
+            .where(TeamMembership.kind == "agent", Team.id.in_(team_ids))
+            .group_by(Team.id, Team.name).order_by(Team.name))
+    return [TeamProgress(*row) for row in session.execute(stmt)]
+
+
+def agent_states(session: Session, agent_ids, today: date) -> dict[int, str]:
+    """{agent id: state today} for the agents with enrollments (``agent_ids``: a list or a select of ids), in SQL (one query)."""
+    names = {rank: state for state, rank in STATE_RANK.items()}
+    ranks = _agent_ranks(today, agent_ids)
+    return {user_id: names[rank] for user_id, rank in session.execute(select(ranks.c.user_id, ranks.c.rank))}

@@ -24,6 +24,8 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (data.closed) { window.location.reload(); return; }
+        // the session ended (idle or absolute limit): say so, then the reload leads to the sign-in page
+        if (data.expired) { say(data.message); submitting = true; setTimeout(function () { window.location.reload(); }, 2500); return; }
         if (!response.ok) { throw new Error(data.message || response.status); }
         var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
         say(form.dataset.msgSaved + " · " + time);

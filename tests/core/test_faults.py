@@ -1,0 +1,135 @@
+"""The database unavailable, full or read-only: a clean 503 (never a 500), nothing half-written, reads go on,
+and the site recovers by itself once the database is back."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import event
+
+from lms.core.db import get_db
+from lms.core.errors import is_database_unavailable
+from tests.conftest import make_test_app
+from tests.core.fault_setup import form_of, logged_in_client, quiz_setup
+
+MESSAGE = "tus datos están a salvo"
+
+
+def _sqlite_file(url: str) -> str:
+    return url.removeprefix("sqlite:///")
+
+
+def _state(path: str, attempt_id: int) -> tuple[str, int, int]:
+    with sqlite3.connect(path) as conn:
+        state = conn.execute("SELECT state FROM quiz_attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM attempt_events WHERE attempt_id = ?", (attempt_id,)).fetchone()[0]
+        keys = conn.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0]
+    return state, events, keys
+
+
+@pytest.fixture
+def sqlite_only(databases):
+    if databases.is_postgresql:
+        pytest.skip("SQLite file behaviour (the PostgreSQL outage is tested with a server that is away)")
+
+
+def test_read_only_sqlite_answers_503_to_writes_and_keeps_serving_reads(databases, tmp_path, sqlite_only):
+    setup = quiz_setup(databases, tmp_path / "rw", "readonly")
+    path = _sqlite_file(setup.url)
+    writer = logged_in_client(setup.app, setup.agent_emails[0])
+    read_only = make_test_app(f"sqlite:///file:{path}?mode=ro&uri=true", tmp_path)
+    client = read_only.test_client()
+    client.set_cookie("session", writer.get_cookie("session").value)
+    attempt = setup.attempt_ids[0]
+
+    page = client.get(f"/attempts/{attempt}")
+    assert page.status_code == 200 and "Enviar el intento" in page.get_data(as_text=True)
+
+    response = client.post(f"/attempts/{attempt}/submit", data=form_of(setup.values[0], "clave-ro-0001"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert MESSAGE in response.get_data(as_text=True)
+    as_json = client.post(f"/attempts/{attempt}/save", data=setup.values[0], headers={"Accept": "application/json"})
+    assert as_json.status_code == 503 and MESSAGE in as_json.get_json()["message"]
+    assert client.get(f"/attempts/{attempt}").status_code == 200  # reads go on after the failed writes
+    assert _state(path, attempt) == ("in_progress", 1, 0)  # nothing was written
+    get_db(read_only).engine.dispose()
+
+    # the same key through the writable site: the submission happens once, as if the 503 never was
+    done = writer.post(f"/attempts/{attempt}/submit", data=form_of(setup.values[0], "clave-ro-0001"))
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/attempts/{attempt}/review")
+    get_db(setup.app).engine.dispose()
+
+
+def _fill(path: str, pages: int, other_attempt: int) -> None:
+    """Use up the last bytes of the history table at the page limit: rows of shrinking size until not even the
+    smallest fits (they belong to another attempt)."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute(f"PRAGMA max_page_count={pages}")
+        size = 4000
+        while True:
+            try:
+                conn.execute("INSERT INTO attempt_events (attempt_id, actor_id, kind, at, data) VALUES (?, NULL, 'x', "
+                             "'2026-01-01 00:00:00.000000', ?)", (other_attempt, '"' + "x" * size + '"'))
+            except sqlite3.OperationalError as exc:
+                assert "full" in str(exc)
+                if size == 0:
+                    return
+                size //= 2
+
+
+def test_disk_full_answers_503_writes_nothing_and_recovers_without_restart(databases, tmp_path, sqlite_only):
+    setup = quiz_setup(databases, tmp_path, "diskfull", agents=2)
+    path = _sqlite_file(setup.url)
+    disk = {"pages": 2_000_000}
+    engine = get_db(setup.app).engine
+
+    @event.listens_for(engine, "checkout")
+    def _full_disk(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute(f"PRAGMA max_page_count={disk['pages']}")
+
+    client = logged_in_client(setup.app, setup.agent_emails[0])  # sign in before the disk fills (it writes its audit row)
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("VACUUM")  # no free page left
+        disk["pages"] = conn.execute("PRAGMA page_count").fetchone()[0]
+    _fill(path, disk["pages"], setup.attempt_ids[1])
+    attempt = setup.attempt_ids[0]
+
+    response = client.post(f"/attempts/{attempt}/submit", data=form_of(setup.values[0], "clave-full-0001"))
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
+    assert MESSAGE in response.get_data(as_text=True) and response.headers["Retry-After"]
+    assert _state(path, attempt) == ("in_progress", 1, 0)  # neither the key, nor the state, nor an event
+    assert client.get(f"/attempts/{attempt}").status_code == 200  # reads still work
+
+    disk["pages"] = 2_000_000  # space freed: the same process, the same key, now it goes through
+    retried = client.post(f"/attempts/{attempt}/submit", data=form_of(setup.values[0], "clave-full-0001"))
+    assert retried.status_code == 302 and retried.headers["Location"].endswith(f"/attempts/{attempt}/review")
+    state, events, keys = _state(path, attempt)
+    assert state == "graded" and keys == 1
+    engine.dispose()
+
+
+def test_postgresql_away_answers_503_not_500_and_json_for_the_api(tmp_path, client, auth, agent):
+    auth.login_as(agent)  # on the test database; the cookie then goes to a site whose database is away
+    # nothing listens on this port (the helper's own range): every connection is refused
+    app = make_test_app("postgresql://postgres@127.0.0.1:8149/lms_nowhere", tmp_path)
+    anonymous = app.test_client()
+    assert anonymous.get("/login").status_code == 200  # a page that needs no database still works
+    response = anonymous.post("/login", data={"email": "a@example.com", "password": "x" * 12})
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert MESSAGE in response.get_data(as_text=True)
+    signed_in = app.test_client()
+    signed_in.set_cookie("session", client.get_cookie("session").value)
+    home = signed_in.get("/")
+    assert home.status_code == 503 and MESSAGE in home.get_data(as_text=True)
+    api = anonymous.get("/api/v1/users", headers={"Authorization": "Bearer lms_whatever"})
+    assert api.status_code == 503 and api.is_json
+    assert api.get_json()["error"] == "service_unavailable" and MESSAGE in api.get_json()["message"]
+
+
+def test_only_unavailability_is_a_503_a_real_bug_stays_a_500():
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    assert not is_database_unavailable(ProgrammingError("SELECT nope", {}, Exception("no such column: nope")))
+    assert is_database_unavailable(OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")))
+    assert is_database_unavailable(OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")))

@@ -1,0 +1,95 @@
+"""Idempotency keys on submissions: a repeat gets the first answer, never a second write or a conflict."""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import func, select
+
+from lms.core.db import Database, get_db
+from lms.core.idempotency import IdempotencyKey
+from lms.quizzes.models import AttemptEvent, QuizAttempt
+from tests.core.fault_setup import form_of, logged_in_client, quiz_setup
+
+
+def _submitted_events(url: str, attempt_id: int) -> tuple[str, int, int]:
+    db = Database(url)
+    try:
+        with db.sessionmaker() as session:
+            state = session.get(QuizAttempt, attempt_id).state
+            submitted = session.scalar(select(func.count()).select_from(AttemptEvent)
+                                       .where(AttemptEvent.attempt_id == attempt_id, AttemptEvent.kind == "submitted"))
+            keys = session.scalar(select(func.count()).select_from(IdempotencyKey))
+        return state, submitted, keys
+    finally:
+        db.engine.dispose()
+
+
+def test_a_repeated_submission_gets_the_first_answer_and_writes_once(databases, tmp_path):
+    setup = quiz_setup(databases, tmp_path, "idem", agents=2)
+    agent, other = (logged_in_client(setup.app, email) for email in setup.agent_emails)
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+
+    first = agent.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-repetida-01"))
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"/attempts/{attempt}/review")
+    again = agent.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-repetida-01"))
+    assert (again.status_code, again.headers["Location"]) == (first.status_code, first.headers["Location"])
+    assert again.headers["Idempotent-Replayed"] == "true"
+    page = agent.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Intento enviado." in page and "ya se envió" not in page  # the same message as the first time
+    header = agent.post(f"/attempts/{attempt}/submit", data=values, headers={"Idempotency-Key": "clave-repetida-01"})
+    assert header.status_code == 302 and header.headers["Idempotent-Replayed"] == "true"
+    assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
+
+    # without the key, a second submission is the old conflict (nothing changes either)
+    assert agent.post(f"/attempts/{attempt}/submit", data=values).status_code == 303
+    # the same key elsewhere is refused, not replayed
+    assert agent.post(f"/attempts/{setup.attempt_ids[1]}/submit", data=form_of(values, "clave-repetida-01")).status_code in (404, 409)
+    # another user cannot replay someone's key: it is a new key for them, and the attempt is not theirs
+    stolen = other.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-repetida-01"))
+    assert stolen.status_code == 404 and "Idempotent-Replayed" not in stolen.headers
+    own = other.post(f"/attempts/{setup.attempt_ids[1]}/submit", data=form_of(setup.values[1], "clave-repetida-01"))
+    assert own.status_code == 302 and "Idempotent-Replayed" not in own.headers
+    assert _submitted_events(setup.url, setup.attempt_ids[1])[:2] == ("graded", 1)
+    assert agent.post(f"/attempts/{attempt}/submit", data=form_of(values, "mal")).status_code == 400  # malformed key
+    get_db(setup.app).engine.dispose()
+
+
+def test_the_same_key_on_another_url_is_refused(databases, tmp_path):
+    setup = quiz_setup(databases, tmp_path, "idemurl", agents=1)
+    agent = logged_in_client(setup.app, setup.agent_emails[0])
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+    assert agent.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-otra-url-1")).status_code == 302
+    reused = agent.post("/quizzes/evaluacion-a/start", data={"idempotency_key": "clave-otra-url-1"})
+    assert reused.status_code in (302, 303)  # start is not keyed: the key is ignored there
+    get_db(setup.app).engine.dispose()
+
+
+def test_ten_identical_submissions_at_once_one_grade_same_answer_for_all(databases, tmp_path):
+    setup = quiz_setup(databases, tmp_path, "idemconc", agents=1)
+    cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+    barrier = threading.Barrier(10)
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def submit():
+        client = setup.app.test_client()
+        client.set_cookie("session", cookie)
+        barrier.wait(timeout=20)
+        try:
+            response = client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-simultanea-1"))
+            outcome = (response.status_code, response.headers.get("Location"))
+        except Exception as exc:  # noqa: BLE001 - the test reports any other outcome
+            outcome = ("error", repr(exc))
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=submit) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(outcomes) == 10
+    assert set(outcomes) == {(302, f"/attempts/{attempt}/review")}, outcomes
+    assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
+    get_db(setup.app).engine.dispose()
