@@ -8,7 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run test browser translations extract-messages check-content clean bench-quiz bench-org
+.PHONY: install run test browser translations extract-messages check-content clean bench bench-tools bench-quiz bench-org
 
 install: $(VENV)/.installed translations
 
@@ -46,6 +46,19 @@ browser:
 
 test: install browser
 	TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark (README, "Benchmark"): the LMS against a floor app, a table of figures and goals, exit 1 when one
+# is missed. make bench [DB=postgresql] [BENCH_ARGS="--small"]; the seeded organisation is cached in .cache/bench/
+# (SQLite) or kept as a template database (PostgreSQL).
+DB ?= sqlite
+BENCH_POSTGRESQL_URL ?= postgresql://postgres@127.0.0.1:5432/
+bench: install bench-tools
+	BENCH_POSTGRESQL_URL="$(BENCH_POSTGRESQL_URL)" $(BIN)/python bench/run.py --db $(DB) $(BENCH_ARGS)
+
+bench-tools:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The benchmark needs Debian's wrk: sudo apt-get install wrk"; exit 1; fi; }
 
 # Quiz submission under load against the floor (an endpoint inserting one row); figures in the README.
 bench-quiz: install

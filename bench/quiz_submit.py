@@ -177,6 +177,9 @@ def main() -> int:
     url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     print(f"preparing {args.requests} agents with an attempt each on {url.split('@')[-1]} …", flush=True)
     prepare(url, args.requests, str(workdir))
+    from bench import floor_app
+
+    floor_app.prepare(url)
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-" + "k" * 40, LMS_ENV="development", PYTHONPATH=str(ROOT))
     floor_port, lms_port = free_port(), free_port()
     servers = [gunicorn("bench.floor_app:app", floor_port, env), gunicorn("lms:create_app()", lms_port, env)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Team, TeamMembership, User
@@ -192,7 +192,21 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
 
     counts["certificates"] = _insert(session, CertificationRecord, records())
     session.flush()
+    resync_sequences(session)
     return counts
+
+
+def resync_sequences(session: Session) -> None:
+    """PostgreSQL: the generator writes explicit ids (teams, users, submissions), which leaves the id
+    sequences behind; move each past the largest id so that rows the app creates later get fresh ids."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.flush()
+    for table, seq in session.execute(text(
+            "select c.table_name, pg_get_serial_sequence(c.table_name, c.column_name) from information_schema.columns c "
+            "where c.table_schema = 'public' and c.column_name = 'id' "
+            "and pg_get_serial_sequence(c.table_name, c.column_name) is not null")).all():
+        session.execute(text(f"select setval('{seq}', coalesce((select max(id) from \"{table}\"), 0) + 1, false)"))  # nosec B608  # names from the catalog
 
 
 NAMES = ["Lucía", "Diego", "Sofía", "Mateo", "Valentina", "Hugo", "Carla", "Martín", "Paula", "Daniel", "Elena", "Pablo",
