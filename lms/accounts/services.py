@@ -16,7 +16,7 @@ from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMem
 from lms.core import audit
 from lms.core.clock import now_utc
 from lms.core.errors import Conflict, InvalidInput, NotFound
-from lms.core.security import burn_password_check, hash_password, password_problem, verify_password
+from lms.core.security import burn_password_check, hash_password, password_needs_rehash, password_problem, verify_password
 
 ROLES = tuple(r.value for r in Role)
 MEMBERSHIP_KINDS = tuple(k.value for k in MembershipKind)
@@ -90,6 +90,8 @@ def check_credentials(session: Session, email: str, password: str, *, now: datet
         return user, LoginResult.bad_password.value
     if not user.is_active_user:
         return user, LoginResult.inactive.value
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # same password, today's argon2 parameters
     user.last_login_at = now
     session.flush()
     return user, LoginResult.success.value

@@ -65,3 +65,23 @@ def test_csv_import_and_cli_apply_the_policy(app, session):
         "users", "create", "--email", "c@example.com", "--name", "C", "--role", "agent", "--password", "letmein123",
     ])
     assert cli.exit_code != 0 and "demasiado común" in cli.output
+
+
+def test_hashes_use_the_owasp_argon2id_profile_and_old_ones_are_rewritten_at_sign_in(session, make_user):
+    from argon2 import PasswordHasher
+
+    from lms.accounts import services
+    from lms.core.clock import now_utc
+    from lms.core.security import hash_password, password_needs_rehash
+
+    assert hash_password("una frase bastante larga").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    user = make_user("agent")
+    old = PasswordHasher().hash("una frase bastante larga")  # the library's default profile (m=65536,t=3,p=4)
+    user.password_hash = old
+    session.commit()
+    assert password_needs_rehash(old)
+    assert services.authenticate(session, user.email, "otra frase distinta", now=now_utc()) is None
+    assert user.password_hash == old  # a wrong password rewrites nothing
+    assert services.authenticate(session, user.email, "una frase bastante larga", now=now_utc()) == user
+    assert user.password_hash != old and not password_needs_rehash(user.password_hash)
+    assert services.authenticate(session, user.email, "una frase bastante larga", now=now_utc()) == user
