@@ -9,12 +9,12 @@ from flask.cli import with_appcontext
 
 from lms.core import outbox
 from lms.core.clock import now_utc
-from lms.core.db import transaction
+from lms.core.db import refresh_statistics, transaction
 
 
 def run_periodic_jobs() -> str:
     """The certification housekeeping: expire, open recertification paths, queue expiry reminders; then the
-    notifications of lessons due tomorrow and modules overdue.
+    notifications of lessons due tomorrow and modules overdue; then fresh planner statistics.
     Every job is idempotent, so two workers running them at once do no harm."""
     from lms.certification import services as certification
     from lms.notifications import services as notifications
@@ -26,6 +26,8 @@ def run_periodic_jobs() -> str:
         reminders = certification.queue_expiry_reminders(session, now=now, base_url=base_url)
     with transaction() as session:
         notices = notifications.queue_due_reminders(session, today=now.date(), now=now)
+    with transaction() as session:
+        refresh_statistics(session)  # the planner's view of the tables (SQLite keeps none on its own)
     return (f"expired {expired}, recertifications opened {opened}, reminders queued {reminders}, "
             f"notifications (lessons due, modules overdue) {notices}")
 

@@ -42,6 +42,7 @@ class Context:
         self._completions = None
         self._released = None
         self._qualified: dict[int, bool] = {}
+        self._quiz_results: dict[str, tuple] = {}
 
     @property
     def completions(self):
@@ -53,7 +54,11 @@ class Context:
     def released(self) -> list:
         """Released role-play grades given by trainers whose grades count (qualified by calibration)."""
         if self._released is None:
-            self._released = [r for r in roleplays.released_results(self.session, self.user.id) if self.counts(r.grade.grader_id)
+            results = roleplays.released_results(self.session, self.user.id)
+            graders = {r.grade.grader_id for r in results if r.grade.grader_id is not None} - set(self._qualified)
+            if graders:  # every grader's calibration standing in one query
+                self._qualified.update({tid: st.qualified for tid, st in calibration.standings(self.session, graders).items()})
+            self._released = [r for r in results if self.counts(r.grade.grader_id)
                               and (self.since is None or (r.submission.submitted_at and r.submission.submitted_at >= self.since))]
         return self._released
 
@@ -63,6 +68,13 @@ class Context:
         if grader_id not in self._qualified:
             self._qualified[grader_id] = calibration.standing(self.session, grader_id).qualified
         return self._qualified[grader_id]
+
+    def quiz_result(self, slug: str):
+        """(quiz, the agent's result) of one quiz, loaded once however many certifications ask for it."""
+        if slug not in self._quiz_results:
+            quiz = quizzes.get_quiz(self.session, slug)
+            self._quiz_results[slug] = (quiz, quizzes.results(self.session, [self.user.id], [quiz])[(self.user.id, quiz.id)])
+        return self._quiz_results[slug]
 
 
 def _lessons(ctx: Context, req: dict) -> RequirementResult:
@@ -74,8 +86,7 @@ def _lessons(ctx: Context, req: dict) -> RequirementResult:
 
 
 def _quiz(ctx: Context, req: dict) -> RequirementResult:
-    quiz = quizzes.get_quiz(ctx.session, req["quiz"])
-    result = quizzes.results(ctx.session, [ctx.user.id], [quiz])[(ctx.user.id, quiz.id)]
+    quiz, result = ctx.quiz_result(req["quiz"])
     needed = max(float(quiz.settings["pass_mark"]), float(req.get("min_score") or 0))
     grade = result.grade
     graded = [a for a in result.attempts if a.state == "graded"]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lms.accounts.models import Team, TeamMembership, User
 from lms.certification.models import CertificationDefinition, CertificationRecord
+from lms.core.db import refresh_statistics
 from lms.core.security import hash_password
 from lms.quizzes.models import Quiz, QuizAttempt
 from lms.roleplays.models import RoleplayGrade, RoleplaySubmission, Rubric, RubricVersion, Scenario
@@ -193,6 +194,7 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
     counts["certificates"] = _insert(session, CertificationRecord, records())
     session.flush()
     resync_sequences(session)
+    refresh_statistics(session)  # bulk inserts: let the planner see the organisation's size
     return counts
 
 

@@ -188,11 +188,23 @@ class TrainerStanding:
 
 def standing(session: Session, trainer_id: int) -> TrainerStanding:
     """A trainer's agreement with the agreed grades, drift, and qualification."""
-    rows = session.execute(
-        select(RoleplayGrade, CalibrationSession).join(CalibrationSession, CalibrationSession.id == RoleplayGrade.calibration_id)
-        .where(RoleplayGrade.grader_id == trainer_id, CalibrationSession.agreed_levels.is_not(None))
-        .order_by(CalibrationSession.closed_at)
-    ).all()
+    return standings(session, [trainer_id])[trainer_id]
+
+
+def standings(session: Session, trainer_ids) -> dict[int, TrainerStanding]:
+    """:func:`standing` of several trainers from one query (certification checks every grader of an agent)."""
+    ids = sorted(set(trainer_ids))
+    rows_by: dict[int, list] = {trainer_id: [] for trainer_id in ids}
+    if ids:
+        for grade, calibration in session.execute(
+                select(RoleplayGrade, CalibrationSession).join(CalibrationSession, CalibrationSession.id == RoleplayGrade.calibration_id)
+                .where(RoleplayGrade.grader_id.in_(ids), CalibrationSession.agreed_levels.is_not(None))
+                .order_by(CalibrationSession.closed_at, CalibrationSession.id)):
+            rows_by[grade.grader_id].append((grade, calibration))
+    return {trainer_id: _standing(rows) for trainer_id, rows in rows_by.items()}
+
+
+def _standing(rows: list) -> TrainerStanding:
     result = TrainerStanding()
     diffs: dict[str, list[int]] = defaultdict(list)
     months: dict[str, list[int]] = defaultdict(list)
