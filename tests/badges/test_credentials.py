@@ -13,6 +13,7 @@ from lms.badges.documents import Issuer
 from lms.badges.models import BadgeSigningKey
 from lms.certification import services as certs
 from lms.core.clock import now_utc
+from tests.concurrency import run_at_once
 from tests.badges.conftest import path_of, schema_errors
 
 
@@ -182,8 +183,7 @@ def test_links_on_the_agents_and_the_managers_pages(client, auth, session, recor
 def test_concurrent_first_downloads_share_one_key_and_one_assertion(databases, tmp_path):
     """Eight requests publish the same record and sign with the first key at once (real threads, a real
     database): one signing key, one assertion, the same id and salt for all."""
-    import threading
-
+    
     from lms.accounts import services as accounts
     from lms.badges.models import BadgeAssertion
     from lms.content import sync
@@ -202,34 +202,24 @@ def test_concurrent_first_downloads_share_one_key_and_one_assertion(databases, t
             record = certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba", now=now_utc())
             session.commit()
             record_id = record.id
-        barrier = threading.Barrier(8)
-        outcomes, lock = [], threading.Lock()
-
-        def download():
+        def download(_i):
             with app.app_context():
                 token = write_intent.set(True)
                 try:
                     with db.sessionmaker() as session:
-                        barrier.wait(timeout=10)
                         try:
                             credential = badges.credential_for(session, certs.get_record(session, record_id), issuer=issuer(app),
                                                                secret=app.config["SECRET_KEY"], now=now_utc())
                             session.commit()
-                            result = (credential["id"], credential["credentialSubject"]["identifier"][0]["salt"],
-                                      credential["proof"]["verificationMethod"])
-                        except Exception as exc:  # noqa: BLE001
+                            return (credential["id"], credential["credentialSubject"]["identifier"][0]["salt"],
+                                    credential["proof"]["verificationMethod"])
+                        except Exception:
                             session.rollback()
-                            result = f"error: {exc!r}"
+                            raise
                 finally:
                     write_intent.reset(token)
-                with lock:
-                    outcomes.append(result)
 
-        threads = [threading.Thread(target=download) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        outcomes = run_at_once(download, 8)
         with db.sessionmaker() as session:
             keys = session.scalar(select(func.count()).select_from(BadgeSigningKey))
             assertions = session.scalar(select(func.count()).select_from(BadgeAssertion))

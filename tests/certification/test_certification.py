@@ -1,7 +1,6 @@
 """Certification records: issued by rule from real evidence, verifiable, auditable, never duplicated."""
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +13,7 @@ from lms.quizzes import services as quizzes
 from lms.roleplays import calibration as cal
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
+from tests.concurrency import run_at_once
 from tests.quizzes.helpers import answer_all_correctly
 
 T0 = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
@@ -156,36 +156,26 @@ def test_concurrent_issuing_gives_one_record(databases, tmp_path):
             agent = accounts.create_user(session, email="b@example.com", name="B", role="agent")
             session.commit()
             admin_id, agent_id = admin.id, agent.id
-        barrier = threading.Barrier(10)
-        outcomes, lock = [], threading.Lock()
-
-        def issue():
+        def issue(_i):
             with app.app_context():
                 token = write_intent.set(True)
                 try:
                     with db.sessionmaker() as session:
-                        barrier.wait(timeout=10)
                         try:
                             certs.issue_manually(session, certs.get_definition(session, "proceso"), accounts.get_user(session, agent_id),
                                                  actor=accounts.get_user(session, admin_id), reason="Simultánea", now=T0)
                             session.commit()
-                            result = "ok"
+                            return "ok"
                         except Conflict:
                             session.rollback()
-                            result = "conflict"
-                        except Exception as exc:  # noqa: BLE001
+                            return "conflict"
+                        except Exception:
                             session.rollback()
-                            result = f"error: {exc!r}"
+                            raise
                 finally:
                     write_intent.reset(token)
-                with lock:
-                    outcomes.append(result)
 
-        threads = [threading.Thread(target=issue) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        outcomes = run_at_once(issue, 10)
         with db.sessionmaker() as session:
             active = session.scalar(select(func.count()).select_from(CertificationRecord).where(CertificationRecord.status == "active"))
         assert active == 1 and outcomes.count("ok") == 1 and outcomes.count("conflict") == 9, outcomes

@@ -12,6 +12,7 @@ from lms.certification.models import RecertificationPath
 from lms.core import outbox
 from lms.quizzes import services as quizzes
 from lms.roleplays import services as roleplays
+from tests.concurrency import run_at_once
 from tests.certification.test_certification import T0, active_records, meet_everything_but_the_roleplay, qualify
 from tests.quizzes.helpers import answer_all_correctly
 
@@ -141,8 +142,7 @@ def test_agent_and_manager_see_the_path(client, auth, session, content, agent, m
 
 def test_concurrent_renewals_give_one_record(databases, tmp_path):
     """Ten requests see the same completed path at once: one renewal, one active record (real threads, real database)."""
-    import threading
-
+    
     from sqlalchemy import func
 
     from lms.accounts import services as accounts
@@ -177,32 +177,22 @@ def test_concurrent_renewals_give_one_record(databases, tmp_path):
             assert certs.open_paths_of(session, users["agent"].id)
             session.commit()
             agent_id = users["agent"].id
-        barrier = threading.Barrier(10)
-        outcomes, lock = [], threading.Lock()
-
-        def renew():
+        def renew(_i):
             with app.app_context():
                 token = write_intent.set(True)
                 try:
                     with db.sessionmaker() as session:
-                        barrier.wait(timeout=10)
-                        try:
+                        try:  # a lost race must not surface as an error
                             issued = certs.evaluate_and_issue(session, accounts.get_user(session, agent_id), now=fresh + timedelta(days=1))
                             session.commit()
-                            result = f"issued {len(issued)}"
-                        except Exception as exc:  # noqa: BLE001 - a lost race must not surface as an error
+                            return f"issued {len(issued)}"
+                        except Exception:
                             session.rollback()
-                            result = f"error: {exc!r}"
+                            raise
                 finally:
                     write_intent.reset(token)
-                with lock:
-                    outcomes.append(result)
 
-        threads = [threading.Thread(target=renew) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        outcomes = run_at_once(renew, 10)
         with db.sessionmaker() as session:
             statuses = session.scalars(select(CertificationRecord.status).order_by(CertificationRecord.id)).all()
             paths = session.scalar(select(func.count()).select_from(RecertificationPath).where(RecertificationPath.status == "completed"))

@@ -1,13 +1,13 @@
 """Idempotency keys on submissions: a repeat gets the first answer, never a second write or a conflict."""
 from __future__ import annotations
 
-import threading
 
 from sqlalchemy import func, select
 
 from lms.core.db import Database, get_db
 from lms.core.idempotency import IdempotencyKey
 from lms.quizzes.models import AttemptEvent, QuizAttempt
+from tests.concurrency import run_at_once
 from tests.core.fault_setup import form_of, logged_in_client, quiz_setup
 
 
@@ -68,28 +68,13 @@ def test_ten_identical_submissions_at_once_one_grade_same_answer_for_all(databas
     setup = quiz_setup(databases, tmp_path, "idemconc", agents=1)
     cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
     attempt, values = setup.attempt_ids[0], setup.values[0]
-    barrier = threading.Barrier(10)
-    outcomes: list = []
-    lock = threading.Lock()
-
-    def submit():
+    def submit(_i):
         client = setup.app.test_client()
         client.set_cookie("session", cookie)
-        barrier.wait(timeout=20)
-        try:
-            response = client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-simultanea-1"))
-            outcome = (response.status_code, response.headers.get("Location"))
-        except Exception as exc:  # noqa: BLE001 - the test reports any other outcome
-            outcome = ("error", repr(exc))
-        with lock:
-            outcomes.append(outcome)
+        response = client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-simultanea-1"))
+        return (response.status_code, response.headers.get("Location"))
 
-    threads = [threading.Thread(target=submit) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert len(outcomes) == 10
+    outcomes = run_at_once(submit, 10, timeout=60)
     assert set(outcomes) == {(302, f"/attempts/{attempt}/review")}, outcomes
     assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
     get_db(setup.app).engine.dispose()

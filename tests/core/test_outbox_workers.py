@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.core import outbox
 from lms.core.clock import now_utc
 from lms.core.db import Database, write_intent
+from tests.concurrency import run_at_once
 
 MESSAGES = 240
 
@@ -30,11 +31,11 @@ def test_two_workers_send_every_message_exactly_once(databases, tmp_path):
 
         sent: list[int] = []
         by_worker: Counter = Counter()
-        errors: list[str] = []
         lock = threading.Lock()
-        barrier = threading.Barrier(2)
 
-        def worker(name: str) -> None:
+        def worker(i: int) -> str:
+            name = "ab"[i]
+
             def send(payload: dict) -> None:
                 time.sleep(0.002)  # a slow receiver widens the window in which the other worker could take the same row
                 with lock:
@@ -43,29 +44,22 @@ def test_two_workers_send_every_message_exactly_once(databases, tmp_path):
 
             token = write_intent.set(True)  # as flask --app lms worker runs it (lms.core.db.transaction)
             try:
-                barrier.wait(timeout=10)
                 idle = 0
                 while idle < 2:
                     with db.sessionmaker() as session:
                         try:
                             done, failed = outbox.deliver_due(session, {"email": send}, now=now_utc())
                             session.commit()
-                        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+                        except Exception:
                             session.rollback()
-                            with lock:
-                                errors.append(f"{name}: {exc!r}")
-                            return
+                            raise
                     idle = idle + 1 if done + failed == 0 else 0
+                return "ok"
             finally:
                 write_intent.reset(token)
 
-        threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-
-        assert not errors, errors
+        outcomes = run_at_once(worker, 2, timeout=60)
+        assert outcomes == ["ok", "ok"], outcomes
         duplicates = [n for n, times in Counter(sent).items() if times > 1]
         assert not duplicates, f"sent more than once: {duplicates[:10]}"
         assert sorted(sent) == list(range(MESSAGES))

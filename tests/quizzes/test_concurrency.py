@@ -1,7 +1,6 @@
 """Ten submissions of one attempt at the same moment: exactly one counts (real threads, real database)."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from lms.accounts import services as accounts
@@ -10,6 +9,7 @@ from lms.core.clock import now_utc
 from lms.core.db import Database, write_intent
 from lms.quizzes import services
 from lms.tracks import services as tracks
+from tests.concurrency import run_at_once
 from tests.conftest import TEST_CONTENT, make_test_app
 from tests.quizzes.helpers import answer_all_correctly
 
@@ -29,37 +29,26 @@ def test_concurrent_submissions_of_one_attempt(databases, tmp_path):
             session.commit()
             attempt_id, agent_id = attempt.id, agent.id
 
-        barrier = threading.Barrier(10)
-        outcomes: list[str] = []
-        lock = threading.Lock()
-
-        def submit():
+        def submit(_i):
             with app.app_context():
                 token = write_intent.set(True)
                 try:
                     with db.sessionmaker() as session:
-                        barrier.wait(timeout=10)
                         try:
                             target = services.get_attempt(session, attempt_id)
                             services.submit_attempt(session, target, accounts.get_user(session, agent_id), values, now=now_utc())
                             session.commit()
-                            result = "ok"
+                            return "ok"
                         except services.AttemptClosed:
                             session.rollback()
-                            result = "conflict"
-                        except Exception as exc:  # noqa: BLE001 - the test reports any other outcome
+                            return "conflict"
+                        except Exception:
                             session.rollback()
-                            result = f"error: {exc!r}"
+                            raise
                 finally:
                     write_intent.reset(token)
-                with lock:
-                    outcomes.append(result)
 
-        threads = [threading.Thread(target=submit) for _ in range(10)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        outcomes = run_at_once(submit, 10)
 
         assert sorted(outcomes) == ["conflict"] * 9 + ["ok"], outcomes
         with db.sessionmaker() as session:
