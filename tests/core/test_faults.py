@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from lms.core.db import get_db
 from lms.core.errors import is_database_unavailable
-from tests.conftest import make_test_app
+from tests.conftest import DatabaseFactory, make_test_app
 from tests.core.fault_setup import form_of, logged_in_client, quiz_setup
 
 MESSAGE = "tus datos están a salvo"
@@ -27,17 +28,39 @@ def _state(path: str, attempt_id: int) -> tuple[str, int, int]:
     return state, events, keys
 
 
+def _state_of(url: str, attempt_id: int) -> tuple[str, int, int]:
+    """(attempt state, its history rows, idempotency keys) read directly, on either database."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            state = conn.execute(text("SELECT state FROM quiz_attempts WHERE id = :a"), {"a": attempt_id}).scalar()
+            events = conn.execute(text("SELECT count(*) FROM attempt_events WHERE attempt_id = :a"), {"a": attempt_id}).scalar()
+            keys = conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar()
+    finally:
+        engine.dispose()
+    return state, events, keys
+
+
+def _read_only(url: str) -> str:
+    """The same database, opened read-only: SQLite's ``mode=ro``; PostgreSQL sessions whose transactions are read-only."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///file:{_sqlite_file(url)}?mode=ro&uri=true"
+    return make_url(url).update_query_dict({"options": "-c default_transaction_read_only=on"}).render_as_string(hide_password=False)
+
+
 @pytest.fixture
-def sqlite_only(databases):
-    if databases.is_postgresql:
-        pytest.skip("SQLite file behaviour (the PostgreSQL outage is tested with a server that is away)")
+def sqlite_files(tmp_path_factory):
+    """SQLite files whatever database the suite runs on: the embedded default's file behaviour (a full disk)
+    is tested in both runs of the suite."""
+    factory = DatabaseFactory(tmp_path_factory.mktemp("sqlite-files"))
+    factory.server = None
+    return factory
 
 
-def test_read_only_sqlite_answers_503_to_writes_and_keeps_serving_reads(databases, tmp_path, sqlite_only):
+def test_read_only_database_answers_503_to_writes_and_keeps_serving_reads(databases, tmp_path):
     setup = quiz_setup(databases, tmp_path / "rw", "readonly")
-    path = _sqlite_file(setup.url)
     writer = logged_in_client(setup.app, setup.agent_emails[0])
-    read_only = make_test_app(f"sqlite:///file:{path}?mode=ro&uri=true", tmp_path)
+    read_only = make_test_app(_read_only(setup.url), tmp_path)
     client = read_only.test_client()
     client.set_cookie("session", writer.get_cookie("session").value)
     attempt = setup.attempt_ids[0]
@@ -52,7 +75,7 @@ def test_read_only_sqlite_answers_503_to_writes_and_keeps_serving_reads(database
     as_json = client.post(f"/attempts/{attempt}/save", data=setup.values[0], headers={"Accept": "application/json"})
     assert as_json.status_code == 503 and MESSAGE in as_json.get_json()["message"]
     assert client.get(f"/attempts/{attempt}").status_code == 200  # reads go on after the failed writes
-    assert _state(path, attempt) == ("in_progress", 1, 0)  # nothing was written
+    assert _state_of(setup.url, attempt) == ("in_progress", 1, 0)  # nothing was written
     get_db(read_only).engine.dispose()
 
     # the same key through the writable site: the submission happens once, as if the 503 never was
@@ -78,8 +101,8 @@ def _fill(path: str, pages: int, other_attempt: int) -> None:
                 size //= 2
 
 
-def test_disk_full_answers_503_writes_nothing_and_recovers_without_restart(databases, tmp_path, sqlite_only):
-    setup = quiz_setup(databases, tmp_path, "diskfull", agents=2)
+def test_disk_full_answers_503_writes_nothing_and_recovers_without_restart(sqlite_files, tmp_path):
+    setup = quiz_setup(sqlite_files, tmp_path, "diskfull", agents=2)
     path = _sqlite_file(setup.url)
     disk = {"pages": 2_000_000}
     engine = get_db(setup.app).engine
