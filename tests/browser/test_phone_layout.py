@@ -70,3 +70,30 @@ def test_quiz_attempt_and_practice_fit_a_phone(browser, site_url):
     screenshot(page, "phone-agent-practice")
     context.close()
     assert problems == [], "\n".join(problems)
+
+
+QUIZZES = ("evaluacion-semana-1", "evaluacion-semana-2", "evaluacion-semana-3", "evaluacion-semana-4", "evaluacion-final-certificacion")
+
+
+def test_every_quiz_attempt_fits_a_phone(browser, site_url):
+    """Attempts of every quiz draw questions of every type (matching and ordering tables, numeric answers with
+    their units, scenarios, drills): none may push the page wider than the screen."""
+    problems, seen_types = [], set()
+    for email in ("agente5@demo.lms", "agente8@demo.lms"):
+        context = browser.new_context(locale="es-ES", bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        log_in(page, site_url, email)
+        for slug in QUIZZES:
+            page.goto(f"{site_url}/quizzes/{slug}")
+            start = page.locator("form[action$='/start'] button")
+            if start.count() == 0:
+                continue
+            start.click()
+            if not re.search(r"/attempts/\d+$", page.url):
+                continue
+            seen_types.update(page.eval_on_selector_all(".question table.matching, .question .inline-field, .question textarea",
+                                                        "els => els.map(e => e.className || e.tagName)"))
+            problems += [f"{email} {slug}: {p}" for p in fits("agent")(page)]
+        context.close()
+    assert {"matching", "inline-field"} <= seen_types, seen_types  # the attempts really drew the wide kinds
+    assert problems == [], "\n".join(problems)
