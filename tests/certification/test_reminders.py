@@ -1,7 +1,6 @@
 """Expiry reminders through the durable outbox and a real SMTP server on 127.0.0.1."""
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,23 +9,9 @@ from sqlalchemy import delete, select
 
 from lms.certification import services as certs
 from lms.core import outbox
+from tests.smtp import Inbox, free_port
 
 T0 = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

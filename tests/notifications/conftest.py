@@ -1,7 +1,6 @@
 """Shared helpers: a submitted practice, and a real SMTP server (aiosmtpd) on 127.0.0.1."""
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from lms.core import outbox
 from lms.notifications.models import Notification
 from lms.roleplays import services as roleplays
+from tests.smtp import Inbox, free_port
 
 T0 = datetime(2026, 1, 9, 9, 0, tzinfo=timezone.utc)
 
@@ -40,21 +40,6 @@ def notifications_of(session, user, kind=None):
 def emails_to(session, user, prefix=""):
     return [m for m in session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.kind == "email").order_by(outbox.OutboxMessage.id))
             if m.payload["to"] == user.email and m.dedupe_key.startswith(prefix)]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpServer:
