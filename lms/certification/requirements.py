@@ -43,6 +43,7 @@ class Context:
         self._released = None
         self._qualified: dict[int, bool] = {}
         self._quiz_results: dict[str, tuple] = {}
+        self._lessons: dict[str, list] | None = None
 
     @property
     def completions(self):
@@ -69,6 +70,12 @@ class Context:
             self._qualified[grader_id] = calibration.standing(self.session, grader_id).qualified
         return self._qualified[grader_id]
 
+    def lessons_of(self, module_slugs: list[str]) -> list:
+        """The live lessons of these modules, (id, title) rows in module order (all modules read once)."""
+        if self._lessons is None:
+            self._lessons = tracks.live_lesson_refs_by_module(self.session)
+        return [lesson for slug in module_slugs for lesson in self._lessons.get(slug, [])]
+
     def quiz_result(self, slug: str):
         """(quiz, the agent's result) of one quiz, loaded once however many certifications ask for it."""
         if slug not in self._quiz_results:
@@ -78,8 +85,7 @@ class Context:
 
 
 def _lessons(ctx: Context, req: dict) -> RequirementResult:
-    by_module = tracks.live_lessons_by_module(ctx.session, req["modules"])
-    lessons = [lesson for slug in req["modules"] for lesson in by_module[slug]]
+    lessons = ctx.lessons_of(req["modules"])
     done = [lesson for lesson in lessons if lesson.id in ctx.completions]
     evidence = [Evidence("lesson", lesson.id, lesson.title, None, ctx.completions[lesson.id].isoformat()) for lesson in done]
     return RequirementResult(req, bool(lessons) and len(done) == len(lessons), f"{len(done)}/{len(lessons)}", evidence)

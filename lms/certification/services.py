@@ -101,6 +101,10 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list
 
     A certification is issued automatically once: evidence that already produced a record never
     produces another, and a certification with a recertification path is renewed only through it.
+
+    This runs on every graded attempt, completed lesson and released role-play, so it does only what
+    can change the outcome: a certification already held is not evaluated, and the others stop at
+    their first unmet requirement, cheapest kinds first (:func:`met_results`).
     """
     if user.role != "agent":
         return []
@@ -108,16 +112,20 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list
     history: dict[int, list[CertificationRecord]] = {}
     for record in records_of(session, user.id):
         history.setdefault(record.definition_id, []).append(record)
-    for progress in progress_for(session, user, now):
-        if not progress.met or progress.record is not None:
+    ctx = Context(session, user)
+    for definition in list_definitions(session):
+        earlier = history.get(definition.id, [])
+        if any(effective_status(r, now) == "active" for r in earlier):
             continue
-        earlier = history.get(progress.definition.id, [])
-        if earlier and progress.definition.recertification:
+        if earlier and definition.recertification:
             continue  # renewed through its recertification path
-        _evidence_items, digest = _evidence(progress.results)
+        results = met_results(ctx, definition.requirements)
+        if results is None:
+            continue
+        _evidence_items, digest = _evidence(results)
         if any(r.evidence_hash == digest for r in earlier):
             continue  # this evidence was already certified once
-        record = _issue(session, progress.definition, user, progress.results, actor=None, reason="", now=now)
+        record = _issue(session, definition, user, results, actor=None, reason="", now=now)
         if record is not None:
             issued.append(record)
     for path in open_paths_of(session, user.id):
@@ -125,6 +133,25 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list
         if record is not None:
             issued.append(record)
     return issued
+
+
+def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
+    """Every requirement's result, in their order, when all are met; None at the first one that is not.
+
+    Cheap kinds are evaluated first (lessons: one query; a quiz: two; role-plays: the agent's released
+    grades and their graders' calibration), so an agent who has not finished the lessons costs one query."""
+    order = sorted(range(len(requirements)), key=lambda i: REQUIREMENT_COST.get(requirements[i]["type"], len(REQUIREMENT_COST)))
+    results: list[RequirementResult | None] = [None] * len(requirements)
+    for i in order:
+        result = evaluate(ctx, [requirements[i]])[0]
+        if not result.met:
+            return None
+        results[i] = result
+    return results  # type: ignore[return-value]
+
+
+#: requirement type → its evaluation's relative cost (met_results evaluates the cheapest first)
+REQUIREMENT_COST = {"lessons_completed": 0, "quiz_passed": 1, "roleplay_grade": 2, "coverage": 2}
 
 
 def issue_manually(session: Session, definition: CertificationDefinition, user: "User", *, actor: "User", reason: str,
@@ -376,8 +403,8 @@ def _renew_if_met(session: Session, path: RecertificationPath, user: "User", *, 
     Renewing early loses no time (house rule): the new record runs from the later of today and
     the old expiry date.  Two requests at once: the path closes once (conditional UPDATE).
     """
-    results = evaluate(Context(session, user, since=path.opened_at), path.requirements)
-    if not all(r.met for r in results):
+    results = met_results(Context(session, user, since=path.opened_at), path.requirements)
+    if results is None:
         return None
     definition, old = path.definition, path.record
     try:

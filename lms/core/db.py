@@ -6,6 +6,10 @@ services only ``flush()``.  Commands use :func:`transaction`.
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -71,9 +75,66 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
 
+class _WriterQueueConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions first take a writers' lock file (``<database>-writers.lock``).
+
+    SQLite's busy handler retries a locked database after sleeps that grow to 100 ms, so under steady
+    writing a waiting process keeps missing the moments the other one is between transactions: one
+    writer waited over 2 s while the others went on.  The lock file is polled every half millisecond
+    instead, so whoever waits gets in at the next gap; the lock is released at COMMIT or ROLLBACK (and
+    by the kernel if the process dies).  After the busy timeout the transaction goes on without it and
+    SQLite's own locking decides, as before."""
+
+    _writers_fd: int | None = None
+
+    def queue_for_write(self, lock_path: str, timeout: float) -> None:
+        if self._writers_fd is not None:
+            return
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.0005)
+                    continue
+                os.close(fd)  # give up queueing: SQLite's busy timeout takes over
+                return
+            self._writers_fd = fd
+            return
+
+    def _leave_queue(self) -> None:
+        fd, self._writers_fd = self._writers_fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases its flock
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._leave_queue()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave_queue()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave_queue()
+
+
+#: seconds a SQLite connection waits for the write lock (busy timeout) and, before it, for the writers' queue
+SQLITE_BUSY_SECONDS = 15
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS, "factory": _WriterQueueConnection})
         _configure_sqlite(engine)
         return engine
     # pool_pre_ping: a connection the server dropped (restart, failover) is replaced before use, so the
@@ -90,15 +151,29 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
+    database = engine.url.database
+    writers_lock = None if database in (None, "", ":memory:") or database.startswith("file:") else f"{database}-writers.lock"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        if writers_lock is not None and isinstance(raw, _WriterQueueConnection):
+            raw.queue_for_write(writers_lock, SQLITE_BUSY_SECONDS)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except Exception:
+            if isinstance(raw, _WriterQueueConnection):
+                raw._leave_queue()
+            raise
 
 
 def init_app(app: Flask) -> Database:

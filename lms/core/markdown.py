@@ -1,6 +1,8 @@
 """The one Markdown renderer: Python-Markdown, then sanitized by nh3 (ammonia)."""
 from __future__ import annotations
 
+import functools
+
 import markdown as _markdown
 import nh3
 from markupsafe import Markup
@@ -26,16 +28,29 @@ def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML that is safe to put in a page, whoever wrote the text."""
     if not text:
         return Markup("")
+    if len(text) <= _CACHED_TEXT_LIMIT:
+        return Markup(_render_cached(text))  # nosec B704  # sanitised by nh3 in _render
+    return Markup(_render(text))  # nosec B704  # sanitised by nh3 in _render
+
+
+#: texts up to this size (a quiz's description, a question, a feedback) are rendered once per worker; the
+#: output depends on the text alone, so the cache (bounded: at most 256 entries of at most 8 KB) needs no invalidation
+_CACHED_TEXT_LIMIT = 8192
+
+
+def _render(text: str) -> str:
     md = _markdown.Markdown(extensions=_EXTENSIONS, extension_configs=_EXTENSION_CONFIGS)
     html = md.convert(text)
-    clean = nh3.clean(
+    return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
-    return Markup(clean)  # nosec B704  # the HTML was sanitised by nh3 just above
+
+
+_render_cached = functools.lru_cache(maxsize=256)(_render)
 
 
 def init_app(app) -> None:

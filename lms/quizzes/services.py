@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -109,18 +109,24 @@ class Allowance:
         return self.reason is None
 
 
-def allowance(session: Session, user, quiz: Quiz, *, now: datetime) -> Allowance:
+def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: list[QuizAttempt] | None = None,
+              may_take: bool | None = None) -> Allowance:
+    """The rules of taking for this agent now; ``attempts`` (theirs, of this quiz) and ``may_take`` when the
+    caller already has them (a page that lists the attempts reads them once)."""
     settings = quiz.settings
     accommodation = accommodation_of(session, user.id)
     multiplier = accommodation.time_multiplier if accommodation else 1.0
     extra = accommodation.extra_attempts if accommodation else 0
-    attempts = attempts_of(session, user.id, quiz)
+    if attempts is None:
+        attempts = attempts_of(session, user.id, quiz)
     allowed = settings.get("attempts_allowed")
     allowed = None if allowed is None else allowed + extra
     limit = settings.get("time_limit_minutes")
     in_progress = next((a for a in attempts if a.state == AttemptState.in_progress.value and not is_overdue(a, now)), None)
     reason, next_start = None, None
-    if not ACCESS_POLICY["may_take"](session, user, quiz):
+    if may_take is None:
+        may_take = ACCESS_POLICY["may_take"](session, user, quiz)
+    if not may_take:
         reason = _("Esta evaluación no forma parte de tus itinerarios.")
     elif in_progress is None and allowed is not None and len(attempts) >= allowed:
         reason = _("Has usado todos tus intentos (%(n)d).", n=allowed)
@@ -132,11 +138,13 @@ def allowance(session: Session, user, quiz: Quiz, *, now: datetime) -> Allowance
     return Allowance(len(attempts), allowed, None if limit is None else limit * multiplier, multiplier, extra, in_progress, next_start, reason)
 
 
-def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime) -> QuizAttempt:
-    """Resume the attempt in progress, or start a new one if the rules allow."""
-    for attempt in attempts_of(session, user.id, quiz):
+def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take: bool | None = None) -> QuizAttempt:
+    """Resume the attempt in progress, or start a new one if the rules allow (``may_take``: the access
+    policy's answer when the caller has already asked it)."""
+    attempts = attempts_of(session, user.id, quiz)
+    for attempt in attempts:
         expire_if_overdue(session, attempt, now=now)
-    rules = allowance(session, user, quiz, now=now)
+    rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take)
     if rules.in_progress is not None:
         return rules.in_progress
     if not rules.can_start:
@@ -152,17 +160,17 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime) -> QuizA
         quiz_id=quiz.id, user_id=user.id, number=rules.attempts_used + 1, state=AttemptState.in_progress.value,
         started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
     )
-    for position, version in enumerate(versions):
-        kind = REGISTRY[version.data["type"]]
-        attempt.slots.append(AttemptSlot(
-            position=position, question_version_id=version.id, points=float(version.data.get("points", 1)),
-            layout=kind.prepare(version.data, rng, settings.get("shuffle_choices", True)),
-        ))
-    attempt.max_score = sum(slot.points for slot in attempt.slots)
+    slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
+              "layout": REGISTRY[version.data["type"]].prepare(version.data, rng, settings.get("shuffle_choices", True))}
+             for position, version in enumerate(versions)]
+    attempt.max_score = sum(slot["points"] for slot in slots)
     try:
         with session.begin_nested():
             session.add(attempt)
             session.flush()
+            # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
+            session.execute(insert(AttemptSlot), [{"attempt_id": attempt.id, **slot} for slot in slots])
+            session.expire(attempt, ["slots"])
     except IntegrityError:
         # another tab started the same attempt number at the same moment: use that one
         existing = session.scalar(select(QuizAttempt).where(
@@ -184,15 +192,21 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
         .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
         .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
     ))
-    questions = {q.slug: q for q in session.scalars(
-        select(Question).where(Question.is_archived.is_(False)).options(selectinload(Question.bank))
+    rules = quiz.settings["draw"]
+    named = {slug for rule in rules for slug in rule.get("questions", ())}
+    banks = {rule["bank"] for rule in rules if "bank" in rule}
+    # only the questions this quiz can draw, and only the columns the draw needs
+    questions = {q.slug: q for q in session.execute(
+        select(Question.id, Question.slug, Question.tags, Question.current_version, QuestionBank.slug.label("bank_slug"))
+        .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .where(Question.is_archived.is_(False), or_(Question.slug.in_(named), QuestionBank.slug.in_(banks)))
     )}
-    chosen: list[Question] = []
-    for rule in quiz.settings["draw"]:
+    chosen: list = []
+    for rule in rules:
         if "questions" in rule:
             chosen += [questions[slug] for slug in rule["questions"] if slug in questions]
             continue
-        pool = [q for q in questions.values() if q.bank.slug == rule["bank"] and set(rule["tags"]) <= set(q.tags or [])
+        pool = [q for q in questions.values() if q.bank_slug == rule["bank"] and set(rule["tags"]) <= set(q.tags or [])
                 and q not in chosen]
         pool.sort(key=lambda q: q.slug)
         rng.shuffle(pool)

@@ -27,10 +27,10 @@ def quiz(slug: str):
     session = get_session()
     quiz = services.get_quiz(session, slug)
     now = now_utc()
-    rules = services.allowance(session, current_user, quiz, now=now)
     if not services.ACCESS_POLICY["may_take"](session, current_user, quiz):
         abort(404)
     attempts = services.attempts_of(session, current_user.id, quiz)
+    rules = services.allowance(session, current_user, quiz, now=now, attempts=attempts, may_take=True)
     result = services.QuizResult(quiz, attempts)
     visibility = {a.id: services.review_visibility(a, result, rules) for a in attempts}
     return render_template("quizzes/learn/quiz.html", quiz=quiz, rules=rules, attempts=attempts, result=result,
@@ -47,7 +47,7 @@ def start(slug: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        attempt = services.start_attempt(session, current_user, quiz, now=now_utc())
+        attempt = services.start_attempt(session, current_user, quiz, now=now_utc(), may_take=True)
     except DomainError as exc:
         flash(str(exc), "error")
         return redirect(url_for("quizzes.quiz", slug=slug))

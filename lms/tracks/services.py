@@ -557,6 +557,18 @@ def live_lessons_by_module(session: Session, module_slugs: list[str]) -> dict[st
     return out
 
 
+def live_lesson_refs_by_module(session: Session) -> dict[str, list]:
+    """module slug → its live lessons as (id, title) rows, in order: every module in one light query
+    (no bodies), for checks that run on every graded attempt such as certification requirements."""
+    out: dict[str, list] = {}
+    for row in session.execute(
+        select(Module.slug, Lesson.id, Lesson.title).join(Lesson, Lesson.module_id == Module.id)
+        .where(Lesson.is_archived.is_(False)).order_by(Lesson.position, Lesson.id)
+    ):
+        out.setdefault(row.slug, []).append(row)
+    return out
+
+
 def module_titles(session: Session) -> dict[str, str]:
     """slug → title of every module (one query)."""
     return dict(session.execute(select(Module.slug, Module.title)).all())

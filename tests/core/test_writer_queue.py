@@ -1,0 +1,109 @@
+"""SQLite write transactions queue on a lock file, so a waiting writer gets in at the next gap
+instead of sleeping through SQLite's growing busy-handler back-off (lms.core.db._WriterQueueConnection)."""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from lms.core.db import make_engine, write_intent
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def writing():
+    token = write_intent.set(True)
+    yield
+    write_intent.reset(token)
+
+
+def _lock_is_free(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_write_transaction_holds_the_queue_until_commit_or_rollback(engine, writing, tmp_path):
+    lock = str(tmp_path / "queue.sqlite3-writers.lock")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert not _lock_is_free(lock)
+    assert _lock_is_free(lock)
+    conn = engine.connect()
+    trans = conn.begin()
+    conn.execute(text("INSERT INTO t VALUES (2)"))
+    assert not _lock_is_free(lock)
+    trans.rollback()
+    assert _lock_is_free(lock)
+    conn.close()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM t")).scalars().all() == [1]
+
+
+def test_reads_do_not_queue(engine, tmp_path):
+    lock = str(tmp_path / "queue.sqlite3-writers.lock")
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with engine.connect() as conn:  # no write intent: a plain BEGIN, not held up by the queue
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    finally:
+        os.close(holder)
+
+
+def test_a_waiting_writer_gets_in_as_soon_as_the_holder_commits(engine, writing):
+    first = engine.connect()
+    trans = first.begin()
+    first.execute(text("INSERT INTO t VALUES (1)"))
+    entered = threading.Event()
+    waited = []
+
+    def second_writer():
+        write_intent.set(True)
+        start = time.monotonic()
+        with engine.begin() as conn:
+            waited.append(time.monotonic() - start)
+            entered.set()
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    assert not entered.wait(0.3)  # queued behind the open write transaction
+    trans.commit()
+    first.close()
+    assert entered.wait(5)
+    thread.join(5)
+    assert waited[0] >= 0.3
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT n FROM t")).scalars()) == [1, 2]
+
+
+def test_after_the_busy_timeout_sqlite_decides(engine, tmp_path):
+    """A queue held too long (a stuck process) is given up on; SQLite's own lock still guards the write."""
+    lock = str(tmp_path / "queue.sqlite3-writers.lock")
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            raw.queue_for_write(lock, 0.05)
+            assert raw._writers_fd is None
+    finally:
+        os.close(holder)
