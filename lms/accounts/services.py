@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,9 @@ MEMBERSHIP_KINDS = tuple(k.value for k in MembershipKind)
 
 def normalise_email(raw: str) -> str:
     """Lower-cased, validated address; raises InvalidInput with a readable reason."""
+    # email_validator (with idna) is loaded by the first address checked, not by every worker at start
+    from email_validator import EmailNotValidError, validate_email
+
     raw = (raw or "").strip()
     try:
         info = validate_email(raw, check_deliverability=False)

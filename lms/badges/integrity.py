@@ -10,17 +10,21 @@ Keys are Ed25519, published as Multikey: ``publicKeyMultibase`` is ``z`` + base5
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import base58
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pyld.documentloader.frozen import FrozenDocumentLoader
-from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from pyld.documentloader.frozen import FrozenDocumentLoader
+
+# PyLD (with requests) and the cryptography primitives are imported by the functions that sign or verify:
+# a web worker that never touches a credential does not carry them (~12 MiB).
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -47,19 +51,25 @@ class ProofError(ValueError):
 
 def document_loader(extra: Mapping[str, dict] | None = None) -> FrozenDocumentLoader:
     """A JSON-LD document loader that serves the bundled contexts (plus ``extra``) and nothing else."""
+    from pyld.documentloader.frozen import FrozenDocumentLoader
+
     return FrozenDocumentLoader(documents={**CONTEXTS, **(extra or {})})
 
 
-_LOADER = document_loader()
+@functools.cache
+def _default_loader() -> FrozenDocumentLoader:
+    return document_loader()
 
 
 def canonicalize(document: dict, loader: FrozenDocumentLoader | None = None) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document; undefined terms are refused."""
+    from pyld.jsonld import JsonLdError, JsonLdProcessor
+
     dropped: list[str] = []
     processor = JsonLdProcessor(on_property_dropped=lambda prop: dropped.append(str(prop)))
     try:
         nquads = processor.normalize(document, {"algorithm": "URDNA2015", "format": "application/n-quads",
-                                                "documentLoader": loader or _LOADER})
+                                                "documentLoader": loader or _default_loader()})
     except JsonLdError as exc:
         raise ProofError(f"not valid JSON-LD with the bundled contexts: {_json_ld_reason(exc)}") from None
     if dropped:
@@ -69,6 +79,8 @@ def canonicalize(document: dict, loader: FrozenDocumentLoader | None = None) -> 
 
 def _json_ld_reason(exc: BaseException) -> str:
     """The innermost JSON-LD error's message (or the context URL that could not be loaded)."""
+    from pyld.jsonld import JsonLdError
+
     while isinstance(exc.__cause__, JsonLdError):
         exc = exc.__cause__
     details = getattr(exc, "details", None)
@@ -78,10 +90,14 @@ def _json_ld_reason(exc: BaseException) -> str:
 
 
 def public_key_multibase(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return "z" + base58.b58encode(_ED25519_PUB + key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
 
 
 def public_key_from_multibase(value: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("publicKeyMultibase must be base58btc (start with 'z')")
     try:
@@ -148,6 +164,8 @@ def verify(document: dict, resolve_key: Callable[[str], Ed25519PublicKey | None]
     key = resolve_key(method) if isinstance(method, str) else None
     if key is None:
         raise ProofError(f"unknown verification method {method!r}: not a key this issuer published")
+    from cryptography.exceptions import InvalidSignature
+
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     try:

@@ -14,9 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat, load_pem_private_key
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +28,13 @@ from lms.badges.models import BadgeAssertion, BadgeSigningKey
 from lms.certification import services as certification
 from lms.certification.models import CertificationRecord
 from lms.core.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    # cryptography's OpenSSL binding (~10 MiB) is imported by the functions that use a key
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +104,9 @@ def published_keys(session: Session) -> list[BadgeSigningKey]:
 
 @lru_cache(maxsize=8)
 def _decrypt(pem: str, secret: str) -> Ed25519PrivateKey | None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     try:
         key = load_pem_private_key(pem.encode(), password=secret.encode())
     except (ValueError, TypeError):
@@ -106,6 +115,13 @@ def _decrypt(pem: str, secret: str) -> Ed25519PrivateKey | None:
 
 
 def _create_key(session: Session, *, secret: str, now: datetime) -> BadgeSigningKey | None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        BestAvailableEncryption,
+        Encoding,
+        PrivateFormat,
+    )
+
     key = Ed25519PrivateKey.generate()
     row = BadgeSigningKey(public_key=integrity.public_key_multibase(key.public_key()), created_at=now, active_marker=1,
                           private_key_pem=key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8,

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import io
 
-import segno
-from fpdf import FPDF
-
 REPLACEMENTS = {"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-", "…": "...", "→": "->", "•": "-"}
 
 
@@ -17,6 +14,10 @@ def _latin1(text: str) -> str:
 
 
 def certificate_pdf(*, agent_name: str, title: str, area: str, issued: str, expires: str, code: str, url: str, status: str) -> bytes:
+    # fpdf (with fontTools, PIL, lxml) costs a worker ~35 MiB: loaded by the first certificate, not at start
+    import segno
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_page()

@@ -11,21 +11,16 @@ agent has launched from. Line items come from the launch's claim or are found/cr
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import datetime
 
-from pylti1p3.assignments_grades import AssignmentsGradesService
-from pylti1p3.exception import LtiException
-from pylti1p3.grade import Grade
-from pylti1p3.lineitem import LineItem
-from pylti1p3.service_connector import ServiceConnector
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from lms.core import outbox
 from lms.core.db import get_session
 from lms.lti.models import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
-from lms.lti.tool import DatabaseToolConf, http_session
+
+# Queuing a score (on every graded quiz) needs no pylti1p3; only delivery (the outbox worker) imports it.
 
 KIND = "lti-score"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -83,25 +78,16 @@ def on_grade_released(session: Session, submission, now: datetime) -> None:
 
 
 # -- delivery (the worker) -----------------------------------------------------------------------
-class CachingServiceConnector(ServiceConnector):
-    """Access tokens cached per process, per (issuer, client_id, scopes), until they expire."""
-
-    _tokens: dict[str, tuple[str, float]] = {}
-
-    def _scope_key(self, scopes) -> str:
-        return super()._scope_key(list(scopes) + ["client:" + str(self._registration.get_client_id())])
-
-    def _get_cached_access_token(self, scope_key: str):
-        token = self._tokens.get(scope_key)
-        return token[0] if token and token[1] > time.time() + 30 else None
-
-    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
-        self._tokens[scope_key] = (access_token, time.time() + float(expires_in or 0))
-
-
 def send_score(payload: dict) -> None:
     """Deliver one queued score. Reads the platform and the signing key with the worker's own session
     (a second connection would wait on the worker's write lock on SQLite); writes nothing."""
+    from pylti1p3.assignments_grades import AssignmentsGradesService
+    from pylti1p3.exception import LtiException
+    from pylti1p3.grade import Grade
+    from pylti1p3.lineitem import LineItem
+
+    from lms.lti.tool import CachingServiceConnector, DatabaseToolConf, http_session
+
     session = get_session()
     platform = session.get(LtiPlatform, payload["platform_id"])
     if platform is None:

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.core.errors import DomainError, InvalidInput, NotFound
 from lms.lti import services
-from lms.lti.grades import CachingServiceConnector
 from lms.lti.models import LtiContext, LtiPlatform, LtiToolKey
-from lms.lti.tool import DatabaseToolConf, http_session
+from lms.lti.tool import CachingServiceConnector, DatabaseToolConf, http_session
 
 
 @dataclass

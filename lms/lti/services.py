@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from jwcrypto.jwk import JWK
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,6 +47,9 @@ def _pem(value: str | None) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
+    # jwcrypto (with cryptography, ~10 MiB) is imported where a key is read or made, never at start
+    from jwcrypto.jwk import JWK
+
     try:
         key = JWK.from_pem(value.encode())
     except (ValueError, TypeError):
@@ -147,6 +149,8 @@ def save_platform(session: Session, platform: LtiPlatform | None, *, name: str, 
 
 # -- the tool's keys -----------------------------------------------------------------------------
 def _new_key(now: datetime) -> LtiToolKey:
+    from jwcrypto.jwk import JWK
+
     jwk = JWK.generate(kty="RSA", size=2048)
     return LtiToolKey(kid=jwk.thumbprint(), private_pem=jwk.export_to_pem(private_key=True, password=None).decode(),
                       public_pem=jwk.export_to_pem().decode(), created_at=now)
@@ -173,6 +177,8 @@ def rotate_key(session: Session, *, now: datetime) -> LtiToolKey:
 
 
 def public_jwk(key: LtiToolKey) -> dict:
+    from jwcrypto.jwk import JWK
+
     jwk = json.loads(JWK.from_pem(key.public_pem.encode()).export_public())
     jwk.update({"kid": key.kid, "alg": "RS256", "use": "sig"})
     return jwk

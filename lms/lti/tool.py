@@ -15,6 +15,7 @@ from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,22 @@ def http_session() -> requests.Session:
     s = TimeoutSession()
     s.headers["User-Agent"] = "academia-lti/1.0"
     return s
+
+
+class CachingServiceConnector(ServiceConnector):
+    """Access tokens cached per process, per (issuer, client_id, scopes), until they expire."""
+
+    _tokens: dict[str, tuple[str, float]] = {}
+
+    def _scope_key(self, scopes) -> str:
+        return super()._scope_key(list(scopes) + ["client:" + str(self._registration.get_client_id())])
+
+    def _get_cached_access_token(self, scope_key: str):
+        token = self._tokens.get(scope_key)
+        return token[0] if token and token[1] > time.time() + 30 else None
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
+        self._tokens[scope_key] = (access_token, time.time() + float(expires_in or 0))
 
 
 # -- storage -------------------------------------------------------------------------------------

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session as http_session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from pylti1p3.deep_link import DeepLink
-from pylti1p3.deep_link_resource import DeepLinkResource
-from pylti1p3.exception import LtiException, OIDCException
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -22,8 +20,14 @@ from lms.core.forms import EmptyForm
 from lms.core.i18n import LAUNCH_LOCALE_KEY
 from lms.core.security import EMBED_SESSION_KEY, allow_framing, csp, csrf, roles_required
 from lms.accounts import services as accounts
-from lms.lti import grades, registration, roster, services
-from lms.lti.tool import DatabaseCache, DatabaseToolConf, FlaskRequest, MessageLaunch, OIDCLogin, make_storage
+from lms.lti import grades, services
+
+if TYPE_CHECKING:
+    from lms.lti.tool import DatabaseToolConf
+
+# pylti1p3 (with requests, PyJWT and cryptography, ~17 MiB) and the modules built on it (lms.lti.tool,
+# registration, roster) are imported by the LTI endpoints that use them: a worker that serves no LTI
+# request does not carry them.
 
 bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates")
 manage_bp = Blueprint("lti_manage", __name__, url_prefix="/manage/lti", template_folder="templates")
@@ -49,6 +53,8 @@ def _trust_admins() -> bool:
 
 
 def _tool_conf(session, now: datetime) -> DatabaseToolConf:
+    from lms.lti.tool import DatabaseToolConf
+
     key = services.active_key(session, now=now)
     return DatabaseToolConf(session, key.private_pem, key.public_pem)
 
@@ -106,6 +112,10 @@ def _sign_in(user, platform, claims: dict) -> None:
 @csrf.exempt
 def login():
     """OIDC third-party initiated login: check the issuer, then send the browser to the platform."""
+    from pylti1p3.exception import LtiException, OIDCException
+
+    from lms.lti.tool import FlaskRequest, OIDCLogin, make_storage
+
     write_intent.set(True)  # a GET that writes (state, nonce): take SQLite's write lock up front
     session, now = get_session(), now_utc()
     _frame_for_platforms(session)
@@ -127,6 +137,10 @@ def login():
 @csrf.exempt
 def launch():
     """The id_token from the platform: validated by pylti1p3, then the person is signed in and sent on."""
+    from pylti1p3.exception import LtiException, OIDCException
+
+    from lms.lti.tool import DatabaseCache, FlaskRequest, MessageLaunch, make_storage
+
     session, now = get_session(), now_utc()
     _frame_for_platforms(session)
     req = FlaskRequest()
@@ -174,6 +188,8 @@ def register():
     """LTI Dynamic Registration started by an admin signed in here: the platform opens this URL with
     ``openid_configuration`` and ``registration_token``. The admin confirms with a POST (CSRF-protected), so a
     link planted elsewhere cannot make an admin's browser register a platform."""
+    from lms.lti import registration
+
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         return _register(None, request.form)
@@ -197,6 +213,8 @@ def register_invitation(token: str):
 
 
 def _register(token: str | None, values):
+    from lms.lti import registration
+
     session, now = get_session(), now_utc()
     config_url = values.get("openid_configuration", "")
     frame_origin = services.origin(config_url)
@@ -226,6 +244,11 @@ def jwks():
 @roles_required("trainer", "admin")
 def deep_link():
     """A trainer picks what to place in the course; the signed LtiDeepLinkingResponse goes back."""
+    from pylti1p3.deep_link import DeepLink
+    from pylti1p3.deep_link_resource import DeepLinkResource
+
+    from lms.lti.tool import DatabaseCache
+
     session, now = get_session(), now_utc()
     key = http_session.get(DEEP_LINK_KEY)
     cache = DatabaseCache(session, now)
@@ -318,6 +341,8 @@ def platforms():
 
 
 def _platforms_page(form, editing, invitation_url: str | None = None):
+    from lms.lti import registration, roster
+
     session = get_session()
     scores = grades.sync_status(session)
     people = {u.id: u for u in accounts.users_by_ids(session, list({m.payload.get("user_id") for m in scores}))}
@@ -331,6 +356,8 @@ def _platforms_page(form, editing, invitation_url: str | None = None):
 @roles_required("admin")
 def import_roster():
     """Names and Role Provisioning: the course's members become a team here."""
+    from lms.lti import roster
+
     form = EmptyForm()
     raw = request.form.get("context_id", "")
     if not form.validate_on_submit() or not raw.isdigit():
@@ -349,6 +376,8 @@ def import_roster():
 @roles_required("admin")
 def create_invitation():
     """A one-time registration link (valid one hour) to paste into a platform's "register by URL"."""
+    from lms.lti import registration
+
     form = EmptyForm()
     if not form.validate_on_submit():
         return _refuse(_("El formulario ha caducado; vuelve a intentarlo."), 400)

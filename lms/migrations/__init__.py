@@ -2,17 +2,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from alembic import command
-from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (with Mako and Pygments, ~10 MiB) is imported by the commands that migrate, never by a web worker.
 
 HERE = Path(__file__).resolve().parent
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -23,10 +29,14 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
@@ -56,6 +66,8 @@ def downgrade_command(revision):
 @with_appcontext
 def revision_command(message, autogenerate):
     """Write a new revision file (read it before committing it)."""
+    from alembic import command
+
     command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=autogenerate)
 
 
@@ -63,6 +75,8 @@ def revision_command(message, autogenerate):
 @with_appcontext
 def current_command():
     """Show the schema's current revision."""
+    from alembic import command
+
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
 
 

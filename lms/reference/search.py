@@ -7,6 +7,7 @@ accents, so "quejas", "queja" and "Quejas" meet, and "facturacion" finds
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -14,13 +15,20 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import snowballstemmer
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.db import Base, UTCDateTime, utcnow
 
-_STEMMER = snowballstemmer.stemmer("spanish")
+
+@functools.cache
+def _stemmer():
+    """The Spanish stemmer; snowballstemmer loads every language (~3 MiB), so only the first search or index does."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("spanish")
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
     """a al algo como con contra cual cuando de del desde donde e el ella ellos en entre era es esa ese eso esta este
@@ -36,10 +44,11 @@ def _unaccent(text: str) -> str:
 def terms(text: str) -> list[str]:
     """Index terms of a text: words → lower case → Spanish stem → no accents."""
     out = []
+    stem = _stemmer().stemWord
     for word in _WORD.findall(text.lower()):
         if word in STOPWORDS or word.isdigit() and len(word) > 6:
             continue
-        out.append(_unaccent(_STEMMER.stemWord(word)))
+        out.append(_unaccent(stem(word)))
     return out
 
 

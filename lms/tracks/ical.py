@@ -9,7 +9,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +46,9 @@ def by_token(session: Session, token: str) -> CalendarFeed | None:
 
 def build(progress_list: list, *, name: str, url_for_step, host: str, now: datetime) -> bytes:
     """An all-day event per lesson and quiz, on its due day; stable UIDs so calendar apps update, not duplicate."""
+    # icalendar (~3 MiB) serves the feed alone: imported on its first request
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Academia de Atencion//LMS//ES")
     calendar.add("version", "2.0")

@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
-import requests
-
 from lms.core.outbox import Sender, Undeliverable
 
 VERSION = "1.0.3"
@@ -22,6 +20,8 @@ def lrs_sender(config: Mapping) -> Sender | None:
     endpoint = config.get("XAPI_ENDPOINT")
     if not endpoint:
         return None
+    import requests  # ~5 MiB: only the outbox worker of a site with an LRS needs it, not a web worker
+
     url, timeout = statements_url(endpoint), float(config.get("XAPI_TIMEOUT") or 10)
     http = requests.Session()
     http.headers.update({"X-Experience-API-Version": VERSION, "Content-Type": "application/json"})

@@ -1,0 +1,39 @@
+"""A web worker starts without the libraries of the rare paths (issue #8, goal 5: a worker's memory).
+
+PDF certificates (fpdf: ~35 MiB with fontTools, PIL, lxml), LTI (pylti1p3, jwcrypto, cryptography, requests),
+signed badges (PyLD), migrations (Alembic, Mako), the calendar feed (icalendar), search stemming
+(snowballstemmer) and xAPI delivery (requests) import their libraries when first used, so ``create_app()``
+— what each gunicorn worker runs — must not load them.  Their own tests check that those paths still work.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import PROJECT
+
+RARE_PATH_LIBRARIES = {
+    "fpdf", "fontTools", "PIL", "lxml", "segno",  # the certificate PDF
+    "pylti1p3", "jwt", "jwcrypto", "cryptography", "requests", "urllib3",  # LTI, badge keys, xAPI delivery
+    "pyld",  # badge credentials (JSON-LD canonicalisation)
+    "alembic", "mako",  # migrations
+    "icalendar",  # the calendar feed
+    "snowballstemmer",  # search terms
+    "email_validator",  # e-mail addresses (accounts)
+}
+
+
+def test_create_app_leaves_rare_path_libraries_unloaded(tmp_path):
+    code = ("import json, sys\nfrom lms import create_app\napp = create_app()\n"
+            "assert app.url_map.bind('localhost').match('/lti/jwks.json')\n"  # the LTI routes are registered all the same
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               PYTHONPATH=str(PROJECT))
+    env.pop("FLASK_DEBUG", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "flask" in loaded and "lms" in loaded
+    assert not loaded & RARE_PATH_LIBRARIES, f"imported at app creation: {sorted(loaded & RARE_PATH_LIBRARIES)}"
