@@ -58,13 +58,15 @@ SORTS = {
 }
 
 
-def dashboard(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None) -> list[DashboardRow]:
+def dashboard(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None,
+              active: dict | None = None) -> list[DashboardRow]:
     """One row per agent (their first track), from the progress summaries: a fixed number of queries and
-    no per-step work whatever the team size."""
+    no per-step work whatever the team size. ``agents``: anything with ``id`` and ``name`` (users, or (id, name)
+    rows on the page; the exports also read ``email``); ``summaries`` and ``active`` (certificates): when already read."""
     ids = [a.id for a in agents]
     summaries = summaries if summaries is not None else tracks.progress_summaries(session, ids)
     roleplay_scores = roleplays.released_scores(session, ids)
-    active = certification.active_counts(session, ids, now)
+    active = active if active is not None else certification.active_counts(session, ids, now)
     rows = []
     for agent in agents:
         mine = summaries.get(agent.id, [])
@@ -192,11 +194,15 @@ def xlsx_bytes(rows: Iterable[DashboardRow]) -> bytes:
 # Charts -------------------------------------------------------------------------------------
 
 def dashboard_with_charts(session: Session, agents: list, today: date, now: datetime) -> tuple[list[DashboardRow], list]:
-    summaries = tracks.progress_summaries(session, [a.id for a in agents])
-    return dashboard(session, agents, today, now, summaries), team_charts(session, agents, today, now, summaries)
+    ids = [a.id for a in agents]
+    summaries = tracks.progress_summaries(session, ids)
+    active = certification.active_counts(session, ids, now)  # read once: the rows and the funnel both show it
+    return (dashboard(session, agents, today, now, summaries, active),
+            team_charts(session, agents, today, now, summaries, active))
 
 
-def team_charts(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None) -> list:
+def team_charts(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None,
+                certified: dict | None = None) -> list:
     """Burn-up, quiz score distribution, weakest rubric criteria and the certification funnel (from the summaries)."""
     from lms.reporting import charts
 
@@ -216,13 +222,13 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
             continue
         alive[0] += 1
         alive[horizon + 1] -= 1
-        weight = 100 / s.steps_total
+        weight, end = 100 / s.steps_total, horizon + 1
         for days, sums in ((s.done_days, done_sum), (s.due_days, due_sum)):
-            for day in days:
-                day = max(day, 0)
-                if day <= horizon:
-                    sums[day] += weight
-                    sums[horizon + 1] -= weight
+            for day in days:  # ascending: the first day past the horizon ends the agent's days
+                if day > horizon:
+                    break
+                sums[day if day > 0 else 0] += weight
+                sums[end] -= weight
     done_by_day, due_by_day = {}, {}
     n = done_acc = due_acc = 0
     for day in range(span - 1):
@@ -244,7 +250,7 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
     # weakest rubric criteria
-    weakest = roleplays.criterion_averages(session, ids)[:6]
+    weakest = _criterion_averages(session, ids)[:6]
     if weakest:
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))
@@ -252,11 +258,51 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
     enrolled = [summaries[a.id][0] for a in agents if summaries.get(a.id)]
     week1 = [s for s in enrolled if s.modules_total >= 1 and s.modules_done_in_order >= 1]
     week4 = [s for s in enrolled if s.modules_total >= 4 and s.modules_done_in_order >= 4]
-    certified = certification.active_counts(session, ids, now)
+    certified = certified if certified is not None else certification.active_counts(session, ids, now)
     if enrolled:
         out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), len(enrolled)), (_("Semana 1"), len(week1)),
                                                                   (_("Semana 4"), len(week4)), (_("Certificados"), len(certified))], color=charts.GREEN))
     return out
+
+
+def _criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
+    """As ``roleplays.criterion_averages`` (same figures, same order), with each rubric version's levels read as one
+    JSON array (aggregated in SQL) and parsed once: a team's thousand grades are not decoded row by row (two queries)."""
+    import json
+
+    from sqlalchemy import Text, cast, func, select, type_coerce
+
+    from lms.roleplays.models import RoleplayGrade, RoleplaySubmission, RubricVersion
+
+    if not user_ids:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        levels = func.string_agg(cast(RoleplayGrade.levels, Text), ",")
+    else:
+        levels = func.group_concat(type_coerce(RoleplayGrade.levels, Text), ",")
+    rows = session.execute(
+        select(RoleplayGrade.rubric_version_id, levels).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
+        # "+ 0": as roleplays.criterion_averages (SQLite would walk the calibration_id index otherwise)
+        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None))
+        .group_by(RoleplayGrade.rubric_version_id)
+    ).all()
+    version_ids = sorted(version_id for version_id, _levels in rows)
+    titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
+        select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
+    sums: dict[str, list[int]] = {}
+    for version_id, joined in rows:
+        titles = titles_of.get(version_id, {})
+        # the grades of a version share their criteria: grouped by them, each criterion's levels are summed as a column
+        by_criteria: dict[tuple, list[tuple]] = {}
+        for grade_levels in json.loads("[" + joined + "]"):
+            if grade_levels:
+                by_criteria.setdefault(tuple(grade_levels), []).append(tuple(grade_levels.values()))
+        for criteria, grades in by_criteria.items():
+            for criterion_id, column in zip(criteria, zip(*grades)):
+                both = sums.setdefault(titles.get(criterion_id, criterion_id), [0, 0])
+                both[0] += sum(column)
+                both[1] += len(column)
+    return sorted(((t, total / count, count) for t, (total, count) in sums.items()), key=lambda x: (x[1], x[0]))
 
 
 # Agent timeline ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import Team, User
+from lms.accounts.models import MembershipKind, Team, TeamMembership, User
 from lms.core.clock import now_utc, today
 from lms.core.db import get_db, get_session
 from lms.core.security import roles_required
@@ -33,35 +33,46 @@ def dashboard():
     if team_id is not None and team_id not in team_ids:
         abort(404)
     day, now = today(), now_utc()
-    teams = list(session.scalars(accounts.teams_query().where(Team.id.in_(team_ids)).order_by(Team.name)))
+    # (id, name) rows: the filter's options and the teams' table need nothing else (hundreds of teams for an admin)
+    teams = session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)).order_by(Team.name)).all()
     # one page of agents by name (no filter, no figure to sort by): counted and cut in SQL, no list of every id
     by_name_only = not state and sort not in services.SORTS.keys() - {"name"}
-    # ids and names only: DISTINCT over whole user rows would sort every column of every agent
+    # ids and names only: DISTINCT over whole user rows would sort every column of every agent; the rows read here
+    # are the dashboard's agents (it shows their id and name): no User entities are loaded
     agents_query = (accounts.supervised_agents_query(session, current_user, team_id, team_ids=team_ids)
                     .with_only_columns(User.id, User.name).subquery())
     page = max(1, request.args.get("page", 1, type=int))
-    ids = list(session.scalars(select(agents_query.c.id).limit(PAGE_SIZE + 1)))  # unordered: stops at PAGE_SIZE + 1
-    if len(ids) <= PAGE_SIZE:
-        agents = sorted(accounts.users_by_ids(session, ids), key=lambda a: a.name)
+    agents = session.execute(select(agents_query.c.id, agents_query.c.name).limit(PAGE_SIZE + 1)).all()  # unordered: stops at PAGE_SIZE + 1
+    if len(agents) <= PAGE_SIZE:
+        agents.sort(key=lambda a: a.name)
         rows, charts = services.dashboard_with_charts(session, agents, day, now)
         if state:
             rows = [r for r in rows if r.state == state]
         rows.sort(key=services.SORTS.get(sort, services.SORTS["name"]))
         return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state,
-                               charts=charts, page=None, team_rows=None)
-    total = session.scalar(select(func.count()).select_from(agents_query))
+                               charts=charts, page=None, team_rows=None, start_days=_start_days(rows))
+    # many agents: counted and paged over the memberships (an IN list, no DISTINCT over users joined to memberships)
+    shown = [team_id] if team_id is not None else team_ids
+    in_teams = (TeamMembership.kind == MembershipKind.agent.value, TeamMembership.team_id.in_(shown))
+    members = select(TeamMembership.user_id).where(*in_teams)
+    total = session.scalar(select(func.count(func.distinct(TeamMembership.user_id))).where(*in_teams))
+    by_name = select(User.id, User.name).where(User.id.in_(members)).order_by(User.name, User.id)
     if by_name_only:
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
-        ids = list(session.scalars(select(agents_query.c.id).order_by(agents_query.c.name, agents_query.c.id)
-                                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-        rows = services.dashboard(session, accounts.users_by_ids(session, ids), day, now)
+        rows = services.dashboard(session, session.execute(by_name.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all(), day, now)
     else:
-        ids = list(session.scalars(select(agents_query.c.id).order_by(agents_query.c.name, agents_query.c.id)))
+        ids = list(session.scalars(by_name.with_only_columns(User.id)))
         rows, pages, total = services.dashboard_page(session, ids, day, now, state=state, sort=sort, page=page, size=PAGE_SIZE)
     team_rows = services.team_progress(session, [t.id for t in teams] if team_id is None else [team_id], day)
     return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=[],
-                           page=page, pages=pages, total=total, team_rows=team_rows)
+                           page=page, pages=pages, total=total, team_rows=team_rows, start_days=_start_days(rows))
+
+
+def _start_days(rows) -> dict:
+    """{start date: as the ``day`` filter writes it}, each date formatted once (agents who start together share it)."""
+    day = current_app.jinja_env.filters["day"]
+    return {d: day(d) for d in {r.start_date for r in rows if r.start_date}}
 
 
 CSV = "text/csv; charset=utf-8"

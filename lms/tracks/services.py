@@ -867,24 +867,31 @@ def _agent_ranks(today: date, agent_ids=None):
 
 
 def team_progress(session: Session, team_ids: list[int], today: date) -> list[TeamProgress]:
-    """Each team's agents by state and its share of steps done, aggregated in SQL over the summaries (one query)."""
-    from sqlalchemy import func
+    """Each team's agents by state and its share of steps done, aggregated in SQL over the summaries (one query):
+    the teams' agent memberships joined to their summaries and grouped by agent, then by team (both in the order of
+    the memberships' (team, user) index: no list of every agent's id, no temporary index over a grouped subquery)."""
+    from sqlalchemy import case, func
 
     from lms.accounts.models import Team, TeamMembership
 
     if not team_ids:
         return []
-    ranks = _agent_ranks(today, select(TeamMembership.user_id).where(TeamMembership.kind == "agent", TeamMembership.team_id.in_(team_ids)))
+    p = EnrollmentProgress
+    agents = (select(TeamMembership.team_id.label("team_id"),
+                     # NULL for an agent without enrollments (the outer join's empty row is no state)
+                     func.min(case((p.enrollment_id.is_(None), None), else_=summary_state_rank(today))).label("rank"),
+                     func.sum(p.steps_done).label("done"), func.sum(p.steps_total).label("total"))
+              .outerjoin(p, p.user_id == TeamMembership.user_id)
+              .where(TeamMembership.kind == "agent", TeamMembership.team_id.in_(team_ids))
+              .group_by(TeamMembership.team_id, TeamMembership.user_id).subquery())
 
     def count(rank: int):
-        return func.count(ranks.c.user_id).filter(ranks.c.rank == rank)
+        return func.count().filter(agents.c.rank == rank)
 
-    stmt = (select(Team.id, Team.name, func.count(TeamMembership.user_id), func.count(ranks.c.user_id),
+    stmt = (select(Team.id, Team.name, func.count(), func.count(agents.c.rank),
                    *(count(STATE_RANK[s]) for s in ("overdue", "behind", "on_track", "not_started", "completed")),
-                   func.coalesce(func.sum(ranks.c.done), 0), func.coalesce(func.sum(ranks.c.total), 0))
-            .join(TeamMembership, TeamMembership.team_id == Team.id)
-            .outerjoin(ranks, ranks.c.user_id == TeamMembership.user_id)
-            .where(TeamMembership.kind == "agent", Team.id.in_(team_ids))
+                   func.coalesce(func.sum(agents.c.done), 0), func.coalesce(func.sum(agents.c.total), 0))
+            .join(agents, agents.c.team_id == Team.id)
             .group_by(Team.id, Team.name).order_by(Team.name))
     return [TeamProgress(*row) for row in session.execute(stmt)]
 
