@@ -20,6 +20,8 @@ STAFF = ("trainer", "manager", "admin")
 #: more agents than this (the organisation-wide view of an admin or of a manager of many teams) are shown a page
 #: at a time, with a table of teams aggregated in SQL and no charts (choose a team for them)
 PAGE_SIZE = 100
+#: the organisation-wide table of teams is shown this many teams at a time (an admin of 500 teams: ten pages)
+TEAM_PAGE_SIZE = 50
 
 
 @bp.route("/")
@@ -64,9 +66,18 @@ def dashboard():
     else:
         ids = list(session.scalars(by_name.with_only_columns(User.id)))
         rows, pages, total = services.dashboard_page(session, ids, day, now, state=state, sort=sort, page=page, size=PAGE_SIZE)
-    team_rows = services.team_progress(session, [t.id for t in teams] if team_id is None else [team_id], day)
+    if team_id is None:  # the table of teams, a page at a time (aggregated in SQL for that page's teams only)
+        team_pages = max(1, -(-len(teams) // TEAM_PAGE_SIZE))
+        team_page = min(max(1, request.args.get("teams_page", 1, type=int)), team_pages)
+        first = (team_page - 1) * TEAM_PAGE_SIZE
+        shown_teams = [t.id for t in teams[first:first + TEAM_PAGE_SIZE]]
+    else:
+        team_page, team_pages, first, shown_teams = 1, 1, 0, [team_id]
+    team_rows = services.team_progress(session, shown_teams, day)
     return render_template("reporting/dashboard.html", rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=[],
-                           page=page, pages=pages, total=total, team_rows=team_rows, start_days=_start_days(rows))
+                           page=page, pages=pages, total=total, team_rows=team_rows, start_days=_start_days(rows),
+                           team_page=team_page, team_pages=team_pages, team_first=first + 1,
+                           team_last=first + len(team_rows))
 
 
 def _start_days(rows) -> dict:

@@ -137,3 +137,30 @@ def test_exports_run_a_batch_of_agents_at_a_time(session, content, team, manager
     assert max(held) == 2 and max(held_all) == 7, (held, held_all)  # objects held: a batch's, not everyone's
     lines = list(services.certification_csv_lines(session, ids, T0, batch=2))
     assert len(lines) == 1 + 3 and [line.split(",")[0] for line in lines[1:]] == ["Agente 0", "Agente 1", "Agente 2"]
+
+
+def test_the_organisation_table_of_teams_is_paged(client, auth, content, admin, make_user, make_team, monkeypatch):
+    """An admin of many teams sees their table a page at a time; every team stays in the team filter."""
+    from lms.reporting import views
+
+    teams = [make_team(f"Equipo {letter}") for letter in "CAB"]
+    for t in teams:
+        make_user("agent", teams=[t])
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)  # the organisation-wide, paginated view
+    monkeypatch.setattr(views, "TEAM_PAGE_SIZE", 2)
+    auth.login_as(admin)
+    by_name = sorted(teams, key=lambda t: t.name)
+
+    def table_links(page: str) -> list[int]:
+        return [t.id for t in by_name if f'?team={t.id}">{t.name}</a>' in page]
+
+    first = client.get("/manage/dashboard/").get_data(as_text=True)
+    assert table_links(first) == [by_name[0].id, by_name[1].id]
+    assert all(f'<option value="{t.id}"' in first for t in teams)
+    assert "Equipos 1–2 de 3" in first and "teams_page=2" in first and "Equipos anteriores" not in first
+    second = client.get("/manage/dashboard/?teams_page=2&page=2").get_data(as_text=True)
+    assert table_links(second) == [by_name[2].id]
+    assert "Equipos 3–3 de 3" in second and "teams_page=1" in second and "Equipos siguientes" not in second
+    assert "teams_page=2" in second.split("Página 2 de")[1]  # paging the agents keeps the page of teams
+    # out of range: the last page
+    assert table_links(client.get("/manage/dashboard/?teams_page=99").get_data(as_text=True)) == [by_name[2].id]
