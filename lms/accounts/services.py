@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMembership, User
 from lms.core import audit
@@ -85,18 +86,35 @@ def check_credentials(session: Session, email: str, password: str, *, now: datet
 
     Costs one argon2 verification either way, so timing does not tell whether the e-mail exists."""
     user = find_user_by_email(session, email)
+    result, new_hash = verify_credentials(user, password)
+    if result == LoginResult.success.value:
+        record_sign_in(session, user, new_hash, now=now)
+    return user, result
+
+
+def verify_credentials(user: User | None, password: str) -> tuple[str, str | None]:
+    """The slow part of a sign-in, which touches no database: (result, the password hashed again with today's
+    argon2 parameters when the stored hash used others, else None). One argon2 verification whoever asks."""
     if user is None or not user.password_hash:
         burn_password_check(password)
-        return user, LoginResult.unknown_user.value if user is None else LoginResult.bad_password.value
+        return (LoginResult.unknown_user.value if user is None else LoginResult.bad_password.value), None
     if not verify_password(user.password_hash, password):
-        return user, LoginResult.bad_password.value
+        return LoginResult.bad_password.value, None
     if not user.is_active_user:
-        return user, LoginResult.inactive.value
-    if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)  # same password, today's argon2 parameters
+        return LoginResult.inactive.value, None
+    return LoginResult.success.value, hash_password(password) if password_needs_rehash(user.password_hash) else None
+
+
+def record_sign_in(session: Session, user: User, new_hash: str | None, *, now: datetime) -> None:
+    """A successful sign-in: the time, and the rehashed password unless the password changed meanwhile."""
+    if new_hash is not None:
+        moved = session.execute(
+            update(User).where(User.id == user.id, User.password_hash == user.password_hash).values(password_hash=new_hash)
+            .execution_options(synchronize_session=False)).rowcount
+        if moved == 1:
+            set_committed_value(user, "password_hash", new_hash)
     user.last_login_at = now
     session.flush()
-    return user, LoginResult.success.value
 
 
 def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:

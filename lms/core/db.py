@@ -176,6 +176,27 @@ def _configure_sqlite(engine: Engine) -> None:
             raise
 
 
+@contextmanager
+def before_writing(session: Session) -> Iterator[None]:
+    """Reads that come before a request's writes, and the slow work between them, kept out of the write lock.
+
+    On SQLite a writing request's transaction takes the database's one write lock at its first statement
+    (``BEGIN IMMEDIATE``), so everything after that statement holds every other writer up. The statements in
+    this block run in a plain read transaction that ends with it; the write lock is then taken by the first
+    statement after it. Objects read stay loaded. When a transaction is already open (something was written)
+    the block changes nothing: its work is never committed early."""
+    if session.in_transaction():
+        yield
+        return
+    token = write_intent.set(False)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+    if session.in_transaction():
+        session.commit()  # ends the read transaction; nothing was written (expire_on_commit=False keeps the objects)
+
+
 def init_app(app: Flask) -> Database:
     db = Database(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
     app.extensions["lms.db"] = db

@@ -196,3 +196,51 @@ def test_expired_counters_are_pruned_and_running_blocks_kept(app, session, agent
     result = app.test_cli_runner().invoke(args=["users", "prune-login-throttles"])
     assert result.exit_code == 0 and "deleted 0 expired sign-in counter(s)" in result.output
     assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 5  # the audit trail stays
+
+
+def test_the_password_hash_is_computed_outside_any_transaction(app, client, session, agent, make_user, monkeypatch):
+    """Reads, then argon2, then the writes: on SQLite the writes' transaction holds the one write lock, which a
+    35 ms hash inside it would keep from every other sign-in and answer being saved."""
+    from lms.accounts import services
+    from lms.core.db import get_session
+
+    seen = []
+    real_verify, real_burn = services.verify_password, services.burn_password_check
+
+    def verify(password_hash, password):
+        seen.append(("verify", get_session().in_transaction()))
+        return real_verify(password_hash, password)
+
+    def burn(password):
+        seen.append(("burn", get_session().in_transaction()))
+        return real_burn(password)
+
+    monkeypatch.setattr(services, "verify_password", verify)
+    monkeypatch.setattr(services, "burn_password_check", burn)
+    assert post_login(client, agent.email, PASSWORD).status_code == 302
+    client.post("/logout")
+    assert post_login(client, "nadie@example.com").status_code == 200
+    assert post_login(client, agent.email).status_code == 200
+    assert seen == [("verify", False), ("burn", False), ("verify", False)]
+    assert results(session, agent.email) == ["success", "bad_password"]
+    session.expire_all()
+    assert session.get(type(agent), agent.id).last_login_at is not None
+
+
+def test_an_outdated_hash_is_rewritten_at_sign_in_unless_the_password_changed_meanwhile(session, agent):
+    from lms.accounts import services
+
+    old = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    agent.password_hash = old
+    session.commit()
+    user, result = services.check_credentials(session, agent.email, PASSWORD, now=T0)
+    assert result == "success" and user.password_hash != old and not services.password_needs_rehash(user.password_hash)
+    # a rehash computed from a hash that has since been replaced (a password change between the reads and the
+    # writes of a sign-in) does not overwrite the new password
+    agent.password_hash = old
+    session.commit()
+    stale = services.find_user_by_email(session, agent.email)
+    session.execute(type(agent).__table__.update().where(type(agent).__table__.c.id == agent.id).values(password_hash="changed"))
+    services.record_sign_in(session, stale, "rehashed", now=T0)
+    session.commit()
+    assert session.scalar(select(type(agent).password_hash).where(type(agent).id == agent.id)) == "changed"
