@@ -11,6 +11,7 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
+from functools import wraps
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Iterator
@@ -195,6 +196,41 @@ def before_writing(session: Session) -> Iterator[None]:
         write_intent.reset(token)
     if session.in_transaction():
         session.commit()  # ends the read transaction; nothing was written (expire_on_commit=False keeps the objects)
+
+
+def reads_first(view):
+    """A writing view whose reads come first: its request starts with a plain read transaction (on SQLite, no
+    write lock), and the service calls :func:`begin_writes` before its first write. Safe where the writes do
+    not rely on the reads being in the same transaction — the same condition PostgreSQL's READ COMMITTED sets
+    for every request (conditional updates and unique constraints guard the races)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = _reading_first.set(True)
+        write_intent.set(False)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _reading_first.reset(token)
+
+    return wrapped
+
+
+#: True inside a view marked reads_first (begin_writes changes nothing elsewhere: commands, workers, tests)
+_reading_first: ContextVar[bool] = ContextVar("reading_first", default=False)
+
+
+def begin_writes(session: Session) -> None:
+    """From here on the request writes: its read transaction ends (nothing was written in it) and the next
+    statement takes the write lock (SQLite: ``BEGIN IMMEDIATE``, behind the writers' queue). Does nothing in a
+    request that started writing already."""
+    if not _reading_first.get() or write_intent.get():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writes() after a change: the read phase must not write")
+    if session.in_transaction():
+        session.commit()
+    write_intent.set(True)
 
 
 def init_app(app: Flask) -> Database:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.core.db import begin_writes
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.quizzes.models import (
     Accommodation,
@@ -142,6 +143,8 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
     """Resume the attempt in progress, or start a new one if the rules allow (``may_take``: the access
     policy's answer when the caller has already asked it)."""
     attempts = attempts_of(session, user.id, quiz)
+    if any(is_overdue(attempt, now) for attempt in attempts):
+        begin_writes(session)  # recording them as abandoned writes
     for attempt in attempts:
         expire_if_overdue(session, attempt, now=now)
     rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take)
@@ -164,6 +167,9 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
               "layout": REGISTRY[version.data["type"]].prepare(version.data, rng, settings.get("shuffle_choices", True))}
              for position, version in enumerate(versions)]
     attempt.max_score = sum(slot["points"] for slot in slots)
+    # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
+    # the same agent meet on the unique attempt number below
+    begin_writes(session)
     try:
         with session.begin_nested():
             session.add(attempt)
