@@ -259,9 +259,27 @@ def _check_open(session: Session, attempt: QuizAttempt, user, now: datetime) -> 
         raise NotFound(_("Ese intento no existe."))
     expire_if_overdue(session, attempt, now=now)
     if attempt.state != AttemptState.in_progress.value:
-        if attempt.state == AttemptState.abandoned.value:
-            raise AttemptClosed(_("Se acabó el tiempo de este intento: quedó abandonado y no cuenta para la nota."))
-        raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+        raise _closed(attempt)
+
+
+def _closed(attempt: QuizAttempt) -> AttemptClosed:
+    if attempt.state == AttemptState.abandoned.value:
+        return AttemptClosed(_("Se acabó el tiempo de este intento: quedó abandonado y no cuenta para la nota."))
+    return AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+
+
+def _hold_open(session: Session, attempt: QuizAttempt) -> None:
+    """Lock the attempt's row while it is still in progress, before its answers are written (raises AttemptClosed
+    when it no longer is). On PostgreSQL an auto-save or a second submission that read the attempt just before
+    another request submitted it waits here for that commit and then finds it closed, instead of overwriting the
+    answers of a graded attempt; the attempt row is always locked before its slots, so the two never deadlock."""
+    held = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
+        .values(state=QuizAttempt.state).execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        session.refresh(attempt)
+        raise _closed(attempt)
 
 
 def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]], *, now: datetime) -> int:
@@ -278,6 +296,7 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
             parsed[slot.id] = REGISTRY[data["type"]].parse(data, slot.layout, values, f"q{slot.position}")
         except AnswerError as exc:
             raise InvalidInput(_("Respuesta no válida en la pregunta %(n)d: %(error)s", n=slot.position + 1, error=str(exc))) from None
+    _hold_open(session, attempt)
     changed = 0
     for slot in attempt.slots:
         if parsed[slot.id] is not None and parsed[slot.id] != slot.answer:

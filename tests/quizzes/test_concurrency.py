@@ -58,3 +58,53 @@ def test_concurrent_submissions_of_one_attempt(databases, tmp_path):
     db.engine.dispose()
     from lms.core.db import get_db
     get_db(app).engine.dispose()
+
+
+def test_a_save_that_read_the_attempt_before_it_was_submitted_changes_nothing(databases, tmp_path):
+    """An auto-save (or a second tab's submission) that loaded the attempt while it was in progress, and writes
+    after another request submitted it, must not overwrite the answers that were graded."""
+    url = databases.create("stale_save")
+    app = make_test_app(url, tmp_path)
+    db = Database(url)
+    with app.app_context():
+        with db.sessionmaker() as session:
+            sync(session, TEST_CONTENT)
+            admin = accounts.create_user(session, email="a@example.com", name="A", role="admin")
+            agent = accounts.create_user(session, email="b@example.com", name="B", role="agent")
+            tracks.enroll(session, actor=admin, agent=agent, track=tracks.find_track(session, "corto"), start_date=date.today(), now=now_utc())
+            attempt = services.start_attempt(session, agent, services.get_quiz(session, "evaluacion-a"), now=now_utc())
+            correct = answer_all_correctly(attempt)
+            session.commit()
+            attempt_id, agent_id = attempt.id, agent.id
+        token = write_intent.set(True)
+        try:
+            with db.sessionmaker() as late:  # the auto-save's request: it read the attempt in progress …
+                stale = services.get_attempt(late, attempt_id)
+                late_user = accounts.get_user(late, agent_id)
+                assert stale.state == "in_progress" and stale.slots
+                late.commit()  # (its reads done; SQLite would not let the submission write during its transaction)
+                with db.sessionmaker() as first:  # … while another request submits it
+                    services.submit_attempt(first, services.get_attempt(first, attempt_id), accounts.get_user(first, agent_id),
+                                            correct, now=now_utc())
+                    first.commit()
+                flip = {"true": "false", "false": "true"}
+                other = {name: [flip.get(v, v) for v in values] for name, values in correct.items()}
+                assert other != correct  # a true/false question among them: the late save would change an answer
+                try:
+                    services.save_answers(late, stale, late_user, other, now=now_utc())
+                except services.AttemptClosed:
+                    late.rollback()
+                else:
+                    late.commit()
+                    raise AssertionError("the late save went through")
+        finally:
+            write_intent.reset(token)
+        with db.sessionmaker() as session:
+            final = services.get_attempt(session, attempt_id)
+            assert final.state == "graded" and final.score == final.max_score
+            # the stored answers are still the ones that were graded: each earns its full marks
+            assert all(services.REGISTRY[s.question_version.data["type"]].grade(s.question_version.data, s.layout, s.answer).fraction == 1
+                       for s in final.slots)
+    db.engine.dispose()
+    from lms.core.db import get_db
+    get_db(app).engine.dispose()
