@@ -11,9 +11,9 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
-from functools import wraps
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from functools import wraps
 from typing import Iterator
 
 from flask import Flask, current_app, g, request
@@ -184,8 +184,8 @@ def before_writing(session: Session) -> Iterator[None]:
     On SQLite a writing request's transaction takes the database's one write lock at its first statement
     (``BEGIN IMMEDIATE``), so everything after that statement holds every other writer up. The statements in
     this block run in a plain read transaction that ends with it; the write lock is then taken by the first
-    statement after it. Objects read stay loaded. When a transaction is already open (something was written)
-    the block changes nothing: its work is never committed early."""
+    statement after it. Objects read stay loaded. When the request's transaction is already open (it may hold
+    writes) the block changes nothing: that work is never committed early."""
     if session.in_transaction():
         yield
         return
