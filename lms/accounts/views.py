@@ -23,7 +23,7 @@ from lms.accounts.forms import (
 )
 from lms.accounts.models import LoginResult, Role
 from lms.core.clock import now_utc
-from lms.core.db import get_session
+from lms.core.db import get_session, reads_first
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm, choices
 from lms.core.security import login_manager, roles_required, verify_password
@@ -46,6 +46,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first  # the password hash is checked between the reads and the writes, outside SQLite's write lock
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home"))

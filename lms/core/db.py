@@ -177,27 +177,6 @@ def _configure_sqlite(engine: Engine) -> None:
             raise
 
 
-@contextmanager
-def before_writing(session: Session) -> Iterator[None]:
-    """Reads that come before a request's writes, and the slow work between them, kept out of the write lock.
-
-    On SQLite a writing request's transaction takes the database's one write lock at its first statement
-    (``BEGIN IMMEDIATE``), so everything after that statement holds every other writer up. The statements in
-    this block run in a plain read transaction that ends with it; the write lock is then taken by the first
-    statement after it. Objects read stay loaded. When the request's transaction is already open (it may hold
-    writes) the block changes nothing: that work is never committed early."""
-    if session.in_transaction():
-        yield
-        return
-    token = write_intent.set(False)
-    try:
-        yield
-    finally:
-        write_intent.reset(token)
-    if session.in_transaction():
-        session.commit()  # ends the read transaction; nothing was written (expire_on_commit=False keeps the objects)
-
-
 def reads_first(view):
     """A writing view whose reads come first: its request starts with a plain read transaction (on SQLite, no
     write lock), and the service calls :func:`begin_writes` before its first write. Safe where the writes do

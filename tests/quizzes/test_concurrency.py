@@ -14,20 +14,26 @@ from tests.conftest import TEST_CONTENT, make_test_app
 from tests.quizzes.helpers import answer_all_correctly
 
 
-def test_concurrent_submissions_of_one_attempt(databases, tmp_path):
-    url = databases.create("concurrency")
+def _attempt_in_progress(databases, tmp_path, name: str):
+    """A database of its own with an agent's attempt of evaluacion-a in progress:
+    (app, database, attempt id, agent id, the answers that earn every mark)."""
+    url = databases.create(name)
     app = make_test_app(url, tmp_path)
     db = Database(url)
+    with app.app_context(), db.sessionmaker() as session:
+        sync(session, TEST_CONTENT)
+        admin = accounts.create_user(session, email="a@example.com", name="A", role="admin")
+        agent = accounts.create_user(session, email="b@example.com", name="B", role="agent")
+        tracks.enroll(session, actor=admin, agent=agent, track=tracks.find_track(session, "corto"), start_date=date.today(), now=now_utc())
+        attempt = services.start_attempt(session, agent, services.get_quiz(session, "evaluacion-a"), now=now_utc())
+        values = answer_all_correctly(attempt)
+        session.commit()
+        return app, db, attempt.id, agent.id, values
+
+
+def test_concurrent_submissions_of_one_attempt(databases, tmp_path):
+    app, db, attempt_id, agent_id, values = _attempt_in_progress(databases, tmp_path, "concurrency")
     with app.app_context():
-        with db.sessionmaker() as session:
-            sync(session, TEST_CONTENT)
-            admin = accounts.create_user(session, email="a@example.com", name="A", role="admin")
-            agent = accounts.create_user(session, email="b@example.com", name="B", role="agent")
-            tracks.enroll(session, actor=admin, agent=agent, track=tracks.find_track(session, "corto"), start_date=date.today(), now=now_utc())
-            attempt = services.start_attempt(session, agent, services.get_quiz(session, "evaluacion-a"), now=now_utc())
-            values = answer_all_correctly(attempt)
-            session.commit()
-            attempt_id, agent_id = attempt.id, agent.id
 
         def submit(_i):
             with app.app_context():
@@ -63,19 +69,8 @@ def test_concurrent_submissions_of_one_attempt(databases, tmp_path):
 def test_a_save_that_read_the_attempt_before_it_was_submitted_changes_nothing(databases, tmp_path):
     """An auto-save (or a second tab's submission) that loaded the attempt while it was in progress, and writes
     after another request submitted it, must not overwrite the answers that were graded."""
-    url = databases.create("stale_save")
-    app = make_test_app(url, tmp_path)
-    db = Database(url)
+    app, db, attempt_id, agent_id, correct = _attempt_in_progress(databases, tmp_path, "stale_save")
     with app.app_context():
-        with db.sessionmaker() as session:
-            sync(session, TEST_CONTENT)
-            admin = accounts.create_user(session, email="a@example.com", name="A", role="admin")
-            agent = accounts.create_user(session, email="b@example.com", name="B", role="agent")
-            tracks.enroll(session, actor=admin, agent=agent, track=tracks.find_track(session, "corto"), start_date=date.today(), now=now_utc())
-            attempt = services.start_attempt(session, agent, services.get_quiz(session, "evaluacion-a"), now=now_utc())
-            correct = answer_all_correctly(attempt)
-            session.commit()
-            attempt_id, agent_id = attempt.id, agent.id
         token = write_intent.set(True)
         try:
             with db.sessionmaker() as late:  # the auto-save's request: it read the attempt in progress …
