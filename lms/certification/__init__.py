@@ -47,13 +47,14 @@ def _subscribe() -> None:
     from lms.roleplays.signals import grade_released
     from lms.tracks.signals import lesson_completed
 
-    def on_evidence(session, user_id, now):
-        issued = services.on_evidence(session, user_id, now)
+    def on_evidence(session, user_id, now, evidence):
+        issued = services.on_evidence(session, user_id, now, evidence)
         _tell_the_agent(user_id, issued)
 
-    lesson_completed.connect(lambda session, user_id, now, **_: on_evidence(session, user_id, now), weak=False)
-    attempt_graded.connect(lambda session, attempt, now, **_: on_evidence(session, attempt.user_id, now), weak=False)
-    grade_released.connect(lambda session, submission, now, **_: on_evidence(session, submission.user_id, now)
+    lesson_completed.connect(lambda session, user_id, now, **_: on_evidence(session, user_id, now, ("lesson", None)), weak=False)
+    attempt_graded.connect(lambda session, attempt, now, **_: on_evidence(session, attempt.user_id, now, ("quiz", attempt.quiz.slug)),
+                           weak=False)
+    grade_released.connect(lambda session, submission, now, **_: on_evidence(session, submission.user_id, now, ("roleplay", None))
                            if submission.user_id else None, weak=False)
 
 

@@ -95,7 +95,8 @@ def _evidence(results: list[RequirementResult]) -> tuple[list[dict], str]:
     return items, digest
 
 
-def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list[CertificationRecord]:
+def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
+                       evidence: tuple[str, str | None] | None = None) -> list[CertificationRecord]:
     """Issue every certification whose requirements the agent now meets (automatic issuing), and renew
     every certificate whose recertification path the agent has now completed.
 
@@ -103,17 +104,21 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list
     produces another, and a certification with a recertification path is renewed only through it.
 
     This runs on every graded attempt, completed lesson and released role-play, so it does only what
-    can change the outcome: a certification already held is not evaluated, and the others stop at
-    their first unmet requirement, cheapest kinds first (:func:`met_results`).
+    can change the outcome: ``evidence`` names what just arrived (:func:`could_change`), and only the
+    certifications and recertification paths with a requirement it can change are evaluated (None: all of
+    them, as ``flask --app lms certification evaluate`` does to catch up); a certification already held is
+    not evaluated, and the others stop at their first unmet requirement, cheapest kinds first
+    (:func:`met_results`).
     """
     if user.role != "agent":
         return []
     issued = []
+    definitions = [d for d in list_definitions(session) if could_change(d.requirements, evidence)]
     history: dict[int, list[CertificationRecord]] = {}
-    for record in records_of(session, user.id):
+    for record in records_of(session, user.id) if definitions else ():
         history.setdefault(record.definition_id, []).append(record)
     ctx = Context(session, user)
-    for definition in list_definitions(session):
+    for definition in definitions:
         earlier = history.get(definition.id, [])
         if any(effective_status(r, now) == "active" for r in earlier):
             continue
@@ -129,10 +134,29 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime) -> list
         if record is not None:
             issued.append(record)
     for path in open_paths_of(session, user.id):
+        if not could_change(path.requirements, evidence):
+            continue
         record = _renew_if_met(session, path, user, now=now)
         if record is not None:
             issued.append(record)
     return issued
+
+
+#: what a piece of evidence is → the requirement types it can change (a lesson completed, a role-play grade
+#: released); a graded quiz attempt changes only the "quiz_passed" requirements of its own quiz
+EVIDENCE_REQUIREMENTS = {"lesson": ("lessons_completed",), "roleplay": ("roleplay_grade", "coverage")}
+
+
+def could_change(requirements: list[dict], evidence: tuple[str, str | None] | None) -> bool:
+    """Whether ``evidence`` — ("quiz", slug), ("lesson", None), ("roleplay", None), or None for "anything" — can
+    change whether these requirements are met. Requirements read nothing else (lessons completed, the agent's
+    results in named quizzes, released role-play grades), so evidence of another kind cannot."""
+    if evidence is None:
+        return True
+    kind, ref = evidence
+    if kind == "quiz":
+        return any(r["type"] == "quiz_passed" and r.get("quiz") == ref for r in requirements)
+    return any(r["type"] in EVIDENCE_REQUIREMENTS[kind] for r in requirements)
 
 
 def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
@@ -270,13 +294,14 @@ def events_of(session: Session, record: CertificationRecord) -> list[Certificati
     return list(session.scalars(select(CertificationEvent).where(CertificationEvent.record_id == record.id).order_by(CertificationEvent.id)))
 
 
-def on_evidence(session: Session, user_id: int, now: datetime) -> list[CertificationRecord]:
+def on_evidence(session: Session, user_id: int, now: datetime, evidence: tuple[str, str | None] | None = None
+                ) -> list[CertificationRecord]:
     """Signal handler body: new evidence for an agent → issue what they now meet (returns what was issued)."""
     try:
         user = accounts.get_user(session, user_id)
     except NotFound:
         return []
-    return evaluate_and_issue(session, user, now=now)
+    return evaluate_and_issue(session, user, now=now, evidence=evidence)
 
 
 def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[int, int]:

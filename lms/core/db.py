@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from functools import wraps
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, create_engine, event, text
@@ -185,7 +185,7 @@ def reads_first(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = _reading_first.set(True)
+        token = _reading_first.set([])
         write_intent.set(False)
         try:
             return view(*args, **kwargs)
@@ -195,21 +195,39 @@ def reads_first(view):
     return wrapped
 
 
-#: True inside a view marked reads_first (begin_writes changes nothing elsewhere: commands, workers, tests)
-_reading_first: ContextVar[bool] = ContextVar("reading_first", default=False)
+#: inside a view marked reads_first: the hooks to run at begin_writes() (None elsewhere: commands, workers,
+#: tests, other views, where begin_writes changes nothing)
+_reading_first: ContextVar[list | None] = ContextVar("reading_first", default=None)
+
+
+def reading_first() -> bool:
+    """True in a reads_first view that has not begun writing yet."""
+    return _reading_first.get() is not None and not write_intent.get()
+
+
+def on_begin_writes(hook: Callable[[Session], None]) -> None:
+    """Run ``hook(session)`` as the first write of this reads_first request, right after :func:`begin_writes`
+    (an idempotency key is claimed so). Only while :func:`reading_first`."""
+    hooks = _reading_first.get()
+    if hooks is None or write_intent.get():
+        raise RuntimeError("on_begin_writes() outside the read phase of a reads_first view")
+    hooks.append(hook)
 
 
 def begin_writes(session: Session) -> None:
     """From here on the request writes: its read transaction ends (nothing was written in it) and the next
-    statement takes the write lock (SQLite: ``BEGIN IMMEDIATE``, behind the writers' queue). Does nothing in a
-    request that started writing already."""
-    if not _reading_first.get() or write_intent.get():
+    statement takes the write lock (SQLite: ``BEGIN IMMEDIATE``, behind the writers' queue); the hooks given
+    to :func:`on_begin_writes` run first. Does nothing in a request that started writing already."""
+    hooks = _reading_first.get()
+    if hooks is None or write_intent.get():
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writes() after a change: the read phase must not write")
     if session.in_transaction():
         session.commit()
     write_intent.set(True)
+    for hook in hooks:
+        hook(session)
 
 
 def init_app(app: Flask) -> Database:

@@ -5,9 +5,11 @@ A client (a browser form carries a random key generated when the page was render
 double click.  :func:`idempotent` wraps such a view:
 
 - the key is claimed (a row in ``idempotency_keys``, unique per owner and key) in the request's own
-  transaction, before the view runs.  Two requests with one key cannot both run the view: on SQLite the
-  write transaction (BEGIN IMMEDIATE) serialises them; on PostgreSQL the second INSERT waits on the
-  first one's uncommitted row and then finds it;
+  transaction, before the view writes anything: before the view runs, or, in a view marked
+  :func:`~lms.core.db.reads_first`, as its first write (a committed key is looked up first; the claim is
+  made at ``begin_writes()``, and a key claimed in between gives its stored answer).  Two requests with one
+  key cannot both write: on SQLite the write transaction (BEGIN IMMEDIATE) serialises them; on PostgreSQL
+  the second INSERT waits on the first one's uncommitted row and then finds it;
 - a successful answer (< 400) is stored in the same row (status, redirect location, body and its hash),
   committed together with the submission itself, so the key exists if and only if the submission does;
 - a repeat finds the row and gets the stored answer (with ``Idempotent-Replayed: true``); a failed
@@ -34,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.clock import now_utc
-from lms.core.db import Base, UTCDateTime, get_session
+from lms.core.db import Base, UTCDateTime, get_session, on_begin_writes, reading_first
 from lms.core.errors import Conflict, InvalidInput
 
 HEADER = "Idempotency-Key"
@@ -103,6 +105,19 @@ def claim(session: Session, *, owner: str, user_id: int | None, key: str, endpoi
     ).one()
 
 
+def lookup(session: Session, *, owner: str, key: str) -> IdempotencyKey | None:
+    """The committed row of ``key`` (a plain read: no claim)."""
+    return session.scalars(select(IdempotencyKey).where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)).one_or_none()
+
+
+class _ClaimedMeanwhile(Exception):
+    """Raised at begin_writes() when a request with the same key committed after this one looked it up."""
+
+    def __init__(self, row: IdempotencyKey):
+        super().__init__(row.key)
+        self.row = row
+
+
 def record(session: Session, *, owner: str, key: str, response: Response, flashes: list) -> None:
     """Store the answer in the claimed row (same transaction as the submission)."""
     body = response.get_data() if not response.is_streamed else b""
@@ -155,14 +170,31 @@ def idempotent(owner: Callable[[], tuple[str, int | None] | None]):
             owner_name, user_id = principal
             endpoint = f"{request.method} {request.path}"[:300]
             session = get_session()
-            earlier = claim(session, owner=owner_name, user_id=user_id, key=key, endpoint=endpoint, now=now_utc())
+            now = now_utc()
+            claimed = []
+            if reading_first():  # look now, claim as the view's first write
+                earlier = lookup(session, owner=owner_name, key=key)
+                if earlier is None:
+                    def claim_first(session_: Session) -> None:
+                        row = claim(session_, owner=owner_name, user_id=user_id, key=key, endpoint=endpoint, now=now)
+                        if row is not None:
+                            raise _ClaimedMeanwhile(row)
+                        claimed.append(True)
+
+                    on_begin_writes(claim_first)
+            else:
+                earlier = claim(session, owner=owner_name, user_id=user_id, key=key, endpoint=endpoint, now=now)
+                claimed.append(True)
             if earlier is not None:
-                if earlier.endpoint != endpoint and request.path.startswith("/api/"):
-                    return jsonify(error="idempotency_key_reused", message=_("Esta clave de idempotencia ya se usó para otra operación.")), 422
-                return replay(earlier, endpoint)
+                return _answer_again(earlier, endpoint)
             flashed_before = len(flask_session.get("_flashes", []))
-            response = make_response(view(*args, **kwargs))
-            if response.status_code < 400:
+            try:
+                response = make_response(view(*args, **kwargs))
+            except _ClaimedMeanwhile as exc:
+                session.rollback()
+                return _answer_again(exc.row, endpoint)
+            # a view that never began writing wrote nothing: its answer is not kept (a repeat runs it again)
+            if claimed and response.status_code < 400:
                 flashes = [list(item) for item in flask_session.get("_flashes", [])[flashed_before:]]
                 record(session, owner=owner_name, key=key, response=response, flashes=flashes)
             return response
@@ -170,6 +202,12 @@ def idempotent(owner: Callable[[], tuple[str, int | None] | None]):
         return wrapped
 
     return decorator
+
+
+def _answer_again(earlier: IdempotencyKey, endpoint: str):
+    if earlier.endpoint != endpoint and request.path.startswith("/api/"):
+        return jsonify(error="idempotency_key_reused", message=_("Esta clave de idempotencia ya se usó para otra operación.")), 422
+    return replay(earlier, endpoint)
 
 
 def signed_in_owner() -> tuple[str, int | None] | None:

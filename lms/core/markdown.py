@@ -33,9 +33,10 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_render(text))  # nosec B704  # sanitised by nh3 in _render
 
 
-#: texts up to this size (a quiz's description, a question, a feedback) are rendered once per worker; the
-#: output depends on the text alone, so the cache (bounded: at most 256 entries of at most 8 KB) needs no invalidation
-_CACHED_TEXT_LIMIT = 8192
+#: texts up to this size (a quiz's description, a question and its options, a feedback) are rendered once per
+#: worker; the output depends on the text alone, so the cache needs no invalidation. Bounded: at most 2,048 texts of
+#: at most 2 KB (a question bank's stems and options are a few hundred bytes each; lessons are longer and rarer)
+_CACHED_TEXT_LIMIT = 2048
 
 
 def _render(text: str) -> str:
@@ -50,7 +51,7 @@ def _render(text: str) -> str:
     )
 
 
-_render_cached = functools.lru_cache(maxsize=256)(_render)
+_render_cached = functools.lru_cache(maxsize=2048)(_render)
 
 
 def init_app(app) -> None:

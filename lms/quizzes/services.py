@@ -143,8 +143,6 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
     """Resume the attempt in progress, or start a new one if the rules allow (``may_take``: the access
     policy's answer when the caller has already asked it)."""
     attempts = attempts_of(session, user.id, quiz)
-    if any(is_overdue(attempt, now) for attempt in attempts):
-        begin_writes(session)  # recording them as abandoned writes
     for attempt in attempts:
         expire_if_overdue(session, attempt, now=now)
     rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take)
@@ -242,6 +240,7 @@ def expire_if_overdue(session: Session, attempt: QuizAttempt, *, now: datetime) 
     """Record as abandoned an attempt whose time ran out without a submission (writes; POST only)."""
     if not is_overdue(attempt, now):
         return False
+    begin_writes(session)
     moved = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
         .values(state=AttemptState.abandoned.value, revision=QuizAttempt.revision + 1)
@@ -289,6 +288,15 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
     (an option of another question, a huge number) is refused and nothing is saved.
     """
     _check_open(session, attempt, user, now)
+    parsed = _parse_answers(attempt, values)
+    begin_writes(session)  # the attempt, its questions and the answers were read and checked without the write lock
+    _hold_open(session, attempt)
+    changed = _apply_answers(attempt, parsed, now)
+    session.flush()
+    return changed
+
+
+def _parse_answers(attempt: QuizAttempt, values: dict[str, list[str]]) -> dict[int, object]:
     parsed = {}
     for slot in attempt.slots:
         data = slot.question_version.data
@@ -296,29 +304,39 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
             parsed[slot.id] = REGISTRY[data["type"]].parse(data, slot.layout, values, f"q{slot.position}")
         except AnswerError as exc:
             raise InvalidInput(_("Respuesta no válida en la pregunta %(n)d: %(error)s", n=slot.position + 1, error=str(exc))) from None
-    _hold_open(session, attempt)
+    return parsed
+
+
+def _apply_answers(attempt: QuizAttempt, parsed: dict[int, object], now: datetime) -> int:
     changed = 0
     for slot in attempt.slots:
         if parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
             slot.answer, slot.answered_at = parsed[slot.id], now
             changed += 1
-    session.flush()
     return changed
 
 
 def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:
     """Save the last answers and submit, exactly once: a second submission changes nothing
-    and raises :class:`AttemptClosed`."""
-    if values:
-        save_answers(session, attempt, user, values, now=now)
-    else:
-        _check_open(session, attempt, user, now)
+    and raises :class:`AttemptClosed`.
+
+    The attempt, its questions and the answers are read and checked first; in a view marked reads_first the
+    write lock is taken only then (:func:`begin_writes`). The attempt's row is held in progress
+    (:func:`_hold_open`) before anything is written, so a concurrent submission or auto-save finds it closed."""
+    _check_open(session, attempt, user, now)
+    parsed = _parse_answers(attempt, values) if values else None
+    begin_writes(session)
+    _hold_open(session, attempt)
+    if parsed is not None:
+        _apply_answers(attempt, parsed, now)
+    _score_slots(attempt)  # the answers and their marks go out in one UPDATE per slot
     moved = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
         .values(state=AttemptState.submitted.value, submitted_at=now, revision=QuizAttempt.revision + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if moved != 1:
+    if moved != 1:  # not reached while the row is held; kept as the guard of exactly-once
+        session.rollback()
         session.refresh(attempt)
         raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
     # the UPDATE above already wrote these: record them without marking the object dirty
@@ -326,21 +344,26 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     set_committed_value(attempt, "submitted_at", now)
     set_committed_value(attempt, "revision", attempt.revision + 1)
     _event(session, attempt, user.id, "submitted", {}, now)
-    grade_attempt(session, attempt, now=now)
+    _total(session, attempt, now)
+    _graded_event(session, attempt, now)
     refresh_summary(session, attempt.user_id, attempt.quiz)
     return attempt
 
 
-def grade_attempt(session: Session, attempt: QuizAttempt, *, now: datetime) -> None:
-    """Grade every automatically gradable question; the attempt is graded when nothing awaits a trainer."""
+def _score_slots(attempt: QuizAttempt) -> None:
+    """Mark every automatically gradable question (a trainer's mark on an essay stays)."""
     for slot in attempt.slots:
         data = slot.question_version.data
         kind = REGISTRY[data["type"]]
         if slot.score is not None and kind.manual:
             continue  # a trainer's mark stays
         grade = kind.grade(data, slot.layout, slot.answer)
-        slot.score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
-    _total(session, attempt, now)
+        score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
+        if score != slot.score:
+            slot.score = score
+
+
+def _graded_event(session: Session, attempt: QuizAttempt, now: datetime) -> None:
     _event(session, attempt, None, "graded" if attempt.state == AttemptState.graded.value else "awaiting_manual_grading",
            {"score": attempt.score, "percent": attempt.percent}, now)
 

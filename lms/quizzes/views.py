@@ -76,6 +76,7 @@ def attempt(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
+@reads_first  # the attempt and the answers are read and checked before the write lock
 @roles_required("agent")
 def save(attempt_id: int):
     session, attempt = _own_attempt(attempt_id)
@@ -102,6 +103,7 @@ def save(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@reads_first  # the attempt, its questions and the answers are read and checked before the write lock
 @roles_required("agent")
 @idempotent_for_user  # a repeat with the form's key gets the first answer again
 def submit(attempt_id: int):

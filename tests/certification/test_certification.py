@@ -181,3 +181,35 @@ def test_concurrent_issuing_gives_one_record(databases, tmp_path):
         assert active == 1 and outcomes.count("ok") == 1 and outcomes.count("conflict") == 9, outcomes
     db.engine.dispose()
     get_db(app).engine.dispose()
+
+
+def test_only_the_evidence_a_requirement_reads_can_change_it():
+    reqs = [{"type": "lessons_completed", "modules": ["semana-a"]}, {"type": "quiz_passed", "quiz": "evaluacion-a"}]
+    assert certs.could_change(reqs, ("quiz", "evaluacion-a")) and certs.could_change(reqs, ("lesson", None))
+    assert not certs.could_change(reqs, ("quiz", "repaso")) and not certs.could_change(reqs, ("roleplay", None))
+    assert certs.could_change([{"type": "coverage", "channels": ["chat"]}], ("roleplay", None))
+    assert certs.could_change(reqs, None)  # "anything": the catch-up command
+
+
+def test_evidence_evaluates_only_what_it_can_change_and_the_command_catches_up(session, content, agent, manager, trainer, make_user):
+    """A certification whose requirements an agent met before it existed (or before a requirement was edited) is
+    issued by the next evidence it reads, or by ``certification evaluate``; evidence it does not read leaves it."""
+    from lms.certification.models import CertificationDefinition
+
+    scenario = roleplays.get_scenario(session, "chat-retraso")
+    qualify(session, trainer, make_user, make_user("agent"), scenario)
+    definition = session.scalar(select(CertificationDefinition).where(CertificationDefinition.slug == "proceso"))
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "largo"), start_date=date(2026, 1, 5), now=T0)
+    definition.requirements = [{"type": "quiz_passed", "quiz": "repaso"}]  # nothing the lessons change
+    session.flush()
+    for slug in ("a-uno", "a-dos"):
+        tracks.complete_lesson(session, agent, tracks.get_lesson(session, slug), now=T0)
+    definition.requirements = [{"type": "lessons_completed", "modules": ["semana-a"]}]  # now met, by earlier evidence
+    session.flush()
+    quiz = quizzes.get_quiz(session, "evaluacion-a")
+    attempt = quizzes.start_attempt(session, agent, quiz, now=T0)
+    quizzes.submit_attempt(session, attempt, agent, answer_all_correctly(attempt), now=T0)
+    assert active_records(session, agent) == []  # a quiz attempt cannot change a lessons requirement
+    assert certs.evaluate_and_issue(session, agent, now=T0, evidence=("roleplay", None)) == []
+    (record,) = certs.evaluate_and_issue(session, agent, now=T0)  # the catch-up evaluates everything
+    assert record.definition.slug == "proceso" and [e["kind"] for e in record.evidence] == ["lesson", "lesson"]

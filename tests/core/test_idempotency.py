@@ -78,3 +78,40 @@ def test_ten_identical_submissions_at_once_one_grade_same_answer_for_all(databas
     assert set(outcomes) == {(302, f"/attempts/{attempt}/review")}, outcomes
     assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
     get_db(setup.app).engine.dispose()
+
+
+def test_a_key_claimed_while_the_submission_was_reading_gives_the_stored_answer(databases, tmp_path, monkeypatch):
+    """Submit is reads_first: the key is looked up, the answers are checked, and only then claimed. When a request
+    with the same key commits in between, this one writes nothing and answers with the stored outcome."""
+    import threading
+
+    from lms.quizzes import services
+
+    setup = quiz_setup(databases, tmp_path, "idemmid", agents=1)
+    cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+
+    def post():
+        client = setup.app.test_client()
+        client.set_cookie("session", cookie)
+        return client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-entre-medias"))
+
+    parse, others, calls = services._parse_answers, [], []
+
+    def parse_then_let_another_request_in(*args):
+        parsed = parse(*args)
+        calls.append(1)
+        if len(calls) == 1:  # the first request, between its reads and its writes: the repeat runs to its end
+            thread = threading.Thread(target=lambda: others.append(post()))
+            thread.start()
+            thread.join(60)
+        return parsed
+
+    monkeypatch.setattr(services, "_parse_answers", parse_then_let_another_request_in)
+    first = post()
+    (other,) = others
+    assert (other.status_code, "Idempotent-Replayed" in other.headers) == (302, False)  # it ran the submission
+    assert first.status_code == 302 and first.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["Location"] == other.headers["Location"] == f"/attempts/{attempt}/review"
+    assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
+    get_db(setup.app).engine.dispose()

@@ -150,3 +150,52 @@ def test_begin_writes_outside_a_reads_first_view_changes_nothing(session):
     assert session.in_transaction()
     db.begin_writes(session)  # a command or a test: its transaction is left alone
     assert session.in_transaction()
+
+
+def _statements_of(app, call):
+    """(verb, write intent) of every statement ``call()`` runs."""
+    from sqlalchemy import event
+
+    from lms.core import db
+
+    seen = []
+    engine = db.get_db(app).engine
+
+    def record(conn, cursor, statement, *args):
+        seen.append((statement.split()[0].upper(), db.write_intent.get()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return response, seen
+
+
+def test_saving_and_submitting_read_first(app, client, auth, session, content, make_user):
+    """Answer saves and submissions read the attempt, its questions and the answers before the write lock:
+    every write (the idempotency key's claim included) comes after begin_writes(), and the outcome is whole."""
+    from lms.core.idempotency import IdempotencyKey
+    from lms.quizzes import services as quizzes
+    from lms.quizzes.models import QuizAttempt
+    from lms.quizzes.simulate import answer_attempt
+    from lms.tracks import services as tracks
+
+    agent = make_user("agent")
+    tracks.enroll(session, actor=make_user("admin"), agent=agent, track=tracks.find_track(session, "corto"),
+                  start_date=datetime.date(2026, 1, 5), now=datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
+    attempt = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, "evaluacion-a"), now=datetime.datetime.now(datetime.timezone.utc))
+    import random
+
+    values = answer_attempt(attempt, 1.0, random.Random(1))  # nosec B311
+    session.commit()
+    auth.login_as(agent)
+    for path, data in ((f"/attempts/{attempt.id}/save", values), (f"/attempts/{attempt.id}/submit", dict(values, idempotency_key="clave-lectura-1"))):
+        response, seen = _statements_of(app, lambda: client.post(path, data=data))
+        assert response.status_code == 302, (path, response.status_code)
+        first_write = next(i for i, (verb, _) in enumerate(seen) if verb in ("INSERT", "UPDATE", "DELETE"))
+        assert sum(verb == "SELECT" and not intent for verb, intent in seen[:first_write]) >= 3, (path, seen)
+        assert all(intent for _, intent in seen[first_write:]), (path, seen)
+    session.expire_all()
+    assert session.get(QuizAttempt, attempt.id).state == "graded"
+    assert session.query(IdempotencyKey).filter_by(key="clave-lectura-1").one().status == 302
