@@ -31,3 +31,35 @@ def test_generate_a_small_organisation_and_open_its_dashboard(app, session):
     accounts.create_team(session, "Equipo creado después")
     accounts.create_user(session, email="despues@example.com", name="Después", role="agent")
     session.commit()
+
+
+def test_the_criterion_summaries_migration_backfills_what_the_site_keeps(databases, tmp_path):
+    """Released grades written before the summaries existed: downgrading past the migration and upgrading again
+    backfills exactly the rows the generator's rebuild (the site's own function) wrote."""
+    from lms.core.db import Database
+    from lms.migrations import downgrade, upgrade
+    from lms.roleplays.models import CriterionSummary
+    from tests.core.fault_setup import make_test_app
+
+    url = databases.create("criterionbackfill")
+    app = make_test_app(url, tmp_path)
+    db = Database(url)
+
+    def rows():
+        with db.sessionmaker() as s:
+            return sorted(s.execute(select(CriterionSummary.user_id, CriterionSummary.rubric_version_id, CriterionSummary.criterion_id,
+                                           CriterionSummary.level_sum, CriterionSummary.grades)).all())
+
+    try:
+        with app.app_context(), db.sessionmaker() as session:
+            sync(session, PROJECT)
+            generate(session, Sizes(agents=30, teams=3, attempts=60, submissions=120), now=now_utc(), seed=5, prefix="m")
+            session.commit()
+        kept = rows()
+        assert len({r.user_id for r in kept}) > 10 and sum(r.grades for r in kept) > 120  # several criteria per grade
+        db.engine.dispose()
+        downgrade(url, "8a1e0b7c2d04")
+        upgrade(url)
+        assert rows() == kept
+    finally:
+        db.engine.dispose()

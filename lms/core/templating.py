@@ -7,7 +7,7 @@ import re
 
 from babel import dates as babel_dates
 from flask import Flask
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import get_locale, get_timezone
 
 from lms.core.forms import EmptyForm
 from lms.core.idempotency import new_key
@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("day")
     def _day(value: date | None, fmt: str = "medium") -> str:
-        return format_date(value, fmt) if value else ""
+        return format_day(value, fmt) if value else ""
 
     @app.template_filter("title_of")
     def _title_of(slug: str, titles: dict) -> str:
@@ -64,3 +64,23 @@ def format_when(value: datetime, fmt: str = "medium") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return _when_pattern(locale, fmt).apply(value.astimezone(get_timezone()), locale)
+
+
+#: (locale, format) → the pattern of a date in that locale (a hundred-row table formats a hundred dates)
+_DAY_PATTERNS: dict[tuple[str, str], babel_dates.DateTimePattern] = {}
+
+
+def format_day(value: date, fmt: str = "medium") -> str:
+    """A date in the reader's language (a moment: its day in the reader's time zone), as Flask-Babel's
+    ``format_date`` writes it."""
+    locale = get_locale()
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(get_timezone()).date()
+    key = (str(locale), fmt)
+    pattern = _DAY_PATTERNS.get(key)
+    if pattern is None:
+        pattern = _DAY_PATTERNS[key] = babel_dates.parse_pattern(
+            babel_dates.get_date_format(fmt, locale=locale).pattern if fmt in ("full", "long", "medium", "short") else fmt)
+    return pattern.apply(value, locale)

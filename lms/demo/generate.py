@@ -175,6 +175,9 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
 
     counts["roleplay_submissions"] = _insert(session, RoleplaySubmission, submissions())
     counts["roleplay_grades"] = _insert(session, RoleplayGrade, grades)
+    from lms.roleplays.services import rebuild_criterion_summaries
+
+    counts["roleplay_criterion_summaries"] = rebuild_criterion_summaries(session)  # kept on write by save_grade, bypassed here
 
     # certificates for the agents who started long enough ago and did well ------------------------------
     definitions = list(session.scalars(select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))))

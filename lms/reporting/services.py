@@ -250,7 +250,7 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
     # weakest rubric criteria
-    weakest = _criterion_averages(session, ids)[:6]
+    weakest = roleplays.summed_criterion_averages(session, ids)[:6]  # from the per-agent sums kept on write
     if weakest:
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))
@@ -263,46 +263,6 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), len(enrolled)), (_("Semana 1"), len(week1)),
                                                                   (_("Semana 4"), len(week4)), (_("Certificados"), len(certified))], color=charts.GREEN))
     return out
-
-
-def _criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """As ``roleplays.criterion_averages`` (same figures, same order), with each rubric version's levels read as one
-    JSON array (aggregated in SQL) and parsed once: a team's thousand grades are not decoded row by row (two queries)."""
-    import json
-
-    from sqlalchemy import Text, cast, func, select, type_coerce
-
-    from lms.roleplays.models import RoleplayGrade, RoleplaySubmission, RubricVersion
-
-    if not user_ids:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        levels = func.string_agg(cast(RoleplayGrade.levels, Text), ",")
-    else:
-        levels = func.group_concat(type_coerce(RoleplayGrade.levels, Text), ",")
-    rows = session.execute(
-        select(RoleplayGrade.rubric_version_id, levels).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
-        # "+ 0": as roleplays.criterion_averages (SQLite would walk the calibration_id index otherwise)
-        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None))
-        .group_by(RoleplayGrade.rubric_version_id)
-    ).all()
-    version_ids = sorted(version_id for version_id, _levels in rows)
-    titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
-        select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
-    sums: dict[str, list[int]] = {}
-    for version_id, joined in rows:
-        titles = titles_of.get(version_id, {})
-        # the grades of a version share their criteria: grouped by them, each criterion's levels are summed as a column
-        by_criteria: dict[tuple, list[tuple]] = {}
-        for grade_levels in json.loads("[" + joined + "]"):
-            if grade_levels:
-                by_criteria.setdefault(tuple(grade_levels), []).append(tuple(grade_levels.values()))
-        for criteria, grades in by_criteria.items():
-            for criterion_id, column in zip(criteria, zip(*grades)):
-                both = sums.setdefault(titles.get(criterion_id, criterion_id), [0, 0])
-                both[0] += sum(column)
-                both[1] += len(column)
-    return sorted(((t, total / count, count) for t, (total, count) in sums.items()), key=lambda x: (x[1], x[0]))
 
 
 # Agent timeline ------------------------------------------------------------------------------

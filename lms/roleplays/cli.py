@@ -1,4 +1,4 @@
-"""``flask --app lms roleplays precheck FILE`` and ``… import-transcripts FILE``."""
+"""``flask --app lms roleplays precheck FILE``, ``… import-transcripts FILE`` and ``… rebuild-summaries``."""
 from __future__ import annotations
 
 import json
@@ -37,6 +37,18 @@ def read_transcripts(path: Path):
         seen.add(tid)
         items.append((tid, transcript, raw))
     return items, problems
+
+
+@roleplays_cli.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command():
+    """Recompute every agent's per-criterion sums of released grades (after a bulk import, or to repair)."""
+    from lms.core.db import transaction
+    from lms.roleplays import services
+
+    with transaction() as session:
+        n = services.rebuild_criterion_summaries(session)
+    click.echo(f"rebuilt {n} summary row(s)")
 
 
 @roleplays_cli.command("precheck")

@@ -183,6 +183,22 @@ class RoleplayGrade(Base):
     rubric_version: Mapped[RubricVersion] = relationship()
 
 
+class CriterionSummary(Base):
+    """One agent's released grades, per rubric version and criterion: the sum of the levels and how many.
+
+    Kept on write (``services.refresh_criterion_summary`` whenever a released grade is given, edited or
+    withdrawn): the team dashboard's weakest-criteria chart sums a hundred agents' rows instead of decoding
+    their thousand grades. ``flask --app lms roleplays rebuild-summaries`` recomputes them."""
+
+    __tablename__ = "roleplay_criterion_summaries"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), primary_key=True)
+    criterion_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    level_sum: Mapped[int] = mapped_column(Integer)
+    grades: Mapped[int] = mapped_column(Integer)
+
+
 class GradeEvent(Base):
     """Every change of a role-play grade: who, when, before, after, why."""
 

@@ -19,12 +19,53 @@ def test_weakest_criteria_match_the_role_play_averages(client, auth, session, co
     ids = [a.id for a in agents]
     expected = roleplays.criterion_averages(session, ids)
     assert expected and expected[0][1:] == (2.0, 5)  # (1 + 3 + 4 + 0 + 2) / 5: the draft is not counted
-    assert services._criterion_averages(session, ids) == expected
-    assert services._criterion_averages(session, ids[1:2]) == roleplays.criterion_averages(session, ids[1:2])
-    assert services._criterion_averages(session, []) == []
+    assert roleplays.summed_criterion_averages(session, ids) == expected  # the sums kept on write
+    assert roleplays.summed_criterion_averages(session, ids[1:2]) == roleplays.criterion_averages(session, ids[1:2])
+    assert roleplays.summed_criterion_averages(session, []) == []
     chart = {c.title: c for c in services.team_charts(session, agents, T0.date(), T0 + timedelta(days=2))}
     rows = dict(chart["Criterios de role-play más débiles (nivel medio, 0-4)"].rows)
     assert rows == {expected[0][0]: "2"}
     auth.login_as(manager)
     page = client.get(f"/manage/dashboard/?team={team.id}").get_data(as_text=True)
     assert "Criterios de role-play más débiles" in page and "Agente 2" in page
+
+
+def test_criterion_sums_follow_every_change_of_a_released_grade(session, content, team, trainer, make_user):
+    """Given, edited after release (with a reason), returned, released again: the per-agent sums always match the
+    grades; the rebuild command's function writes the same rows."""
+    from sqlalchemy import select
+
+    from lms.roleplays.models import CriterionSummary
+
+    agent, other = (make_user("agent", teams=[team]) for _ in range(2))
+    first = grade(session, practice(session, agent, T0), trainer, "release", 1, T0)
+    grade(session, practice(session, other, T0), trainer, "release", 4, T0)
+    draft = grade(session, practice(session, agent, T0 + timedelta(hours=1)), trainer, "draft", 0, T0)
+    ids = [agent.id, other.id]
+
+    def sums():
+        session.flush()
+        return sorted(session.execute(select(CriterionSummary.user_id, CriterionSummary.criterion_id, CriterionSummary.level_sum,
+                                             CriterionSummary.grades)).all())
+
+    def check():
+        assert roleplays.summed_criterion_averages(session, ids) == roleplays.criterion_averages(session, ids)
+        assert roleplays.summed_criterion_averages(session, [agent.id]) == roleplays.criterion_averages(session, [agent.id])
+
+    assert sums() == [(agent.id, "tiempo", 1, 1), (other.id, "tiempo", 4, 1)]  # the draft counts for nothing
+    check()
+    edit = dict(actor=trainer, comments={}, overall="", inline=[], now=T0 + timedelta(hours=2))
+    roleplays.save_grade(session, roleplays.get_submission(session, first.submission_id),
+                         levels={"tiempo": 3}, action="draft", expected_revision=first.revision, reason="Revisado.", **edit)
+    assert sums() == [(agent.id, "tiempo", 3, 1), (other.id, "tiempo", 4, 1)]  # an edit of a released grade
+    check()
+    roleplays.save_grade(session, roleplays.get_submission(session, draft.submission_id), levels={"tiempo": 2}, action="release",
+                         expected_revision=draft.revision, **edit)
+    assert sums() == [(agent.id, "tiempo", 5, 2), (other.id, "tiempo", 4, 1)]
+    check()
+    roleplays.save_grade(session, roleplays.get_submission(session, first.submission_id), levels={"tiempo": 3}, action="return",
+                         expected_revision=first.revision, reason="Repetir la práctica.", **edit)
+    assert sums() == [(agent.id, "tiempo", 2, 1), (other.id, "tiempo", 4, 1)]  # withdrawn: returned to the agent
+    check()
+    before = sums()
+    assert roleplays.rebuild_criterion_summaries(session) == 2 and sums() == before
