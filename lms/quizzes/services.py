@@ -269,9 +269,11 @@ def _closed(attempt: QuizAttempt) -> AttemptClosed:
 
 def _hold_open(session: Session, attempt: QuizAttempt) -> None:
     """Lock the attempt's row while it is still in progress, before its answers are written (raises AttemptClosed
-    when it no longer is). On PostgreSQL an auto-save or a second submission that read the attempt just before
-    another request submitted it waits here for that commit and then finds it closed, instead of overwriting the
-    answers of a graded attempt; the attempt row is always locked before its slots, so the two never deadlock."""
+    when it no longer is), and take its stored answers as they are now. On PostgreSQL an auto-save or a second
+    submission that read the attempt just before another request submitted it waits here for that commit and then
+    finds it closed, instead of overwriting the answers of a graded attempt; the attempt row is always locked before
+    its slots, so the two never deadlock. The answers were read before the lock (a reads_first view, or any request on
+    PostgreSQL): an auto-save committed since then is read again, so a submission grades what is stored."""
     held = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
         .values(state=QuizAttempt.state).execution_options(synchronize_session=False)
@@ -279,6 +281,13 @@ def _hold_open(session: Session, attempt: QuizAttempt) -> None:
     if held != 1:
         session.refresh(attempt)
         raise _closed(attempt)
+    stored = {row.id: row for row in session.execute(
+        select(AttemptSlot.id, AttemptSlot.answer, AttemptSlot.answered_at).where(AttemptSlot.attempt_id == attempt.id))}
+    for slot in attempt.slots:
+        row = stored.get(slot.id)
+        if row is not None and (row.answer, row.answered_at) != (slot.answer, slot.answered_at):
+            set_committed_value(slot, "answer", row.answer)
+            set_committed_value(slot, "answered_at", row.answered_at)
 
 
 def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]], *, now: datetime) -> int:

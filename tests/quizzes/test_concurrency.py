@@ -103,3 +103,32 @@ def test_a_save_that_read_the_attempt_before_it_was_submitted_changes_nothing(da
     db.engine.dispose()
     from lms.core.db import get_db
     get_db(app).engine.dispose()
+
+
+def test_a_submission_grades_the_answers_stored_when_it_writes(databases, tmp_path):
+    """A submission reads the attempt before it takes the lock (reads_first on SQLite; any request on PostgreSQL).
+    An auto-save committed in between is what gets graded: the marks always match the stored answers."""
+    app, db, attempt_id, agent_id, correct = _attempt_in_progress(databases, tmp_path, "stale_submit")
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            with db.sessionmaker() as submission:  # the submission's request: it read the attempt, no answers yet …
+                stale = services.get_attempt(submission, attempt_id)
+                user = accounts.get_user(submission, agent_id)
+                assert all(slot.answer is None for slot in stale.slots)
+                submission.commit()
+                with db.sessionmaker() as autosave:  # … while the page's auto-save stores every answer
+                    services.save_answers(autosave, services.get_attempt(autosave, attempt_id), accounts.get_user(autosave, agent_id),
+                                          correct, now=now_utc())
+                    autosave.commit()
+                services.submit_attempt(submission, stale, user, {}, now=now_utc())  # the form sent nothing new
+                submission.commit()
+        finally:
+            write_intent.reset(token)
+        with db.sessionmaker() as session:
+            final = services.get_attempt(session, attempt_id)
+            assert final.state == "graded" and all(slot.answer is not None for slot in final.slots)
+            assert final.score == final.max_score  # graded on the stored answers, not on what the request had read
+    db.engine.dispose()
+    from lms.core.db import get_db
+    get_db(app).engine.dispose()
