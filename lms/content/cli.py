@@ -72,3 +72,8 @@ def sync_command(root):
         _print_impact(impact[0])
     for line in report.lines():
         click.echo(line)
+    if any("certifications" in getattr(report, bucket) for bucket in ("created", "updated", "restored")):
+        # the site checks a certification as an agent's evidence arrives; agents who met it before it existed
+        # (or before its requirements changed) get it from the catch-up
+        click.echo("certifications created or changed: run 'flask --app lms certification evaluate' to issue them "
+                   "to the agents who already meet them")

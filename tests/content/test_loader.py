@@ -146,6 +146,7 @@ def test_cli_check_and_sync(app, tree, session):
     result = runner.invoke(args=["content", "sync", "--root", str(tree)])
     assert result.exit_code == 0, result.output
     assert "created 3 lessons" in result.output
+    assert "created 1 certifications" in result.output and "certification evaluate" in result.output  # the catch-up hint
     result = runner.invoke(args=["content", "sync", "--root", str(tree)])
     assert result.output.strip() == "no changes"
     edit(tree / "courses/tracks/corto.yaml", "start_day: 7", "start_day: siete")
