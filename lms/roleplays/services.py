@@ -462,7 +462,9 @@ def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[flo
 
 
 def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """(criterion title, mean level, grades) over the agents' released grades, weakest first (one query)."""
+    """(criterion title, mean level, grades) over the agents' released grades, weakest first (one query). The
+    definition, read from the grades themselves: pages use :func:`summed_criterion_averages`, and the tests check
+    the sums kept on write against this."""
     if not user_ids:
         return []
     sums: dict[str, list[int]] = {}
