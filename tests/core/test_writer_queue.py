@@ -110,48 +110,6 @@ def test_after_the_busy_timeout_sqlite_decides(engine, tmp_path):
         os.close(holder)
 
 
-def test_a_reads_first_view_takes_the_write_lock_only_for_its_writes(app, client, auth, session, content, make_user):
-    """Starting a quiz (a reads_first view): the rules and the draw are read in a plain transaction, the inserts
-    in the write one; no statement before begin_writes() runs in a write transaction."""
-    from sqlalchemy import event
-
-    from lms.core import db
-    from lms.quizzes.models import QuizAttempt
-    from lms.tracks import services as tracks
-
-    agent = make_user("agent")
-    tracks.enroll(session, actor=make_user("admin"), agent=agent, track=tracks.find_track(session, "corto"),
-                  start_date=datetime.date(2026, 1, 5), now=datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
-    session.commit()
-    auth.login_as(agent)
-    seen = []
-    engine = db.get_db(app).engine
-
-    def record(conn, cursor, statement, *args):
-        seen.append((statement.split()[0].upper(), db.write_intent.get()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.post("/quizzes/evaluacion-a/start")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
-    first_write = next(i for i, (verb, _) in enumerate(seen) if verb in ("INSERT", "UPDATE", "DELETE"))
-    assert any(verb == "SELECT" and not intent for verb, intent in seen[:first_write])  # the reads: no write lock
-    assert all(intent for _, intent in seen[first_write:])  # the writes: after begin_writes()
-    session.expire_all()
-    assert session.query(QuizAttempt).filter_by(user_id=agent.id).count() == 1
-
-
-def test_begin_writes_outside_a_reads_first_view_changes_nothing(session):
-    from lms.core import db
-
-    session.execute(text("SELECT 1"))
-    assert session.in_transaction()
-    db.begin_writes(session)  # a command or a test: its transaction is left alone
-    assert session.in_transaction()
-
-
 def _statements_of(app, call):
     """(verb, write intent) of every statement ``call()`` runs."""
     from sqlalchemy import event
@@ -170,6 +128,35 @@ def _statements_of(app, call):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return response, seen
+
+
+def test_a_reads_first_view_takes_the_write_lock_only_for_its_writes(app, client, auth, session, content, make_user):
+    """Starting a quiz (a reads_first view): the rules and the draw are read in a plain transaction, the inserts
+    in the write one; no statement before begin_writes() runs in a write transaction."""
+    from lms.quizzes.models import QuizAttempt
+    from lms.tracks import services as tracks
+
+    agent = make_user("agent")
+    tracks.enroll(session, actor=make_user("admin"), agent=agent, track=tracks.find_track(session, "corto"),
+                  start_date=datetime.date(2026, 1, 5), now=datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
+    session.commit()
+    auth.login_as(agent)
+    response, seen = _statements_of(app, lambda: client.post("/quizzes/evaluacion-a/start"))
+    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
+    first_write = next(i for i, (verb, _) in enumerate(seen) if verb in ("INSERT", "UPDATE", "DELETE"))
+    assert any(verb == "SELECT" and not intent for verb, intent in seen[:first_write])  # the reads: no write lock
+    assert all(intent for _, intent in seen[first_write:])  # the writes: after begin_writes()
+    session.expire_all()
+    assert session.query(QuizAttempt).filter_by(user_id=agent.id).count() == 1
+
+
+def test_begin_writes_outside_a_reads_first_view_changes_nothing(session):
+    from lms.core import db
+
+    session.execute(text("SELECT 1"))
+    assert session.in_transaction()
+    db.begin_writes(session)  # a command or a test: its transaction is left alone
+    assert session.in_transaction()
 
 
 def test_saving_and_submitting_read_first(app, client, auth, session, content, make_user):
