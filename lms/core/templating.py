@@ -32,17 +32,24 @@ def init_app(app: Flask) -> None:
         return format_when(value, fmt) if value else ""
 
 
-#: (locale, format) → the one pattern for a date and time in that locale (Babel formats the two halves and joins
-#: them through the locale's datetime format on every call: a hundred-row table paid that a hundred times)
-_WHEN_PATTERNS: dict[tuple[str, str], babel_dates.DateTimePattern] = {}
+#: (kind, locale, format) → the one pattern for a date and time in that locale (Babel formats the two halves and joins
+#: them through the locale's datetime format on every call: a hundred-row table paid that a hundred times); the
+#: ``day`` filter's date patterns are kept the same way
+_PATTERNS: dict[tuple[str, str, str], babel_dates.DateTimePattern] = {}
 _JOIN = re.compile(r"(\{[01]\})")
 
 
-def _when_pattern(locale, fmt: str) -> babel_dates.DateTimePattern:
-    key = (str(locale), fmt)
-    pattern = _WHEN_PATTERNS.get(key)
+def _pattern(kind: str, locale, fmt: str) -> babel_dates.DateTimePattern:
+    """The parsed pattern of a "when" (date and time) or a "day" (date) in ``locale`` for ``fmt`` (a standard
+    length or a pattern of its own), built once."""
+    key = (kind, str(locale), fmt)
+    pattern = _PATTERNS.get(key)
     if pattern is None:
-        if fmt in ("full", "long", "medium", "short"):
+        if fmt not in ("full", "long", "medium", "short"):
+            pattern = babel_dates.parse_pattern(fmt)
+        elif kind == "day":
+            pattern = babel_dates.parse_pattern(babel_dates.get_date_format(fmt, locale=locale).pattern)
+        else:
             halves = {"{0}": babel_dates.get_time_format(fmt, locale=locale).pattern,
                       "{1}": babel_dates.get_date_format(fmt, locale=locale).pattern}
             parts = []
@@ -52,9 +59,7 @@ def _when_pattern(locale, fmt: str) -> babel_dates.DateTimePattern:
                 elif piece:
                     parts.append("'" + piece.replace("'", "''") + "'")
             pattern = babel_dates.parse_pattern("".join(parts))
-        else:
-            pattern = babel_dates.parse_pattern(fmt)
-        _WHEN_PATTERNS[key] = pattern
+        _PATTERNS[key] = pattern
     return pattern
 
 
@@ -63,11 +68,7 @@ def format_when(value: datetime, fmt: str = "medium") -> str:
     locale = get_locale()
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return _when_pattern(locale, fmt).apply(value.astimezone(get_timezone()), locale)
-
-
-#: (locale, format) → the pattern of a date in that locale (a hundred-row table formats a hundred dates)
-_DAY_PATTERNS: dict[tuple[str, str], babel_dates.DateTimePattern] = {}
+    return _pattern("when", locale, fmt).apply(value.astimezone(get_timezone()), locale)
 
 
 def format_day(value: date, fmt: str = "medium") -> str:
@@ -78,9 +79,4 @@ def format_day(value: date, fmt: str = "medium") -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         value = value.astimezone(get_timezone()).date()
-    key = (str(locale), fmt)
-    pattern = _DAY_PATTERNS.get(key)
-    if pattern is None:
-        pattern = _DAY_PATTERNS[key] = babel_dates.parse_pattern(
-            babel_dates.get_date_format(fmt, locale=locale).pattern if fmt in ("full", "long", "medium", "short") else fmt)
-    return pattern.apply(value, locale)
+    return _pattern("day", locale, fmt).apply(value, locale)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.accounts.models import User
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.roleplays import precheck as precheck_module
 from lms.roleplays import signals
@@ -462,73 +463,12 @@ def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[flo
 
 
 def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """(criterion title, mean level, grades) over the agents' released grades, weakest first (one query). The
-    definition, read from the grades themselves: pages use :func:`summed_criterion_averages`, and the tests check
-    the sums kept on write against this."""
+    """(criterion title, mean level, grades) over the agents' released grades, weakest first. The definition, read
+    from the grades themselves: pages use :func:`summed_criterion_averages`, and the tests check the sums kept on
+    write against this."""
     if not user_ids:
         return []
-    sums: dict[str, list[int]] = {}
-    rows = session.execute(
-        select(RoleplayGrade.levels, RoleplayGrade.rubric_version_id).join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
-        # "+ 0": SQLite (without ANALYZE statistics) would otherwise walk the calibration_id index, where nearly every
-        # grade is NULL, instead of starting from the agents' submissions
-        .where(RoleplaySubmission.user_id.in_(user_ids), RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None))
-    ).all()
-    # each rubric version read (and its JSON parsed) once, not once per grade
-    version_ids = sorted({version_id for _levels, version_id in rows})
-    titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
-        select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
-    for levels, version_id in rows:
-        titles = titles_of.get(version_id, {})
-        for criterion_id, level in (levels or {}).items():
-            sums.setdefault(titles.get(criterion_id, criterion_id), []).append(level)
-    return sorted(((t, sum(v) / len(v), len(v)) for t, v in sums.items()), key=lambda x: (x[1], x[0]))
-
-
-def _released_levels(user_ids=None):
-    """(agent, rubric version, levels) of agents' released grades (never calibration grades)."""
-    stmt = (select(RoleplaySubmission.user_id, RoleplayGrade.rubric_version_id, RoleplayGrade.levels)
-            .join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
-            .where(RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None), RoleplaySubmission.user_id.is_not(None)))
-    return stmt if user_ids is None else stmt.where(RoleplaySubmission.user_id.in_(user_ids))
-
-
-def _summary_rows(rows) -> list[dict]:
-    sums: dict[tuple, list[int]] = {}
-    for user_id, version_id, levels in rows:
-        for criterion_id, level in (levels or {}).items():
-            both = sums.setdefault((user_id, version_id, criterion_id), [0, 0])
-            both[0] += level
-            both[1] += 1
-    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n}
-            for (u, v, c), (total, n) in sums.items()]
-
-
-def refresh_criterion_summary(session: Session, user_id: int) -> None:
-    """Recompute the agent's per-criterion sums from their released grades (a few dozen rows). The agent's user row is
-    locked first (PostgreSQL), so two grades released for them at once recompute one after the other."""
-    from lms.accounts.models import User
-
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    rows = _summary_rows(session.execute(_released_levels([user_id])).all())
-    session.execute(delete(CriterionSummary).where(CriterionSummary.user_id == user_id))
-    if rows:
-        session.execute(insert(CriterionSummary), rows)
-
-
-def rebuild_criterion_summaries(session: Session, *, batch: int = 500) -> int:
-    """Recompute every agent's per-criterion sums (after a bulk import, or to repair); returns the rows written."""
-    from lms.accounts.models import User
-
-    session.execute(delete(CriterionSummary))
-    written = 0
-    agents = list(session.scalars(select(User.id).order_by(User.id)))
-    for i in range(0, len(agents), batch):
-        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all())
-        if rows:
-            session.execute(insert(CriterionSummary), rows)
-        written += len(rows)
-    return written
+    return _weakest_first(session, _level_sums(session.execute(_released_levels(user_ids)).all(), per_agent=False))
 
 
 def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
@@ -540,15 +480,70 @@ def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tup
                func.sum(CriterionSummary.grades))
         .where(CriterionSummary.user_id.in_(user_ids)).group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id)
     ).all()
-    version_ids = sorted({version_id for version_id, *_rest in rows})
+    return _weakest_first(session, {(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count in rows})
+
+
+def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str, float, int]]:
+    """{(rubric version, criterion): (sum of levels, grades)} → (title, mean, grades) per criterion title, weakest
+    first (each rubric version read, and its JSON parsed, once)."""
+    version_ids = sorted({version_id for version_id, _criterion in sums})
     titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
         select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
-    sums: dict[str, list[int]] = {}
-    for version_id, criterion_id, total, count in rows:
-        both = sums.setdefault(titles_of.get(version_id, {}).get(criterion_id, criterion_id), [0, 0])
+    by_title: dict[str, list] = {}
+    for (version_id, criterion_id), (total, count) in sums.items():
+        both = by_title.setdefault(titles_of.get(version_id, {}).get(criterion_id, criterion_id), [0, 0])
         both[0] += total
         both[1] += count
-    return sorted(((t, total / count, count) for t, (total, count) in sums.items()), key=lambda x: (x[1], x[0]))
+    return sorted(((t, total / count, count) for t, (total, count) in by_title.items()), key=lambda x: (x[1], x[0]))
+
+
+def _released_levels(user_ids=None):
+    """(agent, rubric version, levels) of agents' released grades (never calibration grades). "+ 0": SQLite (without
+    ANALYZE statistics) would otherwise walk the calibration_id index, where nearly every grade is NULL, instead of
+    starting from the agents' submissions."""
+    stmt = (select(RoleplaySubmission.user_id, RoleplayGrade.rubric_version_id, RoleplayGrade.levels)
+            .join(RoleplaySubmission, RoleplaySubmission.id == RoleplayGrade.submission_id)
+            .where(RoleplayGrade.state == "released", (RoleplayGrade.calibration_id + 0).is_(None), RoleplaySubmission.user_id.is_not(None)))
+    return stmt if user_ids is None else stmt.where(RoleplaySubmission.user_id.in_(user_ids))
+
+
+def _level_sums(rows, *, per_agent: bool = True) -> dict[tuple, list[int]]:
+    """(agent, rubric version, levels) rows → {([agent,] version, criterion): [sum of levels, grades]}."""
+    sums: dict[tuple, list[int]] = {}
+    for user_id, version_id, levels in rows:
+        for criterion_id, level in (levels or {}).items():
+            both = sums.setdefault((user_id, version_id, criterion_id) if per_agent else (version_id, criterion_id), [0, 0])
+            both[0] += level
+            both[1] += 1
+    return sums
+
+
+def _summary_rows(rows) -> list[dict]:
+    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n}
+            for (u, v, c), (total, n) in _level_sums(rows).items()]
+
+
+def refresh_criterion_summary(session: Session, user_id: int) -> None:
+    """Recompute the agent's per-criterion sums from their released grades (a few dozen rows). The agent's user row is
+    locked first (PostgreSQL), so two grades released for them at once recompute one after the other."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    rows = _summary_rows(session.execute(_released_levels([user_id])).all())
+    session.execute(delete(CriterionSummary).where(CriterionSummary.user_id == user_id))
+    if rows:
+        session.execute(insert(CriterionSummary), rows)
+
+
+def rebuild_criterion_summaries(session: Session, *, batch: int = 500) -> int:
+    """Recompute every agent's per-criterion sums (after a bulk import, or to repair); returns the rows written."""
+    session.execute(delete(CriterionSummary))
+    written = 0
+    agents = list(session.scalars(select(User.id).order_by(User.id)))
+    for i in range(0, len(agents), batch):
+        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all())
+        if rows:
+            session.execute(insert(CriterionSummary), rows)
+        written += len(rows)
+    return written
 
 
 # For integrations (the REST API) ---------------------------------------------------
