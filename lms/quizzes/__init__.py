@@ -19,5 +19,6 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _drill_options():
-        return {"destinations": DRILL_DESTINATIONS, "priorities": DRILL_PRIORITIES}
+        from lms.escalation import labels
+        return {"destinations": DRILL_DESTINATIONS, "priorities": DRILL_PRIORITIES, "drill_labels": labels}
     app.cli.add_command(cli.quizzes_cli)

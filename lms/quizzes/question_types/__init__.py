@@ -772,11 +772,28 @@ class EscalationDrill(QuestionType):
         return Grade(right / len(DRILL_DIMENSIONS), details)
 
     def correct_answer(self, q, slot):
-        key = slot["key"]
-        deadline = "inmediato" if key["deadline"] == 0 else f"{key['deadline']:g} horas"
-        return [f"Nivel {key['level']} · {key['destination']} · {key['outcome']} · prioridad {key['priority']} · plazo {deadline}"]
+        """The expected decision in words, one line per decision (never the raw keys)."""
+        return _drill_lines(slot["key"])
 
     def describe(self, q, slot, answer):
-        if not answer:
-            return []
-        return [f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in answer.items()]
+        """The agent's decisions in words, one line per decision given."""
+        return _drill_lines(answer or {})
+
+
+def _drill_lines(decision: dict) -> list[str]:
+    from flask_babel import gettext
+
+    from lms.escalation import labels
+
+    lines = []
+    if decision.get("level") is not None:
+        lines.append(gettext("Nivel: %(level)s", level=decision["level"]))
+    if decision.get("destination") is not None:
+        lines.append(gettext("Destino: %(destination)s", destination=labels.label(labels.DESTINATIONS, decision["destination"])))
+    if decision.get("outcome") is not None:
+        lines.append(gettext("Resultado: %(outcome)s", outcome=labels.label(labels.OUTCOMES, decision["outcome"])))
+    if decision.get("priority") is not None:
+        lines.append(gettext("Prioridad: %(priority)s", priority=labels.label(labels.PRIORITIES, decision["priority"])))
+    if decision.get("deadline") is not None:
+        lines.append(gettext("Plazo de resolución: %(deadline)s", deadline=labels.hours(decision["deadline"])))
+    return lines
