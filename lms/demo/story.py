@@ -1,8 +1,9 @@
 """The certification part of the demo: calibrated trainers, an agent one lesson away from a
 certificate, and an agent whose certificate is due for renewal.
 
-- Tomás (formador@) and Elena (formadora@) have graded two exemplar calibration sessions in full
-  agreement, so their role-play grades count towards certification.
+- Tomás (formador@) and Elena (formadora@) have graded the four qualification exemplars (excellent,
+  mediocre, deficient and a trap: ``data/exemplars.yaml``) in agreement with the agreed levels, so their role-play
+  grades count towards certification. A new trainer who clicks the same level everywhere does not qualify.
 - Pablo (agente8@) has done everything the product certification asks for except the last lesson of
   month 2: when he completes it, the certificate is issued automatically.
 - Irene (agente9@) holds a product certificate issued before the site (by the admin, with the reason)
@@ -11,7 +12,10 @@ certificate, and an agent whose certificate is due for renewal.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from datetime import datetime, timedelta
+
+import yaml
 
 from lms.accounts import services as accounts
 from lms.certification import services as certification
@@ -21,8 +25,8 @@ from lms.roleplays import calibration
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
-#: scenarios whose model answers serve as the calibration exemplars
-EXEMPLARS = ("informe-consulta-garantia", "queja-facturacion-cobro-duplicado")
+#: the qualification exemplars: four answers to one role-play spanning the rubric's scale, with agreed levels
+EXEMPLARS_FILE = Path(__file__).parent / "data" / "exemplars.yaml"
 #: Pablo's graded role-plays: the two the product certification asks for
 PABLO_ROLEPLAYS = ("informe-consulta-garantia", "crm-plan-40-horas-upgrade")
 CERTIFICATION = "certificacion-producto"
@@ -53,26 +57,45 @@ def top_levels(session, submission) -> dict[str, int]:
     return {criterion["id"]: 4 for criterion in rubric["criteria"]}
 
 
+def exemplar_set() -> dict:
+    """The exemplars file: {scenario, exemplars: [{title, seconds, replies ('model' or a list), agreed: {criterion: [level, why]}}]}."""
+    return yaml.safe_load(EXEMPLARS_FILE.read_text(encoding="utf-8"))
+
+
+def exemplar_transcript(scenario, exemplar: dict) -> dict:
+    """An exemplar as an anchor transcript (precheck format): the customer's messages and the exemplar's replies."""
+    customer = scenario.data["customers"][0]
+    replies = agent_replies(scenario) if exemplar["replies"] == "model" else exemplar["replies"]
+    turns = []
+    for n, text in enumerate(replies):
+        turns.append({"speaker": "agent", "text": text, "seconds": exemplar["seconds"][n]})
+        if n + 1 < len(customer["messages"]):
+            turns.append({"speaker": "customer", "text": customer["messages"][n + 1]})
+    return {"id": scenario.slug, "channel": scenario.channel, "customer_type": customer["type"],
+            "opening_message": customer["messages"][0], "turns": turns}
+
+
 def calibrate(session, trainers: list, now: datetime) -> list[str]:
-    """Two exemplar sessions graded blind by every demo trainer, in agreement."""
+    """The exemplar sessions, graded blind by every demo trainer at the agreed levels; the lead's grade carries the
+    reason of each agreed level (shown beside the agreement once a trainer has graded)."""
     if all(calibration.standing(session, t.id).qualified for t in trainers):
         return []
     lead = trainers[-1]
-    for n, slug in enumerate(EXEMPLARS):
-        scenario = roleplays.get_scenario(session, slug)
-        customer = scenario.data["customers"][0]
-        raw = {"id": slug, "channel": scenario.channel, "customer_type": customer["type"],
-               "opening_message": customer["messages"][0],
-               "turns": [{"speaker": "agent", "text": text, "seconds": 25} for text in agent_replies(scenario)]}
+    data = exemplar_set()
+    scenario = roleplays.get_scenario(session, data["scenario"])
+    for n, exemplar in enumerate(data["exemplars"]):
         moment = now - timedelta(days=20 - n)
-        anchor = calibration.import_anchor(session, f"Ejemplar: {scenario.title}", raw, scenario_slug=slug, now=moment)
-        exemplar = calibration.open_session(session, submission=anchor, actor=lead, title=f"Ejemplar {n + 1}: {scenario.title}",
-                                            exemplar=True, now=moment)
-        levels = top_levels(session, anchor)
+        anchor = calibration.import_anchor(session, exemplar["title"], exemplar_transcript(scenario, exemplar),
+                                           scenario_slug=scenario.slug, now=moment)
+        session_ = calibration.open_session(session, submission=anchor, actor=lead, title=exemplar["title"], exemplar=True, now=moment)
+        levels = {criterion: level for criterion, (level, _why) in exemplar["agreed"].items()}
         for trainer in trainers:
-            calibration.grade_blind(session, exemplar, actor=trainer, levels=levels, now=moment)
-        calibration.close_session(session, exemplar, actor=lead, levels=levels, now=moment + timedelta(hours=1))
-    return ["calibration: two exemplar sessions graded in agreement (the demo trainers are qualified)"]
+            grade = calibration.grade_blind(session, session_, actor=trainer, levels=levels, now=moment)
+            if trainer is lead:
+                grade.comments = {criterion: why for criterion, (_level, why) in exemplar["agreed"].items()}
+        calibration.close_session(session, session_, actor=lead, levels=levels, now=moment + timedelta(hours=1))
+    return [f"calibration: {len(data['exemplars'])} exemplar sessions spanning the scale, graded in agreement "
+            "(the demo trainers are qualified)"]
 
 
 def pass_quizzes(session, agent, trainer, now: datetime) -> None:

@@ -6,7 +6,11 @@
 * qualification: a new trainer grades the exemplar sessions and must reach
   :data:`QUALIFY_EXACT` exact and :data:`QUALIFY_ADJACENT` adjacent agreement with the
   agreed grades, over at least :data:`QUALIFY_MIN_EXEMPLARS` exemplars, before their
-  grades count towards a certification.
+  grades count towards a certification. The exemplars graded must span the scale (a
+  criterion agreed at :data:`FAILING_AT_MOST` or lower and one at :data:`PASSING_AT_LEAST` or
+  higher), the trainer must not pass a criterion the exemplar fails (the trap), and a
+  trainer who gives one level everywhere is not qualified: agreeing with a set of model
+  transcripts proves nothing.
 """
 from __future__ import annotations
 
@@ -27,6 +31,10 @@ from lms.roleplays.models import CalibrationSession, RoleplayGrade, RoleplaySubm
 QUALIFY_EXACT = 0.70
 QUALIFY_ADJACENT = 0.90
 QUALIFY_MIN_EXEMPLARS = 2
+#: house rule: the exemplars must span the scale: a failing criterion (agreed at this level or lower)…
+FAILING_AT_MOST = 1
+#: …and a passing one (agreed at this level or higher); a trainer who passes a failing criterion missed the trap
+PASSING_AT_LEAST = 3
 #: a criterion is highlighted as divergent below this exact agreement
 DIVERGENT_BELOW = 0.5
 
@@ -184,6 +192,8 @@ class TrainerStanding:
     #: month → mean signed difference, for the drift over time
     drift_by_month: dict[str, float] = field(default_factory=dict)
     qualified: bool = False
+    #: why the trainer is not qualified yet (translated sentences; empty when qualified)
+    missing: list[str] = field(default_factory=list)
 
 
 def standing(session: Session, trainer_id: int) -> TrainerStanding:
@@ -229,12 +239,35 @@ def _standing(rows: list) -> TrainerStanding:
     result.drift = {k: round(sum(v) / len(v), 2) for k, v in diffs.items()}
     result.drift_by_month = {k: round(sum(v) / len(v), 2) for k, v in sorted(months.items())}
     exemplar_rows = [(g, c) for g, c in rows if c.is_exemplar]
-    e_total = sum(1 for g, c in exemplar_rows for k in c.agreed_levels if k in g.levels)
-    e_exact = sum(1 for g, c in exemplar_rows for k, v in c.agreed_levels.items() if k in g.levels and g.levels[k] == v)
-    e_adjacent = sum(1 for g, c in exemplar_rows for k, v in c.agreed_levels.items() if k in g.levels and abs(g.levels[k] - v) <= 1)
-    result.qualified = (len(exemplar_ids) >= QUALIFY_MIN_EXEMPLARS and e_total > 0
-                        and e_exact / e_total >= QUALIFY_EXACT and e_adjacent / e_total >= QUALIFY_ADJACENT)
+    result.missing = qualification_gaps(exemplar_rows, len(exemplar_ids))
+    result.qualified = not result.missing
     return result
+
+
+def qualification_gaps(exemplar_rows: list, exemplars: int) -> list[str]:
+    """What keeps a trainer from qualifying on these (grade, exemplar session) pairs; empty when qualified."""
+    pairs = [(g.levels[k], agreed) for g, c in exemplar_rows for k, agreed in c.agreed_levels.items() if k in g.levels]
+    gaps = []
+    if exemplars < QUALIFY_MIN_EXEMPLARS or not pairs:
+        gaps.append(_("Califica al menos %(n)d ejemplares.", n=QUALIFY_MIN_EXEMPLARS))
+        return gaps
+    agreed_levels = {agreed for _given, agreed in pairs}
+    if min(agreed_levels) > FAILING_AT_MOST or max(agreed_levels) < PASSING_AT_LEAST:
+        gaps.append(_("Los ejemplares calificados no cubren la escala: hace falta al menos uno con un criterio deficiente "
+                      "(nivel %(low)d o menos) y uno con un criterio logrado (nivel %(high)d o más).",
+                      low=FAILING_AT_MOST, high=PASSING_AT_LEAST))
+    exact = sum(given == agreed for given, agreed in pairs) / len(pairs)
+    adjacent = sum(abs(given - agreed) <= 1 for given, agreed in pairs) / len(pairs)
+    if exact < QUALIFY_EXACT or adjacent < QUALIFY_ADJACENT:
+        gaps.append(_("Coincidencia con los niveles acordados: %(exact)d%% exacta (mínimo %(min_exact)d%%) y %(adjacent)d%% a un "
+                      "nivel (mínimo %(min_adjacent)d%%).", exact=round(exact * 100), min_exact=round(QUALIFY_EXACT * 100),
+                      adjacent=round(adjacent * 100), min_adjacent=round(QUALIFY_ADJACENT * 100)))
+    if len({given for given, _agreed in pairs}) == 1 and len(agreed_levels) > 1:
+        gaps.append(_("Diste el mismo nivel a todos los criterios de todos los ejemplares."))
+    missed = sum(1 for given, agreed in pairs if agreed <= FAILING_AT_MOST and given >= PASSING_AT_LEAST)
+    if missed:
+        gaps.append(_("Diste por logrados %(n)d criterios que el ejemplar no cumple (la trampa).", n=missed))
+    return gaps
 
 
 def list_sessions(session: Session) -> list[CalibrationSession]:

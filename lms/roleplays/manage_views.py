@@ -12,7 +12,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.clock import now_utc
 from lms.core.db import get_session
-from lms.core.errors import DomainError
+from lms.core.errors import Conflict, DomainError
 from lms.core.forms import EmptyForm
 from lms.core.security import roles_required
 from lms.roleplays import services
@@ -58,7 +58,6 @@ def grade(submission_id: int):
     if agent is None or not accounts.can_supervise(session, current_user, agent) or submission.state != "submitted":
         abort(404)
     version = session.get(RubricVersion, submission.rubric_version_id)
-    existing = services.grade_for(session, submission)
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
@@ -73,17 +72,41 @@ def grade(submission_id: int):
                                 now=now_utc())
         except DomainError as exc:
             session.rollback()
+            # nothing typed is lost: the page comes back with this trainer's levels and comments in the form and,
+            # after a concurrent save (Conflict), the other trainer's beside them
             flash(str(exc), "error")
-            return redirect(url_for("roleplays_manage.grade", submission_id=submission.id))
+            mine = {"levels": {k: _int_or_none(v) for k, v in levels.items()}, "comments": comments,
+                    "overall": request.form.get("overall", ""), "inline": inline, "reason": request.form.get("reason", "")}
+            return _grade_page(session, submission, agent, version, mine=mine, conflict=isinstance(exc, Conflict)), \
+                409 if isinstance(exc, Conflict) else 422
         messages = {"draft": _("Borrador guardado: el agente todavía no lo ve."), "release": _("Calificación publicada para el agente."),
                     "return": _("Práctica devuelta: el agente verá tus comentarios y podrá repetirla.")}
         flash(messages.get(request.form.get("action", "draft"), ""), "success")
         return redirect(url_for("roleplays_manage.grade", submission_id=submission.id))
+    return _grade_page(session, submission, agent, version)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _grade_page(session, submission, agent, version, *, mine: dict | None = None, conflict: bool = False):
+    """The grader; ``mine``: what this trainer sent and could not be saved (kept in the form); ``conflict``: another
+    trainer saved first, and their levels and comments are shown beside this trainer's."""
+    existing = services.grade_for(session, submission)
     history = services.grade_history(session, existing) if existing else []
     actors = {u.id: u for u in session.scalars(select(User).where(User.id.in_({e.actor_id for e in history if e.actor_id})))} if history else {}
+    other = None
+    if conflict and existing is not None:
+        last = next((e.actor_id for e in reversed(history) if e.actor_id), existing.grader_id)
+        other = actors.get(last) or session.get(User, last)
     return render_template("roleplays/manage/grade.html", submission=submission, scenario=submission.scenario, agent=agent,
                            rubric=version.data, rubric_version=version, grade=existing, threads=services.threads(submission),
-                           history=history, actors=actors, form=EmptyForm(), email_fields=services.EMAIL_FIELDS)
+                           history=history, actors=actors, form=EmptyForm(), email_fields=services.EMAIL_FIELDS,
+                           mine=mine, conflict=conflict and existing is not None, other=other)
 
 
 @bp.route("/assign", methods=["GET", "POST"])

@@ -12,7 +12,9 @@ from tests.browser.test_accessibility import log_in
 pytestmark = pytest.mark.browser
 
 FOCUSED = """() => { const e = document.activeElement; const s = getComputedStyle(e);
+  const q = e.closest('li.question');
   return {tag: e.tagName.toLowerCase(), type: e.type || '', id: e.id || '', name: e.name || '', checked: !!e.checked,
+          question: q ? q.id : '',
           ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0, text: (e.innerText || '').trim().slice(0, 40)}; }"""
 
 
@@ -32,7 +34,8 @@ def test_a_quiz_answered_and_handed_in_with_the_keyboard(browser, site_url):
     page.wait_for_url(re.compile(r".*/attempts/\d+$"))
     groups = set(page.eval_on_selector_all("#attempt-form input[type=radio]", "els => els.map(e => e.name)"))
     assert groups, "the quiz has single-choice questions"
-    answered, unringed = set(), []
+    questions = page.locator("#attempt-form li.question").count()
+    answered, unringed, touched = set(), [], set()
     for _ in range(600):
         focus = tab(page)
         if focus["tag"] in ("input", "select", "textarea", "button", "a") and not focus["ring"]:
@@ -42,18 +45,28 @@ def test_a_quiz_answered_and_handed_in_with_the_keyboard(browser, site_url):
         if focus["type"] == "radio" and focus["name"] not in answered:
             page.keyboard.press("Space")
             answered.add(focus["name"])
+            touched.add(focus["question"])
+        elif focus["type"] == "checkbox" and focus["question"] not in touched:
+            page.keyboard.press("Space")  # a multiple-choice question: tick its first option
+            touched.add(focus["question"])
         elif focus["type"] in ("text", "number"):
             page.keyboard.type("1")
+            touched.add(focus["question"])
         elif focus["tag"] == "select":
             page.keyboard.press("ArrowDown")
+            touched.add(focus["question"])
         elif focus["tag"] == "textarea":
             page.keyboard.type("Respuesta escrita con el teclado.")
+            touched.add(focus["question"])
     else:
         pytest.fail("the submit button was never reached with Tab")
     assert answered == groups, groups - answered  # every single-choice question was reachable and answered
     assert page.locator("#attempt-form input[type=radio]:checked").count() == len(groups)
     assert unringed == []
-    assert int(page.locator("#answered-count").inner_text()) >= len(groups)  # the progress follows the answers
+    # the progress counts questions (a scenario holds several radio groups; a multiple-choice question none): every
+    # question was answered, and the counter, updated on each input and change event, says so
+    assert touched == {f"question-{n}" for n in range(1, questions + 1)}, touched
+    expect(page.locator("#answered-count")).to_have_text(str(questions))
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/review$"))

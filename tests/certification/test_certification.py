@@ -28,8 +28,9 @@ def qualify(session, trainer, make_user, agent, scenario):
             roleplays.reply(session, submission, agent, thread="ana", text=text, now=T0)
         roleplays.submit(session, submission, agent, escalation=None, now=T0)
         session_ = cal.open_session(session, submission=submission, actor=lead, title=f"Ejemplo {n}", exemplar=True, now=T0)
-        cal.grade_blind(session, session_, actor=trainer, levels={"tiempo": 3}, now=T0)
-        cal.close_session(session, session_, actor=lead, levels={"tiempo": 3}, now=T0)
+        level = (3, 1)[n]  # the exemplars span the scale (a good one and a deficient one)
+        cal.grade_blind(session, session_, actor=trainer, levels={"tiempo": level}, now=T0)
+        cal.close_session(session, session_, actor=lead, levels={"tiempo": level}, now=T0)
 
 
 def meet_everything_but_the_roleplay(session, agent, manager):

@@ -172,8 +172,9 @@ def test_concurrent_renewals_give_one_record(databases, tmp_path):
                     roleplays.reply(session, practice, users["anchor"], thread="ana", text=text, now=T0)
                 roleplays.submit(session, practice, users["anchor"], escalation=None, now=T0)
                 exemplar = cal.open_session(session, submission=practice, actor=users["lead"], title=f"E{n}", exemplar=True, now=T0)
-                cal.grade_blind(session, exemplar, actor=users["trainer"], levels={"tiempo": 3}, now=T0)
-                cal.close_session(session, exemplar, actor=users["lead"], levels={"tiempo": 3}, now=T0)
+                level = (3, 1)[n]  # the exemplars span the scale (a good one and a deficient one)
+                cal.grade_blind(session, exemplar, actor=users["trainer"], levels={"tiempo": level}, now=T0)
+                cal.close_session(session, exemplar, actor=users["lead"], levels={"tiempo": level}, now=T0)
             assert certs.open_paths_of(session, users["agent"].id)
             session.commit()
             agent_id = users["agent"].id

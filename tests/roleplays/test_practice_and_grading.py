@@ -134,25 +134,26 @@ def test_krippendorff_alpha_against_hand_computed_values():
 def test_calibration_blind_grades_agreement_agreed_grade_drift_and_qualification(session, agent, make_user, scenario):
     lead, second, newcomer = make_user("trainer"), make_user("trainer"), make_user("trainer")
     sessions = []
+    agreed = (3, 1)  # a good exemplar and a deficient one: the set spans the scale
     for n in range(2):
         submission = practise(session, agent, scenario)
         services.submit(session, submission, agent, escalation=None, now=T0)
         calibration = cal.open_session(session, submission=submission, actor=lead, title=f"Ejemplo {n}", exemplar=True, now=T0)
-        cal.grade_blind(session, calibration, actor=lead, levels={"tiempo": 3}, now=T0)
-        cal.grade_blind(session, calibration, actor=second, levels={"tiempo": 1}, now=T0)
+        cal.grade_blind(session, calibration, actor=lead, levels={"tiempo": agreed[n]}, now=T0)
+        cal.grade_blind(session, calibration, actor=second, levels={"tiempo": agreed[n] + 2 if n else 1}, now=T0)
         with pytest.raises(Conflict):
             cal.grade_blind(session, calibration, actor=second, levels={"tiempo": 2}, now=T0)
         agreement = cal.agreement(session, calibration)
-        assert agreement.criteria[0].levels == [3, 1] and agreement.criteria[0].exact == 0 and agreement.criteria[0].divergent
-        cal.close_session(session, calibration, actor=lead, levels={"tiempo": 3}, now=T0 + timedelta(days=n))
+        assert agreement.criteria[0].exact == 0 and agreement.criteria[0].divergent
+        cal.close_session(session, calibration, actor=lead, levels={"tiempo": agreed[n]}, now=T0 + timedelta(days=n))
         sessions.append(calibration)
     assert cal.standing(session, lead.id).qualified and cal.standing(session, lead.id).drift == {"tiempo": 0}
     second_standing = cal.standing(session, second.id)
-    assert not second_standing.qualified and second_standing.drift == {"tiempo": -2}
+    assert not second_standing.qualified and second_standing.drift == {"tiempo": 0}  # −2 and +2: no drift, no agreement
     # a new trainer qualifies by grading the exemplars close to the agreed grades
     assert not cal.standing(session, newcomer.id).qualified
-    for calibration in sessions:
-        cal.grade_blind(session, calibration, actor=newcomer, levels={"tiempo": 3}, now=T0)
+    for n, calibration in enumerate(sessions):
+        cal.grade_blind(session, calibration, actor=newcomer, levels={"tiempo": agreed[n]}, now=T0)
     assert cal.standing(session, newcomer.id).qualified
 
 
