@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -468,6 +469,9 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
     expired, the agent's latest of that certification, with a recertification in its definition),
     tell the agent by e-mail, and log it.  Idempotent: one path per record."""
     from lms.core import outbox
+
+    if not base_url and has_app_context():  # every e-mail link is absolute (PUBLIC_URL), whoever calls
+        base_url = current_app.config["PUBLIC_URL"]
 
     horizon = max((d.recertification["window_days"] for d in list_definitions(session) if d.recertification), default=None)
     if horizon is None:

@@ -12,9 +12,12 @@ _SUBSCRIBED: list = []
 
 
 def register(app: Flask) -> None:
-    from lms.notifications import views
+    from lms.core import outbox
+    from lms.notifications import mailbox, views
 
     app.register_blueprint(views.bp)
+    # e-mails: SMTP when configured; in development without one, the local mailbox (/manage/mailbox)
+    outbox.register_sender("email", mailbox.email_sender_factory)
     app.jinja_env.globals["unread_notifications"] = views.unread_for_current_user
     if not _SUBSCRIBED:
         _subscribe()

@@ -275,3 +275,9 @@ def mark_all_read(session: Session, user_id: int, *, now: datetime) -> int:
                             .values(read_at=now).execution_options(synchronize_session=False)).rowcount
     session.flush()
     return moved
+
+
+def emails_waiting(session: Session) -> int:
+    """E-mails queued and not yet delivered (the mailbox page says so)."""
+    return session.scalar(select(func.count(outbox.OutboxMessage.id)).where(outbox.OutboxMessage.kind == "email",
+                                                                          outbox.OutboxMessage.status == "pending")) or 0

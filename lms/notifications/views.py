@@ -13,6 +13,7 @@ from lms.accounts import services as accounts
 from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.forms import EmptyForm
+from lms.core.security import roles_required
 from lms.notifications import services
 from lms.notifications.forms import preferences_form
 
@@ -88,3 +89,30 @@ def preferences():
     if request.method == "POST":
         abort(400)
     return render_template("notifications/preferences.html", form=form)
+
+
+@bp.route("/manage/mailbox")
+@roles_required("admin")
+def mailbox():
+    """Development: the e-mails the site has sent, as the recipients would read them."""
+    from flask import current_app
+
+    from lms.notifications import mailbox as box
+
+    config = current_app.config
+    return render_template("notifications/mailbox.html", mails=box.messages(config), enabled=box.enabled(config),
+                           smtp_host=config.get("SMTP_HOST"), waiting=services.emails_waiting(get_session()), selected=None)
+
+
+@bp.route("/manage/mailbox/<mail_id>")
+@roles_required("admin")
+def mailbox_message(mail_id: str):
+    from flask import current_app
+
+    from lms.notifications import mailbox as box
+
+    mail = box.message(current_app.config, mail_id)
+    if mail is None:
+        abort(404)
+    return render_template("notifications/mailbox.html", mails=box.messages(current_app.config), enabled=box.enabled(current_app.config),
+                           smtp_host=current_app.config.get("SMTP_HOST"), waiting=services.emails_waiting(get_session()), selected=mail)
