@@ -13,3 +13,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.users_cli)
     app.cli.add_command(cli.teams_cli)
+
+    from lms.accounts.zones import zone_of
+    from lms.core.db import get_session
+    from lms.core.i18n import ZONE_RESOLVER
+
+    ZONE_RESOLVER[:] = [lambda user: zone_of(get_session(), user)]  # pages write times in the reader's zone
