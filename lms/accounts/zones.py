@@ -85,6 +85,16 @@ def set_user_zone(session: Session, user: User, name: str | None) -> None:
     session.flush()
 
 
+#: fn(session, user ids) run when those agents' working days change (a team starts or stops working weekends):
+#: lms.tracks installs the rewrite of their progress summaries, whose due dates move
+CALENDAR_HOOKS: list = []
+
+
+def calendar_changed(session: Session, user_ids: list[int]) -> None:
+    for hook in CALENDAR_HOOKS:
+        hook(session, user_ids)
+
+
 def set_team_calendar(session: Session, team: Team, *, time_zone: str | None, works_weekends: bool) -> bool:
     """The team's zone and whether its agents work weekends; returns True when the weekend setting changed
     (their due dates move: the caller refreshes their progress)."""

@@ -70,6 +70,14 @@ def current_app_languages() -> list[str]:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    @app.before_request
+    def _forget_the_zone():
+        """Each request asks for its reader's zone afresh (a context kept across requests, as in tests, would
+        otherwise keep the first reader's)."""
+        ctx = g.get("_flask_babel")
+        if ctx is not None:
+            ctx.babel_tzinfo = None
     _install_template_gettext(app)
 
 

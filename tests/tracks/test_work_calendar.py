@@ -84,3 +84,53 @@ def test_progress_follows_the_organisation_calendar_and_the_team(session, conten
     services.refresh_progress(session, [agent.id, weekender.id], now=NOW)
     summaries = services.progress_summaries(session, [agent.id])[agent.id]
     assert summaries[0].first_pending_due == WEDNESDAY and (date(2026, 1, 12) - WEDNESDAY).days in summaries[0].due_days
+
+
+def test_admins_edit_the_holidays_and_due_dates_follow(client, auth, session, content, agent, manager, admin):
+    services.enroll(session, actor=manager, agent=agent, track=services.find_track(session, "corto"), start_date=MONDAY, now=NOW)
+    session.commit()
+    auth.login_as(manager)
+    assert client.get("/manage/calendar").status_code == 403
+    client.post("/logout")
+    auth.login_as(admin)
+    page = client.get("/manage/calendar").get_data(as_text=True)
+    assert "Ninguno: solo los fines de semana" in page
+    response = client.post("/manage/calendar", data={"day-day": "2026-01-07", "day-name": "Fiesta local"})
+    assert response.status_code == 302
+    page = client.get("/manage/calendar").get_data(as_text=True)
+    assert "Fiesta local" in page and "miércoles, 7 de enero de 2026" in page
+    # a-dos (day 2) was due on Wednesday the 7th: now Thursday; the dashboards' summary moved with it
+    (progress,) = services.progress_for_user(session, agent, MONDAY)
+    assert {s.lesson.slug: s.due_date for s in progress.lessons}["a-dos"] == date(2026, 1, 8)
+    (summary,) = services.progress_summaries(session, [agent.id])[agent.id]
+    assert 3 in summary.due_days and 2 not in summary.due_days
+    # the same day twice, a missing name, a bad date: a message, nothing added
+    again = client.post("/manage/calendar", data={"day-day": "2026-01-07", "day-name": "Otra"}).get_data(as_text=True)
+    assert "Ese día ya está en el calendario." in again
+    assert "Escribe qué día festivo es." in client.post("/manage/calendar", data={"day-day": "2026-01-08", "day-name": ""}).get_data(as_text=True)
+    assert client.post("/manage/calendar", data={"day-day": "mañana", "day-name": "X"}).status_code == 200
+    assert len(calendar.holidays(session)) == 1
+    (holiday,) = calendar.holidays(session)
+    assert client.post(f"/manage/calendar/{holiday.id}/remove").status_code == 302
+    assert calendar.holidays(session) == []
+
+
+def test_a_team_set_to_work_weekends_moves_its_agents_due_dates(client, auth, session, content, agent, manager, admin, team):
+    services.enroll(session, actor=manager, agent=agent, track=services.find_track(session, "corto"), start_date=WEDNESDAY, now=NOW)
+    session.commit()
+    (summary,) = services.progress_summaries(session, [agent.id])[agent.id]
+    # from Wednesday the 7th: day 0, day 2 (Friday), day 4 (Tuesday: the weekend skipped), day 8 (Thursday the 15th)
+    assert summary.due_days == [0, 2, 6, 8]
+    auth.login_as(admin)
+    assert client.post(f"/admin/teams/{team.id}/calendar",
+                       data={"cal-time_zone": "America/Bogota", "cal-works_weekends": "y"}).status_code == 302
+    session.refresh(team)
+    assert team.works_weekends and team.time_zone == "America/Bogota"
+    (progress,) = services.progress_for_user(session, agent, WEDNESDAY)
+    assert progress.modules[0].due_date == date(2026, 1, 11)  # day 4: Sunday, worked
+    (summary,) = services.progress_summaries(session, [agent.id])[agent.id]
+    assert summary.end_date == progress.end_date and summary.due_days == [0, 2, 4, 8]  # the summary moved too
+    page = client.post(f"/admin/teams/{team.id}/calendar", data={"cal-time_zone": "Nowhere/Town"}, follow_redirects=True)
+    assert "«Nowhere/Town» no es una zona horaria conocida" in page.get_data(as_text=True)
+    session.refresh(team)
+    assert team.time_zone == "America/Bogota" and team.works_weekends
