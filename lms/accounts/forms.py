@@ -71,3 +71,14 @@ class CsvUploadForm(FlaskForm):
 
 class TeamMemberForm(FlaskForm):
     email = EmailField(_l("Correo del usuario"), validators=[DataRequired(), Length(max=254)])
+
+
+class TimeZoneForm(FlaskForm):
+    """A zone from the list (checked again by zones.check_zone: a forged value gets a message in the reader's language)."""
+
+    time_zone = SelectField(_l("Zona horaria"), validate_choice=False)
+
+
+class TeamCalendarForm(FlaskForm):
+    time_zone = SelectField(_l("Zona horaria del equipo"), validate_choice=False)
+    works_weekends = BooleanField(_l("Los agentes del equipo trabajan sábados y domingos (las fechas límite pueden caer en fin de semana)"))

@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
@@ -43,6 +44,8 @@ class User(Base):
     is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
     #: preferred interface language, NULL = follow the browser
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: IANA time zone the user reads times in (Europe/Madrid), NULL = their team's, else the organisation's
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     #: bumped on logout, password change or deactivation: ends every session of the user
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,6 +80,10 @@ class Team(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: IANA time zone of the team's members who chose none, NULL = the organisation's
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    #: the team's agents work Saturdays and Sundays: their due dates may fall on weekends (holidays still skipped)
+    works_weekends: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
@@ -211,3 +218,17 @@ class PasswordResetToken(Base):
 
     def __repr__(self) -> str:
         return f"<PasswordResetToken {self.id} user={self.user_id} used={self.used_at}>"
+
+
+class OrganisationSettings(Base):
+    """The organisation's own settings: one row (id 1), edited by admins; no row = the configured defaults."""
+
+    __tablename__ = "organisation_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: IANA time zone of everyone whose team and own setting name none
+    time_zone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<OrganisationSettings {self.time_zone}>"

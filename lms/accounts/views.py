@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import resets, services, signin
+from lms.accounts import resets, services, signin, zones
 from lms.accounts.forms import (
     CsvUploadForm,
     LanguageForm,
@@ -16,8 +16,10 @@ from lms.accounts.forms import (
     PasswordChangeForm,
     PasswordResetForm,
     PasswordResetRequestForm,
+    TeamCalendarForm,
     TeamForm,
     TeamMemberForm,
+    TimeZoneForm,
     UserCreateForm,
     UserEditForm,
 )
@@ -139,11 +141,24 @@ def account():
     user = current_user._get_current_object()
     password_form = PasswordChangeForm(prefix="pw")
     language_form = LanguageForm(prefix="lang", locale=user.locale or "")
+    zone_form = TimeZoneForm(prefix="tz", time_zone=user.time_zone or "")
+    zone_form.time_zone.choices = choices([("", _("La de mi equipo o la organización (%(zone)s)",
+                                                    zone=zones.zone_of(session, _without_own_zone(user))))]
+                                          + zones.zone_choices())
     if request.method == "POST" and "lang-locale" in request.form:
         if language_form.validate_on_submit():
             services.set_locale(session, user, language_form.locale.data or None, current_app.config["LANGUAGES"])
             flash(_("Idioma guardado."), "success")
             return redirect(url_for("accounts.account"))
+    elif request.method == "POST" and "tz-time_zone" in request.form:
+        if zone_form.validate_on_submit():
+            try:
+                zones.set_user_zone(session, user, zone_form.time_zone.data)
+            except DomainError as exc:
+                zone_form.time_zone.errors = [str(exc)]
+            else:
+                flash(_("Zona horaria guardada."), "success")
+                return redirect(url_for("accounts.account"))
     elif request.method == "POST" and password_form.validate_on_submit():
         if not verify_password(user.password_hash, password_form.current_password.data):
             password_form.current_password.errors.append(_("La contraseña actual no es correcta."))
@@ -156,7 +171,15 @@ def account():
                 login_user(user)  # keep this browser signed in with the new session version
                 flash(_("Contraseña cambiada. Las demás sesiones se han cerrado."), "success")
                 return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", password_form=password_form, language_form=language_form)
+    return render_template("accounts/account.html", password_form=password_form, language_form=language_form,
+                           zone_form=zone_form)
+
+
+def _without_own_zone(user):
+    """The user as the zone rules see them without a zone of their own (what "follow my team" would give)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=user.id, time_zone=None)
 
 
 # Admin: users -------------------------------------------------------------
@@ -305,7 +328,35 @@ def admin_team(team_id: int):
     session = get_session()
     team = services.get_team(session, team_id)
     members = {kind: services.team_members(session, team, kind) for kind in services.MEMBERSHIP_KINDS}
-    return render_template("accounts/manage/team.html", team=team, members=members, form=TeamMemberForm())
+    return render_template("accounts/manage/team.html", team=team, members=members, form=TeamMemberForm(),
+                           calendar_form=_team_calendar_form(session, team))
+
+
+def _team_calendar_form(session, team, formdata=None) -> TeamCalendarForm:
+    form = TeamCalendarForm(formdata=formdata, prefix="cal", time_zone=team.time_zone or "", works_weekends=team.works_weekends)
+    form.time_zone.choices = choices([("", _("La de la organización (%(zone)s)", zone=zones.organisation_zone(session)))]
+                                     + zones.zone_choices())
+    return form
+
+
+@bp.route("/admin/teams/<int:team_id>/calendar", methods=["POST"])
+@roles_required(Role.admin.value)
+def admin_team_calendar(team_id: int):
+    """The team's time zone and whether its agents work weekends (their due dates move: their summaries are rewritten)."""
+    session = get_session()
+    team = services.get_team(session, team_id)
+    form = _team_calendar_form(session, team, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            moved = zones.set_team_calendar(session, team, time_zone=form.time_zone.data, works_weekends=form.works_weekends.data)
+        except DomainError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+        else:
+            if moved:
+                zones.calendar_changed(session, [u.id for u in services.team_members(session, team, "agent")])
+            flash(_("Zona horaria y calendario del equipo guardados."), "success")
+    return redirect(url_for("accounts.admin_team", team_id=team.id))
 
 
 @bp.route("/admin/teams/<int:team_id>/members", methods=["POST"])

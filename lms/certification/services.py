@@ -336,12 +336,12 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
         for record in expiring(session, None, now=now, days=window):
             agent = accounts.get_user(session, record.user_id)
             link = f"{base_url.rstrip('/')}/verify/{record.code}"
-            when = record.expires_at.strftime("%d/%m/%Y")
             recipients = [agent] + accounts.managers_of(session, agent)
             for person in recipients:
                 signals.expiry_reminder.send(session, record=record, person=person, window=window, now=now)
                 if not accounts.wants_email(session, person.id, "certificate_expiring"):
                     continue
+                when = _day_for(session, person, record.expires_at)
                 subject = f"La certificación «{record.definition.title}» caduca el {when}"
                 how = ("Para renovarla hay que completar su recertificación antes de esa fecha.\n" if record.definition.recertification
                        else "Para renovarla hay que volver a cumplir sus requisitos con evidencias nuevas.\n")
@@ -353,17 +353,29 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
     return queued
 
 
+def _day_for(session: Session, person, moment: datetime) -> str:
+    """The day of ``moment`` in ``person``'s time zone, as e-mails write dates (dd/mm/aaaa)."""
+    from lms.accounts.zones import zone_of
+    from lms.core.i18n import force_timezone
+    from lms.core.templating import format_day
+
+    with force_timezone(zone_of(session, person)):
+        return format_day(moment, "dd/MM/yyyy")
+
+
 def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]:
     """Agent home-page notices: certificates expiring within 30 days."""
     from flask import url_for
+
+    from lms.core.templating import format_day
 
     if user.role != "agent":
         return []
     paths = open_paths_of(session, user.id)
     renewing = {p.record_id for p in paths}
     notices = [(_("Renueva tu certificación «%(title)s» antes del %(date)s: tienes una recertificación abierta.",
-                  title=p.definition.title, date=p.due_at.strftime("%d/%m/%Y")), url_for("certification.mine")) for p in paths]
-    return notices + [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=r.expires_at.strftime("%d/%m/%Y")),
+                  title=p.definition.title, date=format_day(p.due_at, "dd/MM/yyyy")), url_for("certification.mine")) for p in paths]
+    return notices + [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=format_day(r.expires_at, "dd/MM/yyyy")),
                        url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30) if r.id not in renewing]
 
 
@@ -514,7 +526,7 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
         opened += 1
         if not accounts.wants_email(session, agent.id, "recertification_open"):
             continue
-        when = record.expires_at.strftime("%d/%m/%Y")
+        when = _day_for(session, agent, record.expires_at)
         link = f"{base_url.rstrip('/')}/certifications"
         outbox.enqueue(session, kind="email", dedupe_key=f"recert-open:{path.id}", now=now, payload={
             "to": agent.email, "subject": f"Renueva tu certificación «{definition.title}» antes del {when}",

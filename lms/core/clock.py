@@ -10,3 +10,14 @@ def now_utc() -> datetime:
 
 def today() -> date:
     return now_utc().date()
+
+
+def local_today() -> date:
+    """Today in the reader's time zone (Flask-Babel's, see lms.core.i18n.select_timezone); UTC's outside the app."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return today()
+    from flask_babel import get_timezone
+
+    return now_utc().astimezone(get_timezone()).date()

@@ -1,7 +1,10 @@
 """Interface translations: Spanish by default, English too (Flask-Babel)."""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -27,6 +30,38 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+#: fn(user or None) → the IANA zone that person reads times in; installed by lms.accounts (core knows no users or teams)
+ZONE_RESOLVER: list = []
+
+
+def select_timezone() -> str | None:
+    """The signed-in person's zone (their own, their team's, the organisation's); None = BABEL_DEFAULT_TIMEZONE."""
+    if not has_request_context() or not ZONE_RESOLVER:
+        return None
+    user = current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    return ZONE_RESOLVER[0](user)
+
+
+@contextmanager
+def force_timezone(zone: str | None):
+    """Write times in ``zone`` inside the block (an e-mail in its recipient's zone), as ``force_locale`` does for the
+    language; restores the request's zone after."""
+    if zone is None or not has_app_context():
+        yield
+        return
+    from pytz import timezone
+
+    if not hasattr(g, "_flask_babel"):  # Flask-Babel's per-context namespace, as it creates it
+        g._flask_babel = SimpleNamespace()
+    ctx = g._flask_babel
+    saved = getattr(ctx, "babel_tzinfo", None)
+    ctx.babel_tzinfo = timezone(zone)
+    try:
+        yield
+    finally:
+        ctx.babel_tzinfo = saved
+
+
 def current_app_languages() -> list[str]:
     from flask import current_app
 
@@ -34,7 +69,15 @@ def current_app_languages() -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    @app.before_request
+    def _forget_the_zone():
+        """Each request asks for its reader's zone afresh (a context kept across requests, as in tests, would
+        otherwise keep the first reader's)."""
+        ctx = g.get("_flask_babel")
+        if ctx is not None:
+            ctx.babel_tzinfo = None
     _install_template_gettext(app)
 
 

@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
 
 #: (kind, locale, format) → the one pattern for a date and time in that locale (Babel formats the two halves and joins
 #: them through the locale's datetime format on every call: a hundred-row table paid that a hundred times); the
-#: ``day`` filter's date patterns are kept the same way
+#: ``day`` filter's date patterns are kept the same way. A pattern does not depend on the time zone: the reader's zone
+#: (lms.core.i18n.select_timezone) is applied to each moment when it is written, so one pattern serves every zone
 _PATTERNS: dict[tuple[str, str, str], babel_dates.DateTimePattern] = {}
 _JOIN = re.compile(r"(\{[01]\})")
 

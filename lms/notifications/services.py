@@ -11,15 +11,18 @@ import logging
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lms.accounts import services as accounts
 from lms.accounts.models import NOTIFICATION_EVENTS, User
+from lms.accounts.zones import zone_of
 from lms.core import outbox
+from lms.core.i18n import force_timezone
+from lms.core.templating import format_day
 from lms.core.errors import NotFound
 from lms.notifications.models import Notification
 
@@ -35,10 +38,12 @@ PREFERENCES_PATH = "/account/notifications"
 # Texts ----------------------------------------------------------------------------------------
 
 def _day(iso: str | None) -> str:
+    """A day (``2026-12-05``) or a moment (``2026-12-05T03:00:00+00:00``: its day in the reader's time zone)."""
     if not iso:
         return ""
     try:
-        return format_date(date.fromisoformat(iso[:10]), "long")
+        value = datetime.fromisoformat(iso) if len(iso) > 10 else date.fromisoformat(iso)
+        return format_day(value, "long")
     except ValueError:
         return iso
 
@@ -113,7 +118,8 @@ def email_payload(user: User, notification: Notification) -> dict:
     """{to, subject, body} (see lms.core.outbox.smtp_sender) in the recipient's language, with a link back and
     a line on how to choose which notices arrive by e-mail."""
     base = str(_config("PUBLIC_URL", "http://127.0.0.1:5000")).rstrip("/")
-    with force_locale(recipient_locale(user)):
+    session = object_session(user)
+    with force_locale(recipient_locale(user)), force_timezone(zone_of(session, user) if session is not None else None):
         title, body = render(notification.kind, notification.params)
         lines = [_("Hola, %(name)s:", name=user.name), "", body, ""]
         if notification.link:
@@ -175,7 +181,7 @@ def on_grade_returned(session: Session, submission, now: datetime) -> Notificati
 
 def on_record_issued(session: Session, record, now: datetime) -> Notification | None:
     user = accounts.get_user(session, record.user_id)
-    params = {"title": record.definition.title, "expires": record.expires_at.date().isoformat()}
+    params = {"title": record.definition.title, "expires": record.expires_at.isoformat()}
     return notify(session, user, "certificate_issued", params, link=_path("certification.mine"),
                   key=f"certificate-issued:{record.id}", now=now)
 
@@ -184,7 +190,7 @@ def on_expiry_reminder(session: Session, record, person: User, window: int, now:
     """In-site only: certification queues the e-mail itself (respecting the preference)."""
     own = person.id == record.user_id
     agent_name = person.name if own else accounts.get_user(session, record.user_id).name
-    params = {"title": record.definition.title, "expires": record.expires_at.date().isoformat(), "own": own,
+    params = {"title": record.definition.title, "expires": record.expires_at.isoformat(), "own": own,
               "agent": agent_name, "recertification": bool(record.definition.recertification)}
     link = _path("certification.mine") if own and person.role == "agent" else (
         _path("certification_manage.record", record_id=record.id) if person.role in ("trainer", "manager", "admin") else None)
@@ -195,7 +201,7 @@ def on_expiry_reminder(session: Session, record, person: User, window: int, now:
 def on_recertification_opened(session: Session, path, now: datetime) -> Notification | None:
     """In-site only: certification queues the e-mail itself (respecting the preference)."""
     user = accounts.get_user(session, path.user_id)
-    params = {"title": path.definition.title, "due": path.due_at.date().isoformat()}
+    params = {"title": path.definition.title, "due": path.due_at.isoformat()}
     return notify(session, user, "recertification_open", params, link=_path("certification.mine"),
                   key=f"recertification-open:{path.id}", now=now, email=False)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import begin_writes
+from lms.core.templating import format_when
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.quizzes.models import (
     Accommodation,
@@ -135,7 +136,7 @@ def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: li
         last_end = max((a.submitted_at or a.deadline_at or a.started_at) for a in attempts)
         next_start = last_end + timedelta(minutes=settings["delay_between_attempts_minutes"])
         if now < next_start:
-            reason = _("Podrás empezar otro intento a partir de las %(time)s.", time=next_start.strftime("%H:%M UTC"))
+            reason = _("Podrás empezar otro intento a partir de las %(time)s.", time=format_when(next_start, "HH:mm"))
     return Allowance(len(attempts), allowed, None if limit is None else limit * multiplier, multiplier, extra, in_progress, next_start, reason)
 
 

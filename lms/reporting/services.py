@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.certification import services as certification
 from lms.quizzes import services as quizzes
+from lms.reporting.exports import STANDARD, CsvStyle
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
@@ -153,10 +154,10 @@ def neutralise(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(rows: Iterable[DashboardRow]) -> Iterator[str]:
-    """The export, line by line (streamed to the client)."""
+def csv_lines(rows: Iterable[DashboardRow], style: CsvStyle = STANDARD) -> Iterator[str]:
+    """The export, line by line (streamed to the client), in ``style`` (see lms.reporting.exports)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=style.delimiter)
 
     def flush() -> str:
         value = buffer.getvalue()
@@ -164,28 +165,34 @@ def csv_lines(rows: Iterable[DashboardRow]) -> Iterator[str]:
         buffer.truncate(0)
         return value
 
-    writer.writerow(CSV_HEADER)
+    writer.writerow(style.header(CSV_HEADER))
     yield "\ufeff" + flush()
     for r in rows:
-        writer.writerow([neutralise(v) for v in _values(r)])
+        writer.writerow([neutralise(v) for v in _values(r, style)])
         yield flush()
 
 
-def _values(r: DashboardRow) -> tuple:
-    return (r.agent.name, r.agent.email, r.track, r.start_date.isoformat() if r.start_date else "",
-            "" if r.percent is None else r.percent, r.state, r.overdue, r.last_activity.isoformat() if r.last_activity else "",
-            "" if r.quiz_average is None else r.quiz_average, "" if r.roleplay_average is None else r.roleplay_average, r.certifications)
+def _values(r: DashboardRow, style: CsvStyle = STANDARD) -> tuple:
+    return (r.agent.name, r.agent.email, r.track, style.day(r.start_date), style.number(r.percent), style.label(r.state),
+            r.overdue, style.moment(r.last_activity), style.number(r.quiz_average), style.number(r.roleplay_average),
+            r.certifications)
 
 
-def xlsx_bytes(rows: Iterable[DashboardRow]) -> bytes:
-    """The same export as an Excel workbook (write-only mode: constant memory per row); text cells never become formulas."""
+def xlsx_bytes(rows: Iterable[DashboardRow], labels: dict[str, str] | None = None, zone=None) -> bytes:
+    """The same export as an Excel workbook (write-only mode: constant memory per row); text cells never become
+    formulas; numbers and moments are cells of their own type (Excel writes them in its own locale), states are
+    ``labels`` (the reader's language), moments are in ``zone`` (the reader's)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Progreso")
     sheet.append(CSV_HEADER)
+    labels = labels or {}
     for r in rows:
-        sheet.append([neutralise(v) if isinstance(v, str) else v for v in _values(r)])
+        moment = r.last_activity.astimezone(zone or timezone.utc).replace(tzinfo=None, microsecond=0) if r.last_activity else None
+        values = (r.agent.name, r.agent.email, r.track, r.start_date, r.percent, labels.get(r.state, r.state), r.overdue, moment,
+                  r.quiz_average, r.roleplay_average, r.certifications)
+        sheet.append([neutralise(v) if isinstance(v, str) else v for v in values])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -306,11 +313,13 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
 CERT_HEADER = ["agente", "email", "certificacion", "version", "estado", "emitida", "caduca", "codigo_verificacion"]
 
 
-def certification_csv_lines(session: Session, agent_ids: list[int], now: datetime, batch: int = EXPORT_BATCH) -> Iterator[str]:
-    """Every certification record of these agents (by agent name, newest first), a batch of agents at a time."""
+def certification_csv_lines(session: Session, agent_ids: list[int], now: datetime, batch: int = EXPORT_BATCH,
+                            style: CsvStyle = STANDARD) -> Iterator[str]:
+    """Every certification record of these agents (by agent name, newest first), a batch of agents at a time; the
+    issue and expiry days are the reader's days (UTC's in the standard format)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CERT_HEADER)
+    writer = csv.writer(buffer, delimiter=style.delimiter)
+    writer.writerow(style.header(CERT_HEADER))
     yield "\ufeff" + buffer.getvalue()
     for agents in _batches(session, agent_ids, batch):
         by_id = {a.id: a for a in agents}
@@ -321,7 +330,9 @@ def certification_csv_lines(session: Session, agent_ids: list[int], now: datetim
             buffer.seek(0)
             buffer.truncate(0)
             agent = by_id[record.user_id]
+            zone = style.zone or timezone.utc
             writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
-                                                      certification.effective_status(record, now), record.issued_at.date().isoformat(),
-                                                      record.expires_at.date().isoformat(), record.code)])
+                                                      style.label(certification.effective_status(record, now)),
+                                                      record.issued_at.astimezone(zone).date().isoformat(),
+                                                      record.expires_at.astimezone(zone).date().isoformat(), record.code)])
             yield buffer.getvalue()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -10,7 +12,7 @@ from lms.accounts.models import MembershipKind, Team, TeamMembership, User
 from lms.core.clock import now_utc, today
 from lms.core.db import get_db, get_session
 from lms.core.security import roles_required
-from lms.reporting import services
+from lms.reporting import exports, services
 
 bp = Blueprint("reporting", __name__, template_folder="templates", url_prefix="/manage/dashboard")
 
@@ -128,18 +130,43 @@ def _streamed(lines):
     return generate()
 
 
+def _state_labels() -> dict[str, str]:
+    """The states of the exports in the reader's language (as the dashboard's badges say them)."""
+    return {"not_enrolled": _("Sin inscribir"), "not_started": _("Por empezar"), "on_track": _("Al día"),
+            "behind": _("Con retraso"), "overdue": _("Vencida"), "completed": _("Completado"),
+            "active": _("Vigente"), "expired": _("Caducado"), "revoked": _("Revocado"), "superseded": _("Sustituido")}
+
+
+def _csv_style(titles: list[str]) -> exports.CsvStyle:
+    """``?format=excel``: for Spanish-locale Excel, in the reader's language and zone; otherwise the standard format."""
+    if request.args.get("format") != exports.EXCEL_FORMAT:
+        return exports.STANDARD
+    return exports.excel_style(titles=titles, labels=_state_labels(), zone=get_timezone())
+
+
+def _stem(stem: str) -> str:
+    return stem + ("-excel" if request.args.get("format") == exports.EXCEL_FORMAT else "")
+
+
 @bp.route("/export.csv")
 @roles_required("manager", "admin")
 def export():
     ids, day, now = _agent_ids(), today(), now_utc()
-    return _download("progreso", "csv", CSV, _streamed(lambda session: services.csv_lines(services.streamed_rows(session, ids, day, now))))
+    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Itinerario"), _("Fecha de inicio"), _("Progreso (%)"), _("Estado"),
+                        _("Pasos vencidos"), _("Última actividad"), _("Media de evaluaciones"), _("Media de role-plays"),
+                        _("Certificaciones vigentes")])
+    return _download(_stem("progreso"), "csv", CSV,
+                     _streamed(lambda session: services.csv_lines(services.streamed_rows(session, ids, day, now), style)))
 
 
 @bp.route("/certifications.csv")
 @roles_required("manager", "admin")
 def export_certifications():
     ids, now = _agent_ids(), now_utc()
-    return _download("certificaciones", "csv", CSV, _streamed(lambda session: services.certification_csv_lines(session, ids, now)))
+    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Certificación"), _("Versión"), _("Estado"), _("Emitida"), _("Caduca"),
+                        _("Código de verificación")])
+    return _download(_stem("certificaciones"), "csv", CSV,
+                     _streamed(lambda session: services.certification_csv_lines(session, ids, now, style=style)))
 
 
 @bp.route("/export.xlsx")
@@ -147,7 +174,7 @@ def export_certifications():
 def export_xlsx():
     ids = _agent_ids()
     with get_db().sessionmaker() as session:
-        body = services.xlsx_bytes(services.streamed_rows(session, ids, today(), now_utc()))
+        body = services.xlsx_bytes(services.streamed_rows(session, ids, today(), now_utc()), _state_labels(), get_timezone())
     return _download("progreso", "xlsx", XLSX, body)
 
 

@@ -36,3 +36,9 @@ def register(app: Flask) -> None:
     from lms.tracks.services import _on_standing_changed
 
     standing_changed.connect(_on_standing_changed, weak=False)  # progress summaries follow quiz standings
+
+    from lms.accounts.zones import CALENDAR_HOOKS
+    from lms.core.clock import now_utc
+    from lms.tracks.services import refresh_progress
+
+    CALENDAR_HOOKS[:] = [lambda session, user_ids: refresh_progress(session, user_ids, now=now_utc())]

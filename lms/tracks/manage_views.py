@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
+from lms.accounts import zones
 from lms.accounts.models import Role, User
 from lms.core.clock import now_utc, today
 from lms.core.db import get_session
@@ -15,8 +16,8 @@ from lms.core.forms import EmptyForm, choices
 from lms.core.security import roles_required
 from lms.quizzes import services as quizzes
 from lms.roleplays import services as roleplays
-from lms.tracks import services
-from lms.tracks.forms import EnrollCsvForm, EnrollForm
+from lms.tracks import calendar, services
+from lms.tracks.forms import EnrollCsvForm, EnrollForm, HolidayForm, OrganisationZoneForm
 from lms.tracks.models import Enrollment
 
 bp = Blueprint("tracks_manage", __name__, template_folder="templates", url_prefix="/manage")
@@ -166,3 +167,50 @@ def enroll_import():
                 get_session(), text, actor=current_user, now=now_utc(), skip_invalid=form.skip_invalid.data
             )
     return render_template("tracks/manage/enroll_import.html", form=form, result=result)
+
+
+# The organisation's calendar: its time zone and its non-working days -----------------------------------------
+
+def _zone_form(session, formdata=None) -> OrganisationZoneForm:
+    form = OrganisationZoneForm(formdata=formdata, prefix="org", time_zone=zones.organisation_zone(session))
+    form.time_zone.choices = choices(zones.zone_choices())
+    return form
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@roles_required(Role.admin.value)
+def work_calendar():
+    """Admins: the organisation's time zone and its holidays (nothing falls due on them)."""
+    session = get_session()
+    zone_form, holiday_form = _zone_form(session), HolidayForm(prefix="day")
+    if request.method == "POST" and "org-time_zone" in request.form:
+        zone_form = _zone_form(session, request.form)
+        if zone_form.validate_on_submit():
+            try:
+                zones.set_organisation_zone(session, zone_form.time_zone.data, now=now_utc())
+            except DomainError as exc:
+                zone_form.time_zone.errors = [str(exc)]
+            else:
+                flash(_("Zona horaria de la organización guardada."), "success")
+                return redirect(url_for("tracks_manage.work_calendar"))
+    elif request.method == "POST" and holiday_form.validate_on_submit():
+        try:
+            calendar.add_holiday(session, holiday_form.day.data, holiday_form.name.data, now=now_utc())
+        except DomainError as exc:
+            holiday_form.day.errors = [str(exc)]
+        else:
+            services.rebuild_progress(session, now=now_utc())  # every due date after it moves
+            flash(_("Día no laborable añadido: lo que vencía ese día vence el siguiente día laborable."), "success")
+            return redirect(url_for("tracks_manage.work_calendar"))
+    return render_template("tracks/manage/calendar.html", zone_form=zone_form, holiday_form=holiday_form,
+                           holidays=calendar.holidays(session))
+
+
+@bp.route("/calendar/<int:holiday_id>/remove", methods=["POST"])
+@roles_required(Role.admin.value)
+def remove_holiday(holiday_id: int):
+    session = get_session()
+    if EmptyForm().validate_on_submit() and calendar.remove_holiday(session, holiday_id) is not None:
+        services.rebuild_progress(session, now=now_utc())
+        flash(_("Día no laborable quitado."), "success")
+    return redirect(url_for("tracks_manage.work_calendar"))

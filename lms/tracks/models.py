@@ -202,3 +202,18 @@ class EnrollmentProgress(Base):
 
     def __repr__(self) -> str:
         return f"<EnrollmentProgress enrollment={self.enrollment_id} {self.steps_done}/{self.steps_total}>"
+
+
+class NonWorkingDay(Base):
+    """A day of the organisation's calendar nobody works (a public holiday): nothing falls due on it."""
+
+    __tablename__ = "non_working_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    #: what it is ("Día de la Hispanidad"), shown to admins
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<NonWorkingDay {self.day} {self.name}>"

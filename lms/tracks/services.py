@@ -19,6 +19,7 @@ from lms.accounts.models import User
 from lms.core.errors import Forbidden, InvalidInput, NotFound
 from lms.quizzes import services as quizzes
 from lms.tracks import signals
+from lms.tracks.calendar import WorkCalendar, calendars_for, due_date
 from lms.tracks.models import Enrollment, EnrollmentProgress, Lesson, LessonCompletion, Module, Track, TrackModule
 
 
@@ -43,6 +44,9 @@ class TrackState(str, enum.Enum):
     overdue = "overdue"
     completed = "completed"
 
+
+#: Monday to Friday, no holidays: the calendar of a progress built without one
+WEEKDAYS = WorkCalendar()
 
 #: house rule: up to this many days late an agent is "behind"; later, "overdue"
 BEHIND_GRACE_DAYS = 2
@@ -249,29 +253,31 @@ def _state(done: bool, opens: date, due: date, today: date) -> LessonState:
 
 
 def build_progress(enrollment: Enrollment, completions: dict[int, datetime], today: date,
-                   quizzes: dict[str, list] | None = None, quiz_results: dict | None = None) -> TrackProgress:
+                   quizzes: dict[str, list] | None = None, quiz_results: dict | None = None,
+                   calendar: WorkCalendar = WEEKDAYS) -> TrackProgress:
     """Progress of one enrollment from the agent's completions ``{lesson_id: completed_at}``,
-    the quizzes of each module ``{module_slug: [Quiz]}`` and the agent's standings ``{quiz_id: quizzes.Standing}``."""
+    the quizzes of each module ``{module_slug: [Quiz]}`` and the agent's standings ``{quiz_id: quizzes.Standing}``;
+    due dates count the agent's working days (:func:`lms.tracks.calendar.due_date`)."""
     modules = []
     start = enrollment.start_date
     last = max(completions.values(), default=None)
     for tm in enrollment.track.track_modules:
-        opens = start + timedelta(days=tm.start_day)
+        opens = due_date(start, tm.start_day, calendar)
         statuses = []
         for lesson in _live_lessons(tm.module):
-            due = opens + timedelta(days=lesson.day)
+            due = due_date(start, tm.start_day + lesson.day, calendar)
             completed_at = completions.get(lesson.id)
             statuses.append(LessonStatus(lesson, due, completed_at, _state(completed_at is not None, opens, due, today)))
         quiz_statuses = []
         for quiz in (quizzes or {}).get(tm.module.slug, []):
-            due = opens + timedelta(days=quiz.day or 0)
+            due = due_date(start, tm.start_day + (quiz.day or 0), calendar)
             result = (quiz_results or {}).get(quiz.id)
             passed = bool(result and result.passed)
             quiz_statuses.append(QuizStatus(quiz, due, result, _state(passed, opens, due, today)))
             moment = result.last_activity_at if result else None
             if moment is not None and (last is None or moment > last):
                 last = moment
-        modules.append(ModuleProgress(tm.module, opens, start + timedelta(days=tm.due_day), statuses, quiz_statuses))
+        modules.append(ModuleProgress(tm.module, opens, due_date(start, tm.due_day, calendar), statuses, quiz_statuses))
     return TrackProgress(enrollment, enrollment.track, modules, today, last)
 
 
@@ -304,7 +310,8 @@ def progress_for_user(session: Session, user: User, today: date) -> list[TrackPr
     completions = completions_by_user(session, [user.id]).get(user.id, {})
     by_module, results = _quiz_context(session, enrollments, [user.id])
     mine = {quiz_id: result for (user_id, quiz_id), result in results.items() if user_id == user.id}
-    return [build_progress(e, completions, today, by_module, mine) for e in enrollments]
+    calendar = calendars_for(session, [user.id])[user.id]
+    return [build_progress(e, completions, today, by_module, mine, calendar) for e in enrollments]
 
 
 @dataclass
@@ -337,9 +344,11 @@ def team_overview(session: Session, agents: list[User], today: date) -> list[Age
     per_user: dict[int, dict] = defaultdict(dict)
     for (user_id, quiz_id), result in results.items():
         per_user[user_id][quiz_id] = result
+    calendars = calendars_for(session, ids)
     for enrollment in enrollments:
         rows[enrollment.user_id].progress.append(
-            build_progress(enrollment, completions.get(enrollment.user_id, {}), today, by_module, per_user[enrollment.user_id]))
+            build_progress(enrollment, completions.get(enrollment.user_id, {}), today, by_module, per_user[enrollment.user_id],
+                           calendars[enrollment.user_id]))
     return list(rows.values())
 
 
@@ -681,7 +690,9 @@ def _progress_of(session: Session, enrollments: list[Enrollment]) -> list[TrackP
     per_user: dict[int, dict] = defaultdict(dict)
     for (user_id, quiz_id), result in results.items():
         per_user[user_id][quiz_id] = result
-    return [build_progress(e, completions.get(e.user_id, {}), e.start_date, by_module, per_user[e.user_id]) for e in enrollments]
+    calendars = calendars_for(session, ids)
+    return [build_progress(e, completions.get(e.user_id, {}), e.start_date, by_module, per_user[e.user_id], calendars[e.user_id])
+            for e in enrollments]
 
 
 def refresh_progress(session: Session, user_ids: list[int], *, now: datetime) -> int:

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts import services as accounts
-from lms.core.clock import now_utc, today
+from lms.accounts.zones import zone_of
+from lms.core.i18n import force_timezone
+from lms.core.clock import local_today as today
+from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.forms import EmptyForm
 from lms.core.security import roles_required
@@ -96,8 +100,10 @@ def calendar_feed(token: str):
     def link(step):
         return url_for("tracks.lesson" if step.kind == "lesson" else "quizzes.quiz", slug=step.slug, _external=True)
 
-    body = ical.build(services.progress_for_user(session, user, today()), name=_("Academia: mis fechas"), url_for_step=link,
-                      host=urlsplit(request.host_url).hostname or "localhost", now=now_utc())
+    zone = zone_of(session, user)
+    with force_locale(user.locale or current_app.config["LANGUAGES"][0]), force_timezone(zone):  # the agent's, not the app's
+        body = ical.build(services.progress_for_user(session, user, today()), name=_("Academia: mis fechas"), url_for_step=link,
+                          host=urlsplit(request.host_url).hostname or "localhost", now=now_utc(), zone=zone)
     return Response(body, mimetype="text/calendar", headers={"Content-Disposition": 'inline; filename="academia.ics"',
                                                               "Cache-Control": "private, max-age=900"})
 

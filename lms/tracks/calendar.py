@@ -1,0 +1,117 @@
+"""The working-day calendar: when a lesson or a quiz falls due.
+
+A track file's days (``start_day``/``due_day`` of a module, ``day`` of a lesson or a quiz) are written for a
+Monday-to-Friday programme that starts on a Monday: week 2 opens on day 7, a lesson of day 3 is Thursday. The files
+keep those days; an agent's due dates count *working days* from their start date:
+
+- day N of the file is ``5 × (N // 7) + min(N % 7, 5)`` working days after the start (N itself for a team that
+  works weekends), so a programme started on a Monday keeps every date it had and one started on a Wednesday
+  keeps its length in working days instead of landing on Saturdays and Sundays;
+- a working day is a weekday (any day for a team that works weekends) that is not one of the organisation's
+  non-working days (holidays, edited by admins); a holiday pushes what was due on it and after it by one working day;
+- a start date on a non-working day counts from the next working day.
+
+:func:`due_date` is the one rule; everything that shows or stores a due date goes through it.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.accounts.models import Team, TeamMembership
+from lms.core.errors import InvalidInput
+from lms.tracks.models import NonWorkingDay
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Whose days count: weekends worked or not, and the organisation's non-working days (sorted)."""
+
+    works_weekends: bool = False
+    holidays: tuple[date, ...] = field(default=())
+
+    def is_working_day(self, day: date) -> bool:
+        if not self.works_weekends and day.weekday() >= 5:
+            return False
+        i = bisect.bisect_left(self.holidays, day)
+        return not (i < len(self.holidays) and self.holidays[i] == day)
+
+    def _holidays_counted(self, after: date, until: date) -> int:
+        """Holidays in (after, until] that would otherwise have been working days."""
+        lo, hi = bisect.bisect_right(self.holidays, after), bisect.bisect_right(self.holidays, until)
+        return sum(1 for d in self.holidays[lo:hi] if self.works_weekends or d.weekday() < 5)
+
+
+def working_days(track_day: int, works_weekends: bool = False) -> int:
+    """How many working days after the start a track file's day is (see the module's docstring)."""
+    if works_weekends:
+        return track_day
+    weeks, rest = divmod(track_day, 7)
+    return 5 * weeks + min(rest, 5)
+
+
+def _add_days(day: date, n: int, works_weekends: bool) -> date:
+    """``n`` working days after a working ``day``, counting weekends out (unless worked), holidays not yet."""
+    if works_weekends:
+        return day + timedelta(days=n)
+    weeks, rest = divmod(n, 5)
+    day += timedelta(weeks=weeks)
+    weekday = day.weekday()
+    return day + timedelta(days=rest + (2 if weekday + rest >= 5 else 0))
+
+
+@lru_cache(maxsize=8192)
+def due_date(start: date, track_day: int, calendar: WorkCalendar = WorkCalendar()) -> date:
+    """The date a step of track day ``track_day`` falls due for an agent who started on ``start``."""
+    day = start
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    remaining = working_days(max(track_day, 0), calendar.works_weekends)
+    while remaining:
+        reached = _add_days(day, remaining, calendar.works_weekends)
+        remaining = calendar._holidays_counted(day, reached)  # holidays passed over: that many days more
+        day = reached
+    return day
+
+
+# The organisation's calendar ---------------------------------------------------------------------------------
+
+def holidays(session: Session) -> list[NonWorkingDay]:
+    return list(session.scalars(select(NonWorkingDay).order_by(NonWorkingDay.day)))
+
+
+def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
+    """{user id: their calendar} (two queries): an agent works weekends when a team they belong to as an agent does."""
+    days = tuple(session.scalars(select(NonWorkingDay.day).order_by(NonWorkingDay.day)))
+    ids = list(user_ids)
+    weekend = set(session.scalars(
+        select(TeamMembership.user_id).join(Team, Team.id == TeamMembership.team_id)
+        .where(TeamMembership.user_id.in_(ids), TeamMembership.kind == "agent", Team.works_weekends.is_(True)))) if ids else set()
+    weekdays, weekends = WorkCalendar(False, days), WorkCalendar(True, days)
+    return {user_id: (weekends if user_id in weekend else weekdays) for user_id in ids}
+
+
+def add_holiday(session: Session, day: date, name: str, *, now: datetime) -> NonWorkingDay:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Escribe qué día festivo es (por ejemplo: «Día de la Hispanidad»)."))
+    if session.scalar(select(NonWorkingDay.id).where(NonWorkingDay.day == day)) is not None:
+        raise InvalidInput(_("Ese día ya está en el calendario."))
+    row = NonWorkingDay(day=day, name=name[:200], created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_holiday(session: Session, holiday_id: int) -> NonWorkingDay | None:
+    row = session.get(NonWorkingDay, holiday_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    return row
