@@ -80,13 +80,12 @@ def slugify(text: str, fallback: str) -> str:
 
 
 def _blocks(text: str):
-    """Question blocks with the line they start on (blank lines separate questions)."""
+    """Question blocks with the line they start on: blank lines separate questions, as in Moodle (a question
+    never holds a blank line, so an unclosed '{' spoils only its own question)."""
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    block, start, depth = [], 1, 0
+    block, start = [], 1
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        protected = _protect(line)
-        if not stripped and depth == 0:
+        if not line.strip():
             if block:
                 yield start, block
                 block = []
@@ -94,9 +93,6 @@ def _blocks(text: str):
         if not block:
             start = number
         block.append(line)
-        if not stripped.startswith("//"):
-            depth += protected.count("{") - protected.count("}")
-            depth = max(depth, 0)
     if block:
         yield start, block
 

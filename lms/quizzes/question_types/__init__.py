@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 
+from flask_babel import lazy_gettext as _l
+
 from lms.content import Problems
 from lms.content.files import plain  # noqa: F401  (re-exported for the loader)
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
@@ -119,7 +121,7 @@ def get_type(name: str) -> QuestionType:
 def _one(values: dict, name: str) -> str | None:
     got = values.get(name) or []
     if len(got) > 1:
-        raise AnswerError(f"{name}: more than one value")
+        raise AnswerError(_l("se ha enviado más de un valor para una sola respuesta"))
     return got[0] if got else None
 
 
@@ -127,9 +129,9 @@ def _index(raw: str, size: int) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise AnswerError(f"not an option: {raw!r}") from None
+        raise AnswerError(_l("«%(value)s» no es una de las opciones", value=str(raw)[:40])) from None
     if not 0 <= value < size:
-        raise AnswerError(f"option {value} out of range")
+        raise AnswerError(_l("la opción %(n)d no existe", n=value))
     return value
 
 
@@ -150,9 +152,9 @@ def parse_number(raw: str | None) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise AnswerError(f"not a number: {raw[:40]!r}") from None
+        raise AnswerError(_l("«%(value)s» no es un número", value=raw[:40])) from None
     if not math.isfinite(value) or abs(value) > 1e12:
-        raise AnswerError("number out of range")
+        raise AnswerError(_l("el número está fuera de rango"))
     return value
 
 
@@ -168,7 +170,7 @@ def _text(values: dict, name: str, limit: int = MAX_TEXT) -> str | None:
     if raw is None or not raw.strip():
         return None
     if len(raw) > limit:
-        raise AnswerError(f"answer longer than {limit} characters")
+        raise AnswerError(_l("la respuesta supera los %(n)d caracteres", n=limit))
     return raw.replace("\x00", "")
 
 
@@ -296,7 +298,7 @@ class TrueFalse(QuestionType):
         if raw is None:
             return None
         if raw not in ("true", "false"):
-            raise AnswerError(f"not true/false: {raw!r}")
+            raise AnswerError(_l("«%(value)s» no es verdadero ni falso", value=str(raw)[:40]))
         return {"value": raw == "true"}
 
     def grade(self, q, slot, answer):
@@ -824,7 +826,7 @@ class EscalationDrill(QuestionType):
         outcome = _one(values, f"{prefix}-outcome")
         if outcome:
             if outcome not in escalation.OUTCOMES:
-                raise AnswerError(f"unknown outcome {outcome[:30]!r}")
+                raise AnswerError(_l("«%(value)s» no es una de las opciones", value=outcome[:30]))
             answer["outcome"] = outcome
         priority = _one(values, f"{prefix}-priority")
         if priority:
