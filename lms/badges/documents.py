@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,8 +94,21 @@ def criteria_narrative(definition, requirement_lines: list[str], recertification
     return text.rstrip() + "\n"
 
 
+#: where a certification's description turns to the trainers: the house rules, with their passages
+_TRAINERS_PART = re.compile(r"^\s*(\*\*|__)?(Reglas de la casa|Regla de la casa|House rules?)\b", re.IGNORECASE | re.MULTILINE)
+
+
+def public_description(text: str | None) -> str:
+    """What a verifier or an employer reads about a certification: its description up to the house rules.
+
+    The rest of the file's description (the house rules, the sources they rest on, quiz ids) is for trainers."""
+    text = (text or "").strip()
+    match = _TRAINERS_PART.search(text)
+    return (text[:match.start()] if match else text).strip()
+
+
 def _description(issuer: Issuer, definition) -> str:
-    return (definition.description or "").strip() or f"«{definition.title}», certificación otorgada por {issuer.name}."
+    return public_description(definition.description) or f"«{definition.title}», certificación otorgada por {issuer.name}."
 
 
 # Open Badges 2.0 ------------------------------------------------------------------------------

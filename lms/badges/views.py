@@ -133,7 +133,10 @@ def criteria(certification: str):
     if definition is None:
         abort(404)
     issuer = _issuer()
+    from lms.badges.documents import public_description
+
     return render_template("badges/criteria.html", definition=definition, names=certs.requirement_names(session),
+                           summary=public_description(definition.description),
                            class_url=issuer.badge_class(definition.slug), achievement_url=issuer.achievement(definition.slug),
                            image_url=issuer.image(definition.slug))
 

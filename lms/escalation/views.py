@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from lms.core.forms import LocalDecimalField, choices
 from lms.escalation import services
@@ -35,6 +35,11 @@ class AdvisorForm(FlaskForm):
     impact = SelectField(_l("Impacto"), choices=choices(IMPACT_LABELS))
     complexity = SelectField(_l("Complejidad"), choices=choices(COMPLEXITY_LABELS))
 
+    def validate_hours_at_current_level(self, field):
+        since = self.hours_since_opening.data
+        if field.data is not None and since is not None and field.data > since:
+            raise ValidationError(_l("Las horas en el nivel actual no pueden superar las horas desde la apertura."))
+
 
 @bp.route("/escalation")
 @login_required
@@ -49,8 +54,9 @@ def advisor():
                 "hours_at_current_level": float(form.hours_at_current_level.data),
                 "impact": form.impact.data, "complexity": form.complexity.data,
             })
-        except services.TicketError as exc:
-            error = str(exc)
+        except services.TicketError:
+            # the form's own checks come first; what the rules engine still refuses is said in the reader's language
+            error = _l("Los datos del ticket no son válidos: revisa el canal, el nivel, el impacto y la complejidad.")
         else:
             advice = services.advise(ticket)
     return render_template("escalation/advisor.html", form=form, advice=advice, error=error,

@@ -90,16 +90,18 @@ def test_reads_every_moodle_gift_form():
     assert q["fmt"]["text"] == "**Bold** question"
     assert q["essay"]["type"] == "essay"
     assert report.category == "tom/soporte/Tiempos" and "tiempos" in q["tf1"]["tags"]
-    notes = " ".join(message for _, message in report.notes)
-    assert "description" in notes and "weight 50% dropped" in notes
+    notes = " ".join(str(message) for _, message in report.notes)
+    assert "descripción" in notes
+    assert q["several"]["graded_answers"] == [{"answer": 1822, "tolerance": 0, "credit": 100},
+                                              {"answer": 1821, "tolerance": 2, "credit": 50}]
 
 
 def test_unreadable_questions_are_reported_with_their_line():
     text = "::A:: Fine {=yes ~no}\n\n::B:: Broken {~a ~b}\n\n::D:: Bad number {#abc}\n\n::C:: Unclosed {=x ~y\n"
     report = gift.parse(text)
     assert [q["id"] for q in report.questions] == ["a"]
-    lines = dict(report.errors)
-    assert "no correct answer" in lines[3] and "not a numeric answer" in lines[5] and "not closed" in lines[7]
+    lines = {line: str(message) for line, message in report.errors}
+    assert "no hay respuesta correcta" in lines[3] and "no es una respuesta numérica" in lines[5] and "no se cierra" in lines[7]
 
 
 def test_aiken_as_moodle_reads_it():
@@ -161,7 +163,7 @@ def test_cli_export_then_import_writes_a_bank_file_that_loads(app, session, tmp_
     bad = tmp_path / "bad.gift"
     bad.write_text("::ok:: Fine {=a ~b}\n\n::x:: Broken {~a ~b}\n", encoding="utf-8")
     result = runner.invoke(args=["quizzes", "import", str(bad), "--output", str(tmp_path / "bad.yaml")])
-    assert result.exit_code == 1 and f"{bad}:3: no correct answer" in result.output
+    assert result.exit_code == 1 and f"{bad}:3: no hay respuesta correcta" in result.output
     assert not (tmp_path / "bad.yaml").exists()
     result = runner.invoke(args=["quizzes", "import", str(bad), "--output", str(tmp_path / "bad.yaml"), "--skip-invalid"])
     assert result.exit_code == 0 and "wrote 1 question(s)" in result.output

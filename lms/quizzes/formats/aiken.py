@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 from lms.quizzes.formats import ImportReport
 from lms.quizzes.formats.gift import slugify
 
@@ -39,13 +41,13 @@ def parse(text: str) -> ImportReport:
         if answer:
             letter = answer.group(1)
             if not question_lines:
-                report.errors.append((number, "ANSWER line without a question"))
+                report.errors.append((number, _l("línea ANSWER sin pregunta")))
             elif len(options) < 2:
-                report.errors.append((start, "a question needs at least two options (A., B., …)"))
+                report.errors.append((start, _l("una pregunta necesita al menos dos opciones (A., B., …)")))
             elif letter not in [o[0] for o in options]:
-                report.errors.append((number, f"ANSWER {letter} is not one of the options"))
+                report.errors.append((number, _l("ANSWER %(letter)s no es una de las opciones", letter=letter)))
             elif [o[0] for o in options] != [chr(ord("A") + i) for i in range(len(options))]:
-                report.errors.append((start, "options must be lettered A, B, C… in order"))
+                report.errors.append((start, _l("las opciones deben ir con las letras A, B, C… en orden")))
             else:
                 text = " ".join(question_lines)
                 qid = slugify(text[:50], f"pregunta-{start}")
@@ -56,20 +58,20 @@ def parse(text: str) -> ImportReport:
                 choices = [{"text": t, **({"correct": True} if key == letter else {})} for key, t in options]
                 report.questions.append({"id": qid, "type": "single_choice", "text": text, "choices": choices,
                                          "explanation": "Sin explicación en el archivo importado.", "sources": []})
-                report.notes.append((start, f"question {qid!r} has no citation: add its 'sources' and 'explanation' before syncing"))
+                report.notes.append((start, _l("la pregunta «%(id)s» no tiene cita: añade sus «sources» y su «explanation» antes de sincronizar", id=qid)))
             reset()
             continue
         if option and question_lines:
             options.append((option.group(1), option.group(2)))
             continue
         if options:
-            report.errors.append((start, "the question has no 'ANSWER: X' line after its options"))
+            report.errors.append((start, _l("la pregunta no tiene una línea «ANSWER: X» tras sus opciones")))
             reset()
         if not question_lines:
             start = number
         question_lines.append(line)
     if question_lines:
-        report.errors.append((start, "the last question has no 'ANSWER: X' line"))
+        report.errors.append((start, _l("la última pregunta no tiene una línea «ANSWER: X»")))
     return report
 
 

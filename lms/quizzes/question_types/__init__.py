@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 
+from flask_babel import lazy_gettext as _l
+
 from lms.content import Problems
 from lms.content.files import plain  # noqa: F401  (re-exported for the loader)
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
@@ -119,7 +121,7 @@ def get_type(name: str) -> QuestionType:
 def _one(values: dict, name: str) -> str | None:
     got = values.get(name) or []
     if len(got) > 1:
-        raise AnswerError(f"{name}: more than one value")
+        raise AnswerError(_l("se ha enviado más de un valor para una sola respuesta"))
     return got[0] if got else None
 
 
@@ -127,9 +129,9 @@ def _index(raw: str, size: int) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise AnswerError(f"not an option: {raw!r}") from None
+        raise AnswerError(_l("«%(value)s» no es una de las opciones", value=str(raw)[:40])) from None
     if not 0 <= value < size:
-        raise AnswerError(f"option {value} out of range")
+        raise AnswerError(_l("la opción %(n)d no existe", n=value))
     return value
 
 
@@ -150,9 +152,9 @@ def parse_number(raw: str | None) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise AnswerError(f"not a number: {raw[:40]!r}") from None
+        raise AnswerError(_l("«%(value)s» no es un número", value=raw[:40])) from None
     if not math.isfinite(value) or abs(value) > 1e12:
-        raise AnswerError("number out of range")
+        raise AnswerError(_l("el número está fuera de rango"))
     return value
 
 
@@ -168,8 +170,20 @@ def _text(values: dict, name: str, limit: int = MAX_TEXT) -> str | None:
     if raw is None or not raw.strip():
         return None
     if len(raw) > limit:
-        raise AnswerError(f"answer longer than {limit} characters")
+        raise AnswerError(_l("la respuesta supera los %(n)d caracteres", n=limit))
     return raw.replace("\x00", "")
+
+
+def _credit(v) -> str | None:
+    """A Moodle answer weight: the percentage of the points an answer earns (negative takes points away)."""
+    return None if -100 <= v <= 100 else "must be between -100 and 100 (a percentage)"
+
+
+def _choice_fraction(choice: dict) -> float:
+    """What one choice is worth: its ``credit`` (a percentage) if it has one, else 1 when correct, 0 when not."""
+    if "credit" in choice:
+        return choice["credit"] / 100
+    return 1.0 if choice.get("correct") else 0.0
 
 
 def _choice_list(q: dict, path: str, problems: Problems, low: int, high: int) -> list[dict]:
@@ -179,7 +193,8 @@ def _choice_list(q: dict, path: str, problems: Problems, low: int, high: int) ->
         problems.add(path, line, f"question {q.get('id')!r}: needs {low} to {high} choices, has {len(choices)}")
     valid = []
     fields = [Field("text", (str, int, float), check=lambda v: None if str(v).strip() else "must be non-empty"),
-              Field("correct", bool, required=False), Field("feedback", str, required=False)]
+              Field("correct", bool, required=False), Field("feedback", str, required=False),
+              Field("credit", (int, float), required=False, check=_credit)]
     texts = set()
     for index, choice in enumerate(choices):
         cline = item_line(choices, index, line)
@@ -220,7 +235,7 @@ class SingleChoice(QuestionType):
         if not answer:
             return Grade(0.0)
         chosen = q["choices"][answer["choice"]]
-        return Grade(1.0 if chosen.get("correct") else 0.0, [chosen["feedback"]] if chosen.get("feedback") else [])
+        return Grade(min(1.0, max(0.0, _choice_fraction(chosen))), [chosen["feedback"]] if chosen.get("feedback") else [])
 
     def correct_answer(self, q, slot):
         return [str(c["text"]) for c in q["choices"] if c.get("correct")]
@@ -248,9 +263,17 @@ class MultipleChoice(QuestionType):
         return {"choices": chosen}
 
     def grade(self, q, slot, answer):
-        """Each correct choice selected earns 1/C, each wrong one selected takes 1/W; never below 0."""
+        """Each correct choice selected earns 1/C, each wrong one selected takes 1/W; never below 0.
+
+        Choices with a ``credit`` (Moodle's answer weights) earn or take their percentage instead,
+        the sum kept between 0 and 1, as Moodle grades a multiple-answer question."""
         if not answer:
             return Grade(0.0)
+        if any("credit" in c for c in q["choices"]):
+            chosen = sorted(set(answer["choices"]))
+            total = sum(_choice_fraction(q["choices"][i]) for i in chosen)
+            details = [q["choices"][i]["feedback"] for i in chosen if q["choices"][i].get("feedback")]
+            return Grade(min(1.0, max(0.0, total)), details)
         correct = [i for i, c in enumerate(q["choices"]) if c.get("correct")]
         wrong = [i for i, c in enumerate(q["choices"]) if not c.get("correct")]
         chosen = set(answer["choices"])
@@ -263,7 +286,8 @@ class MultipleChoice(QuestionType):
 @register
 class TrueFalse(QuestionType):
     name = "true_false"
-    fields = [Field("answer", bool)]
+    #: feedback_right / feedback_wrong: shown after a right / wrong answer (GIFT's {TRUE#wrong#right})
+    fields = [Field("answer", bool), Field("feedback_right", str, required=False), Field("feedback_wrong", str, required=False)]
 
     def key_texts(self, q):
         # A true statement is itself the key; a false one states a falsehood on purpose.
@@ -274,11 +298,13 @@ class TrueFalse(QuestionType):
         if raw is None:
             return None
         if raw not in ("true", "false"):
-            raise AnswerError(f"not true/false: {raw!r}")
+            raise AnswerError(_l("«%(value)s» no es verdadero ni falso", value=str(raw)[:40]))
         return {"value": raw == "true"}
 
     def grade(self, q, slot, answer):
-        return Grade(1.0 if answer and answer["value"] is q["answer"] else 0.0)
+        right = bool(answer) and answer["value"] is q["answer"]
+        feedback = q.get("feedback_right" if right else "feedback_wrong") if answer else None
+        return Grade(1.0 if right else 0.0, [feedback] if feedback else [])
 
     def correct_answer(self, q, slot):
         return ["Verdadero" if q["answer"] else "Falso"]
@@ -397,11 +423,48 @@ def _number(v) -> str | None:
     return None if isinstance(v, (int, float)) and not isinstance(v, bool) else "must be a number"
 
 
+GRADED_NUMBER_FIELDS = [Field("answer", (int, float), check=_number),
+                        Field("tolerance", (int, float), required=False, check=lambda v: _number(v) or (None if v >= 0 else "must be >= 0")),
+                        Field("credit", (int, float), check=lambda v: None if 0 <= v <= 100 else "must be between 0 and 100 (a percentage)"),
+                        Field("feedback", str, required=False)]
+GRADED_TEXT_FIELDS = [Field("text", (str, int, float), check=lambda v: None if str(v).strip() else "must be non-empty"),
+                      Field("credit", (int, float), check=lambda v: None if 0 <= v <= 100 else "must be between 0 and 100 (a percentage)"),
+                      Field("feedback", str, required=False)]
+
+
+def _validate_graded(q: dict, path: str, problems: Problems, fields: list[Field]) -> None:
+    """``graded_answers``: every answer Moodle knows, in order, with its credit and feedback (the first that matches counts)."""
+    graded = q.get("graded_answers")
+    if graded is None:
+        return
+    line = q.line_of("graded_answers") if hasattr(q, "line_of") else 1
+    if not isinstance(graded, list) or not graded:
+        problems.add(path, line, f"question {q.get('id')!r}: 'graded_answers' must list answers")
+        return
+    for index, item in enumerate(graded):
+        problems.extend(validate_mapping(item, fields, path, item_line(graded, index, line), what=f"graded_answers[{index + 1}]"))
+    if not any(isinstance(item, dict) and item.get("credit") == 100 for item in graded):
+        problems.add(path, line, f"question {q.get('id')!r}: 'graded_answers' needs one answer worth 100")
+
+
+def _graded_result(match, q: dict) -> Grade:
+    """The grade of the first graded answer that matches, or 0 with the catch-all feedback."""
+    if match is None:
+        return Grade(0.0, [q["wrong_feedback"]] if q.get("wrong_feedback") else [])
+    return Grade(match["credit"] / 100, [match["feedback"]] if match.get("feedback") else [])
+
+
 @register
 class Numeric(QuestionType):
     name = "numeric"
+    #: answer/tolerance: the full-credit key; graded_answers (optional): every accepted range with its credit
+    #: and feedback, as Moodle's numerical question keeps them; wrong_feedback: for any other number
     fields = [Field("answer", (int, float), check=_number), Field("tolerance", (int, float), required=False,
-              check=lambda v: _number(v) or (None if v >= 0 else "must be >= 0")), Field("unit", str, required=False)]
+              check=lambda v: _number(v) or (None if v >= 0 else "must be >= 0")), Field("unit", str, required=False),
+              Field("graded_answers", list, required=False), Field("wrong_feedback", str, required=False)]
+
+    def validate(self, q, path, problems):
+        _validate_graded(q, path, problems, GRADED_NUMBER_FIELDS)
 
     def key_texts(self, q):
         return [_plain_number(q["answer"])] if "answer" in q else []
@@ -413,8 +476,13 @@ class Numeric(QuestionType):
     def grade(self, q, slot, answer):
         if not answer:
             return Grade(0.0)
+        if q.get("graded_answers"):
+            match = next((g for g in q["graded_answers"]
+                          if abs(answer["value"] - g["answer"]) <= (g.get("tolerance") or 0) + 1e-9), None)
+            return _graded_result(match, q)
         tolerance = q.get("tolerance", 0) or 0
-        return Grade(1.0 if abs(answer["value"] - q["answer"]) <= tolerance + 1e-9 else 0.0)
+        right = abs(answer["value"] - q["answer"]) <= tolerance + 1e-9
+        return Grade(1.0 if right else 0.0, [q["wrong_feedback"]] if not right and q.get("wrong_feedback") else [])
 
     def correct_answer(self, q, slot):
         tolerance = q.get("tolerance", 0) or 0
@@ -429,9 +497,12 @@ def _plain_number(value) -> str:
 @register
 class ShortText(QuestionType):
     name = "short_text"
-    fields = [Field("answers", list)]
+    #: answers: the full-credit texts (the key); graded_answers (optional): every answer Moodle knows, with
+    #: its credit and feedback; wrong_feedback: for any other text (Moodle's =%0%*#…)
+    fields = [Field("answers", list), Field("graded_answers", list, required=False), Field("wrong_feedback", str, required=False)]
 
     def validate(self, q, path, problems):
+        _validate_graded(q, path, problems, GRADED_TEXT_FIELDS)
         answers = q.get("answers") or []
         if not answers or any(not isinstance(a, (str, int, float)) or not str(a).strip() or str(a).strip() == "*" for a in answers):
             problems.add(path, q.line_of("answers"), f"question {q['id']!r}: 'answers' must list accepted texts (not just '*')")
@@ -447,14 +518,21 @@ class ShortText(QuestionType):
         if not answer:
             return Grade(0.0)
         given = normalise_text(answer["text"])
+        if q.get("graded_answers"):
+            return _graded_result(next((g for g in q["graded_answers"] if _text_matches(g["text"], given)), None), q)
         for accepted in q["answers"]:
-            pattern = "^" + ".*".join(re.escape(normalise_text(part)) for part in str(accepted).split("*")) + "$"
-            if re.match(pattern, given):
+            if _text_matches(accepted, given):
                 return Grade(1.0)
-        return Grade(0.0)
+        return Grade(0.0, [q["wrong_feedback"]] if q.get("wrong_feedback") else [])
 
     def correct_answer(self, q, slot):
         return [str(a) for a in q["answers"]]
+
+
+def _text_matches(accepted, given: str) -> bool:
+    """``given`` (normalised) matches an accepted text, where '*' stands for any characters."""
+    pattern = "^" + ".*".join(re.escape(normalise_text(part)) for part in str(accepted).split("*")) + "$"
+    return re.match(pattern, given) is not None
 
 
 VARIABLE_FIELDS = [Field("min", (int, float), check=_number), Field("max", (int, float), check=_number),
@@ -748,7 +826,7 @@ class EscalationDrill(QuestionType):
         outcome = _one(values, f"{prefix}-outcome")
         if outcome:
             if outcome not in escalation.OUTCOMES:
-                raise AnswerError(f"unknown outcome {outcome[:30]!r}")
+                raise AnswerError(_l("«%(value)s» no es una de las opciones", value=outcome[:30]))
             answer["outcome"] = outcome
         priority = _one(values, f"{prefix}-priority")
         if priority:
