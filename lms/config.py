@@ -79,8 +79,11 @@ DEFAULTS.update({
     "LTI_KEYSET_CACHE_SECONDS": 3600,
     "LTI_KEYSET_MIN_REFETCH_SECONDS": 10,
     "LTI_TRUST_PLATFORM_ADMINS": False,
+    #: seconds of clock difference tolerated on a platform's id_token (exp, iat, nbf)
+    "LTI_CLOCK_SKEW_SECONDS": 60,
 })
-ENV_KEYS += ("LTI_KEY_RETENTION_DAYS", "LTI_KEYSET_CACHE_SECONDS", "LTI_KEYSET_MIN_REFETCH_SECONDS", "LTI_TRUST_PLATFORM_ADMINS")
+ENV_KEYS += ("LTI_KEY_RETENTION_DAYS", "LTI_KEYSET_CACHE_SECONDS", "LTI_KEYSET_MIN_REFETCH_SECONDS", "LTI_TRUST_PLATFORM_ADMINS",
+             "LTI_CLOCK_SKEW_SECONDS")
 
 #: Open Badges (lms/badges): the issuer named in badges and credentials (ids live under PUBLIC_URL).
 #: Defaults: the site's name, PUBLIC_URL, MAIL_FROM.

@@ -21,9 +21,11 @@ def register(app: Flask) -> None:
 def _subscribe() -> None:
     """Graded quizzes and role-plays → scores queued for the platforms' gradebooks."""
     from lms.lti import grades
-    from lms.quizzes.signals import attempt_graded
+    from lms.quizzes.signals import attempt_awaiting_grading, attempt_graded
     from lms.roleplays.signals import grade_released, submitted
 
     attempt_graded.connect(lambda session, attempt, now, **_: grades.on_attempt_graded(session, attempt, now), weak=False)
+    attempt_awaiting_grading.connect(lambda session, attempt, now, **_: grades.on_attempt_submitted(session, attempt, now),
+                                     weak=False)
     submitted.connect(lambda session, submission, now, **_: grades.on_roleplay_submitted(session, submission, now), weak=False)
     grade_released.connect(lambda session, submission, now, **_: grades.on_grade_released(session, submission, now), weak=False)

@@ -117,3 +117,24 @@ def invite():
         token, invitation = registration.create_invitation(session, created_by_id=None, now=now_utc())
     click.echo(f"{_urls()['dynamic_registration_url']}/{token}")
     click.echo(f"valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC, for one registration", err=True)
+
+
+@lti_cli.command("link-account")
+@click.option("--platform-id", type=int, required=True, help="The registered platform (see /manage/lti).")
+@click.option("--sub", required=True, help="The person's user id on the platform (the id_token's sub).")
+@click.option("--email", required=True, help="The academy account they launch as (trainer, manager or admin included).")
+@with_appcontext
+def link_account(platform_id, sub, email):
+    """An admin's explicit link: the only way a platform user launches into a staff account (an e-mail claim never does)."""
+    from lms.accounts import services as accounts
+
+    try:
+        with transaction() as session:
+            platform = services.get_platform(session, platform_id)
+            user = accounts.find_user_by_email(session, email)
+            if user is None:
+                raise click.ClickException(f"no account with the e-mail {email}")
+            services.link_account(session, platform, sub, user, now=now_utc())
+            click.echo(f"linked {platform.issuer} sub {sub} → {user.email} ({user.role})")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None

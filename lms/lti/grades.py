@@ -1,12 +1,14 @@
 """Assignment and Grade Services: results go back to the platform's gradebook through the durable
 outbox (kind ``lti-score``), so a platform that is down gets them later and nothing is sent twice.
 
-- a quiz attempt graded → its percentage as a score (FullyGraded);
+- a quiz attempt graded → its percentage as a score (FullyGraded); handed in with questions a trainer
+  grades → Submitted / PendingManual;
 - a role-play handed in → activityProgress Submitted / gradingProgress PendingManual;
 - a role-play grade released → its percentage (FullyGraded).
 
-A score goes to every resource link (with the AGS claim) that opens that activity, for each platform the
-agent has launched from. Line items come from the launch's claim or are found/created by resource link.
+A score goes to the resource links (with the AGS claim) that open that activity and that the agent launched
+from (never to another course's placement of the same activity). Line items come from the launch's claim or
+are looked up with the AGS ``resource_link_id`` filter and created when missing.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lms.core import outbox
 from lms.core.db import get_session
-from lms.lti.models import LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
+from lms.lti.models import LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey
 
 # Queuing a score (on every graded quiz) needs no pylti1p3; only delivery (the outbox worker) imports it.
 
@@ -28,13 +30,14 @@ SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 def queue_score(session: Session, *, user_id: int, target: str, event: str, now: datetime, label: str,
                 score: float | None, activity: str, grading: str) -> int:
-    """Queue the score for every AGS resource link that opens ``target`` on a platform the user launched
-    from. ``event`` makes the dedupe key (one message per event and link). Returns how many were queued."""
+    """Queue the score for every AGS resource link that opens ``target`` and that the user launched from.
+    ``event`` makes the dedupe key (one message per event and link). Returns how many were queued."""
     rows = session.execute(
-        select(LtiResourceLink, LtiPlatform, LtiUserLink.sub)
+        select(LtiResourceLink, LtiPlatform, LtiLaunchedLink.sub)
+        .join(LtiLaunchedLink, (LtiLaunchedLink.resource_link_pk == LtiResourceLink.id) & (LtiLaunchedLink.user_id == user_id))
         .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
-        .join(LtiUserLink, (LtiUserLink.issuer == LtiPlatform.issuer) & (LtiUserLink.user_id == user_id))
         .where(LtiResourceLink.target == target, LtiResourceLink.ags.is_not(None))
+        .order_by(LtiResourceLink.id)
     ).all()
     queued = 0
     for link, platform, sub in rows:
@@ -59,6 +62,14 @@ def on_attempt_graded(session: Session, attempt, now: datetime) -> None:
     queue_score(session, user_id=attempt.user_id, target=f"quiz:{attempt.quiz.slug}", now=now, label=attempt.quiz.title,
                 event=f"attempt-{attempt.id}-r{attempt.revision}", score=round(float(attempt.percent), 2),
                 activity="Completed", grading="FullyGraded")
+
+
+def on_attempt_submitted(session: Session, attempt, now: datetime) -> None:
+    """Handed in with questions a trainer grades: the gradebook shows it submitted, waiting for the trainer."""
+    if attempt.quiz is None:
+        return
+    queue_score(session, user_id=attempt.user_id, target=f"quiz:{attempt.quiz.slug}", now=now, label=attempt.quiz.title,
+                event=f"attempt-{attempt.id}-submitted", score=None, activity="Submitted", grading="PendingManual")
 
 
 def on_roleplay_submitted(session: Session, submission, now: datetime) -> None:
@@ -111,13 +122,25 @@ def send_score(payload: dict) -> None:
                     .set_resource_id(payload["target"]))
     try:
         if lineitem is not None:  # one line item per resource link (two links to one quiz are two columns)
-            lineitem = ags.find_or_create_lineitem(lineitem, condition=lambda item: (
+            # looked up with the AGS filter (the platform answers with this link's items only), created when missing
+            finder = AssignmentsGradesService(ags._service_connector, {
+                "scope": payload["scope"], "lineitems": _with_query(payload["lineitems"], resource_link_id=payload["resource_link_id"])})
+            found = finder.find_lineitem_satisfying(lambda item: (
                 item.get("resourceLinkId") == payload["resource_link_id"] and item.get("tag") == payload["target"]))
+            lineitem = found or ags.create_lineitem(lineitem)
         ags.put_grade(grade, lineitem)
     except LtiException as exc:
         response = getattr(exc, "response", None)
         detail = f" {response.text[:300]}" if response is not None else ""
         raise RuntimeError(f"the platform refused the score: {exc}{detail}") from exc
+
+
+def _with_query(url: str, **params: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in params] + list(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def sender_factory(config) -> object:

@@ -147,3 +147,18 @@ class LtiRegistrationInvitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the platform registered with it
     platform_id: Mapped[int | None] = mapped_column(ForeignKey("lti_platforms.id", ondelete="SET NULL"))
+
+
+class LtiLaunchedLink(Base):
+    """A person has launched from this resource link: their scores go to its line item (and to no other
+    placement of the same activity)."""
+
+    __tablename__ = "lti_launched_links"
+    __table_args__ = (UniqueConstraint("user_id", "resource_link_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    resource_link_pk: Mapped[int] = mapped_column(ForeignKey("lti_resource_links.id", ondelete="CASCADE"), index=True)
+    #: the platform user (``sub``) who launched: the score's ``userId``
+    sub: Mapped[str] = mapped_column(String(255))
+    first_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from lms.lti.models import LtiContext, LtiDeployment, LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
+from lms.lti.models import (LtiContext, LtiDeployment, LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey,
+                            LtiUserLink)
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -253,8 +254,10 @@ def _placeholder_email(issuer: str, sub: str) -> str:
 
 def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, now: datetime,
                     trust_platform_admins: bool = False, launching: bool = True) -> User:
-    """The person of the launch: linked by (issuer, sub); else an account with the same verified e-mail
-    (never an admin account); else a new account with the role the LTI roles map to."""
+    """The person of the launch: linked by (issuer, sub) (a link made by an earlier launch or confirmed by an
+    admin, :func:`link_account`); else an agent account with the same e-mail; else a new account with the role
+    the LTI roles map to. The e-mail claim is never verified, so it never opens a staff account (trainer,
+    manager, admin): those are linked only by an admin. A launch never changes the role of an existing account."""
     sub = str(claims.get("sub") or "").strip()
     if not sub:
         raise LaunchRefused(_("La plataforma no ha enviado el identificador del usuario (sub): los inicios anónimos no se admiten."))
@@ -264,9 +267,10 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
     else:
         email = (claims.get("email") or "").strip()
         user = accounts.find_user_by_email(session, email) if email else None
-        if user is not None and user.role == "admin":
-            raise LaunchRefused(_("El correo de este usuario pertenece a una cuenta de administración de la academia, "
-                                  "que no puede iniciarse desde una plataforma LTI."))
+        if user is not None and user.role != "agent":
+            raise LaunchRefused(_("Tu correo coincide con una cuenta de personal de la academia (formación, gestión o "
+                                  "administración). Por seguridad, un inicio desde la plataforma no entra en esa cuenta: "
+                                  "pide a un administrador de la academia que vincule tu usuario de la plataforma con ella."))
         if user is None:
             name = (claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
                     or claims.get("preferred_username") or _("Usuario LTI")).strip()
@@ -285,6 +289,23 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
         user.last_login_at = now
     session.flush()
     return user
+
+
+def link_account(session: Session, platform: LtiPlatform, sub: str, user: User, *, now: datetime) -> LtiUserLink:
+    """An admin's explicit link: the platform user (issuer, ``sub``) launches as ``user`` from now on (the only
+    way a launch reaches a staff account). Refused when that platform user is already linked elsewhere."""
+    sub = (sub or "").strip()
+    if not sub:
+        raise InvalidInput(_("Falta el identificador del usuario en la plataforma (sub)."))
+    link = session.scalar(select(LtiUserLink).where(LtiUserLink.issuer == platform.issuer, LtiUserLink.sub == sub))
+    if link is not None:
+        if link.user_id != user.id:
+            raise Conflict(_("Ese usuario de la plataforma ya está vinculado con otra cuenta de la academia."))
+        return link
+    link = LtiUserLink(issuer=platform.issuer, sub=sub, user_id=user.id, created_at=now)
+    session.add(link)
+    session.flush()
+    return link
 
 
 def parse_target(value: str | None) -> tuple[str, str] | None:
@@ -370,6 +391,15 @@ def record_launch(session: Session, platform: LtiPlatform, claims: dict, *, now:
     return link
 
 
+def remember_launched_link(session: Session, user: User, link: LtiResourceLink, sub: str, *, now: datetime) -> None:
+    """The person launched from ``link``: their scores for its activity go to its line item."""
+    known = session.scalar(select(LtiLaunchedLink).where(LtiLaunchedLink.user_id == user.id,
+                                                         LtiLaunchedLink.resource_link_pk == link.id))
+    if known is None:
+        session.add(LtiLaunchedLink(user_id=user.id, resource_link_pk=link.id, sub=sub, first_launch_at=now))
+        session.flush()
+
+
 @dataclass
 class LaunchOutcome:
     user: User
@@ -383,6 +413,8 @@ def process_launch(session: Session, platform: LtiPlatform, claims: dict, *, now
         raise InvalidInput(_("Este tipo de mensaje LTI no se admite aquí."))
     link = record_launch(session, platform, claims, now=now)
     user = user_for_launch(session, platform, claims, now=now, trust_platform_admins=trust_platform_admins)
+    if link is not None:
+        remember_launched_link(session, user, link, str(claims.get("sub")), now=now)
     target = (link.target if link else None) or _launch_target(claims)
     if target:
         check_target(session, target)
@@ -488,8 +520,24 @@ def target_endpoint(target: str | None, role: str) -> tuple[str, dict]:
     return endpoint, ({} if endpoint == "roleplays_manage.queue" else {"slug": slug})
 
 
-def is_deep_linking_allowed(role: str) -> bool:
-    return role in ("trainer", "admin")
+def is_deep_linking_allowed(role: str, claims: dict | None = None, *, trust_platform_admins: bool = False) -> bool:
+    """Trainers and admins here, who also launched as course staff (Instructor, ContentDeveloper, Administrator…):
+    a trainer's account launched with a learner's roles may not place content."""
+    if role not in ("trainer", "admin"):
+        return False
+    return claims is None or map_role(claims, trust_platform_admins=trust_platform_admins) in ("trainer", "admin")
+
+
+#: the content item types we can place: an LTI resource link (launches here), or a plain link to the page
+DEEP_LINK_TYPES = ("ltiResourceLink", "link")
+
+
+def deep_link_type(settings: dict) -> str | None:
+    """The item type to answer with: ltiResourceLink when accepted, else link, else None (nothing we offer)."""
+    accepted = settings.get("accept_types")
+    if not isinstance(accepted, list):
+        return "ltiResourceLink"
+    return next((t for t in DEEP_LINK_TYPES if t in accepted), None)
 
 
 def deep_link_choices(session: Session) -> dict[str, list[tuple[str, str]]]:

@@ -9,10 +9,11 @@ import hashlib
 import time
 from datetime import datetime, timedelta, timezone
 
+import jwt
 import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest, FlaskSessionService
 from pylti1p3.deployment import Deployment
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, LtiMessageValidationException
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
@@ -181,19 +182,89 @@ class OIDCLogin(FlaskOIDCLogin):
     cookie_check_template_name = "lti/cookies_check.html"
 
 
+class TokenRefused(LtiMessageValidationException):
+    """An id_token claim check failed; ``reason`` says which: missing-claim, audience, azp, clock, expired."""
+
+    def __init__(self, reason: str, message: str, claim: str | None = None):
+        super().__init__(message)
+        self.reason, self.claim = reason, claim
+
+
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
 class MessageLaunch(FlaskMessageLaunch):
     """Platform keysets are cached in the database; a token signed with a key the cached set lacks
     makes one fresh fetch (the platform rotated its key) unless the cache is younger than
-    ``min_refetch`` seconds. A pasted platform key is used as is."""
+    ``min_refetch`` seconds. A pasted platform key is used as is.
 
-    def __init__(self, request, tool_conf, storage: DatabaseLaunchDataStorage, *, keyset_lifetime: int, min_refetch: int):
+    The id_token checks go beyond pylti1p3's (OpenID Connect Core 3.1.3.7, LTI 1.3 §5.1.3): ``exp`` and ``iat``
+    are required, ``aud`` must contain our client id (with several audiences ``azp`` must be present and name
+    it), times are checked with ``leeway`` seconds of tolerated clock difference, and each failure says what
+    failed (:class:`TokenRefused`)."""
+
+    def __init__(self, request, tool_conf, storage: DatabaseLaunchDataStorage, *, keyset_lifetime: int, min_refetch: int,
+                 leeway: int = 60):
         super().__init__(request, tool_conf, session_service=SessionService(request), launch_data_storage=storage,
                          requests_session=http_session())
         self._storage = storage
         self._keyset_lifetime = keyset_lifetime
         self._min_refetch = min_refetch
+        self._leeway = leeway
         self._keyset_fetched_at: float | None = None
         self._force_fetch = False
+
+    def get_client_id(self) -> str:
+        body = self._get_jwt_body()
+        aud = body.get("aud")
+        audiences = [aud] if isinstance(aud, str) else [a for a in aud or [] if isinstance(a, str)] if isinstance(aud, list) else []
+        if not audiences:
+            raise TokenRefused("audience", "The id_token has no audience (aud).", "aud")
+        azp = body.get("azp")
+        if azp is None:
+            if len(audiences) > 1:
+                raise TokenRefused("azp", "The id_token names several audiences (aud) but no authorized party (azp).", "azp")
+            return audiences[0]
+        if azp not in audiences:
+            raise TokenRefused("azp", f"The id_token's authorized party (azp) {azp!r} is not one of its audiences {audiences!r}.",
+                               "azp")
+        return azp
+
+    def validate_jwt_signature(self):
+        """The signature with the platform's key, then the claims: exp and iat required, aud contains our client id."""
+        id_token = self._get_id_token()
+        public_key, key_alg = self.get_public_key()
+        try:
+            jwt.decode(id_token, public_key, algorithms=[key_alg], audience=self.get_client_id(), leeway=self._leeway,
+                       options={"require": ["exp", "iat"], "verify_aud": True, "verify_iat": True})
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenRefused("missing-claim", f"The id_token has no {exc.claim!r} claim.", exc.claim) from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenRefused("expired", f"The id_token has expired (exp, {self._leeway} s of clock leeway).", "exp") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise TokenRefused("clock", f"The id_token is dated in the future beyond {self._leeway} s of clock leeway: {exc}",
+                               "iat") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise TokenRefused("audience", f"The id_token's audience (aud) does not name this tool: {exc}", "aud") from exc
+        except jwt.InvalidTokenError as exc:
+            raise LtiMessageValidationException(f"Can't decode id_token: {exc}") from exc
+        return self
+
+    def validate_message(self):
+        """pylti1p3 refuses a deep linking request whose accept_types lack ltiResourceLink; we offer plain links
+        too and tell the person when nothing we offer is accepted (the view does)."""
+        body = self._get_jwt_body()
+        settings = body.get(DL_SETTINGS)
+        if isinstance(settings, dict) and isinstance(settings.get("accept_types"), list) \
+                and "ltiResourceLink" not in settings["accept_types"]:
+            saved = self._jwt
+            patched = dict(body, **{DL_SETTINGS: dict(settings, accept_types=[*settings["accept_types"], "ltiResourceLink"])})
+            self._jwt = dict(saved, body=patched)
+            try:
+                return super().validate_message()
+            finally:
+                self._jwt = saved
+        return super().validate_message()
 
     @property
     def registration(self) -> PlatformRegistration | None:

@@ -69,6 +69,22 @@ def _frame_for_platforms(session) -> None:
 
 def _explain(exc: Exception) -> tuple[str, int]:
     """A platform error in words the person (or the platform admin) can act on."""
+    reason = getattr(exc, "reason", None)  # lms.lti.tool.TokenRefused: one id_token claim check
+    if reason == "missing-claim":
+        return _("El token de la plataforma no trae el dato obligatorio «%(claim)s»: la plataforma debe enviarlo.",
+                 claim=exc.claim), 403
+    if reason == "azp":
+        return _("El token de la plataforma no autoriza a esta herramienta: su parte autorizada (azp) falta o no es el "
+                 "client_id de la academia."), 403
+    if reason == "audience":
+        return _("El token de la plataforma es para otra herramienta: su audiencia (aud) no incluye el client_id de la academia."), 403
+    if reason == "clock":
+        return _("El token de la plataforma tiene fecha futura: el reloj de la plataforma va adelantado más de %(seconds)d s "
+                 "respecto al de la academia. Hay que corregir la hora del servidor de la plataforma.",
+                 seconds=_setting("LTI_CLOCK_SKEW_SECONDS")), 403
+    if reason == "expired":
+        return _("El token de la plataforma ha caducado. Vuelve a abrir la actividad desde la plataforma "
+                 "(si vuelve a pasar, el reloj de la plataforma o el de la academia no está en hora)."), 403
     text = str(exc)
     if "Invalid Nonce" in text:
         return _("Este inicio ya se había usado o ha caducado. Vuelve a abrir la actividad desde la plataforma."), 403
@@ -147,7 +163,8 @@ def launch():
     try:
         launch = MessageLaunch(req, _tool_conf(session, now), make_storage(session, req, now),
                                keyset_lifetime=_setting("LTI_KEYSET_CACHE_SECONDS"),
-                               min_refetch=_setting("LTI_KEYSET_MIN_REFETCH_SECONDS"))
+                               min_refetch=_setting("LTI_KEYSET_MIN_REFETCH_SECONDS"),
+                               leeway=_setting("LTI_CLOCK_SKEW_SECONDS"))
         claims = launch.get_launch_data()
     except (LtiException, OIDCException) as exc:
         message, status = _explain(exc)
@@ -156,9 +173,13 @@ def launch():
     try:
         if launch.is_deep_link_launch():
             user = services.user_for_launch(session, platform, claims, now=now, trust_platform_admins=_trust_admins())
-            if not services.is_deep_linking_allowed(user.role):
+            if not services.is_deep_linking_allowed(user.role, claims, trust_platform_admins=_trust_admins()):
                 return _refuse(_("Solo formadores y administradores pueden elegir contenidos para la plataforma."), 403)
             settings = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
+            if services.deep_link_type(settings) is None:
+                return _refuse(_("La plataforma solo acepta contenidos de tipos que la academia no ofrece (%(types)s). "
+                                 "La academia ofrece actividades LTI (ltiResourceLink) y enlaces (link).",
+                                 types=", ".join(map(str, settings.get("accept_types") or []))), 400)
             key = "deep-link-" + uuid.uuid4().hex
             DatabaseCache(session, now).set(key, {
                 "platform_id": platform.id, "deployment_id": claims.get(services.CLAIM + "deployment_id"),
@@ -247,6 +268,15 @@ def deep_link():
     from pylti1p3.deep_link import DeepLink
     from pylti1p3.deep_link_resource import DeepLinkResource
 
+    class _DeepLink(DeepLink):
+        """The ``data`` claim goes back only when the request carried one (LTI Deep Linking 2.0 §4.4.5)."""
+
+        def get_message_jwt(self, resources):
+            message = super().get_message_jwt(resources)
+            if "data" not in self._deep_link_settings:
+                message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data", None)
+            return message
+
     from lms.lti.tool import DatabaseCache
 
     session, now = get_session(), now_utc()
@@ -268,9 +298,15 @@ def deep_link():
         else:
             platform = services.get_platform(session, pending["platform_id"])
             registration = _tool_conf(session, now).find_registration_by_params(platform.issuer, platform.client_id)
-            resources = [DeepLinkResource().set_url(tool_urls()["launch"]).set_title(valid[c])
-                         .set_custom_params({"target": c}) for c in chosen]
-            token = DeepLink(registration, pending["deployment_id"], settings).get_response_jwt(resources)
+            kind = services.deep_link_type(settings)
+            if kind == "ltiResourceLink":
+                resources = [DeepLinkResource().set_url(tool_urls()["launch"]).set_title(valid[c])
+                             .set_custom_params({"target": c}) for c in chosen]
+            else:  # a plain link to the activity's page (the platform does not place LTI links)
+                base = str(current_app.config["PUBLIC_URL"]).rstrip("/")
+                resources = [DeepLinkResource().set_type("link").set_title(valid[c])
+                             .set_url(base + _target_url(c, "agent")) for c in chosen]
+            token = _DeepLink(registration, pending["deployment_id"], settings).get_response_jwt(resources)
             cache.consume(key)
             http_session.pop(DEEP_LINK_KEY, None)
             return_url = settings.get("deep_link_return_url")

@@ -376,6 +376,8 @@ def _score_slots(attempt: QuizAttempt) -> None:
 def _graded_event(session: Session, attempt: QuizAttempt, now: datetime) -> None:
     _event(session, attempt, None, "graded" if attempt.state == AttemptState.graded.value else "awaiting_manual_grading",
            {"score": attempt.score, "percent": attempt.percent}, now)
+    if attempt.state != AttemptState.graded.value:
+        signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now)
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:

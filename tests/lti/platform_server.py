@@ -17,6 +17,7 @@ import html
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -54,7 +55,27 @@ STATE: dict = {
     "preflight": {},          # lti_message_hint → the tool's login initiation URL (for the course page)
     "dynreg": {},             # dynamic registration: {"token", "issuer" (override), "fail", "no_deployment"}
     "registrations": [],      # client registrations received at /register
+    "lineitem_queries": [],   # the query strings of GET /lineitems/… (AGS filters such as resource_link_id)
 }
+
+
+class LaunchRegistration(Registration):
+    """Signs id_tokens as the library does, plus what a test asks of one launch: a platform clock
+    ``clock_offset`` seconds off, and ``claims_override`` applied last (a value None removes the claim)."""
+
+    launch: dict = {}
+
+    def platform_encode_and_sign(self, payload, expiration=None):
+        offset = int(self.launch.get("clock_offset") or 0)
+        if expiration:
+            issued = int(time.time()) + offset
+            payload.update({"iat": issued, "exp": issued + expiration})
+        for key, value in (self.launch.get("claims_override") or {}).items():
+            if value is None:
+                payload.pop(key, None)
+            else:
+                payload[key] = value
+        return super().platform_encode_and_sign(payload, expiration=None)
 
 
 class PlatformConf(LTI1P3PlatformConfAbstract):
@@ -63,7 +84,8 @@ class PlatformConf(LTI1P3PlatformConfAbstract):
 
     def get_registration_by_params(self, **kwargs) -> Registration:
         tool = STATE["tool_url"]
-        reg = Registration()
+        reg = LaunchRegistration()
+        reg.launch = self.launch
         reg.set_iss(STATE["issuer"]).set_client_id(STATE["client_id"])
         reg.set_deployment_id(self.launch.get("deployment_id") or STATE["deployment_id"])
         reg.set_oidc_login_url(f"{tool}/lti/login").set_launch_url(f"{tool}/lti/launch")
@@ -132,7 +154,12 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/lineitems/"):
             if not self._authorised("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"):
                 return None
+            STATE["lineitem_queries"].append(url.query)
             items = [i for i in STATE["lineitems"] if i["id"].startswith(f"{STATE['issuer']}{url.path}/")]
+            if query.get("resource_link_id"):  # the AGS filters
+                items = [i for i in items if i.get("resourceLinkId") == query["resource_link_id"]]
+            if query.get("tag"):
+                items = [i for i in items if i.get("tag") == query["tag"]]
             return self._send(200, items, content_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
         if url.path.startswith("/memberships/"):
             if not self._authorised("https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"):
@@ -145,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._openid_configuration()
         if url.path == "/control/state":
             state = {k: STATE[k] for k in ("issuer", "client_id", "deployment_id", "deep_link_results", "token_requests",
-                                           "lineitems", "scores", "registrations")}
+                                           "lineitems", "scores", "registrations", "lineitem_queries")}
             return self._send(200, dict(state, signing_public=STATE["signing"]["public"]))
         return self._send(404, {"error": "not found"})
 
@@ -217,7 +244,8 @@ class Handler(BaseHTTPRequestHandler):
             launch.set_custom_parameters_claim(launch_spec["custom"])
         if launch_spec.get("deep_link"):
             launch.set_dl(f"{STATE['issuer']}/deep_link_return", title="Elegir contenido",
-                          accept_types={"ltiResourceLink"}, extra_data={"accept_multiple": True})
+                          accept_types=set(launch_spec.get("accept_types") or ["ltiResourceLink"]),
+                          extra_data=launch_spec.get("dl_data", {"accept_multiple": True}))
         if launch_spec.get("ags"):
             context = launch_spec.get("context_id") or "curso"
             launch.set_ags(f"{STATE['issuer']}/lineitems/{context}", launch_spec.get("lineitem"))
@@ -277,9 +305,12 @@ class Handler(BaseHTTPRequestHandler):
             items = conf.validate_deeplinking_resp(form)
         except Exception as exc:  # noqa: BLE001
             return self._send(400, {"error": f"{type(exc).__name__}: {exc}"})
+        import jwt
+
+        claims = jwt.decode(form["JWT"], options={"verify_signature": False})  # verified just above
         with LOCK:
             STATE["deep_link_results"].append(items)
-        return self._send(200, {"content_items": items})
+        return self._send(200, {"content_items": items, "claims": claims})
 
     def _authorised(self, *scopes: str) -> bool:
         """The bearer token must be one /token issued (signed by this platform) with one of the scopes."""

@@ -21,6 +21,9 @@ def _launch(browser, platform, **claims):
 def test_wrong_audience_is_refused(platform, browser):
     _form, response = _launch(browser, platform, **_claims(extra_claims={"aud": "otra-herramienta"}))
     assert response.status_code == 403
+    assert "azp" in error_text(response)  # the platform's azp (our client id) is not among the audiences
+    _form, response = _launch(browser, platform, **_claims(claims_override={"aud": "otra-herramienta", "azp": None}))
+    assert response.status_code == 403
     assert "no está registrada" in error_text(response)
 
 
