@@ -16,6 +16,7 @@ from lms.content.walk import markdown_files, yaml_files
 from lms.content.impact import StoredCitation, citations_of
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations, check_house_rules
+from lms.roleplays.engine import model as engine_model
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
 
 MODES = ("chat", "email", "phone", "social", "surge")
@@ -43,7 +44,11 @@ STANDARD_FIELDS = [Field("seconds", int, check=positive_int), Field("source", di
 CUSTOMER_FIELDS = [
     Field("id", str, check=check_id), Field("name", str, check=non_empty_text),
     Field("type", str, check=lambda v: None if v in CUSTOMER_TYPES else f"must be one of {', '.join(CUSTOMER_TYPES)}"),
-    Field("profile", str, check=non_empty_text), Field("record", dict, required=False), Field("messages", list),
+    Field("profile", str, check=non_empty_text), Field("record", dict, required=False), Field("messages", list, required=False),
+    # the customer model (roleplays/README.md, «El cliente que escucha»)
+    Field("opening", str, required=False, check=non_empty_text), Field("mood", int, required=False),
+    Field("max_turns", int, required=False), Field("needs", list, required=False), Field("holds", list, required=False),
+    Field("moves", dict, required=False), Field("reactions", dict, required=False), Field("endings", dict, required=False),
 ]
 ESCALATION_FIELDS = [
     Field("required", bool), Field("level", int, required=False, check=lambda v: None if 1 <= v <= 4 else "must be a level from 1 to 4"),
@@ -133,6 +138,7 @@ class RoleplaysLoader:
 
     def _collect_scenarios(self, root, problems, reference, rubrics) -> dict[str, CScenario]:
         scenarios: dict[str, CScenario] = {}
+        library = engine_model.load_library(root, problems, reference)
         for _path, display, meta, body, body_line in markdown_files(root, "roleplays/*.md", SCENARIO_FIELDS, problems):
             before = len(problems)
             standard = meta["response_standard"]
@@ -148,7 +154,7 @@ class RoleplaysLoader:
                 problems.add(display, meta.line_of("customers"), "surge mode needs 2 or 3 customers")
             if meta["mode"] != "surge" and len(customers) != 1:
                 problems.add(display, meta.line_of("customers"), f"{meta['mode']} mode needs exactly one customer")
-            if meta["mode"] == "email" and customers and len(customers[0]["messages"]) != 1:
+            if meta["mode"] == "email" and customers and "needs" not in customers[0] and len(customers[0]["messages"]) != 1:
                 problems.add(display, meta.line_of("customers"), "email mode needs exactly one customer message (the e-mail)")
             if meta["mode"] in CHANNELS and meta["mode"] != meta["channel"]:
                 problems.add(display, meta.line_of("channel"), f"a {meta['mode']} role-play is timed against the {meta['mode']} standard, not {meta['channel']}")
@@ -184,6 +190,9 @@ class RoleplaysLoader:
                 "case": case, "customers": customers, "objectives": objectives, "escalation": escalation,
                 "sources": sources, "house_rules": house_rules,
             }
+            if any(engine_model.has_model(c) for c in meta["customers"] if isinstance(c, dict)):
+                if not self._customer_models(meta, data, display, problems, reference, library):
+                    continue
             scenarios[meta["id"]] = CScenario(meta["id"], display, meta["title"], meta["mode"], meta["channel"], meta["rubric"],
                                               data, sections["Situación"].strip(), sections["Respuesta modelo"].strip())
         return scenarios
@@ -199,11 +208,54 @@ class RoleplaysLoader:
             if customer["id"] in ids:
                 problems.add(path, line, f"customer id {customer['id']!r} repeats")
             ids.add(customer["id"])
-            messages = [str(m).strip() for m in customer["messages"]]
+            if engine_model.has_model(customer):
+                customers.append(_plain(customer))
+                continue
+            messages = [str(m).strip() for m in customer.get("messages") or []]
             if not messages or not all(messages):
-                problems.add(path, customer.line_of("messages"), f"customer {customer['id']!r}: 'messages' must list what the customer says")
+                problems.add(path, customer.line_of("messages"), f"customer {customer['id']!r}: 'messages' must list what the customer says "
+                             "(or give the customer a model: 'opening' and 'needs')")
             customers.append(_plain(customer) | {"messages": messages})
         return customers
+
+    def _customer_models(self, meta, data, display, problems, reference, library) -> bool:
+        """Build and check every customer's model (needs, moves, reactions, endings); False when it has problems."""
+        if library is None:
+            problems.add(display, meta.line_of("customers"), f"the customer model needs a valid {engine_model.LIBRARY_FILE}")
+            return False
+        before = len(problems)
+        sink = engine_model.Sink(problems, display)
+        escalation = data["escalation"]
+        data["teams"] = library["teams"]
+        data["mood"] = {"labels": library["mood"]["labels"], "source": library["mood"]["source"]}
+        if escalation is not None:
+            escalation["teams"] = engine_model.expected_teams(library, escalation.get("destination") or "")
+            if escalation.get("required") and not escalation["teams"]:
+                problems.add(display, meta.line_of("escalation"), f"escalation destination {escalation.get('destination')!r} names no team of "
+                             f"{engine_model.LIBRARY_FILE} (teams: {', '.join(t['id'] for t in library['teams'])})")
+        for raw, customer in zip(meta["customers"], data["customers"]):
+            if not engine_model.has_model(raw):
+                problems.add(display, getattr(raw, "line", 1), f"customer {raw.get('id')!r}: every customer of a scenario with a model needs 'needs'")
+                continue
+            if not raw.get("opening"):
+                problems.add(display, getattr(raw, "line", 1), f"customer {raw.get('id')!r}: 'opening' (the first message) is missing")
+                continue
+            built = engine_model.build_customer(sink, raw, library, reference, escalation=escalation, mode=meta["mode"])
+            if built is None:
+                continue
+            for key in engine_model.CUSTOMER_MODEL_KEYS - {"opening"}:
+                customer.pop(key, None)
+            customer["opening"] = raw["opening"].strip()
+            customer["messages"] = [customer["opening"]]
+            customer["model"] = built
+        if len(problems) > before:
+            return False
+        from lms.roleplays.engine.conversation import check_reachable
+
+        for customer in data["customers"]:
+            for message in check_reachable(data, meta["mode"], customer):
+                problems.add(display, meta.line_of("customers"), f"customer {customer['id']!r}: {message}")
+        return len(problems) == before
 
     @staticmethod
     def _sections(body: str) -> dict[str, str]:

@@ -1,0 +1,373 @@
+"""Understanding a Spanish reply: folding, lemmas, numbers, dates, typos and negation, and the phrase patterns that
+moves and needs are written in (spec: roleplays/README.md, «Patrones»).
+
+Deterministic and offline: simplemma (lemmas), text2num (numbers in words), dateparser (dates, its bundled Spanish
+data), rapidfuzz (typos). Nothing here knows a scenario: :mod:`.model` and :mod:`.engine` give it the patterns.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+import simplemma
+from rapidfuzz import fuzz, process
+from text_to_num import alpha2digit
+
+#: words that put what follows them (in the same clause, a few words on) under negation
+NEGATORS = frozenset({"no", "nunca", "jamas", "tampoco", "ni", "sin", "nadie", "nada", "ningun", "ninguno", "ninguna"})
+#: words that end a negation's scope (besides punctuation)
+CLAUSE_BREAKS = frozenset({"pero", "sino", "aunque", "y", "porque", "mientras"})
+NEGATION_REACH = 4
+#: default number of words that may come between two terms of a pattern
+DEFAULT_GAP = 3
+STOPWORDS = frozenset("""a al algo ante antes aqui asi aun bien cada como con cual cuando de del desde donde el ella ellas ellos en entre
+era es esa ese eso esta estas este esto estos fue ha han has hay he la las le les lo los mas me mi mis mucho muy nos o os para pero
+por que se ser si sin sobre son su sus te ti tu tus un una uno unos unas y ya yo vosotros usted ustedes estar haber tener hacer ir
+poder decir querer dar ver deber vez solo tambien todo toda todos""".split())
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
+          "noviembre", "diciembre")
+WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
+RELATIVE_DAYS = ("hoy", "manana", "pasado")
+UNITS = frozenset({"minuto", "minutos", "min", "hora", "horas", "h", "dia", "dias", "semana", "semanas", "mes", "meses",
+                   "habil", "habiles", "laborable", "laborables"})
+CURRENCY = frozenset({"€", "eur", "euro", "euros", "dolar", "dolares", "usd", "$", "peso", "pesos"})
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
+_DATE_HINT = re.compile(r"\b(" + "|".join(MONTHS + WEEKDAYS) + r"|hoy|manana|pasado manana)\b|\d{1,2}/\d{1,2}")
+_FUZZY_MIN = 5
+_FUZZY_SCORE = 85
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (ñ kept as n): «Devolución» → «devolucion»."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=50_000)
+def lemma(word: str) -> str:
+    """The folded lemma of a lower-case word (simplemma's Spanish dictionary)."""
+    return fold(simplemma.lemmatize(word, lang="es"))
+
+
+@dataclass
+class Token:
+    surface: str       # folded
+    lemma: str         # folded
+    sentence: int
+    negated: bool = False
+    kind: str = "word"  # word | num | punct
+
+
+@dataclass
+class Reply:
+    """A reply as the patterns see it."""
+    text: str
+    tokens: list[Token]
+    sentences: list[tuple[int, int]]          # token ranges
+    questions: set[int]                        # sentences that ask (¿…? or «?»)
+    dates: set[int]                            # token positions inside a date expression
+    durations: set[int]                        # token positions of a «5 días», «24 horas», «14:00»
+    money: set[int]
+    _terms: dict = field(default_factory=dict)
+    _vocabulary: list[str] | None = None
+
+    def sentence_of(self, position: int) -> int:
+        return self.tokens[position].sentence
+
+    def words(self) -> list[Token]:
+        return [t for t in self.tokens if t.kind != "punct"]
+
+    def content_lemmas(self) -> set[str]:
+        return {t.lemma for t in self.tokens if t.kind == "word" and len(t.lemma) >= 4 and t.lemma not in STOPWORDS}
+
+    def numbers(self) -> set[str]:
+        return {t.surface for t in self.tokens if t.kind == "num"}
+
+
+def _normalise_numbers(text: str) -> str:
+    try:
+        return alpha2digit(text, "es")
+    except Exception:  # text2num is strict about some inputs; words are then left as they are
+        return text
+
+
+def understand(text: str, *, now: datetime | None = None) -> Reply:
+    """Tokenise, lemmatise and mark negation, dates, durations and amounts."""
+    original = text or ""
+    normalised = _normalise_numbers(original)
+    raw_tokens = _TOKEN.findall(normalised.lower())
+    tokens: list[Token] = []
+    sentences: list[tuple[int, int]] = []
+    questions: set[int] = set()
+    sentence, start, negation_left = 0, 0, 0
+    for raw in raw_tokens:
+        if raw == ",":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal
+            tokens.append(Token(",", ",", sentence, kind="punct"))
+            negation_left = 0
+            continue
+        if raw in ".;:!?\n¡¿":
+            if raw == "¿":
+                questions.add(sentence)
+            if raw in ".;:!?\n":
+                if raw == "?":
+                    questions.add(sentence)
+                tokens.append(Token(raw, raw, sentence, kind="punct"))
+                sentences.append((start, len(tokens)))
+                sentence, start, negation_left = sentence + 1, len(tokens), 0
+            continue
+        surface = fold(raw)
+        if raw[0].isdigit():
+            tokens.append(Token(surface.replace(",", "."), surface, sentence, kind="num"))
+            negation_left = max(0, negation_left - 1)
+            continue
+        if raw in "€$":
+            tokens.append(Token(raw, raw, sentence, kind="word"))
+            continue
+        lem = lemma(raw.lstrip("#@")) if raw[0] not in "#@" else surface
+        token = Token(surface, lem, sentence, negated=negation_left > 0)
+        if surface in CLAUSE_BREAKS and surface not in NEGATORS:
+            negation_left = 0
+            token.negated = False
+        elif surface in NEGATORS:
+            negation_left = NEGATION_REACH
+        elif surface == "que" and negation_left > 0:
+            negation_left = 12  # «no hace falta que…», «no creo que…»: the whole subordinate clause
+        else:
+            negation_left = max(0, negation_left - 1)
+        tokens.append(token)
+    if start < len(tokens):
+        sentences.append((start, len(tokens)))
+    reply = Reply(original, tokens, sentences, questions, set(), set(), set())
+    _mark_quantities(reply)
+    _mark_dates(reply, normalised, now)
+    return reply
+
+
+def _mark_quantities(reply: Reply) -> None:
+    tokens = reply.tokens
+    for i, token in enumerate(tokens):
+        if token.kind != "num":
+            continue
+        following = tokens[i + 1].surface if i + 1 < len(tokens) else ""
+        after_next = tokens[i + 2].surface if i + 2 < len(tokens) else ""
+        previous = tokens[i - 1].surface if i else ""
+        if ":" in token.surface or following in UNITS or (following in ("o", "a", "y") and after_next.isdigit()):
+            reply.durations.add(i)
+            if following in UNITS:
+                reply.durations.add(i + 1)
+        if following in CURRENCY or previous in CURRENCY:
+            reply.money.add(i)
+        if following == "h" or token.surface.endswith("h"):
+            reply.durations.add(i)
+
+
+_DATE_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+@lru_cache(maxsize=4096)
+def _date_spans(text: str, base: datetime | None) -> tuple[str, ...]:
+    from dateparser.search import search_dates
+
+    settings = dict(_DATE_SETTINGS)
+    if base is not None:
+        settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
+    try:
+        found = search_dates(text, languages=["es"], settings=settings) or []
+    except Exception:  # dateparser gives up on some inputs: no date found then
+        return ()
+    return tuple(fold(span) for span, _when in found if fold(span).strip() not in ("ahora", "ahora mismo", "ya", "de", "a"))
+
+
+def _mark_dates(reply: Reply, text: str, now: datetime | None) -> None:
+    folded = fold(text)
+    if not _DATE_HINT.search(folded):
+        return
+    surfaces = [t.surface for t in reply.tokens]
+    for span in _date_spans(text, now):
+        words = [fold(w) for w in _TOKEN.findall(span) if w not in "¿¡"]
+        words = [w.replace(",", ".") for w in words]
+        if not words or not any(w in MONTHS or w in WEEKDAYS or w in RELATIVE_DAYS or "/" in w for w in words):
+            continue
+        n = len(words)
+        for i in range(len(surfaces) - n + 1):
+            if surfaces[i:i + n] == words:
+                reply.dates.update(range(i, i + n))
+
+
+# Patterns ---------------------------------------------------------------------------------------------------------
+
+SPECIAL = ("#num", "#money", "#date", "#when", "#q", "...")
+
+
+@dataclass(frozen=True)
+class Term:
+    options: tuple[str, ...]     # folded words or lemmas; «word*» is a prefix
+    special: str | None = None   # #num | #money | #date | #when
+    negative: bool = False       # the term is a negator itself («no»): the pattern is about a negation
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str
+    terms: tuple[Term, ...]
+    gaps: tuple[int, ...]        # the most words allowed before each term (the first: 0)
+    question: bool               # the sentence must ask (#q)
+    has_negator: bool
+
+
+class PatternError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=20_000)
+def compile_pattern(source: str) -> Pattern:
+    """``"reembolso|devolver ... #when"``: terms in order within one sentence; ``a|b`` alternatives (words or lemmas,
+    accents and case ignored), ``pref*`` a prefix, ``...`` any number of words between, otherwise at most 3;
+    ``#num`` a number, ``#money`` an amount, ``#date`` a date, ``#when`` a date, a time or a duration, ``#q``
+    anywhere: the sentence asks something."""
+    if not isinstance(source, str) or not source.strip():
+        raise PatternError("a pattern must be a non-empty string")
+    terms, gaps, gap, question = [], [], 0, False
+    for chunk in source.split():
+        chunk = fold(chunk)
+        if chunk == "#q":
+            question = True
+            continue
+        if chunk == "...":
+            gap = 60
+            continue
+        if chunk.startswith("#"):
+            if chunk not in SPECIAL:
+                raise PatternError(f"unknown marker {chunk!r} (use {', '.join(s for s in SPECIAL if s != '...')})")
+            terms.append(Term((), special=chunk))
+        else:
+            options = tuple(o for o in chunk.split("|") if o)
+            if not options or any(not re.fullmatch(r"=?[a-z0-9ñ]+\*?", o) for o in options):
+                raise PatternError(f"bad term {chunk!r}: words separated by |, a trailing * for a prefix, a leading = for this exact form")
+            normalised = tuple(o if o.endswith("*") or o.isdigit() else o for o in options)
+            terms.append(Term(normalised, negative=any(o in NEGATORS for o in options)))
+        gaps.append(0 if len(terms) == 1 else (gap or DEFAULT_GAP))
+        gap = 0
+    if not terms:
+        raise PatternError("a pattern needs at least one term besides #q")
+    return Pattern(source, tuple(terms), tuple(gaps), question, any(t.negative for t in terms))
+
+
+def _positions(reply: Reply, term: Term) -> list[int]:
+    key = term
+    cached = reply._terms.get(key)
+    if cached is not None:
+        return cached
+    tokens = reply.tokens
+    if term.special == "#num":
+        out = [i for i, t in enumerate(tokens) if t.kind == "num"]
+    elif term.special == "#money":
+        out = sorted(reply.money)
+    elif term.special == "#date":
+        out = sorted(reply.dates)
+    elif term.special == "#when":
+        out = sorted(reply.dates | reply.durations)
+    else:
+        out = []
+        fuzzy_needed = []
+        for option in term.options:
+            if option.endswith("*"):
+                prefix = option[:-1]
+                out += [i for i, t in enumerate(tokens) if t.kind != "punct" and (t.surface.startswith(prefix) or t.lemma.startswith(prefix))]
+                continue
+            if option.startswith("="):
+                out += [i for i, t in enumerate(tokens) if t.surface == option[1:]]
+                continue
+            wanted_lemma = lemma(option)
+            hits = [i for i, t in enumerate(tokens) if t.kind != "punct" and (t.surface == option or t.lemma == option or t.lemma == wanted_lemma)]
+            out += hits
+            if not hits and len(option) >= _FUZZY_MIN:
+                fuzzy_needed.append(option)
+        if fuzzy_needed:
+            vocabulary = _vocabulary(reply)
+            for option in fuzzy_needed:
+                for word, _score, _index in process.extract(option, vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
+                    if len(word) >= _FUZZY_MIN and word[0] == option[0]:
+                        out += [i for i, t in enumerate(tokens) if t.surface == word]
+        out = sorted(set(out))
+    reply._terms[key] = out
+    return out
+
+
+def _vocabulary(reply: Reply) -> list[str]:
+    if reply._vocabulary is None:
+        reply._vocabulary = sorted({t.surface for t in reply.tokens if t.kind == "word" and len(t.surface) >= _FUZZY_MIN})
+    return reply._vocabulary
+
+
+@dataclass
+class Match:
+    pattern: str
+    positions: tuple[int, ...]
+    sentence: int
+
+    def quote(self, reply: Reply) -> str:
+        return sentence_text(reply, self.sentence)
+
+
+def find(reply: Reply, pattern: Pattern | str, *, sentence: int | None = None) -> Match | None:
+    """The first match of the pattern not under a negation (unless the pattern itself says «no»); ``sentence``: only
+    in that sentence."""
+    if isinstance(pattern, str):
+        pattern = compile_pattern(pattern)
+    candidate_lists = [_positions(reply, term) for term in pattern.terms]
+    if any(not c for c in candidate_lists):
+        return None
+    for first in candidate_lists[0]:
+        token = reply.tokens[first]
+        if sentence is not None and token.sentence != sentence:
+            continue
+        if pattern.question and token.sentence not in reply.questions:
+            continue
+        if token.negated and not pattern.has_negator and pattern.terms[0].special is None:
+            continue
+        chain = _extend(reply, pattern, candidate_lists, 1, [first])
+        if chain:
+            return Match(pattern.source, tuple(chain), token.sentence)
+    return None
+
+
+def _extend(reply, pattern, candidates, index, chain):
+    if index == len(pattern.terms):
+        return chain
+    last = chain[-1]
+    sentence = reply.tokens[last].sentence
+    limit = pattern.gaps[index]
+    words_between = 0
+    for position in candidates[index]:
+        if position <= last:
+            continue
+        token = reply.tokens[position]
+        if token.sentence != sentence:
+            break
+        words_between = sum(1 for t in reply.tokens[last + 1:position] if t.kind != "punct")
+        if words_between > limit:
+            break
+        if token.negated and not pattern.has_negator and pattern.terms[index].special is None:
+            continue
+        found = _extend(reply, pattern, candidates, index + 1, chain + [position])
+        if found:
+            return found
+    return None
+
+
+def sentence_text(reply: Reply, sentence: int) -> str:
+    """The sentence of the original text (approximately: the reply's sentence by punctuation)."""
+    parts = [p.strip() for p in re.split(r"(?<=[.;!?\n])\s+|\n", reply.text) if p.strip()]
+    # the tokenizer splits on the same marks, so indexes line up except for «¿…?» inside a sentence
+    if 0 <= sentence < len(parts):
+        return parts[sentence]
+    return reply.text.strip()[:200]
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two replies are (0..100), on folded text: a repeat is ≥ 90."""
+    return fuzz.token_sort_ratio(fold(a), fold(b))
