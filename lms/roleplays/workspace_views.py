@@ -179,12 +179,12 @@ def move_private(submission_id: int):
     return redirect(url_for("roleplays.practice", submission_id=submission.id))
 
 
-@bp.route("/practice/<int:submission_id>/kb")
+@bp.route("/practice/<int:submission_id>/kb", methods=["POST"])
 @roles_required("agent")
 def kb_search(submission_id: int):
-    """Search the handbook library from the practice; the search is recorded with it."""
+    """Search the handbook library from the practice; the search is recorded with it (a POST: it writes)."""
     session, submission = _own(submission_id)
-    query = (request.args.get("q") or "").strip()[:200]
+    query = str((request.get_json(silent=True) or {}).get("q") or "").strip()[:200]
     results = [r for r in reference.search(session, query, limit=40) if r.document.kind == "reference"][:12] if query else []
     if query:
         workspace.record_lookup(session, submission, current_user, kind="search", query=query, now=now_utc())
@@ -195,12 +195,12 @@ def kb_search(submission_id: int):
         for r in results]})
 
 
-@bp.route("/practice/<int:submission_id>/kb/read")
+@bp.route("/practice/<int:submission_id>/kb/read", methods=["POST"])
 @roles_required("agent")
 def kb_read(submission_id: int):
     """One section of the handbook library (``manual/chapter#anchor``), rendered sanitized; the read is recorded."""
     session, submission = _own(submission_id)
-    key = (request.args.get("key") or "").strip()[:300]
+    key = str((request.get_json(silent=True) or {}).get("key") or "").strip()[:300]
     slug, _sep, anchor = key.partition("#")
     page = reference.get_page(session, slug)
     if page is None:

@@ -299,8 +299,7 @@
       e.preventDefault();
       var q = kbForm.querySelector("input[name=q]").value.trim();
       if (!q) return;
-      fetch(D.kbUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.json(); }).then(function (data) {
+      post(D.kbUrl, { q: q }).then(function (data) {
           reader.hidden = true; results.hidden = false; results.textContent = "";
           if (!data.results.length) { results.textContent = D.msgNoResults; return; }
           var ul = document.createElement("ul"); ul.className = "ws-kb-list";
@@ -315,8 +314,7 @@
         });
     });
     var read = function (k) {
-      fetch(D.kbReadUrl + "?key=" + encodeURIComponent(k), { credentials: "same-origin", headers: { "Accept": "application/json" } })
-        .then(function (r) { return r.json(); }).then(function (data) {
+      post(D.kbReadUrl, { key: k }).then(function (data) {
           if (!data.ok) return;
           reader.innerHTML = "";  // the section's HTML is sanitized by the server (nh3)
           var back = document.createElement("button"); back.type = "button"; back.className = "button-small"; back.textContent = "← " + kbForm.querySelector("button").textContent;
