@@ -6,6 +6,7 @@ from lms.reference import search as reference_search  # noqa: F401
 from lms.tracks import models as tracks_models  # noqa: F401
 from lms.quizzes import models as quizzes_models  # noqa: F401
 from lms.roleplays import models as roleplays_models  # noqa: F401
+from lms.roleplays import workspace_models as roleplays_workspace_models  # noqa: F401
 from lms.certification import models as certification_models  # noqa: F401
 from lms.core import outbox as core_outbox  # noqa: F401
 from lms.core import audit as core_audit  # noqa: F401

@@ -30,3 +30,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
     app.cli.add_command(cli.roleplays_cli)
+    from lms.roleplays import workspace_views  # the practice workspace (docs/practice-workspace.md)
+
+    workspace_views.register(app)

@@ -18,6 +18,7 @@ from lms.content.schema import Field, check_id, item_line, non_empty_text, posit
 from lms.reference.services import check_citations, check_house_rules
 from lms.roleplays.engine import model as engine_model
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
+from lms.roleplays.workspace import load_ticket_block
 
 MODES = ("chat", "email", "phone", "social", "surge")
 CHANNELS = ("chat", "email", "phone", "social")
@@ -39,6 +40,7 @@ SCENARIO_FIELDS = [
     Field("response_standard", dict), Field("case", list), Field("customers", list), Field("objectives", list),
     Field("escalation", dict, required=False), Field("rubric", str, check=check_id), Field("sources", list),
     Field("house_rules", list, required=False),
+    Field("ticket", dict, required=False),  # the practice workspace's correct ticket (docs/practice-workspace.md)
 ]
 STANDARD_FIELDS = [Field("seconds", int, check=positive_int), Field("source", dict)]
 CUSTOMER_FIELDS = [
@@ -174,6 +176,7 @@ class RoleplaysLoader:
                         problems.add(display, esc.line, "a required escalation needs its 'level' and 'destination'")
                     escalation = _plain(esc) | {"sources": check_citations(problems, display, esc["sources"], esc.line_of("sources"), reference, what="escalation.sources")}
             house_rules = check_house_rules(problems, display, meta, reference)
+            ticket = load_ticket_block(problems, display, meta, reference)
             if meta["rubric"] not in rubrics:
                 problems.add(display, meta.line_of("rubric"), f"unknown rubric {meta['rubric']!r}")
             sections = self._sections(body)
@@ -193,6 +196,8 @@ class RoleplaysLoader:
             if any(engine_model.has_model(c) for c in meta["customers"] if isinstance(c, dict)):
                 if not self._customer_models(meta, data, display, problems, reference, library):
                     continue
+            if ticket is not None:
+                data["ticket"] = ticket
             scenarios[meta["id"]] = CScenario(meta["id"], display, meta["title"], meta["mode"], meta["channel"], meta["rubric"],
                                               data, sections["Situación"].strip(), sections["Respuesta modelo"].strip())
         return scenarios
@@ -276,7 +281,7 @@ class RoleplaysLoader:
             standard = (data.get("response_standard") or {}).get("source")
             escalation = data.get("escalation") or {}
             out += citations_of("scenario", slug, [standard], data.get("case"), data.get("sources"), escalation.get("sources"),
-                                *[rule.get("sources") for rule in data.get("house_rules") or []])
+                                *[rule.get("sources") for rule in data.get("house_rules") or []], (data.get("ticket") or {}).get("sources"))
         return out
 
     # -- writing -----------------------------------------------------------------

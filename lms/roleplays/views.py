@@ -12,7 +12,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
 from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
-from lms.roleplays import services
+from lms.roleplays import services, workspace_views
 
 bp = Blueprint("roleplays", __name__, template_folder="templates")
 
@@ -64,7 +64,8 @@ def practice(submission_id: int):
         return redirect(url_for("roleplays.result", submission_id=submission.id))
     views = services.threads(submission)
     return render_template("roleplays/learn/practice.html", submission=submission, scenario=submission.scenario, threads=views,
-                           all_answered=all(v.awaiting is None for v in views), now=now_utc(), form=EmptyForm())
+                           all_answered=all(v.awaiting is None for v in views), now=now_utc(), form=EmptyForm(),
+                           **workspace_views.practice_context(session, submission))  # the workspace: drafts, tickets
 
 
 @bp.route("/practice/<int:submission_id>/reply", methods=["POST"])
