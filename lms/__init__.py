@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from lms import accounts, certification, content, escalation, quizzes, reference, reporting, roleplays, tracks
+    from lms import accounts, authoring, certification, content, escalation, quizzes, reference, reporting, roleplays, tracks
 
     content.register(app)
     accounts.register(app)
@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     tracks.register(app)
     certification.register(app)
     reporting.register(app)
+    authoring.register(app)
 
     from lms import api, badges, lti, notifications, xapi
 

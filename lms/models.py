@@ -15,3 +15,5 @@ from lms.api import models as api_models  # noqa: F401
 from lms.lti import models as lti_models  # noqa: F401
 from lms.badges import models as badges_models  # noqa: F401
 from lms.notifications import models as notifications_models  # noqa: F401
+from lms.content import models as content_models  # noqa: F401
+from lms.authoring import models as authoring_models  # noqa: F401

@@ -46,6 +46,22 @@ def check_command(root):
     click.echo("content OK")
 
 
+def _print_conflicts(conflicts, prefer) -> None:
+    click.echo(f"{len(conflicts)} item(s) were edited in the site since the last sync and differ in the files:", err=True)
+    for conflict in conflicts:
+        where = "missing from the files" if conflict.files_text is None else (
+            "removed in the site" if conflict.site_text is None else "differs")
+        click.echo(f"conflict: {conflict.path} ({conflict.kind} {conflict.slug}, published in the site "
+                   f"{conflict.at:%Y-%m-%d %H:%M} UTC): {where}", err=True)
+        for line in conflict.diff():
+            click.echo(f"    {line}", err=True)
+    if prefer is None:
+        click.echo("nothing was changed: run again with --prefer files (the files win) or --prefer site (the site's "
+                   "version is kept; 'content export' writes it to your files)", err=True)
+    else:
+        click.echo(f"resolved with --prefer {prefer}", err=True)
+
+
 def _print_impact(impact) -> None:
     if impact:
         click.echo("Revision impact: these items cite reference text that changed since the last sync; review them:")
@@ -55,14 +71,26 @@ def _print_impact(impact) -> None:
 
 @content_cli.command("sync")
 @click.option("--root", default=None, help="Folder holding courses/ (default: CONTENT_ROOT).")
+@click.option("--prefer", type=click.Choice(["files", "site"]), default=None,
+              help="When an item edited in the site since the last sync differs in the files: keep which version.")
 @with_appcontext
-def sync_command(root):
-    """Validate, then load every content file into the database (all or nothing)."""
+def sync_command(root, prefer):
+    """Validate, then load every content file into the database (all or nothing).
+
+    An item published in the site since the last sync is never overwritten silently: if its file differs, the
+    conflict is reported with both versions and nothing is changed, unless --prefer files or --prefer site.
+    """
+    from lms.content.conflicts import sync_files
+
     impact: list = []
     with transaction() as session:
-        problems, report = sync(session, _root(root), impact_out=impact)
-        if problems:
+        problems, report, conflicts = sync_files(session, _root(root), prefer=prefer, impact_out=impact)
+        if problems or (conflicts and prefer is None):
             session.rollback()
+    if conflicts:
+        _print_conflicts(conflicts, prefer)
+        if prefer is None:
+            sys.exit(1)
     if problems:
         for problem in problems:
             click.echo(str(problem))
@@ -77,3 +105,21 @@ def sync_command(root):
         # (or before its requirements changed) get it from the catch-up
         click.echo("certifications created or changed: run 'flask --app lms certification evaluate' to issue them "
                    "to the agents who already meet them")
+
+
+@content_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove content files in DIRECTORY that are not published in the site.")
+@with_appcontext
+def export_command(directory, prune):
+    """Write everything published to DIRECTORY in the file formats 'content sync' reads."""
+    from lms.content.export import export
+
+    session = get_session()
+    written, stale = export(session, directory, prune=prune)
+    session.rollback()
+    click.echo(f"wrote {written} file(s) to {directory}")
+    if stale:
+        verb = "removed" if prune else "not published in the site (use --prune to remove)"
+        for path in stale:
+            click.echo(f"{verb}: {path}")
