@@ -1,7 +1,7 @@
 """authoring drafts, review, grants, confirmations and content site edits
 
 Revision ID: f3a4b5c6d001
-Revises: 8a1e0b7c2d05
+Revises: e2f3a4b5c901
 Create Date: 2026-12-05 16:29:43.746035
 """
 from alembic import op
@@ -10,7 +10,7 @@ import lms.core.db
 
 
 revision = 'f3a4b5c6d001'
-down_revision = '8a1e0b7c2d05'
+down_revision = 'e2f3a4b5c901'
 branch_labels = None
 depends_on = None
 

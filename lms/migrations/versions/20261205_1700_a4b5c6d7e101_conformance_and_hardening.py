@@ -1,7 +1,7 @@
 """conformance and hardening: the resource links each person launched from (LTI scores go only there)
 
 Revision ID: a4b5c6d7e101
-Revises: 8a1e0b7c2d05
+Revises: b7c1d0e2f301
 Create Date: 2026-12-05 17:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'a4b5c6d7e101'
-down_revision = '8a1e0b7c2d05'
+down_revision = 'b7c1d0e2f301'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """practice workspace: per-conversation drafts, tickets and knowledge-base lookups kept with a role-play practice
 
 Revision ID: e2f3a4b5c901
-Revises: 8a1e0b7c2d05
+Revises: a4b5c6d7e101
 Create Date: 2026-12-05 17:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from lms.core.db import UTCDateTime
 
 
 revision = 'e2f3a4b5c901'
-down_revision = '8a1e0b7c2d05'
+down_revision = 'a4b5c6d7e101'
 branch_labels = None
 depends_on = None
 
