@@ -289,14 +289,14 @@ def print_report(rows: list[Row], with_context: bool, elapsed: float, total: int
           "(their criteria are the pre-check's own): not compared, counted as not covered")
     p("")
     p("Per rubric criterion (all transcripts):")
-    p(f"  {'criterion':42} {'graded':>6} {'scored':>6} {'exact':>6} {'adjacent':>8}")
+    p(f"  {'criterion':46} {'graded':>6} {'scored':>6} {'exact':>6} {'adjacent':>8}")
     uncovered = []
     for key in sorted(everything.graded_per_criterion):
         pairs = everything.per_criterion.get(key, [])
         exact, adjacent = agreement(pairs)
         if not pairs:
             uncovered.append(key)
-        p(f"  {key:42} {everything.graded_per_criterion[key]:>6} {len(pairs):>6} {_pct(exact):>6} {_pct(adjacent):>8}")
+        p(f"  {key:46} {everything.graded_per_criterion[key]:>6} {len(pairs):>6} {_pct(exact):>6} {_pct(adjacent):>8}")
     p(f"coverage: {len(everything.graded_per_criterion) - len(uncovered)} of {len(everything.graded_per_criterion)} rubric criteria scored"
       + (f"; not scored: {', '.join(uncovered)}" if uncovered else ""))
     for r in rows[:-1]:
