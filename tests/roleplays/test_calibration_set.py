@@ -8,6 +8,7 @@ dev/holdout split). The statistics are checked on small cases computed by hand.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import sys
 from collections import Counter
@@ -94,6 +95,28 @@ def test_each_transcript_is_graded_on_every_rubric_criterion(item):
     score, band, _failed = bench.graded(rubric, bench.grade_levels(item))
     assert item["grade"]["score"] == score, "score is the rubric's weighted mean of the levels"
     assert item["grade"]["band"] == band, "band follows the README's banding"
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("**", "")).strip().lower()
+
+
+REFERENCE = _plain(" ".join(p.read_text(encoding="utf-8") for p in sorted((PROJECT / "courses" / "reference").glob("*/*.md"))))
+QUOTE = re.compile(r"«([^«»]*(?:«[^«»]*»[^«»]*)*)»")
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda i: i["id"])
+def test_what_a_rationale_quotes_is_really_there(item):
+    """A «quoted» passage comes from the rubric, the scenario, the reference pages or the transcript itself
+    («...» marks a cut)."""
+    rubric = SCENARIOS[item["scenario"]]["rubric"]
+    sources = _plain((PROJECT / "roleplays" / "rubrics" / f"{rubric}.yaml").read_text(encoding="utf-8")
+                     + (PROJECT / "roleplays" / f"{item['scenario']}.md").read_text(encoding="utf-8")
+                     + item["opening_message"] + " ".join(t["text"] for t in item["turns"])) + REFERENCE
+    for cid, entry in item["grade"]["criteria"].items():
+        for quote in QUOTE.findall(entry["rationale"]):
+            parts = [p for p in re.split(r"\s*(?:\.\.\.|…)\s*", _plain(quote)) if p]
+            assert all(p in sources for p in parts), f"{cid}: «{quote}» is not in the rubric, scenario, references or transcript"
 
 
 @pytest.mark.parametrize("item", ITEMS, ids=lambda i: i["id"])
