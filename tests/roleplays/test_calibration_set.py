@@ -223,3 +223,46 @@ def test_evaluate_compares_levels_given_by_rubric_criterion():
     assert row.pairs == 7 and row.not_keyed == 0
     assert row.exact == pytest.approx(6 / 7) and row.adjacent == pytest.approx(6 / 7)
     assert row.excellent_ok == 1
+
+
+FAKE_PRECHECK = '''#!{python}
+"""Stands in for `flask --app lms roleplays precheck FILE`: answers with the trainers' own grades."""
+import json, sys
+sys.path.insert(0, {root!r})
+from bench import precheck as bench
+grades = {{i["id"]: i["grade"] for i in bench.load_calibration()}}
+items = json.load(open(sys.argv[-1], encoding="utf-8"))
+if {reject_context} and any("scenario" in i for i in items):
+    print("transcript 1: unknown field(s): scenario", file=sys.stderr)
+    sys.exit(1)
+out = {{}}
+for i in items:
+    g = grades[i["id"]]
+    out[i["id"]] = {{"score": g["score"], "band": g["band"], "flags": [],
+                    "criteria": {{cid: {{"level": e["level"], "evidence": []}} for cid, e in g["criteria"].items()}}}}
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.parametrize("reject_context", [False, True])
+def test_the_benchmark_passes_a_precheck_that_agrees_with_the_trainers(tmp_path, capsys, reject_context):
+    fake = tmp_path / "flask"
+    fake.write_text(FAKE_PRECHECK.format(python=sys.executable, root=str(PROJECT), reject_context=reject_context), encoding="utf-8")
+    fake.chmod(0o755)
+    assert bench.main(["--flask", str(fake)]) == 0
+    out = capsys.readouterr().out
+    assert "all goals met" in out
+    assert ("context sent (scenario, customer): no" in out) == reject_context
+    assert "coverage: 43 of 43 rubric criteria scored" in out
+    assert "transcripts/s" in out
+
+
+def test_the_benchmark_fails_a_precheck_that_misses_the_goals(tmp_path, capsys):
+    fake = tmp_path / "flask"
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    "items = json.load(open(sys.argv[-1]))\n"
+                    "print(json.dumps({i['id']: {'score': 80, 'criteria': {}, 'flags': []} for i in items}))\n", encoding="utf-8")
+    fake.chmod(0o755)
+    assert bench.main(["--flask", str(fake)]) == 1
+    out = capsys.readouterr().out
+    assert "goals missed (exit 1)" in out and "traps above regular" in out
