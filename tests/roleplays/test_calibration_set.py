@@ -7,6 +7,7 @@ dev/holdout split). The statistics are checked on small cases computed by hand.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -225,31 +226,33 @@ def test_evaluate_compares_levels_given_by_rubric_criterion():
     assert row.excellent_ok == 1
 
 
-FAKE_PRECHECK = '''#!{python}
-"""Stands in for `flask --app lms roleplays precheck FILE`: answers with the trainers' own grades."""
+FAKE_PRECHECK = """#!{python}
+# Stands in for `flask --app lms roleplays precheck FILE`: answers with the results in {answers}.
 import json, sys
-sys.path.insert(0, {root!r})
-from bench import precheck as bench
-grades = {{i["id"]: i["grade"] for i in bench.load_calibration()}}
+answers = json.load(open({answers!r}, encoding="utf-8"))
 items = json.load(open(sys.argv[-1], encoding="utf-8"))
 if {reject_context} and any("scenario" in i for i in items):
     print("transcript 1: unknown field(s): scenario", file=sys.stderr)
     sys.exit(1)
-out = {{}}
-for i in items:
-    g = grades[i["id"]]
-    out[i["id"]] = {{"score": g["score"], "band": g["band"], "flags": [],
-                    "criteria": {{cid: {{"level": e["level"], "evidence": []}} for cid, e in g["criteria"].items()}}}}
-print(json.dumps(out))
-'''
+print(json.dumps({{i["id"]: answers[i["id"]] for i in items}}))
+"""
+
+
+def fake_precheck(tmp_path, answers: dict, reject_context: bool = False):
+    (tmp_path / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
+    fake = tmp_path / "flask"
+    fake.write_text(FAKE_PRECHECK.format(python=sys.executable, answers=str(tmp_path / "answers.json"),
+                                         reject_context=reject_context), encoding="utf-8")
+    fake.chmod(0o755)
+    return str(fake)
 
 
 @pytest.mark.parametrize("reject_context", [False, True])
 def test_the_benchmark_passes_a_precheck_that_agrees_with_the_trainers(tmp_path, capsys, reject_context):
-    fake = tmp_path / "flask"
-    fake.write_text(FAKE_PRECHECK.format(python=sys.executable, root=str(PROJECT), reject_context=reject_context), encoding="utf-8")
-    fake.chmod(0o755)
-    assert bench.main(["--flask", str(fake)]) == 0
+    answers = {i["id"]: {"score": i["grade"]["score"], "band": i["grade"]["band"], "flags": [],
+                         "criteria": {cid: {"level": e["level"], "evidence": []} for cid, e in i["grade"]["criteria"].items()}}
+               for i in ITEMS}
+    assert bench.main(["--flask", fake_precheck(tmp_path, answers, reject_context)]) == 0
     out = capsys.readouterr().out
     assert "all goals met" in out
     assert ("context sent (scenario, customer): no" in out) == reject_context
@@ -258,11 +261,7 @@ def test_the_benchmark_passes_a_precheck_that_agrees_with_the_trainers(tmp_path,
 
 
 def test_the_benchmark_fails_a_precheck_that_misses_the_goals(tmp_path, capsys):
-    fake = tmp_path / "flask"
-    fake.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                    "items = json.load(open(sys.argv[-1]))\n"
-                    "print(json.dumps({i['id']: {'score': 80, 'criteria': {}, 'flags': []} for i in items}))\n", encoding="utf-8")
-    fake.chmod(0o755)
-    assert bench.main(["--flask", str(fake)]) == 1
+    answers = {i["id"]: {"score": 80, "criteria": {}, "flags": []} for i in ITEMS}
+    assert bench.main(["--flask", fake_precheck(tmp_path, answers)]) == 1
     out = capsys.readouterr().out
     assert "goals missed (exit 1)" in out and "traps above regular" in out
