@@ -202,6 +202,7 @@ class Row:
     pairs: int = 0
     graded_criteria: int = 0
     not_keyed: int = 0
+    foreign_ids: set = field(default_factory=set)
     traps: int = 0
     traps_ok: int = 0
     excellent: int = 0
@@ -220,7 +221,9 @@ class Row:
         }
 
 
-def evaluate(name: str, items: list[dict], results: dict, rubrics: dict, scenarios: dict) -> Row:
+def evaluate(name: str, items: list[dict], results: dict, rubrics: dict, scenarios: dict, with_context: bool = True) -> Row:
+    """The row of one split. Levels are compared only when the pre-check was given the scenario (``with_context``):
+    without it, it cannot know the scenario's rubric and its criteria are its own, even where an id coincides."""
     row = Row(name, n=len(items))
     grade_scores, pre_scores, pairs = [], [], []
     for item in items:
@@ -233,10 +236,11 @@ def evaluate(name: str, items: list[dict], results: dict, rubrics: dict, scenari
         grade_scores.append(score)
         pre_scores.append(pre_score)
         criteria = result.get("criteria") or {}
-        # levels are comparable only when the pre-check speaks the rubric's criteria (no ids of its own)
-        keyed = bool(criteria) and set(criteria) <= set(rubric_ids)
+        keyed = with_context and any(level_of(criteria.get(cid)) is not None for cid in rubric_ids)
         if not keyed:
             row.not_keyed += 1
+        elif set(criteria) - set(rubric_ids):
+            row.foreign_ids |= {f"{rubric['id']}: {cid}" for cid in set(criteria) - set(rubric_ids)}
         for cid in rubric_ids:
             key = f"{rubric['id']}/{cid}"
             row.graded_per_criterion[key] = row.graded_per_criterion.get(key, 0) + 1
@@ -297,8 +301,11 @@ def print_report(rows: list[Row], with_context: bool, elapsed: float, total: int
     p(f"goals: Spearman >= {GOAL_SPEARMAN}, adjacent >= {GOAL_ADJACENT:.0%}, no trap above regular, every excellent >= bueno")
     everything = rows[-1]
     if everything.not_keyed:
-        p(f"{everything.not_keyed} of {everything.n} results do not give levels by the scenario rubric's criterion ids "
-          "(their criteria are the pre-check's own): not compared, counted as not covered")
+        reason = ("the pre-check was not given the scenario, so its criteria are its own" if not with_context
+                  else "no level under any of the scenario rubric's criterion ids")
+        p(f"{everything.not_keyed} of {everything.n} results not compared ({reason}): counted as not covered")
+    if everything.foreign_ids:
+        p(f"criteria outside the scenario's rubric, not compared: {', '.join(sorted(everything.foreign_ids))}")
     p("")
     p("Per rubric criterion (all transcripts):")
     p(f"  {'criterion':46} {'graded':>6} {'scored':>6} {'exact':>6} {'adjacent':>8}")
@@ -342,8 +349,8 @@ def main(argv=None) -> int:
             elapsed += seconds
             with_context &= context
     runs = sum(1 for chosen in by_split.values() if chosen)
-    rows = [evaluate(s, by_split[s], results, rubrics, scenarios) for s in SPLITS]
-    rows.append(evaluate("all", items, results, rubrics, scenarios))
+    rows = [evaluate(s, by_split[s], results, rubrics, scenarios, with_context) for s in SPLITS]
+    rows.append(evaluate("all", items, results, rubrics, scenarios, with_context))
     return 0 if print_report(rows, with_context, elapsed, len(items), startup=runs * startup_seconds(args.flask)) else 1
 
 

@@ -205,11 +205,12 @@ def test_band_from_score_and_critical_criteria():
 
 
 def test_evaluate_copes_with_the_old_precheck_output():
-    """No band and criteria ids of its own: the band comes from the score and nothing is compared."""
+    """No band and criteria of its own (some ids coincide with the chat rubric's: saludo, empatia, solucion…),
+    and it rejects the scenario: the band comes from the score and no level is compared."""
     items = [i for i in ITEMS if i["scenario"] == "informe-consulta-garantia"]
     old = {"saludo": 4, "nombre": None, "escucha": 3, "empatia": 4, "solucion": 2, "cierre": 1, "tiempos": 4, "escalamiento": None}
     results = {i["id"]: {"score": 80 if i["kind"] == "trampa" else 40, "criteria": old, "flags": []} for i in items}
-    row = bench.evaluate("all", items, results, RUBRICS, SCENARIOS)
+    row = bench.evaluate("all", items, results, RUBRICS, SCENARIOS, with_context=False)
     assert row.pairs == 0 and row.not_keyed == len(items) and row.adjacent is None
     assert row.traps_ok == 0 and len(row.trap_offenders) == row.traps  # 80 → bueno, above regular
     assert row.excellent_ok == 0
@@ -220,8 +221,9 @@ def test_evaluate_compares_levels_given_by_rubric_criterion():
     item = next(i for i in ITEMS if i["id"] == "gar-excelente")
     levels = {cid: {"level": e["level"], "evidence": []} for cid, e in item["grade"]["criteria"].items()}
     levels["tiempos"] = {"level": 1, "evidence": []}  # graded 3: neither exact nor adjacent
+    levels["compliance"] = 4  # not a criterion of comunicacion-chat: reported, not compared
     row = bench.evaluate("dev", [item], {item["id"]: {"score": 95, "band": "excelente", "criteria": levels}}, RUBRICS, SCENARIOS)
-    assert row.pairs == 7 and row.not_keyed == 0
+    assert row.pairs == 7 and row.not_keyed == 0 and row.foreign_ids == {"comunicacion-chat: compliance"}
     assert row.exact == pytest.approx(6 / 7) and row.adjacent == pytest.approx(6 / 7)
     assert row.excellent_ok == 1
 
@@ -248,16 +250,19 @@ def fake_precheck(tmp_path, answers: dict, reject_context: bool = False):
 
 
 @pytest.mark.parametrize("reject_context", [False, True])
-def test_the_benchmark_passes_a_precheck_that_agrees_with_the_trainers(tmp_path, capsys, reject_context):
+def test_the_benchmark_passes_a_precheck_that_agrees_with_the_trainers_and_knows_the_scenario(tmp_path, capsys, reject_context):
     answers = {i["id"]: {"score": i["grade"]["score"], "band": i["grade"]["band"], "flags": [],
                          "criteria": {cid: {"level": e["level"], "evidence": []} for cid, e in i["grade"]["criteria"].items()}}
                for i in ITEMS}
-    assert bench.main(["--flask", fake_precheck(tmp_path, answers, reject_context)]) == 0
+    status = bench.main(["--flask", fake_precheck(tmp_path, answers, reject_context)])
     out = capsys.readouterr().out
-    assert "all goals met" in out
-    assert ("context sent (scenario, customer): no" in out) == reject_context
-    assert "coverage: 43 of 43 rubric criteria scored" in out
     assert "transcripts/s" in out
+    if reject_context:  # levels from a pre-check that was not told the scenario are not compared
+        assert status == 1 and "context sent (scenario, customer): no" in out
+        assert "coverage: 0 of 43 rubric criteria scored" in out and "missed: adjacent" in out
+    else:
+        assert status == 0 and "all goals met" in out
+        assert "coverage: 43 of 43 rubric criteria scored" in out
 
 
 def test_the_benchmark_fails_a_precheck_that_misses_the_goals(tmp_path, capsys):
