@@ -11,7 +11,8 @@ whatever the CLI implements), and prints, over dev, holdout and all:
 * whether every trap lands at "regular" or below and every excellent transcript at "bueno" or above.
 
 Goals: Spearman >= 0.8, adjacent agreement >= 80 %, no trap above regular, every excellent >= bueno.
-Exit status 1 when a goal is missed in any of the three rows, 0 when all are met.
+Exit status 1 when a goal is missed in any of the three rows, 0 when all are met, 2 when the pre-check
+cannot be run or leaves a transcript without a result.
 
     .venv/bin/python bench/precheck.py [--flask .venv/bin/flask] [--calibration roleplays/calibration]
 """
@@ -342,12 +343,20 @@ def main(argv=None) -> int:
         return 2
     results, elapsed, with_context = {}, 0.0, True
     by_split = {s: [i for i in items if i["split"] == s] for s in SPLITS}
-    for split, chosen in by_split.items():
-        if chosen:
-            out, context, seconds = run_precheck(args.flask, chosen)
-            results.update(out)
-            elapsed += seconds
-            with_context &= context
+    try:
+        for split, chosen in by_split.items():
+            if chosen:
+                out, context, seconds = run_precheck(args.flask, chosen)
+                results.update(out)
+                elapsed += seconds
+                with_context &= context
+    except (OSError, RuntimeError, json.JSONDecodeError, subprocess.TimeoutExpired) as exc:
+        print(f"cannot run the pre-check: {exc}", file=sys.stderr)
+        return 2
+    missing = [str(i["id"]) for i in items if str(i["id"]) not in results]
+    if missing:
+        print(f"the pre-check gave no result for: {', '.join(missing)}", file=sys.stderr)
+        return 2
     runs = sum(1 for chosen in by_split.values() if chosen)
     rows = [evaluate(s, by_split[s], results, rubrics, scenarios, with_context) for s in SPLITS]
     rows.append(evaluate("all", items, results, rubrics, scenarios, with_context))

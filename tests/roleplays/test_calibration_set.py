@@ -236,7 +236,7 @@ items = json.load(open(sys.argv[-1], encoding="utf-8"))
 if {reject_context} and any("scenario" in i for i in items):
     print("transcript 1: unknown field(s): scenario", file=sys.stderr)
     sys.exit(1)
-print(json.dumps({{i["id"]: answers[i["id"]] for i in items}}))
+print(json.dumps({{i["id"]: answers[i["id"]] for i in items if i["id"] in answers}}))
 """
 
 
@@ -270,3 +270,11 @@ def test_the_benchmark_fails_a_precheck_that_misses_the_goals(tmp_path, capsys):
     assert bench.main(["--flask", fake_precheck(tmp_path, answers)]) == 1
     out = capsys.readouterr().out
     assert "goals missed (exit 1)" in out and "traps above regular" in out
+
+
+def test_the_benchmark_says_when_the_precheck_cannot_be_run(tmp_path, capsys):
+    assert bench.main(["--flask", str(tmp_path / "no-such-command")]) == 2
+    assert "cannot run the pre-check" in capsys.readouterr().err
+    answers = {i["id"]: {"score": 50, "criteria": {}, "flags": []} for i in ITEMS[1:]}
+    assert bench.main(["--flask", fake_precheck(tmp_path, answers)]) == 2
+    assert f"no result for: {ITEMS[0]['id']}" in capsys.readouterr().err
