@@ -73,3 +73,9 @@ check-content: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# The role-play pre-check against the trainers' calibration set (roleplays/calibration/README.md): Spearman,
+# per-criterion agreement, traps and excellent transcripts per band; exit 1 when a goal is missed.
+.PHONY: bench-precheck
+bench-precheck: install
+	$(BIN)/python bench/precheck.py $(BENCH_ARGS)
