@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from lms.core.forms import LocalDecimalField, choices
@@ -34,6 +34,7 @@ class AdvisorForm(FlaskForm):
                                           validators=[InputRequired(), NumberRange(min=0, max=100000)])
     impact = SelectField(_l("Impacto"), choices=choices(IMPACT_LABELS))
     complexity = SelectField(_l("Complejidad"), choices=choices(COMPLEXITY_LABELS))
+    needs_development = BooleanField(_l("Bug confirmado: el caso requiere un cambio de código"))
 
 
 @bp.route("/escalation")
@@ -48,6 +49,7 @@ def advisor():
                 "hours_since_opening": float(form.hours_since_opening.data),
                 "hours_at_current_level": float(form.hours_at_current_level.data),
                 "impact": form.impact.data, "complexity": form.complexity.data,
+                "needs_development": bool(form.needs_development.data),
             })
         except services.TicketError as exc:
             error = str(exc)
