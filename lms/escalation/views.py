@@ -9,17 +9,14 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from lms.core.forms import LocalDecimalField, choices
-from lms.escalation import services
+from lms.escalation import labels, services
 
 bp = Blueprint("escalation", __name__, template_folder="templates")
 
-CHANNEL_LABELS = [("chat", _l("Chat")), ("email", _l("Email")), ("phone", _l("Teléfono")), ("social", _l("Redes sociales")), ("ticket", _l("Ticket"))]
-IMPACT_LABELS = [("critico", _l("Crítico: sistema completamente inoperativo")), ("alto", _l("Alto: funcionalidad principal afectada")),
-                 ("medio", _l("Medio: funcionalidad secundaria afectada")), ("bajo", _l("Bajo: funcionalidad menor afectada")),
-                 ("cosmetico", _l("Cosmético: problema de apariencia"))]
-COMPLEXITY_LABELS = [("ninguna", _l("Ninguna especial")), ("tecnico", _l("Técnica: requiere conocimiento especializado")),
-                     ("negocio", _l("De negocio: impacta operaciones del cliente")), ("legal", _l("Legal: implica aspectos legales")),
-                     ("financiero", _l("Financiera: involucra reembolsos grandes")), ("estrategico", _l("Estratégica: afecta relación estratégica"))]
+# the words for the engine's keys live in lms.escalation.labels (the drills and their review use them too)
+CHANNEL_LABELS = list(labels.CHANNELS.items())
+IMPACT_LABELS = list(labels.IMPACTS.items())
+COMPLEXITY_LABELS = list(labels.COMPLEXITIES.items())
 
 
 class AdvisorForm(FlaskForm):
@@ -56,4 +53,4 @@ def advisor():
         else:
             advice = services.advise(ticket)
     return render_template("escalation/advisor.html", form=form, advice=advice, error=error,
-                           outcome_labels={"escalamiento": _l("Escalar"), "compromiso": _l("Compromiso con seguimiento")})
+                           outcome_labels=labels.OUTCOMES)
