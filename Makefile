@@ -25,19 +25,10 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --ignore-dirs ".* test-artifacts instance" -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot .
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching
 
+# The site and the background worker together (scripts/dev.py): database, courseware and demo data first; one
+# Ctrl-C stops both. Without an SMTP server, e-mails go to the local mailbox at /manage/mailbox.
 run: install
-	$(BIN)/flask --app lms db upgrade
-	$(BIN)/flask --app lms content sync
-	$(BIN)/flask --app lms demo load
-	@echo
-	@echo "  Academia de Atención is running at http://$(HOST):$(PORT)"
-	@echo "  Demo logins (password for all: demo-lms-2026):"
-	@echo "    agente@demo.lms     agent (4-week track)   agente2@demo.lms  agent (3-month track)"
-	@echo "    formador@demo.lms   trainer                gerente@demo.lms  manager"
-	@echo "    admin@demo.lms      admin"
-	@echo "    agente8@demo.lms    one lesson from a certificate   agente9@demo.lms  recertification open"
-	@echo
-	$(BIN)/flask --app lms run --host $(HOST) --port $(PORT)
+	$(BIN)/python scripts/dev.py --host $(HOST) --port $(PORT)
 
 browser:
 	@test -x /usr/bin/chromium || { \

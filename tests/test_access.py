@@ -97,6 +97,8 @@ POLICY: dict[str, object] = {
     "notifications.mark_read": ANY,  # one's own (another user's: 404, tests/notifications)
     "notifications.mark_all_read": ANY,
     "notifications.preferences": ANY,
+    "notifications.mailbox": {"admin"},  # the development mailbox
+    "notifications.mailbox_message": {"admin"},
     "xapi_manage.status": {"admin"},
     "xapi_manage.retry": {"admin"},
     "api.openapi": PUBLIC,
@@ -174,7 +176,15 @@ def world(session, content, team, agent, manager, trainer, admin):
 
     published = badges.publish(session, record, now=now_utc())
     session.commit()
+    from flask import current_app
+
+    from lms.notifications import mailbox
+
+    with current_app.app_context():
+        mailbox.mailbox_sender(current_app.config)({"to": agent.email, "subject": "Prueba", "body": "Hola"})
+        mail_id = mailbox.messages(current_app.config)[0].id
     return {
+        "mail_id": mail_id,
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code, "token_id": token.id,
         "token": feed_token,
         "certification": "proceso", "assertion_id": published.public_id,

@@ -1,7 +1,8 @@
 """The escalation rules, each with the handbook passage it applies (verbatim).
 
-Readings where the handbook is silent are marked ``house=True`` and explained;
-they match the house rules stated in the week-4 lessons.
+Readings where the handbook is silent or ambiguous are marked ``house=True``: their ``text`` is THE statement of
+the house rule, cited to both passages. The lessons quote these texts verbatim in their ``house_rules`` (a test
+holds them to it), and the advisor, the drills and the role-plays read the same way: one place, one reading.
 """
 from __future__ import annotations
 
@@ -35,26 +36,54 @@ def _c(ref: str, quote: str) -> Citation:
     return Citation(ref, quote)
 
 
+#: the house rules of escalation, stated once (lessons quote them verbatim; see the module docstring)
+HOUSE_CLOCK = ("El manual no dice desde cuándo cuentan las horas «sin resolución». Regla de la casa: el reloj de cada "
+               "nivel empieza cuando el caso llega a ese nivel (en el nivel 1, al crearse el ticket), y el de Management "
+               "(«> 2 semanas sin resolución») cuenta desde la creación del ticket.")
+HOUSE_LEVEL_3_TO_MANAGEMENT = ("El manual da dos plazos para llegar a Management: «Nivel 3: > 1 semana sin resolución» y "
+                               "«Management: > 2 semanas sin resolución». Regla de la casa: se aplican los dos y manda el "
+                               "que se cumple antes: un caso llega a Management cuando lleva más de 1 semana sin "
+                               "resolución en el nivel 3, o más de 2 semanas desde la creación del ticket en cualquier nivel.")
+HOUSE_BUSINESS = ("El manual no dice a qué nivel va un caso que «Impacta operaciones del cliente»: el nivel 1 escala los "
+                  "«Casos complejos o especializados» y el nivel 4 tiene como escalamiento «Problemas de negocio». Regla "
+                  "de la casa: el impacto en el negocio del cliente, por sí solo, lleva el caso al especialista (nivel 2) "
+                  "con la prioridad de su impacto; llega a Management (nivel 4) si además es crítico, pide una decisión "
+                  "de compensación o cumple un criterio de tiempo.")
+HOUSE_LARGE_REFUND = ("El manual no asigna nivel a la complejidad financiera («Involucra reembolsos grandes»). Regla de la "
+                      "casa: un reembolso grande es una decisión de compensación, que es autoridad de Management, así que "
+                      "el caso va al nivel 4.")
+
 RULES: dict[str, Rule] = {r.key: r for r in [
     Rule("time-1", "Un caso en nivel 1 con más de 24 horas sin resolución se escala al nivel 2.",
          (_c(f"{ESC}#por-tiempo", "Nivel 1: > 24 horas sin resolución"),)),
     Rule("time-2", "Un caso en nivel 2 con más de 72 horas sin resolución se escala al nivel 3.",
          (_c(f"{ESC}#por-tiempo", "Nivel 2: > 72 horas sin resolución"),)),
-    Rule("time-3", "Un caso en nivel 3 con más de 1 semana sin resolución se escala a Management (nivel 4).",
-         (_c(f"{ESC}#por-tiempo", "Nivel 3: > 1 semana sin resolución"),)),
-    Rule("time-management", "Un caso con más de 2 semanas sin resolución desde que se abrió llega a Management.",
-         (_c(f"{ESC}#por-tiempo", "Management: > 2 semanas sin resolución"),)),
+    Rule("time-3", HOUSE_LEVEL_3_TO_MANAGEMENT,
+         (_c(f"{ESC}#por-tiempo", "Nivel 3: > 1 semana sin resolución"),
+          _c(f"{ESC}#por-tiempo", "Management: > 2 semanas sin resolución")), house=True),
+    Rule("time-management", HOUSE_LEVEL_3_TO_MANAGEMENT,
+         (_c(f"{ESC}#por-tiempo", "Nivel 3: > 1 semana sin resolución"),
+          _c(f"{ESC}#por-tiempo", "Management: > 2 semanas sin resolución")), house=True),
+    Rule("clock", HOUSE_CLOCK,
+         (_c(f"{ESC}#por-tiempo", "Nivel 2: > 72 horas sin resolución"),
+          _c(f"{ESC}#por-tiempo", "Management: > 2 semanas sin resolución"),
+          _c("manual/herramientas-y-sistemas#funcionalidades", "Creación Automática: Desde múltiples canales")), house=True),
+    Rule("development", "Un caso en que se confirma que hace falta un cambio de código (un bug) pasa al nivel 3 "
+         "(Ingeniería/Desarrollo) en cuanto se confirma, sin esperar a ningún criterio de tiempo.",
+         (_c(f"{ESC}#nivel-2-especialista", "Escalamiento: Casos que requieren desarrollo"),
+          _c(f"{ESC}#nivel-3-ingeniero-desarrollador", "Responsabilidades: Bugs, problemas de desarrollo"))),
     Rule("complexity-tecnico", "Un caso que requiere conocimiento especializado pasa al especialista (nivel 2), "
          "que atiende los casos técnicos complejos.",
          (_c(f"{ESC}#por-complejidad", "Técnico: Requiere conocimiento especializado"),
           _c(f"{ESC}#nivel-2-especialista", "Responsabilidades: Casos técnicos complejos"),
           _c(f"{ESC}#nivel-1-agente-general", "Escalamiento: Casos complejos o especializados"))),
-    Rule("complexity-negocio", "Un caso que impacta las operaciones del cliente es un problema de negocio: Management (nivel 4).",
+    Rule("complexity-negocio", HOUSE_BUSINESS,
          (_c(f"{ESC}#por-complejidad", "Negocio: Impacta operaciones del cliente"),
+          _c(f"{ESC}#nivel-1-agente-general", "Escalamiento: Casos complejos o especializados"),
           _c(f"{ESC}#nivel-4-management", "Escalamiento: Problemas de negocio")), house=True),
-    Rule("complexity-financiero", "Un caso con reembolsos grandes requiere una decisión de compensación: Management (nivel 4).",
+    Rule("complexity-financiero", HOUSE_LARGE_REFUND,
          (_c(f"{ESC}#por-complejidad", "Financiero: Involucra reembolsos grandes"),
-          _c(f"{ESC}#nivel-4-management", "Autoridad: Decisiones de compensación"))),
+          _c(f"{ESC}#nivel-4-management", "Autoridad: Decisiones de compensación")), house=True),
     Rule("complexity-legal", "Un caso con aspectos legales va al equipo Legal; el manual no dice en qué nivel: "
          "criterio de la casa, nivel 4 con Legal como destino.",
          (_c(f"{ESC}#por-complejidad", "Legal: Implica aspectos legales"),
@@ -97,7 +126,9 @@ TARGET_HOURS = {1: 24, 2: 72, 3: 168, 4: 0}
 CRITICAL_TARGET_HOURS = 4
 
 DESTINATIONS = {1: "Nivel 1 · Agente general", 2: "Nivel 2 · Especialista", 3: "Nivel 3 · Ingeniería/Desarrollo", 4: "Nivel 4 · Management"}
-COMPLEXITY_LEVEL = {"tecnico": 2, "negocio": 4, "legal": 4, "financiero": 4, "estrategico": 4}
+COMPLEXITY_LEVEL = {"tecnico": 2, "negocio": 2, "legal": 4, "financiero": 4, "estrategico": 4}
+#: a case confirmed to need a code change goes to level 3 (Ingeniería/Desarrollo)
+DEVELOPMENT_LEVEL = 3
 PRIORITY = {"critico": "Crítica", "alto": "Alta", "medio": "Media", "bajo": "Baja", "cosmetico": "Baja"}
 OUTCOMES = ("escalamiento", "compromiso")
 
@@ -111,6 +142,8 @@ class Ticket:
     hours_at_current_level: float
     impact: str
     complexity: str
+    #: confirmed to need a code change (a bug): level 3 without waiting for a time criterion
+    needs_development: bool = False
 
 
 @dataclass
@@ -141,7 +174,8 @@ def advise(ticket: Ticket) -> Advice:
     ambiguities: list[str] = []
     level = ticket.current_level
 
-    # by time: each level's limit, measured at that level; Management after 2 weeks since opening
+    # by time: each level's limit, counted from the case's arrival at that level; Management after 2 weeks since
+    # the ticket was created (house rules «clock» and «time-3»: whichever comes first)
     limit = TIME_LIMIT_HOURS.get(ticket.current_level)
     if limit is not None:
         if ticket.hours_at_current_level > limit:
@@ -159,9 +193,15 @@ def advise(ticket: Ticket) -> Advice:
         applied.append(RULES["boundary"])
         ambiguities.append("Exactamente 2 semanas abierto: el manual dice «más de 2 semanas»; todavía no llega a Management por tiempo.")
     if limit is not None or ticket.current_level == 4:
-        ambiguities.append(
-            "El manual no dice desde cuándo cuenta el reloj de cada nivel: la casa cuenta las horas en el nivel actual "
-            "para los niveles 1 a 3, y las horas desde la apertura para Management.")
+        applied.append(RULES["clock"])
+        ambiguities.append(HOUSE_CLOCK)
+    if ticket.current_level == 3 or ticket.hours_since_opening > MANAGEMENT_AFTER_HOURS:
+        ambiguities.append(HOUSE_LEVEL_3_TO_MANAGEMENT)
+
+    # a confirmed bug: development is level 3's responsibility, whatever the clock says
+    if ticket.needs_development:
+        applied.append(RULES["development"])
+        level = max(level, DEVELOPMENT_LEVEL)
 
     # by complexity
     if ticket.complexity != "ninguna":
@@ -170,7 +210,7 @@ def advise(ticket: Ticket) -> Advice:
         wanted = COMPLEXITY_LEVEL[ticket.complexity]
         level = max(level, wanted)
         if rule.house:
-            ambiguities.append(f"El manual no asigna nivel a la complejidad «{ticket.complexity}»: {rule.text}")
+            ambiguities.append(rule.text)
 
     # by impact
     if ticket.impact == "critico":
@@ -216,8 +256,9 @@ def ticket_from_dict(data: dict) -> Ticket:
     if not isinstance(data, dict):
         raise TicketError("each ticket must be a mapping of fields")
     expected = {"id", "channel", "current_level", "hours_since_opening", "hours_at_current_level", "impact", "complexity"}
+    optional = {"needs_development"}
     missing = expected - set(data)
-    unknown = set(data) - expected
+    unknown = set(data) - expected - optional
     if missing:
         raise TicketError(f"missing field(s): {', '.join(sorted(missing))}")
     if unknown:
@@ -239,5 +280,8 @@ def ticket_from_dict(data: dict) -> Ticket:
         raise TicketError(f"impact must be one of {', '.join(IMPACTS)}")
     if data["complexity"] not in COMPLEXITIES:
         raise TicketError(f"complexity must be one of {', '.join(COMPLEXITIES)}")
+    needs_development = data.get("needs_development", False)
+    if not isinstance(needs_development, bool):
+        raise TicketError("needs_development must be true or false")
     return Ticket(id=str(data["id"]), channel=data["channel"], current_level=level, impact=data["impact"],
-                  complexity=data["complexity"], **hours)
+                  complexity=data["complexity"], needs_development=needs_development, **hours)

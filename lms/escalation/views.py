@@ -5,21 +5,18 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from lms.core.forms import LocalDecimalField, choices
-from lms.escalation import services
+from lms.escalation import labels, services
 
 bp = Blueprint("escalation", __name__, template_folder="templates")
 
-CHANNEL_LABELS = [("chat", _l("Chat")), ("email", _l("Email")), ("phone", _l("Teléfono")), ("social", _l("Redes sociales")), ("ticket", _l("Ticket"))]
-IMPACT_LABELS = [("critico", _l("Crítico: sistema completamente inoperativo")), ("alto", _l("Alto: funcionalidad principal afectada")),
-                 ("medio", _l("Medio: funcionalidad secundaria afectada")), ("bajo", _l("Bajo: funcionalidad menor afectada")),
-                 ("cosmetico", _l("Cosmético: problema de apariencia"))]
-COMPLEXITY_LABELS = [("ninguna", _l("Ninguna especial")), ("tecnico", _l("Técnica: requiere conocimiento especializado")),
-                     ("negocio", _l("De negocio: impacta operaciones del cliente")), ("legal", _l("Legal: implica aspectos legales")),
-                     ("financiero", _l("Financiera: involucra reembolsos grandes")), ("estrategico", _l("Estratégica: afecta relación estratégica"))]
+# the words for the engine's keys live in lms.escalation.labels (the drills and their review use them too)
+CHANNEL_LABELS = list(labels.CHANNELS.items())
+IMPACT_LABELS = list(labels.IMPACTS.items())
+COMPLEXITY_LABELS = list(labels.COMPLEXITIES.items())
 
 
 class AdvisorForm(FlaskForm):
@@ -34,6 +31,7 @@ class AdvisorForm(FlaskForm):
                                           validators=[InputRequired(), NumberRange(min=0, max=100000)])
     impact = SelectField(_l("Impacto"), choices=choices(IMPACT_LABELS))
     complexity = SelectField(_l("Complejidad"), choices=choices(COMPLEXITY_LABELS))
+    needs_development = BooleanField(_l("Bug confirmado: el caso requiere un cambio de código"))
 
     def validate_hours_at_current_level(self, field):
         since = self.hours_since_opening.data
@@ -53,6 +51,7 @@ def advisor():
                 "hours_since_opening": float(form.hours_since_opening.data),
                 "hours_at_current_level": float(form.hours_at_current_level.data),
                 "impact": form.impact.data, "complexity": form.complexity.data,
+                "needs_development": bool(form.needs_development.data),
             })
         except services.TicketError:
             # the form's own checks come first; what the rules engine still refuses is said in the reader's language
@@ -60,4 +59,4 @@ def advisor():
         else:
             advice = services.advise(ticket)
     return render_template("escalation/advisor.html", form=form, advice=advice, error=error,
-                           outcome_labels={"escalamiento": _l("Escalar"), "compromiso": _l("Compromiso con seguimiento")})
+                           outcome_labels=labels.OUTCOMES)

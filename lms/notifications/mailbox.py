@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Mapping
 
 from flask import current_app
-from markupsafe import Markup, escape
 
 from lms.core import outbox
 
@@ -33,8 +32,9 @@ def enabled(config: Mapping) -> bool:
 
 def folder(config: Mapping) -> Path:
     """``DEV_MAILBOX_DIR``, else ``mailbox/`` in the instance folder (the site and the worker share it)."""
-    if config.get("DEV_MAILBOX_DIR"):
-        return Path(str(config["DEV_MAILBOX_DIR"]))
+    chosen = config.get("DEV_MAILBOX_DIR") or os.environ.get("DEV_MAILBOX_DIR")
+    if chosen:
+        return Path(str(chosen))
     return Path(current_app.instance_path) / "mailbox"
 
 
@@ -73,10 +73,17 @@ class Mail:
     body: str
     at: datetime
 
-    def body_html(self) -> Markup:
-        """The body escaped, line breaks kept by the template, and its web addresses as links."""
-        text = str(escape(self.body))
-        return Markup(URL_PATTERN.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', text))  # nosec B704  # escaped above
+    def pieces(self) -> list[tuple[str, str]]:
+        """The body as ("text", …) and ("link", url) pieces: the template escapes each and links the web addresses."""
+        out, at = [], 0
+        for match in URL_PATTERN.finditer(self.body):
+            if match.start() > at:
+                out.append(("text", self.body[at:match.start()]))
+            out.append(("link", match.group(0)))
+            at = match.end()
+        if at < len(self.body):
+            out.append(("text", self.body[at:]))
+        return out
 
 
 def _read(path: Path) -> Mail | None:

@@ -74,7 +74,8 @@ def grade(submission_id: int):
             session.rollback()
             # nothing typed is lost: the page comes back with this trainer's levels and comments in the form and,
             # after a concurrent save (Conflict), the other trainer's beside them
-            flash(str(exc), "error")
+            if not isinstance(exc, Conflict):  # a conflict is explained on the page itself, beside both versions
+                flash(str(exc), "error")
             mine = {"levels": {k: _int_or_none(v) for k, v in levels.items()}, "comments": comments,
                     "overall": request.form.get("overall", ""), "inline": inline, "reason": request.form.get("reason", "")}
             return _grade_page(session, submission, agent, version, mine=mine, conflict=isinstance(exc, Conflict)), \

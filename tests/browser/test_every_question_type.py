@@ -92,6 +92,7 @@ def test_a_quiz_with_every_question_type_answered_handed_in_and_reviewed(browser
         _answer(page, f"q{position}", data, layout)
     # the progress follows the answers: every question counts once it has one
     expect(page.locator("#answered-count")).to_have_text(str(len(slots)))
+    screenshot(page, f"attempt-every-type-{language}-{viewport['width']}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#submit-attempt").click()
     page.wait_for_url(re.compile(r".*/review$"))

@@ -36,7 +36,7 @@ def test_the_second_trainer_keeps_what_they_typed_beside_the_first_trainers_grad
                                       "overall": "Muy buen trabajo", "inline-1": "Buen saludo", "action": "draft"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Otra persona cambió esta calificación" in page
+    assert "Recarga la página" not in page  # reloading would lose what was typed: the page says what to do instead
     assert "Elena Formadora guardó esta calificación mientras la editabas" in page
     # this trainer's levels and comments are still in the form…
     assert re.search(r'name="level-tiempo" value="4"\s+checked', page)

@@ -45,3 +45,9 @@ def test_exemplars_that_do_not_span_the_scale_qualify_nobody(app):
         models = [{"a": 4, "b": 4, "c": 4}] * 2
         found = cal.qualification_gaps([(SimpleNamespace(levels=m), SimpleNamespace(agreed_levels=m)) for m in models], 2)
         assert any("no cubren la escala" in gap for gap in found)
+
+
+def test_a_new_trainer_sees_what_keeps_them_from_qualifying(client, auth, trainer):
+    auth.login_as(trainer)
+    page = client.get("/manage/roleplays/calibration").get_data(as_text=True)
+    assert "En formación" in page and "Califica al menos 2 ejemplares." in page

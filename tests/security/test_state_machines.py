@@ -145,7 +145,7 @@ def test_over_http_releasing_an_ungraded_roleplay_changes_nothing(client, auth, 
     auth.login_as(trainer)
     before = db_state(session)
     response = client.post(f"/manage/roleplays/{submission.id}", data={"action": "release", "revision": "0"})
-    assert response.status_code == 302
+    assert response.status_code == 422  # refused, and the page comes back with what was typed
     assert changed_tables(before, db_state(session)) == []
     assert roleplays.grade_for(session, submission) is None
 
