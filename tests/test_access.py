@@ -36,6 +36,7 @@ POLICY: dict[str, object] = {
     "accounts.admin_team": {"admin"},
     "accounts.admin_team_add_member": {"admin"},
     "accounts.admin_team_remove_member": {"admin"},
+    "accounts.admin_team_calendar": {"admin"},
     "home": ANY,
     "tracks.track_list": ANY,
     "tracks.track": ANY,
@@ -87,6 +88,8 @@ POLICY: dict[str, object] = {
     "reporting.export_xlsx": {"manager", "admin"},
     "reporting.export_certifications": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
+    "tracks_manage.work_calendar": {"admin"},
+    "tracks_manage.remove_holiday": {"admin"},
     "tracks_manage.teams": {"manager", "trainer", "admin"},
     "tracks_manage.team": {"manager", "trainer", "admin"},
     "tracks_manage.agent": {"manager", "trainer", "admin"},
@@ -176,7 +179,7 @@ def world(session, content, team, agent, manager, trainer, admin):
     session.commit()
     return {
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code, "token_id": token.id,
-        "token": feed_token,
+        "token": feed_token, "holiday_id": 1,
         "certification": "proceso", "assertion_id": published.public_id,
         "document": "manual", "chapter": "estandares", "filename": "css/app.css",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},

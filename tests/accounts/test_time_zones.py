@@ -58,7 +58,7 @@ def _complete_at(session, agent, slug, moment):
     session.commit()
 
 
-@pytest.mark.parametrize("zone, shown", [("Europe/Madrid", "29 mar 2026, 3:30:00"), ("America/Bogota", "28 mar 2026, 20:30:00")])
+@pytest.mark.parametrize("zone, shown", [("Europe/Madrid", "29 mar 2026, 3:30"), ("America/Bogota", "28 mar 2026, 20:30")])
 def test_a_page_shows_the_reader_s_local_time_across_the_spring_change(client, auth, session, content, agent, manager, zone, shown):
     tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 3, 2), now=T0)
     _complete_at(session, agent, "a-uno", AFTER_SPRING_CHANGE)
@@ -76,11 +76,11 @@ def test_a_team_zone_reaches_its_members_pages(client, auth, session, content, a
     zones.set_organisation_zone(session, "Europe/Madrid", now=T0)
     session.commit()
     auth.login_as(agent)
-    assert "28 mar 2026, 13:00:00" in client.get("/lessons/a-uno").get_data(as_text=True)
+    assert "28 mar 2026, 13:00" in client.get("/lessons/a-uno").get_data(as_text=True)
     zones.set_team_calendar(session, team, time_zone="America/Bogota", works_weekends=False)
     session.commit()
     page = client.get("/lessons/a-uno").get_data(as_text=True)
-    assert "28 mar 2026, 7:00:00" in page
+    assert "28 mar 2026, 7:00" in page
 
 
 @pytest.mark.parametrize("zone, day", [("Europe/Madrid", "25 de octubre de 2026"), ("America/Bogota", "24 de octubre de 2026")])
