@@ -108,7 +108,7 @@ def test_the_certificate_expiry_email_uses_each_recipient_s_zone(session, conten
     session.flush()
     certs.queue_expiry_reminders(session, now=datetime(2026, 10, 1, 9, tzinfo=timezone.utc), base_url="https://academia.example")
     bodies = {m.payload["to"]: m.payload["body"] for m in session.query(OutboxMessage).filter(OutboxMessage.kind == "email")}
-    assert "caduca el 25/10/2026" in bodies[agent.email] and "caduca el 24/10/2026" in bodies[manager.email]
+    assert "caduca el 25 de octubre de 2026" in bodies[agent.email] and "caduca el 24 de octubre de 2026" in bodies[manager.email]
 
 
 @pytest.mark.parametrize("zone, done", [("Europe/Madrid", "Hecho el 29 mar 2026, 03:30."), ("America/Bogota", "Hecho el 28 mar 2026, 20:30.")])
