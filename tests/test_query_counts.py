@@ -102,13 +102,16 @@ HEAVIER = {
     # pages that compose several domains: one statement per kind of thing shown, never one per row (the test above
     # proves they stay the same at 3 and 30 agents); the figures are today's, to catch any growth
     # the lesson page: the lesson and its module, the agent's access and completion, their tracks' progress for the
-    # sidebar (enrollments, tracks, modules, lessons by selectinload; completions; quizzes; standings), the unread count
-    "lesson": 14,
+    # sidebar (enrollments, tracks, modules, lessons by selectinload; completions; quizzes; standings), the unread count,
+    # and the agent's working-day calendar (the organisation's holidays and whether their team works weekends: one statement)
+    "lesson": 15,
+    # the agent's tracks' progress as above (with the working-day calendar), their notices and the unread count
+    "home": 13,
     # certification progress: records, definitions and recertification paths, then the evidence of each requirement
     # kind (lessons, completions, quizzes, attempts, role-plays with scenarios and grades), module titles, the unread count
     "my_certificates": 18, "agent_certificates": 22,
-    # the agent's progress (as the lesson page), their attempts and teams, the supervision checks of the viewer
-    "agent_record": 17, "timeline": 16,
+    # the agent's progress (as the lesson page, with the working-day calendar), their attempts and teams, the supervision checks of the viewer
+    "agent_record": 18, "timeline": 16,
     # a submission writes the attempt, its slots, events and grade, the quiz summary and then the progress summary (the
     # enrollment lock and its reads), certification's evidence check, the outboxes of xAPI/LTI/notifications
     "submit": 28,

@@ -4,9 +4,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, case, func, select
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
 
@@ -232,3 +232,18 @@ class OrganisationSettings(Base):
 
     def __repr__(self) -> str:
         return f"<OrganisationSettings {self.time_zone}>"
+
+
+#: the zone the user reads times in, as lms.accounts.zones.zone_of decides it (their own, their first team's, the
+#: organisation's; NULL: the configured default), loaded with the signed-in user (no statement of its own)
+User.zone_in_effect = column_property(
+    func.coalesce(
+        User.__table__.c.time_zone,
+        select(Team.time_zone).join(TeamMembership, TeamMembership.team_id == Team.id)
+        .where(TeamMembership.user_id == User.__table__.c.id, Team.time_zone.isnot(None))
+        .order_by(case((TeamMembership.kind == "agent", 0), else_=1), Team.id).limit(1)
+        .correlate_except(Team, TeamMembership).scalar_subquery(),
+        select(OrganisationSettings.time_zone).where(OrganisationSettings.id == 1).scalar_subquery(),
+    ),
+    deferred=True,
+)

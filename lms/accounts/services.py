@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMembership, User
@@ -146,7 +146,7 @@ def load_user_for_session(session: Session, token: str) -> User | None:
         user_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = session.get(User, user_id)
+    user = session.get(User, user_id, options=[undefer(User.zone_in_effect)])  # the reader's zone in the same statement
     if user is None or user.session_version != version or not user.is_active_user:
         return None
     return user

@@ -71,6 +71,8 @@ def zone_of(session: Session, user: User | None) -> str:
     """The zone ``user`` reads times in (one query at most when the user chose none)."""
     if user is not None and getattr(user, "time_zone", None):
         return user.time_zone
+    if user is not None and "zone_in_effect" in getattr(user, "__dict__", {}):  # loaded with the signed-in user
+        return user.zone_in_effect or default_zone()
     if user is not None and getattr(user, "id", None) is not None:
         row = session.execute(select(team_zone_query(user.id).scalar_subquery(),
                                      select(OrganisationSettings.time_zone).where(OrganisationSettings.id == 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from lms.core.templating import format_number
 from lms.quizzes import services as quizzes
 from lms.roleplays import calibration
 from lms.roleplays import services as roleplays
@@ -102,7 +103,7 @@ def _quiz(ctx: Context, req: dict) -> RequirementResult:
     evidence = [Evidence("quiz_attempt", a.id, f"{quiz.title} · #{a.number}", a.percent, (a.graded_at or a.submitted_at).isoformat())
                 for a in graded]
     met = grade is not None and grade >= needed
-    return RequirementResult(req, met, f"{grade if grade is not None else '—'} / {needed:g}", evidence if met else [])
+    return RequirementResult(req, met, f"{format_number(grade) if grade is not None else '—'} / {format_number(needed)}", evidence if met else [])
 
 
 def _passing(ctx: Context, min_score: float):

@@ -354,13 +354,15 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
 
 
 def _day_for(session: Session, person, moment: datetime) -> str:
-    """The day of ``moment`` in ``person``'s time zone, as e-mails write dates (dd/mm/aaaa)."""
+    """The day of ``moment`` in ``person``'s time zone and language, as e-mails write dates ("25 de octubre de 2026")."""
+    from flask_babel import force_locale
+
     from lms.accounts.zones import zone_of
     from lms.core.i18n import force_timezone
     from lms.core.templating import format_day
 
-    with force_timezone(zone_of(session, person)):
-        return format_day(moment, "dd/MM/yyyy")
+    with force_locale(person.locale or "es"), force_timezone(zone_of(session, person)):
+        return format_day(moment, "long")
 
 
 def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]:
@@ -374,8 +376,8 @@ def home_notices(session: Session, user, now: datetime) -> list[tuple[str, str]]
     paths = open_paths_of(session, user.id)
     renewing = {p.record_id for p in paths}
     notices = [(_("Renueva tu certificación «%(title)s» antes del %(date)s: tienes una recertificación abierta.",
-                  title=p.definition.title, date=format_day(p.due_at, "dd/MM/yyyy")), url_for("certification.mine")) for p in paths]
-    return notices + [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=format_day(r.expires_at, "dd/MM/yyyy")),
+                  title=p.definition.title, date=format_day(p.due_at)), url_for("certification.mine")) for p in paths]
+    return notices + [(_("Tu certificación «%(title)s» caduca el %(date)s.", title=r.definition.title, date=format_day(r.expires_at)),
                        url_for("certification.mine")) for r in expiring(session, [user.id], now=now, days=30) if r.id not in renewing]
 
 

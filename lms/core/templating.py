@@ -19,17 +19,47 @@ def init_app(app: Flask) -> None:
         return {"empty_form": EmptyForm, "current_locale": str(get_locale() or "es"), "new_idempotency_key": new_key}
 
     @app.template_filter("day")
-    def _day(value: date | None, fmt: str = "medium") -> str:
-        return format_day(value, fmt) if value else ""
+    def _day(value: date | None, fmt: str | None = None) -> str:
+        """A date: in tables, lists and facts the one medium format ("2 mar 2026"); ``'long'`` in sentences."""
+        return format_day(value, DAY_FORMATS.get(fmt, fmt)) if value else ""
+
+    @app.template_filter("num")
+    def _num(value, decimals: int = 2) -> str:
+        """A number as the reader writes it: "37,5" in Spanish, "37.5" in English; at most ``decimals`` decimals."""
+        return format_number(value, decimals)
 
     @app.template_filter("title_of")
     def _title_of(slug: str, titles: dict) -> str:
         """A slug's title from a {slug: title} mapping (the slug itself when unknown)."""
         return titles.get(slug, slug)
 
+    @app.template_filter("plural_count")
+    def _plural_count(value) -> int:
+        """The count ngettext chooses the form by (an integer: 1,5 minutos takes the plural like 2 does)."""
+        return int(value) if value == int(value) else 2
+
     @app.template_filter("when")
-    def _when(value: datetime | None, fmt: str = "medium") -> str:
-        return format_when(value, fmt) if value else ""
+    def _when(value: datetime | None, fmt: str | None = None) -> str:
+        """A moment: everywhere on pages the one format "2 mar 2026, 15:30" (medium date, short time, the reader's
+        zone); ``'long'``/``'full'`` or a pattern of its own where a place needs one."""
+        return format_when(value, WHEN_FORMATS.get(fmt, fmt)) if value else ""
+
+
+#: one date format per kind of place: the filters' short and medium lengths (and no length) are the same format, so
+#: tables, lists and facts all read "2 mar 2026" and "2 mar 2026, 15:30"; sentences ask for 'long' ("2 de marzo de 2026")
+MOMENT = "moment"
+DAY_FORMATS = {None: "medium", "short": "medium", "medium": "medium"}
+WHEN_FORMATS = {None: MOMENT, "short": MOMENT, "medium": MOMENT}
+
+
+def format_number(value, decimals: int = 2) -> str:
+    """A decimal number in the reader's language, at most ``decimals`` decimals, no grouping below 10 000 in Spanish."""
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
+    return format_decimal(round(value, decimals), format=pattern, locale=get_locale())
 
 
 #: (kind, locale, format) → the one pattern for a date and time in that locale (Babel formats the two halves and joins
@@ -46,13 +76,15 @@ def _pattern(kind: str, locale, fmt: str) -> babel_dates.DateTimePattern:
     key = (kind, str(locale), fmt)
     pattern = _PATTERNS.get(key)
     if pattern is None:
-        if fmt not in ("full", "long", "medium", "short"):
+        if fmt not in ("full", "long", "medium", "short", MOMENT):
             pattern = babel_dates.parse_pattern(fmt)
         elif kind == "day":
             pattern = babel_dates.parse_pattern(babel_dates.get_date_format(fmt, locale=locale).pattern)
         else:
-            halves = {"{0}": babel_dates.get_time_format(fmt, locale=locale).pattern,
-                      "{1}": babel_dates.get_date_format(fmt, locale=locale).pattern}
+            time_fmt, date_fmt = ("short", "medium") if fmt == MOMENT else (fmt, fmt)
+            fmt = "medium" if fmt == MOMENT else fmt
+            halves = {"{0}": babel_dates.get_time_format(time_fmt, locale=locale).pattern,
+                      "{1}": babel_dates.get_date_format(date_fmt, locale=locale).pattern}
             parts = []
             for piece in _JOIN.split(str(babel_dates.get_datetime_format(fmt, locale=locale)).replace("'", "")):
                 if piece in halves:

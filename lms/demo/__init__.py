@@ -80,6 +80,7 @@ def load_demo(session, *, on: date) -> list[str]:
         for team_name in team_names:
             team = accounts.find_team_by_name(session, team_name) or accounts.create_team(session, team_name)
             accounts.add_to_team(session, team, user)
+    done += _zones_and_calendar(session, on)
     admin = accounts.find_user_by_email(session, "admin@demo.lms")
     for email, slug, offset, completed in DEMO_ENROLLMENTS:
         agent = accounts.find_user_by_email(session, email)
@@ -117,6 +118,41 @@ def load_demo(session, *, on: date) -> list[str]:
     notices = notifications.queue_due_reminders(session, today=on, now=now_utc())  # what the worker's daily job would tell
     if notices:
         done.append(f"notifications: {notices} (lessons due tomorrow, modules overdue)")
+    return done
+
+
+#: time zones: the organisation's (Madrid), each team's, and a person with one of their own
+DEMO_ZONES = {"organisation": "Europe/Madrid", "teams": {"Soporte Madrid": "Europe/Madrid", "Soporte Bogotá": "America/Bogota"},
+              "users": {"formadora@demo.lms": "America/Bogota"}}
+#: (month, day, name): holidays kept in both Spain and Colombia (the next of each)
+DEMO_HOLIDAYS = [(12, 8, "Inmaculada Concepción"), (12, 25, "Navidad"), (1, 1, "Año Nuevo")]
+
+
+def _zones_and_calendar(session, on: date) -> list[str]:
+    """The demo's zones and holidays, where none is set yet (see docs/time-and-calendars.md)."""
+    from lms.accounts import zones
+    from lms.tracks import calendar
+
+    done = []
+    if session.get(zones.OrganisationSettings, 1) is None:
+        zones.set_organisation_zone(session, DEMO_ZONES["organisation"], now=now_utc())
+        done.append(f"organisation time zone {DEMO_ZONES['organisation']}")
+    for name, zone in DEMO_ZONES["teams"].items():
+        team = accounts.find_team_by_name(session, name)
+        if team is not None and team.time_zone is None:
+            zones.set_team_calendar(session, team, time_zone=zone, works_weekends=team.works_weekends)
+            done.append(f"team {name}: {zone}")
+    for email, zone in DEMO_ZONES["users"].items():
+        user = accounts.find_user_by_email(session, email)
+        if user is not None and user.time_zone is None:
+            zones.set_user_zone(session, user, zone)
+    known = {h.day for h in calendar.holidays(session)}
+    for month, day, name in DEMO_HOLIDAYS:
+        coming = date(on.year, month, day)
+        coming = coming if coming >= on else date(on.year + 1, month, day)  # the next one
+        if coming not in known:
+            calendar.add_holiday(session, coming, name, now=now_utc())
+            done.append(f"holiday {coming} {name}")
     return done
 
 

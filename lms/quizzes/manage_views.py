@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -152,7 +153,7 @@ def accommodations():
             session.rollback()
             flash(str(exc), "error")
         else:
-            flash(_("Adaptación aplicada a %(n)d agentes.", n=n), "success")
+            flash(ngettext("Adaptación aplicada a %(num)d agente.", "Adaptación aplicada a %(num)d agentes.", n), "success")
             return redirect(url_for("quizzes_manage.accommodations"))
     current = services.accommodations_for(session, agent_ids)
     return render_template("quizzes/manage/accommodations.html", form=form, agents=agents, current=current)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import begin_writes
-from lms.core.templating import format_when
+from lms.core.templating import format_number, format_when
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.quizzes.models import (
     Accommodation,
@@ -401,7 +401,7 @@ def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *,
     if attempt.revision != expected_revision:
         raise Conflict(_("Otra persona cambió este intento mientras lo calificabas. Recarga la página y revisa sus cambios."))
     if not 0 <= score <= slot.points:
-        raise InvalidInput(_("La nota debe estar entre 0 y %(max)s.", max=f"{slot.points:g}"))
+        raise InvalidInput(_("La nota debe estar entre 0 y %(max)s.", max=format_number(slot.points)))
     reason = (reason or "").strip()
     manual = REGISTRY[slot.question_version.data["type"]].manual
     if not reason and not (manual and slot.score is None):

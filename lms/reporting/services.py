@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from lms.accounts import services as accounts
 from lms.certification import services as certification
+from lms.core.templating import format_number
 from lms.quizzes import services as quizzes
 from lms.reporting.exports import STANDARD, CsvStyle
 from lms.roleplays import services as roleplays
@@ -294,11 +295,11 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
         entries.append(TimelineEntry(at, "lesson", lesson.title if lesson else f"#{lesson_id}", "", "tracks.lesson",
                                      {"slug": lesson.slug} if lesson else None))
     for attempt in quizzes.attempts_for(session, None, [agent.id]):
-        detail = f"{attempt.percent:g}%" if attempt.percent is not None else attempt.state
+        detail = f"{format_number(attempt.percent)}%" if attempt.percent is not None else attempt.state
         entries.append(TimelineEntry(attempt.submitted_at or attempt.started_at, "quiz", f"{attempt.quiz.title} · #{attempt.number}", detail,
                                      "quizzes_manage.attempt", {"attempt_id": attempt.id}))
     for submission in roleplays.submissions_of(session, agent.id):
-        detail = f"{submission.score:g}%" if submission.score is not None else submission.grade_state
+        detail = f"{format_number(submission.score)}%" if submission.score is not None else submission.grade_state
         entries.append(TimelineEntry(submission.submitted_at or submission.started_at, "roleplay",
                                      f"{submission.scenario.title} · #{submission.number}", detail,
                                      "roleplays_manage.grade" if submission.state == "submitted" else None,

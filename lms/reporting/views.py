@@ -152,7 +152,7 @@ def _stem(stem: str) -> str:
 @roles_required("manager", "admin")
 def export():
     ids, day, now = _agent_ids(), today(), now_utc()
-    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Itinerario"), _("Fecha de inicio"), _("Progreso (%)"), _("Estado"),
+    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Itinerario"), _("Fecha de inicio"), _("Porcentaje de progreso"), _("Estado"),
                         _("Pasos vencidos"), _("Última actividad"), _("Media de evaluaciones"), _("Media de role-plays"),
                         _("Certificaciones vigentes")])
     return _download(_stem("progreso"), "csv", CSV,

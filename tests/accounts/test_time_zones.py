@@ -48,7 +48,6 @@ def test_the_settings_page_chooses_a_zone_and_refuses_an_invented_one(client, au
     assert agent.time_zone == "America/Bogota"
     response = client.post("/account", data={"tz-time_zone": "Europe/Atlantis"})
     assert response.status_code == 200 and "«Europe/Atlantis» no es una zona horaria conocida" in response.get_data(as_text=True)
-    response = client.post("/account?lang=en", data={"tz-time_zone": "Europe/Atlantis"}, headers={"Accept-Language": "en"})
     session.refresh(agent)
     assert agent.time_zone == "America/Bogota"  # nothing lost
 
@@ -58,7 +57,7 @@ def _complete_at(session, agent, slug, moment):
     session.commit()
 
 
-@pytest.mark.parametrize("zone, shown", [("Europe/Madrid", "29 mar 2026, 3:30:00"), ("America/Bogota", "28 mar 2026, 20:30:00")])
+@pytest.mark.parametrize("zone, shown", [("Europe/Madrid", "29 mar 2026, 3:30"), ("America/Bogota", "28 mar 2026, 20:30")])
 def test_a_page_shows_the_reader_s_local_time_across_the_spring_change(client, auth, session, content, agent, manager, zone, shown):
     tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 3, 2), now=T0)
     _complete_at(session, agent, "a-uno", AFTER_SPRING_CHANGE)
@@ -76,11 +75,11 @@ def test_a_team_zone_reaches_its_members_pages(client, auth, session, content, a
     zones.set_organisation_zone(session, "Europe/Madrid", now=T0)
     session.commit()
     auth.login_as(agent)
-    assert "28 mar 2026, 13:00:00" in client.get("/lessons/a-uno").get_data(as_text=True)
+    assert "28 mar 2026, 13:00" in client.get("/lessons/a-uno").get_data(as_text=True)
     zones.set_team_calendar(session, team, time_zone="America/Bogota", works_weekends=False)
     session.commit()
     page = client.get("/lessons/a-uno").get_data(as_text=True)
-    assert "28 mar 2026, 7:00:00" in page
+    assert "28 mar 2026, 7:00" in page
 
 
 @pytest.mark.parametrize("zone, day", [("Europe/Madrid", "25 de octubre de 2026"), ("America/Bogota", "24 de octubre de 2026")])
@@ -109,7 +108,7 @@ def test_the_certificate_expiry_email_uses_each_recipient_s_zone(session, conten
     session.flush()
     certs.queue_expiry_reminders(session, now=datetime(2026, 10, 1, 9, tzinfo=timezone.utc), base_url="https://academia.example")
     bodies = {m.payload["to"]: m.payload["body"] for m in session.query(OutboxMessage).filter(OutboxMessage.kind == "email")}
-    assert "caduca el 25/10/2026" in bodies[agent.email] and "caduca el 24/10/2026" in bodies[manager.email]
+    assert "caduca el 25 de octubre de 2026" in bodies[agent.email] and "caduca el 24 de octubre de 2026" in bodies[manager.email]
 
 
 @pytest.mark.parametrize("zone, done", [("Europe/Madrid", "Hecho el 29 mar 2026, 03:30."), ("America/Bogota", "Hecho el 28 mar 2026, 20:30.")])
@@ -127,3 +126,11 @@ def test_the_ical_feed_is_written_in_the_agent_s_zone(client, auth, session, con
     (event,) = [e for e in feed.walk("VEVENT") if "a-uno" in str(e["uid"])] or [None]
     assert event is not None and done in str(event["description"])
     assert event.decoded("dtstart") == date(2026, 3, 2)  # the due day itself is a working day, not a moment
+
+
+def test_an_invented_zone_is_refused_in_english_for_an_english_reader(client, auth, session, agent):
+    agent.locale = "en"
+    session.commit()
+    auth.login_as(agent)
+    response = client.post("/account", data={"tz-time_zone": "Europe/Atlantis"})
+    assert response.status_code == 200 and "“Europe/Atlantis” is not a known time zone" in response.get_data(as_text=True)

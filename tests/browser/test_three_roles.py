@@ -172,7 +172,7 @@ def test_agent_trainer_and_manager_journey(browser, site_url, lang):
     expect(agent_row).to_have_count(1)
     screenshot(manager, f"{shot}-9-manager-dashboard")
     with manager.expect_download() as download:
-        manager.get_by_role("link", name=t("Exportar CSV")).first.click()
+        manager.get_by_role("link", name=t("Exportar CSV estándar")).first.click()
     exported = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
     mine = [r for r in exported if name in r]
     assert len(mine) == 1, exported[:3]

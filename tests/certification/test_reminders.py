@@ -41,7 +41,7 @@ def test_reminders_reach_the_agent_and_their_managers_once(session, content, age
     assert outbox.deliver_due(session, {"email": sender}, now=T0) == (2, 0)
     recipients = sorted(r for rcpts, _ in inbox.messages for r in rcpts)
     assert recipients == sorted([agent.email, manager.email])
-    assert "caduca el 29/01/2026" in inbox.messages[0][1] and "https://academia.example/verify/" in inbox.messages[0][1]
+    assert "caduca el 29 de enero de 2026" in inbox.messages[0][1] and "https://academia.example/verify/" in inbox.messages[0][1]
     assert outbox.deliver_due(session, {"email": sender}, now=T0) == (0, 0)  # sent messages are not sent again
 
 
