@@ -104,7 +104,7 @@ class Customer:
         self.turn = 0
         self.met: dict[str, dict] = {}
         self.given: set[str] = set()
-        self.asked: dict[str, int] = {n["id"]: 1 for n in self.model["needs"] if n["asked"]}
+        self.asked: dict[str, int] = {n["id"]: 1 for n in self.model["needs"] if n.get("asked")}
         self.replies: list[str] = []
         self.used_once: set[str] = set()
         self.heard_text = customer.get("opening") or (customer.get("messages") or [""])[0]
@@ -112,7 +112,7 @@ class Customer:
         self.escalation: dict | None = None
         self.escalation_pending = False
         self.handoff_complete = False
-        self.last_asked = next((n["id"] for n in self.model["needs"] if n["asked"]), None)
+        self.last_asked = next((n["id"] for n in self.model["needs"] if n.get("asked")), None)
         self.steps: list[Step] = []
 
     # -- what a reply does ----------------------------------------------------------------------------------------

@@ -27,6 +27,20 @@ STOPWORDS = frozenset("""a al algo ante antes aqui asi aun bien cada como con cu
 era es esa ese eso esta estas este esto estos fue ha han has hay he la las le les lo los mas me mi mis mucho muy nos o os para pero
 por que se ser si sin sobre son su sus te ti tu tus un una uno unos unas y ya yo vosotros usted ustedes estar haber tener hacer ir
 poder decir querer dar ver deber vez solo tambien todo toda todos""".split())
+#: words the contact center uses for the same thing (folded lemmas): a need written with one is met with another
+SYNONYM_GROUPS = (
+    ("llegar", "entrega", "entregar", "recibir", "envio", "enviar", "reparto"),
+    ("devolver", "reembolso", "reembolsar", "devolucion", "abonar", "abono"),
+    ("cobro", "cargo", "cobrar", "factura", "facturar", "cuota", "pago"),
+    ("pedido", "compra", "paquete", "encargo"),
+    ("fecha", "dia", "plazo", "cuando"),
+    ("problema", "incidencia", "error", "fallo", "averia"),
+    ("garantia", "cobertura", "cubrir"),
+    ("cuenta", "acceso", "usuario", "contrasena"),
+    ("arreglar", "reparar", "resolver", "solucionar"),
+    ("cambiar", "actualizar", "modificar"),
+)
+SYNONYMS = {word: frozenset(group) for group in SYNONYM_GROUPS for word in group}
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
           "noviembre", "diciembre")
 WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
