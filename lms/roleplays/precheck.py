@@ -164,6 +164,9 @@ def analyse(t: Transcript, library: dict) -> Facts:
     if customer is not None and "model" in customer:
         model = customer["model"]
         engine_scenario = scenario
+        if not model.get("escalates", True) and (scenario.get("escalation") or {}).get("required"):
+            engine_scenario = scenario | {"escalation": {"required": False}}  # surge: this customer's case is not escalated
+            t.expected_escalation = {"required": False}
     else:
         model = _general_model(t, library)
         engine_scenario = {"response_standard": {"seconds": t.standard_seconds or CHANNEL_SECONDS.get(t.channel, 30)},

@@ -297,7 +297,7 @@ class Customer:
                 level = int(float(reply.tokens[found.positions[-1]].surface))
             except ValueError:
                 level = None
-        expected = self.scenario.get("escalation") or {}
+        expected = (self.scenario.get("escalation") or {}) if self.model.get("escalates", True) else {"required": False}
         wanted = set(expected.get("teams") or [])
         named = set(words)
         if not expected.get("required"):
@@ -359,6 +359,8 @@ def replay(scenario: dict, customer_id: str, seed, replies: list[tuple[str, floa
 def escalation_reply(scenario: dict, *, wrong: bool = False) -> str:
     """A reply escalating with a complete hand-off (or to the wrong team and level), in the scenario's words."""
     expected = scenario.get("escalation") or {}
+    if wrong and not expected.get("required"):
+        return "Paso ahora tu caso al equipo de Management, nivel 4; te escribirán en 24 horas."
     if not wrong:
         return (f"Paso ahora tu caso a {expected.get('destination', 'el equipo que corresponde')}, nivel {expected.get('level', 2)}, "
                 "con todo el contexto; te escribirán en 24 horas con la solución.")

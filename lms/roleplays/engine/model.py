@@ -214,7 +214,7 @@ def _ending(sink: Sink, kind: str, spec, line: int, reference: dict, base: dict 
 
 # A scenario's customers --------------------------------------------------------------------------------------------
 
-CUSTOMER_MODEL_KEYS = {"opening", "mood", "needs", "holds", "moves", "reactions", "endings", "max_turns"}
+CUSTOMER_MODEL_KEYS = {"opening", "mood", "needs", "holds", "moves", "reactions", "endings", "max_turns", "escalates"}
 
 
 def has_model(customer: dict) -> bool:
@@ -309,7 +309,9 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
                       "source": _citation(sink, hold.get("source"), hline, reference, f"hold {hold['id']}")})
     model["holds"] = holds
     # endings
-    available = ["escalated" if escalation and escalation.get("required") else "resolved", "escalated_wrongly", "gives_up", "timed_out"]
+    escalates = bool(escalation and escalation.get("required")) and customer.get("escalates", True) is not False
+    model["escalates"] = escalates
+    available = ["escalated" if escalates else "resolved", "escalated_wrongly", "gives_up", "timed_out"]
     if mode == "email":  # one reply: the customer cannot lose patience within the conversation
         available.remove("gives_up")
     raw_endings = customer.get("endings") or {}
