@@ -252,8 +252,9 @@ def _decision(t: Transcript, replies: list[ReplyFacts], sim: Customer) -> dict |
     form = t.escalation or {}
     found = next((r.escalation for r in reversed(replies) if r.escalation), None)
     if form.get("level"):
-        teams = sorted({team["id"] for team in sim.scenario.get("teams", []) if set(team["words"]) & {
-            tok.surface for tok in T.understand(str(form.get("destination") or "")).tokens}})
+        from lms.roleplays.engine.model import teams_named
+
+        teams = sorted(teams_named(sim.scenario.get("teams", []), T.understand(str(form.get("destination") or ""))))
         handoff = {k: bool(str(form.get(k) or "").strip()) for k in ("context", "priority", "expectations", "timeline")}
         return {"teams": teams, "level": int(form["level"]), "handoff": handoff, "from": "form"}
     if found is None:

@@ -285,11 +285,9 @@ class Customer:
 
     def _escalation(self, reply: T.Reply, ids: set[str]) -> dict:
         """Where the reply escalates to (the teams it names, the level it says) and whether that is right."""
-        words = {}
-        for team in self.scenario.get("teams", []):
-            for position, token in enumerate(reply.tokens):
-                if token.kind == "word" and not token.negated and (token.surface in team["words"] or token.lemma in team["words"]):
-                    words.setdefault(team["id"], position)
+        from lms.roleplays.engine.model import teams_named
+
+        words = teams_named(self.scenario.get("teams", []), reply)
         level = None
         found = T.find(reply, "nivel #num")
         if found:
@@ -365,7 +363,7 @@ def escalation_reply(scenario: dict, *, wrong: bool = False) -> str:
         return (f"Paso ahora tu caso a {expected.get('destination', 'el equipo que corresponde')}, nivel {expected.get('level', 2)}, "
                 "con todo el contexto; te escribirán en 24 horas con la solución.")
     wanted = set(expected.get("teams") or [])
-    team = next(t for t in scenario.get("teams", []) if t["id"] not in wanted)
+    team = next(t for t in scenario.get("teams", []) if t["id"] not in wanted and t["id"] != "especialista")
     level = next(n for n in (4, 3, 2, 1) if n != expected.get("level"))
     return f"Paso ahora tu caso al equipo de {team['words'][0]}, nivel {level}; te escribirán en 24 horas."
 

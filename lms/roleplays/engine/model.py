@@ -7,6 +7,7 @@ tests), and :func:`lms.roleplays.engine.conversation.check_reachable` plays each
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 from lms.content.files import ContentFileError
@@ -123,7 +124,7 @@ def load_library(root: Path, problems, reference: dict) -> dict | None:
         if not isinstance(team, dict) or not team.get("id") or not isinstance(team.get("words"), list) or team.get("level") not in (1, 2, 3, 4):
             sink.add(_line(team), "a team needs 'id', 'words' and 'level' (1-4)")
             continue
-        library["teams"].append({"id": team["id"], "words": [T.fold(w) for w in team["words"]], "level": team["level"]})
+        library["teams"].append({"id": team["id"], "words": [w if w.isupper() else T.fold(w) for w in team["words"]], "level": team["level"]})
     for move_id, spec in data["moves"].items():
         move = _move(sink, move_id, spec, data["moves"].line_of(move_id), reference, library=None)
         if move:
@@ -365,8 +366,14 @@ def check_need_examples(sink: Sink, line: int, need: dict, opening: str) -> None
 
 
 def expected_teams(library: dict, destination: str) -> list[str]:
-    words = {t.surface for t in T.understand(destination or "").tokens} | {t.lemma for t in T.understand(destination or "").tokens}
-    return [team["id"] for team in library["teams"] if words & set(team["words"])]
+    return teams_named(library["teams"], T.understand(destination or ""))
+
+
+def teams_named(teams: list[dict], reply: T.Reply) -> list[str]:
+    """The teams a text names: folded words and lemmas, and words written in capitals (``TI``) only as written."""
+    words = {t.surface for t in reply.tokens if not t.negated} | {t.lemma for t in reply.tokens if not t.negated}
+    capitals = set(re.findall(r"\b[A-ZÁÉÍÓÚ]{2,}\b", reply.text))
+    return [team["id"] for team in teams if any((w in capitals) if w.isupper() else (w in words) for w in team["words"])]
 
 
 def plain(value):

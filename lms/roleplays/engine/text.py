@@ -48,7 +48,7 @@ RELATIVE_DAYS = ("hoy", "manana", "pasado")
 UNITS = frozenset({"minuto", "minutos", "min", "hora", "horas", "h", "dia", "dias", "semana", "semanas", "mes", "meses",
                    "habil", "habiles", "laborable", "laborables"})
 CURRENCY = frozenset({"€", "eur", "euro", "euros", "dolar", "dolares", "usd", "$", "peso", "pesos"})
-_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
+_TOKEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
 _DATE_HINT = re.compile(r"\b(" + "|".join(MONTHS + WEEKDAYS) + r"|hoy|manana|pasado manana)\b|\d{1,2}/\d{1,2}")
 _FUZZY_MIN = 5
 _FUZZY_SCORE = 85
@@ -133,6 +133,10 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
                 sentence, start, negation_left = sentence + 1, len(tokens), 0
             continue
         surface = fold(raw)
+        if "@" in raw[1:] or raw.startswith("http"):  # an address is one word
+            tokens.append(Token(surface, surface, sentence))
+            negation_left = max(0, negation_left - 1)
+            continue
         if raw[0].isdigit():
             tokens.append(Token(surface.replace(",", "."), surface, sentence, kind="num"))
             negation_left = max(0, negation_left - 1)
