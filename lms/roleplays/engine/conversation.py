@@ -41,7 +41,7 @@ def meets_need(reply: T.Reply, need: dict, heard: T.Reply | None) -> T.Match | N
     for pattern in need["meet"]:
         for sentence in range(len(reply.sentences) or 1):
             match = T.find(reply, pattern, sentence=sentence)
-            if match is None or match.sentence in reply.questions:
+            if match is None or (match.sentence in reply.questions and not need.get("question_ok")):
                 continue
             if heard is not None and _echo(reply, match, heard):
                 continue

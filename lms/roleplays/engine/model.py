@@ -280,14 +280,14 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
         if need["id"] in ids:
             sink.add(nline, f"need {need['id']!r} repeats")
         ids.add(need["id"])
-        unknown = set(need) - {"id", "title", "main", "meet", "examples", "ask", "again", "source", "asked"}
+        unknown = set(need) - {"id", "title", "main", "meet", "examples", "ask", "again", "source", "asked", "question_ok"}
         if unknown:
             sink.add(nline, f"need {need['id']!r}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         meet = _patterns(sink, need.get("meet"), nline, f"need {need['id']} meet")
         if not meet:
             sink.add(nline, f"need {need['id']!r}: 'meet' needs at least one pattern (it could never be met)")
         needs.append({"id": need["id"], "title": str(need["title"]).strip(), "main": bool(need.get("main", index == 0)),
-                      "meet": meet, "asked": bool(need.get("asked", index == 0)),
+                      "meet": meet, "asked": bool(need.get("asked", index == 0)), "question_ok": bool(need.get("question_ok", False)),
                       "examples": _examples(sink, need.get("examples"), nline, f"need {need['id']}", MIN_NEED_EXAMPLES),
                       "ask": _texts(sink, need.get("ask"), nline, f"need {need['id']} ask", 1),
                       "again": _texts(sink, need.get("again"), nline, f"need {need['id']} again", 2),
