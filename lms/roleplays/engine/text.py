@@ -118,14 +118,14 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
     questions: set[int] = set()
     sentence, start, negation_left = 0, 0, 0
     for raw in raw_tokens:
-        if raw == ",":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal
-            tokens.append(Token(",", ",", sentence, kind="punct"))
+        if raw in ",:":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal; a colon too
+            tokens.append(Token(raw, raw, sentence, kind="punct"))
             negation_left = 0
             continue
-        if raw in ".;:!?\n¡¿":
+        if raw in ".;!?\n¡¿":
             if raw == "¿":
                 questions.add(sentence)
-            if raw in ".;:!?\n":
+            if raw in ".;!?\n":
                 if raw == "?":
                     questions.add(sentence)
                 tokens.append(Token(raw, raw, sentence, kind="punct"))
