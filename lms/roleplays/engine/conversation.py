@@ -54,12 +54,12 @@ def _echo(reply: T.Reply, match: T.Match, heard: T.Reply) -> bool:
     sentence adds fewer than two words of its own."""
     heard_words = {t.surface for t in heard.tokens} | {t.lemma for t in heard.tokens}
     substance = [reply.tokens[p] for p in match.positions if reply.tokens[p].kind == "num" or p in reply.dates or p in reply.durations]
-    if substance and all(t.surface in heard_words for t in substance):
-        return True
     start, end = reply.sentences[match.sentence] if reply.sentences else (0, len(reply.tokens))
     fresh = {t.lemma for t in reply.tokens[start:end]
              if (t.kind == "num" or (t.kind == "word" and len(t.lemma) >= 4 and t.lemma not in T.STOPWORDS))
              and t.surface not in heard_words and t.lemma not in heard_words}
+    if substance and not any(t.surface not in heard_words for t in substance):
+        return len(fresh) < 2  # the date or number found is the customer's own: only new words around it make it an answer
     return len(fresh) < (1 if substance else 2)
 
 
