@@ -60,7 +60,10 @@ def _echo(reply: T.Reply, match: T.Match, heard: T.Reply) -> bool:
              and t.surface not in heard_words and t.lemma not in heard_words}
     if substance and not any(t.surface not in heard_words for t in substance):
         return len(fresh) < 2  # the date or number found is the customer's own: only new words around it make it an answer
-    return len(fresh) < (1 if substance else 2)
+    if substance:
+        return not fresh
+    matched_fresh = any(reply.tokens[p].surface not in heard_words and reply.tokens[p].lemma not in heard_words for p in match.positions)
+    return not matched_fresh and len(fresh) < 2
 
 
 def pick(phrasings: list[str], *key) -> str:

@@ -290,7 +290,7 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
                       "meet": meet, "asked": bool(need.get("asked", index == 0)), "question_ok": bool(need.get("question_ok", False)),
                       "examples": _examples(sink, need.get("examples"), nline, f"need {need['id']}", MIN_NEED_EXAMPLES),
                       "ask": _texts(sink, need.get("ask"), nline, f"need {need['id']} ask", 1),
-                      "again": _texts(sink, need.get("again"), nline, f"need {need['id']} again", 2),
+                      "again": _texts(sink, need.get("again"), nline, f"need {need['id']} again", 1 if mode == "email" else 2),
                       "source": _citation(sink, need.get("source"), nline, reference, f"need {need['id']}")})
     model["needs"] = needs
     holds = []
