@@ -532,6 +532,12 @@ def grade(facts, rubric: dict):
             criteria[c["id"]], evidence[c["id"]], titles[c["id"]] = (0 if c["id"] not in ("tiempos", "tiempo", "atencion") else None), ["Sin respuestas"], c["title"]
         return Result(0, criteria, ["sin_respuestas"], "deficiente", evidence, titles, [], _missed(facts))
     progress = _progress(facts)
+    ids = {c["id"] for c in rubric["criteria"]}
+    # critical faults are flagged whatever the rubric grades: the escalation decision, promises, compliance
+    for aspect, names in ((escalation, ("escalamiento", "nivel-y-destino", "necesidad-y-criterio")), (solution, ("solucion", "resolucion")),
+                          (confidentiality, ("confidencialidad", "cumplimiento", "guion-aprobado"))):
+        if not ids & set(names):
+            aspect(facts, flags)
     for c in rubric["criteria"]:
         fn = ASPECTS.get(c["id"]) or _mean(solution, clarity, empathy)
         level, ev = fn(facts, flags)

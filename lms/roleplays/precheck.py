@@ -196,7 +196,7 @@ def analyse(t: Transcript, library: dict) -> Facts:
             continue
         waiting = False
         reply = T.understand(turn.text)
-        heard = T.understand(heard_text)
+        heard = T.understand_cached(heard_text)
         moves = {}
         for move_id, move in model["moves"].items():
             match = detect_move(reply, move)

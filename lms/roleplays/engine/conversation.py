@@ -121,7 +121,7 @@ class Customer:
     # -- what a reply does ----------------------------------------------------------------------------------------
     def analyse(self, text: str) -> tuple[T.Reply, list[dict], list[dict], list[dict], list[str]]:
         reply = T.understand(text)
-        heard = T.understand(self.heard_text)
+        heard = T.understand_cached(self.heard_text)
         moves = []
         for move_id, move in self.model["moves"].items():
             match = detect_move(reply, move)
