@@ -51,6 +51,7 @@ CUSTOMER_FIELDS = [
     Field("opening", str, required=False, check=non_empty_text), Field("mood", int, required=False),
     Field("max_turns", int, required=False), Field("needs", list, required=False), Field("holds", list, required=False),
     Field("moves", dict, required=False), Field("reactions", dict, required=False), Field("endings", dict, required=False),
+    Field("escalates", bool, required=False),
 ]
 ESCALATION_FIELDS = [
     Field("required", bool), Field("level", int, required=False, check=lambda v: None if 1 <= v <= 4 else "must be a level from 1 to 4"),

@@ -115,6 +115,8 @@ class RoleplaySubmission(Base):
     escalation: Mapped[dict | None] = mapped_column(JSON)
     #: the advisory pre-check: {score, criteria, flags}
     precheck: Mapped[dict | None] = mapped_column(JSON)
+    #: the simulated customers' side, per thread: {thread: {ending, text, mood, nudges: [turn positions]}}
+    conversation: Mapped[dict | None] = mapped_column(JSON)
     #: label of an anchor transcript (calibration), its external id
     anchor_label: Mapped[str | None] = mapped_column(String(200))
     #: the released grade's score, for quick listing and certification

@@ -1,38 +1,23 @@
-"""The advisory pre-check of a role-play transcript: what can be checked mechanically.
+"""The advisory pre-check of a role-play transcript, on the conversation engine's understanding of the replies.
 
-It looks for the handbook's communication standard (greeting and identification,
-the customer's name, active listening, empathy, a closing with summary and
-thanks), the reply times against the channel's standard, the escalation decision,
-and whether the replies deal with the customer's actual problem.  It is
-*advisory*: the trainer's rubric grade is the grade.
+Each agent reply is read by the same matcher as the simulated customer (:mod:`lms.roleplays.engine`): which of the
+customer's needs it met (with its substance: the datum, the step, the date), which moves it made, which data it asked
+for. From those facts, :mod:`lms.roleplays.grading` gives each criterion of the scenario's rubric (or of the general
+handbook rubric) a level 0-4 with its evidence, flags critical faults and caps the score as critical criteria do.
 
-It is built not to be fooled by stuffing: the stock phrases it looks for earn
-nothing when the replies do not deal with what the customer wrote, a reply that
-is mostly stock phrases is flagged, and the score is capped when no reply
-addresses the problem.
+Stock phrases earn nothing by themselves: greeting, empathy and closing count only around replies that move the
+conversation forward. It is *advisory*: the trainer's rubric grade is the grade.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from lms.reference.search import terms
+from lms.roleplays.engine import text as T
+from lms.roleplays.engine.conversation import Customer, detect_move, meets_need
 
 #: response-time standard per channel in seconds (phone: the training timer, see the house rule)
 CHANNEL_SECONDS = {"chat": 30, "email": 7200, "social": 3600, "phone": 15}
-
-GREETING = re.compile(r"\b(hola|buen[oa]s\s+(d[ií]as|tardes|noches)|bienvenid[oa]|saludos|estimad[oa])\b", re.I)
-IDENTIFICATION = re.compile(r"\b(soy\s+\w+|me llamo|mi nombre es|(le|te) atiende|(le|te) habla|(le|te) escribe|de parte de|del equipo de)\b", re.I)
-AVAILABILITY = re.compile(r"(en qu[eé] (te|le|les) puedo ayudar|puedo ayudar(te|le)|estoy aqu[ií] para|con (mucho )?gusto|encantad[oa] de ayudar|(te|le) ayudo)", re.I)
-PARAPHRASE = re.compile(r"(entiendo que|si (te|le) entiendo bien|me (dices|comentas|indicas|cuentas) que|(me )?confirma[s]? (que|si)|para asegurarme|¿es (as[ií]|correcto)|¿entiendo (bien|correctamente)|resumiendo|seg[uú]n me (dices|comentas|indica))", re.I)
-EMPATHY = re.compile(r"(entiendo (tu|su) (frustraci[oó]n|molestia|preocupaci[oó]n|enfado|confusi[oó]n|duda)|lamento|siento (mucho|las molestias|el inconveniente)|comprendo|disculp|es comprensible|es normal|me imagino|perd[oó]n por|tranquil[oa])", re.I)
-ACTION = re.compile(r"(voy a|vamos a|he (revisado|comprobado|verificado|gestionado|creado|escalado|solicitado|enviado|registrado|abierto|aplicado|actualizado)|hemos|te (env[ií]o|llegar[aá])|le (env[ií]o|llegar[aá])|(le|te) confirmo|procedo|queda(r[aá])? (resuelto|solucionad[oa]|activad[oa]|registrad[oa])|(en|dentro de) (las )?(pr[oó]ximas )?\d+ (horas|d[ií]as|minutos)|n[uú]mero de (caso|ticket|seguimiento)|ticket\s*#?\w*\d)", re.I)
-THANKS = re.compile(r"(gracias|agradec)", re.I)
-SUMMARY = re.compile(r"(resum|entonces|queda(mos)?|confirm|como hemos|en resumen|recapitul)", re.I)
-FAREWELL = re.compile(r"(que (tengas|tenga|pases|pase)|buen d[ií]a|hasta pronto|un saludo|saludos cordiales|atentamente|aqu[ií] (estamos|estoy)|no dudes|no dude|quedo a (tu|su) disposici[oó]n|cualquier (otra )?(cosa|duda|consulta))", re.I)
-STOCK = [GREETING, IDENTIFICATION, AVAILABILITY, PARAPHRASE, EMPATHY, THANKS, SUMMARY, FAREWELL]
-
-CRITERIA = ("saludo", "nombre", "escucha", "empatia", "solucion", "cierre", "tiempos", "escalamiento")
+CUSTOMER_TYPES = ("satisfecho", "frustrado", "confundido", "exigente")
 
 
 @dataclass
@@ -52,9 +37,14 @@ class Transcript:
     customer_names: list[str] = field(default_factory=list)
     standard_seconds: float | None = None
     objectives: list[str] = field(default_factory=list)
-    #: the scenario's escalation rule {required, level, destination} and the agent's decision
+    #: the expected escalation {required, level, destination} and the agent's decision (the hand-off form)
     expected_escalation: dict | None = None
     escalation: dict | None = None
+    #: grade against a scenario's model: its data (with ``mode`` and ``rubric``) and the customer's id
+    scenario: dict | None = None
+    customer_id: str | None = None
+    context: str = ""
+    record: dict | None = None
 
 
 @dataclass
@@ -62,183 +52,324 @@ class Result:
     score: int
     criteria: dict[str, int | None]
     flags: list[str]
+    band: str = "deficiente"
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    met: list[dict] = field(default_factory=list)
+    missed: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"score": self.score, "criteria": self.criteria, "flags": self.flags}
+        return {"score": self.score, "band": self.band, "criteria": self.criteria, "evidence": self.evidence, "flags": self.flags,
+                "titles": self.titles, "met": self.met, "missed": self.missed}
 
 
-def _stock_share(text: str) -> float:
-    """How much of a reply is made of the stock phrases the checks look for (0..1)."""
-    covered = [False] * len(text)
-    for pattern in STOCK:
-        for match in pattern.finditer(text):
-            # the phrase and a few words around it count as formula
-            start, end = match.start(), min(len(text), match.end() + 25)
-            for i in range(start, end):
-                covered[i] = True
-    letters = [c for i, c in enumerate(text) if not c.isspace()]
-    if not letters:
-        return 1.0
-    return sum(1 for i, c in enumerate(text) if covered[i] and not c.isspace()) / len(letters)
+# What the agent did: the facts the criteria are graded from ---------------------------------------------------------
+
+@dataclass
+class ReplyFacts:
+    index: int                   # 0-based among the agent's replies
+    text: str
+    seconds: float | None
+    moves: dict[str, str]        # move id → quoted sentence
+    met: list[dict]              # needs met: {id, title, quote, main}
+    asked: list[str]             # data asked for (holds)
+    asked_known: list[str]
+    repeated: bool
+    escalation: dict | None      # {teams, level, correct}
+    reply: T.Reply
 
 
-def _without_stock(text: str) -> str:
-    for pattern in STOCK:
-        text = pattern.sub(" ", text)
-    return text
+@dataclass
+class Facts:
+    replies: list[ReplyFacts]
+    needs: list[dict]
+    met: dict[str, dict]
+    customer_type: str
+    names: list[str]
+    standard: float | None
+    expected_escalation: dict | None
+    decision: dict | None        # the agent's escalation: from the hand-off form or the text
+    record_values: set[str]
+    mode: str
+    unanswered: int = 0          # customer messages left without an agent reply
+    moves_library: dict = field(default_factory=dict)
+    scenario_moves: list = field(default_factory=list)
 
 
-def _content_terms(text: str) -> set[str]:
-    return {t for t in terms(text) if len(t) >= 4 and not t.isdigit()}
+def _general_model(t: Transcript, library: dict) -> dict:
+    """A customer model for a transcript of no scenario: the library's moves, and needs from the objectives (or, without
+    them, from the customer's questions)."""
+    needs = []
+    sources = list(t.objectives)
+    if not sources:
+        customer_text = [t.opening_message] + [x.text for x in t.turns if x.speaker == "customer"]
+        for n, message in enumerate(customer_text):
+            reply = T.understand(message)
+            spans = [reply.sentences[i] for i in sorted(reply.questions) if i < len(reply.sentences)]
+            if not spans and n == 0:
+                spans = [(0, len(reply.tokens))]  # the opening states the problem without asking
+            for start, end in spans:
+                words = [tok.lemma for tok in reply.tokens[start:end] if tok.kind in ("word", "num") and (tok.kind == "num" or len(tok.lemma) >= 4)
+                         and tok.lemma not in T.STOPWORDS and tok.lemma not in _GREETINGS]
+                if words:
+                    sources.append(" ".join(words))
+    for n, objective in enumerate(sources):
+        reply = T.understand(objective)
+        words = sorted({tok.lemma for tok in reply.tokens if tok.kind == "word" and len(tok.lemma) >= 4 and tok.lemma not in T.STOPWORDS
+                        and tok.lemma not in _GENERIC_OBJECTIVE_WORDS}, key=lambda w: (-len(w), w))[:6]
+        if not words:
+            continue
+        when = any(w in ("fecha", "plazo", "cuando", "hora", "tiempo", "dia") for w in (tok.surface for tok in reply.tokens))
+        needs.append({"id": f"objetivo-{n + 1}", "title": objective.strip(), "main": n == 0, "terms": words,
+                      "min": 1 if len(words) <= 2 else 2, "when": when, "meet": [], "source": None})
+    return {"type": t.customer_type, "effects": {}, "patience": 2, "mood": 2, "max_turns": 99, "moves": library["moves"],
+            "needs": needs, "holds": [], "reactions": library["reactions"], "endings": library["endings"], "scenario_moves": []}
 
 
-def check(t: Transcript) -> Result:
-    agent = [turn for turn in t.turns if turn.speaker == "agent" and turn.text.strip()]
-    customer_text = " ".join([t.opening_message] + [turn.text for turn in t.turns if turn.speaker == "customer"])
-    flags: list[str] = []
-    if not agent:
-        criteria = {name: 0 for name in CRITERIA}
-        criteria["tiempos"] = None if not any(turn.seconds is not None for turn in t.turns) else 0
-        criteria["nombre"] = None if not t.customer_names else 0
-        criteria["escalamiento"] = None if t.expected_escalation is None else 0
-        return Result(0, criteria, ["sin_respuestas"])
+_GREETINGS = frozenset({"hola", "buenas", "buenos", "gracias", "saludo", "saludos"})
+_GENERIC_OBJECTIVE_WORDS = frozenset("""cliente clienta agente saludar identificar nombre usar reconocer emocion frustracion explicar
+decir informar ofrecer solucion resolver problema conversacion pedir dato datos necesidad manera forma tono claro clara concreto concreta
+correcto correcta siempre nunca antes despues durante cada mantener cerrar cierre""".split())
 
-    first, last = agent[0].text, agent[-1].text
-    all_agent = "\n".join(turn.text for turn in agent)
 
-    # substance first: does the agent deal with what the customer wrote?
-    customer_terms = _content_terms(customer_text + " " + " ".join(t.objectives))
-    agent_terms = _content_terms(_without_stock(all_agent))
-    overlap = len(customer_terms & agent_terms) / len(customer_terms) if customer_terms else 0.0
-    actions = len(ACTION.findall(_without_stock(all_agent)))
-    if overlap >= 0.30 and actions >= 2:
-        solution = 4
-    elif overlap >= 0.20 and actions >= 1:
-        solution = 3
-    elif overlap >= 0.12 or (actions >= 1 and overlap > 0.05):
-        solution = 2
-    elif overlap > 0.05 or actions:
-        solution = 1
+def _meets_objective(reply: T.Reply, need: dict, heard: T.Reply) -> T.Match | None:
+    if need.get("meet"):
+        return meets_need(reply, need, heard)
+    for sentence in range(len(reply.sentences)):
+        if sentence in reply.questions:
+            continue
+        start, end = reply.sentences[sentence]
+        lemmas = {tok.lemma for tok in reply.tokens[start:end]} | {tok.surface for tok in reply.tokens[start:end]}
+        hits = [w for w in need["terms"] if w in lemmas or lemmas & T.SYNONYMS.get(w, frozenset())
+                or any(x.startswith(w[:6]) for x in lemmas if len(w) >= 7)]
+        timed = any(start <= p < end for p in reply.dates | reply.durations)
+        if len(hits) < need["min"] and not (hits and timed):
+            continue
+        if need.get("when") and not timed:
+            continue
+        has_substance = any(start <= p < end for p in reply.dates | reply.durations) or any(
+            tok.kind == "num" for tok in reply.tokens[start:end]) or any(
+            tok.lemma not in heard.content_lemmas() and len(tok.lemma) >= 5 and tok.lemma not in T.STOPWORDS for tok in reply.tokens[start:end])
+        if has_substance:
+            return T.Match("objective", tuple(range(start, end)), sentence)
+    return None
+
+
+def analyse(t: Transcript, library: dict) -> Facts:
+    """Read each agent reply as the simulated customer would."""
+    scenario = t.scenario or {}
+    customer = None
+    if scenario.get("customers"):
+        customer = next((c for c in scenario["customers"] if c["id"] == t.customer_id), scenario["customers"][0])
+    if customer is not None and "model" in customer:
+        model = customer["model"]
+        engine_scenario = scenario
+        if not model.get("escalates", True) and (scenario.get("escalation") or {}).get("required"):
+            engine_scenario = scenario | {"escalation": {"required": False}}  # surge: this customer's case is not escalated
+            t.expected_escalation = {"required": False}
     else:
-        solution = 0
-    substantive = solution >= 2
+        model = _general_model(t, library)
+        engine_scenario = {"response_standard": {"seconds": t.standard_seconds or CHANNEL_SECONDS.get(t.channel, 30)},
+                           "teams": library["teams"], "escalation": t.expected_escalation or {}}
+        customer = {"id": "cliente", "name": "", "opening": t.opening_message, "model": model}
+    if (t.expected_escalation or {}).get("required") and "teams" not in (engine_scenario.get("escalation") or {}):
+        from lms.roleplays.engine.model import expected_teams
 
-    greeting = bool(GREETING.search(first))
-    ident = bool(IDENTIFICATION.search(first))
-    available = bool(AVAILABILITY.search(all_agent))
-    saludo = {3: 4, 2: 3, 1: 2}.get(greeting + ident + available, 0) if (greeting or ident) else 0
-
-    nombre = None
-    if t.customer_names:
-        names = [n.split()[0] for n in t.customer_names if n.strip()]
-        uses = [any(re.search(rf"\b{re.escape(n)}\b", turn.text, re.I) for n in names) for turn in agent]
-        nombre = 4 if uses and uses[0] else 3 if any(uses) else 0
-
-    paraphrase = bool(PARAPHRASE.search(all_agent))
-    questions = "?" in all_agent
-    escucha = 4 if paraphrase and substantive else 3 if paraphrase else 2 if questions else 0
-
-    empathy_hits = [bool(EMPATHY.search(turn.text)) for turn in agent]
-    if any(empathy_hits[:2]):
-        empatia = 4
-    elif any(empathy_hits):
-        empatia = 3
-    else:
-        empatia = 2 if t.customer_type in ("satisfecho", "confundido") else 0
-
-    closing = bool(THANKS.search(last)) + bool(SUMMARY.search(last)) + bool(FAREWELL.search(last))
-    cierre = {3: 4, 2: 3, 1: 1}.get(closing, 0)
-
-    seconds = [turn.seconds for turn in agent if turn.seconds is not None]
-    standard = t.standard_seconds or CHANNEL_SECONDS.get(t.channel)
-    tiempos = None
-    if seconds and standard:
-        share = sum(1 for s in seconds if s <= standard) / len(seconds)
-        tiempos = 4 if share == 1 else 3 if share >= 0.75 else 2 if share >= 0.5 else 1 if share > 0 else 0
-        if share < 1:
-            flags.append("respuestas_fuera_de_tiempo")
-
-    escalamiento = None
-    if t.expected_escalation is not None:
-        expected, chosen = t.expected_escalation, t.escalation or {}
-        if expected.get("required"):
-            if not chosen.get("level"):
-                escalamiento = 0
-                flags.append("no_escalo")
-            elif int(chosen["level"]) != int(expected["level"]):
-                escalamiento = 1
-                flags.append("nivel_de_escalamiento_distinto")
-            elif expected.get("destination") and not _same_destination(chosen.get("destination", ""), expected["destination"]):
-                escalamiento = 2
-                flags.append("destino_de_escalamiento_distinto")
-            else:
-                filled = sum(bool(str(chosen.get(k) or "").strip()) for k in ("context", "priority", "expectations", "timeline"))
-                escalamiento = 4 if filled == 4 else 3
-                if filled < 4:
-                    flags.append("nota_de_traspaso_incompleta")
-        else:
-            escalamiento = 4 if not chosen.get("level") else 1
-            if chosen.get("level"):
-                flags.append("escalo_sin_necesidad")
-
-    # stuffing: replies made of stock phrases that say nothing about the problem
-    stuffed = [i for i, turn in enumerate(agent) if _stock_share(turn.text) > 0.6 and len(turn.text) > 80]
-    if stuffed and not substantive:
-        flags.append("relleno_de_frases_hechas")
-    texts = [re.sub(r"\s+", " ", turn.text.strip().lower()) for turn in agent]
-    if len(set(texts)) < len(texts):
-        flags.append("respuestas_repetidas")
-    if not substantive:
-        flags.append("no_aborda_el_problema")
-        # stock phrases around no solution earn little: the standard is about serving the customer
-        escucha = min(escucha, 1)
-        cierre = min(cierre, 1)
-        empatia = min(empatia, 2)
-
-    criteria = {"saludo": saludo, "nombre": nombre, "escucha": escucha, "empatia": empatia, "solucion": solution,
-                "cierre": cierre, "tiempos": tiempos, "escalamiento": escalamiento}
-    present = [v for v in criteria.values() if v is not None]
-    score = round(100 * sum(present) / (4 * len(present))) if present else 0
-    if not substantive:
-        score = min(score, 40)
-    if "relleno_de_frases_hechas" in flags or "respuestas_repetidas" in flags:
-        score = min(score, 50)
-    return Result(score, criteria, flags)
+        engine_scenario = dict(engine_scenario)
+        engine_scenario["escalation"] = dict(t.expected_escalation) | {"teams": expected_teams(library, t.expected_escalation.get("destination") or "")}
+    sim = Customer(engine_scenario, customer | {"opening": t.opening_message or customer.get("opening", "")}, "precheck",
+                   standard_seconds=t.standard_seconds or CHANNEL_SECONDS.get(t.channel))
+    heard_text = t.opening_message
+    replies: list[ReplyFacts] = []
+    met: dict[str, dict] = {}
+    previous: list[str] = []
+    unanswered = 0
+    waiting = True
+    for turn in t.turns:
+        if turn.speaker == "customer":
+            heard_text += "\n" + turn.text
+            if waiting:
+                unanswered += 1
+            waiting = True
+            continue
+        if not turn.text.strip():
+            continue
+        waiting = False
+        reply = T.understand(turn.text)
+        heard = T.understand_cached(heard_text)
+        moves = {}
+        for move_id, move in model["moves"].items():
+            match = detect_move(reply, move)
+            if match is not None:
+                moves[move_id] = match.quote(reply)
+        repeated = any(T.similarity(turn.text, before) >= 90 for before in previous)
+        previous.append(turn.text)
+        met_now = []
+        if not repeated:
+            for need in model["needs"]:
+                if need["id"] in met:
+                    continue
+                match = _meets_objective(reply, need, heard)
+                if match is not None:
+                    item = {"id": need["id"], "title": need["title"], "quote": match.quote(reply), "main": need.get("main", False),
+                            "source": need.get("source")}
+                    met[need["id"]] = item
+                    met_now.append(item)
+        asked, asked_known = [], []
+        for hold in model.get("holds", []):
+            for pattern in hold["asked_by"]:
+                match = T.find(reply, pattern)
+                if match and (match.sentence in reply.questions or "pedir-dato" in moves):
+                    (asked_known if hold["known"] else asked).append(hold["id"])
+                    break
+        escalation = sim._escalation(reply, set(moves)) if "escalar" in moves else None
+        replies.append(ReplyFacts(len(replies), turn.text, turn.seconds, moves, met_now, asked, asked_known, repeated, escalation, reply))
+    if waiting and replies:
+        unanswered += 1 if t.turns and t.turns[-1].speaker == "customer" else 0
+    decision = _decision(t, replies, sim)
+    record_values = set()
+    for value in _flatten(t.record if t.record is not None else (customer.get("record") or {})):
+        record_values |= {tok.surface for tok in T.understand(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
+    return Facts(replies, model["needs"], met, model.get("type") or t.customer_type, t.customer_names, t.standard_seconds
+                 or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
+                 or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
+                 decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []))
 
 
-def _same_destination(chosen: str, expected: str) -> bool:
-    a, b = set(terms(chosen)), set(terms(expected))
-    return bool(a & b)
+def _flatten(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _flatten(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _flatten(v)
+    elif value is not None:
+        yield value
+
+
+def _decision(t: Transcript, replies: list[ReplyFacts], sim: Customer) -> dict | None:
+    """The agent's escalation: the hand-off form when filled, otherwise what the replies say (and their note)."""
+    form = t.escalation or {}
+    found = next((r.escalation for r in reversed(replies) if r.escalation), None)
+    if form.get("level"):
+        from lms.roleplays.engine.model import teams_named
+
+        teams = sorted(teams_named(sim.scenario.get("teams", []), T.understand(str(form.get("destination") or ""))))
+        handoff = {k: bool(str(form.get(k) or "").strip()) for k in ("context", "priority", "expectations", "timeline")}
+        return {"teams": teams, "level": int(form["level"]), "handoff": handoff, "from": "form"}
+    if found is None:
+        return None
+    note = "\n".join(r.text for r in replies if r.escalation)
+    reply = T.understand(note)
+    handoff = {
+        "context": len([tok for tok in reply.tokens if tok.kind != "punct"]) >= 25 or any(tok.kind == "num" for tok in reply.tokens),
+        "priority": T.find(reply, "prioridad|urgente|urgencia|severidad|critico|critica") is not None,
+        "expectations": T.find(reply, "pido|pedir|solicito|solicitar|necesito|espero|esperar|encargar") is not None,
+        "timeline": T.find(reply, "#when") is not None,
+    }
+    return {"teams": found["teams"], "level": found["level"], "handoff": handoff, "from": "text"}
+
+
+def check(t: Transcript, rubric: dict | None = None) -> Result:
+    """Grade a transcript against ``rubric`` (the scenario's; the general handbook rubric when None)."""
+    from lms.roleplays import grading
+
+    library = grading.library()
+    facts = analyse(t, library)
+    return grading.grade(facts, rubric or grading.general_rubric(t))
 
 
 class TranscriptError(ValueError):
     pass
 
 
+TRANSCRIPT_FIELDS = {"id", "channel", "customer_type", "opening_message", "turns", "scenario", "customer", "context", "objectives", "escalation"}
+
+
 def transcript_from_dict(data: dict) -> tuple[str, Transcript]:
-    """The CLI's input format: {id, channel, customer_type, opening_message, turns: [{speaker, text, seconds}]}."""
+    """The CLI's input format without scenarios (calibration anchors): (id, transcript)."""
+    tid, transcript, _rubric = parse_transcript(data)
+    return tid, transcript
+
+
+def parse_transcript(data: dict, scenarios: dict | None = None) -> tuple[str, Transcript, dict | None]:
+    """The CLI's input format: {id, channel, customer_type, opening_message, turns: [{speaker, text, seconds}]} and,
+    optionally, ``scenario`` (+ ``customer``) or ``context``, ``objectives`` and ``escalation``. Returns the id, the
+    transcript and the rubric to grade against (None: the general handbook rubric)."""
     if not isinstance(data, dict):
         raise TranscriptError("each transcript must be a mapping of fields")
-    for name in ("id", "channel", "customer_type", "opening_message", "turns"):
+    unknown = set(data) - TRANSCRIPT_FIELDS
+    if unknown:
+        raise TranscriptError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    scenario_id = data.get("scenario")
+    scenario = rubric = None
+    if scenario_id is not None:
+        if not isinstance(scenario_id, str) or scenarios is None or scenario_id not in scenarios:
+            raise TranscriptError(f"field 'scenario': unknown scenario {scenario_id!r}")
+        scenario, rubric = scenarios[scenario_id]
+        if data.get("context") or data.get("objectives") or data.get("escalation"):
+            raise TranscriptError("field 'scenario': give either a scenario or an inline context (context, objectives, escalation), not both")
+    required = ("id", "turns") if scenario else ("id", "channel", "customer_type", "opening_message", "turns")
+    for name in required:
         if name not in data:
             raise TranscriptError(f"missing field {name!r}")
-    unknown = set(data) - {"id", "channel", "customer_type", "opening_message", "turns"}
-    if unknown:
-        raise TranscriptError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    if data["channel"] not in CHANNEL_SECONDS:
-        raise TranscriptError(f"channel must be one of {', '.join(CHANNEL_SECONDS)}")
-    if data["customer_type"] not in ("satisfecho", "frustrado", "confundido", "exigente"):
-        raise TranscriptError("customer_type must be satisfecho, frustrado, confundido or exigente")
+    customer = None
+    if scenario:
+        ids = [c["id"] for c in scenario["customers"]]
+        cid = data.get("customer")
+        if cid is None and len(ids) > 1:
+            raise TranscriptError(f"field 'customer': scenario {scenario_id!r} has several customers, say which one ({', '.join(ids)})")
+        if cid is not None and cid not in ids:
+            raise TranscriptError(f"field 'customer': {cid!r} is not a customer of {scenario_id!r} ({', '.join(ids)})")
+        customer = next(c for c in scenario["customers"] if c["id"] == (cid or ids[0]))
+    elif "customer" in data:
+        raise TranscriptError("field 'customer': only with 'scenario'")
+    channel = data.get("channel") or (scenario["channel"] if scenario else None)
+    if channel not in CHANNEL_SECONDS:
+        raise TranscriptError(f"field 'channel': must be one of {', '.join(CHANNEL_SECONDS)}")
+    ctype = data.get("customer_type") or (customer["type"] if customer else None)
+    if ctype not in CUSTOMER_TYPES:
+        raise TranscriptError("field 'customer_type': must be satisfecho, frustrado, confundido or exigente")
+    opening = data.get("opening_message")
+    if opening is None and customer:
+        opening = customer.get("opening") or customer["messages"][0]
+    if not isinstance(opening, str):
+        raise TranscriptError("field 'opening_message': must be text")
     if not isinstance(data["turns"], list):
-        raise TranscriptError("turns must be a list")
+        raise TranscriptError("field 'turns': must be a list")
     turns = []
     for n, turn in enumerate(data["turns"], start=1):
         if not isinstance(turn, dict) or turn.get("speaker") not in ("agent", "customer") or not isinstance(turn.get("text"), str):
-            raise TranscriptError(f"turn {n}: needs speaker (agent or customer) and text")
+            raise TranscriptError(f"field 'turns', turn {n}: needs speaker (agent or customer) and text")
         seconds = turn.get("seconds")
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
-            raise TranscriptError(f"turn {n}: seconds must be a number >= 0")
+            raise TranscriptError(f"field 'turns', turn {n}: seconds must be a number >= 0")
         if len(turn["text"]) > 20_000:
-            raise TranscriptError(f"turn {n}: text longer than 20000 characters")
+            raise TranscriptError(f"field 'turns', turn {n}: text longer than 20000 characters")
         turns.append(Turn(turn["speaker"], turn["text"], None if seconds is None else float(seconds)))
-    return str(data["id"]), Transcript(data["channel"], data["customer_type"], str(data["opening_message"]), turns)
+    context = data.get("context", "")
+    if not isinstance(context, str):
+        raise TranscriptError("field 'context': must be text")
+    objectives = data.get("objectives", [])
+    if not isinstance(objectives, list) or not all(isinstance(o, str) and o.strip() for o in objectives):
+        raise TranscriptError("field 'objectives': must be a list of texts (what the agent must achieve)")
+    expected = data.get("escalation")
+    if expected is not None:
+        if not isinstance(expected, dict) or not isinstance(expected.get("required"), bool):
+            raise TranscriptError("field 'escalation': must be {required: true|false, level: 1-4, destination: text}")
+        level = expected.get("level")
+        if level is not None and (isinstance(level, bool) or level not in (1, 2, 3, 4)):
+            raise TranscriptError("field 'escalation': level must be 1, 2, 3 or 4")
+        if expected.get("destination") is not None and not isinstance(expected["destination"], str):
+            raise TranscriptError("field 'escalation': destination must be text")
+        unknown = set(expected) - {"required", "level", "destination"}
+        if unknown:
+            raise TranscriptError(f"field 'escalation': unknown field(s) {', '.join(sorted(unknown))}")
+    if scenario:
+        expected = scenario.get("escalation")
+        objectives = list(scenario.get("objectives") or [])
+    transcript = Transcript(channel, ctype, opening, turns, customer_names=[customer["name"]] if customer else [],
+                            standard_seconds=scenario["response_standard"]["seconds"] if scenario else None, objectives=objectives,
+                            expected_escalation=expected, scenario=scenario, customer_id=customer["id"] if customer else None,
+                            context=context, record=customer.get("record") if customer else None)
+    return str(data["id"]), transcript, rubric

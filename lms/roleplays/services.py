@@ -12,8 +12,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lms.roleplays import grading
 from lms.roleplays import precheck as precheck_module
 from lms.roleplays import signals
+from lms.roleplays.engine import practice as engine_practice
 from lms.roleplays.models import (
     CriterionSummary,
     GradeEvent,
@@ -124,6 +126,10 @@ class ThreadView:
     turns: list[RoleplayTurn]
     awaiting: RoleplayTurn | None  # the customer message waiting for a reply
     finished: bool
+    #: customers with a model: how the conversation ended (kind, one line for the agent) and the customer's mood
+    ending: str | None = None
+    ending_text: str | None = None
+    mood: int | None = None
 
 
 def threads(submission: RoleplaySubmission) -> list[ThreadView]:
@@ -131,9 +137,38 @@ def threads(submission: RoleplaySubmission) -> list[ThreadView]:
     for customer in submission.scenario.data["customers"]:
         turns = [t for t in submission.turns if t.thread == customer["id"]]
         awaiting = turns[-1] if turns and turns[-1].speaker == "customer" else None
+        if engine_practice.has_model(customer):
+            state = engine_practice.thread_state(submission, customer["id"])
+            ended = state.get("ending")
+            if ended:
+                # the one customer message that waits while the conversation runs is the last one; ended: none waits
+                awaiting = None
+            views.append(ThreadView(customer, turns, awaiting, bool(ended), ended, state.get("text"),
+                                    state.get("mood", customer["model"]["mood"])))
+            continue
         answered = sum(1 for t in turns if t.speaker == "agent")
         views.append(ThreadView(customer, turns, awaiting, answered >= len(customer["messages"])))
     return views
+
+
+def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, skip: str | None = None) -> None:
+    """Server-side timing: a customer left waiting past their patience walks out (the thread ends as timed out)."""
+    if submission.state != "in_progress" or submission.scenario.mode == "email":
+        return
+    position = max(t.position for t in submission.turns) + 1
+    changed = False
+    for view in threads(submission):
+        if view.customer["id"] == skip or view.awaiting is None or not engine_practice.has_model(view.customer):
+            continue
+        if (now - view.awaiting.at).total_seconds() > engine_practice.leave_after(submission, view.customer):
+            text, at = engine_practice.walk_out(submission, view.customer, view.awaiting.at)
+            session.add(RoleplayTurn(submission_id=submission.id, position=position, thread=view.customer["id"], speaker="customer",
+                                     text=text, at=at))
+            position += 1
+            changed = True
+    if changed:
+        session.flush()
+        session.refresh(submission, ["turns"])
 
 
 def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str, text: str, now: datetime) -> RoleplayTurn:
@@ -146,13 +181,26 @@ def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str
         raise InvalidInput(_("Escribe tu respuesta antes de enviarla."))
     if len(text) > MAX_REPLY:
         raise InvalidInput(_("La respuesta es demasiado larga (máximo %(n)d caracteres).", n=MAX_REPLY))
-    view = next((v for v in threads(submission) if v.customer["id"] == thread), None)
-    if view is None:
+    if not any(c["id"] == thread for c in submission.scenario.data["customers"]):
         raise InvalidInput(_("Esa conversación no existe en este role-play."))
+    advance(session, submission, now=now, skip=thread)  # the other customers keep waiting while this one is answered
+    view = next(v for v in threads(submission) if v.customer["id"] == thread)
     if view.awaiting is None:
         raise Conflict(_("Esa conversación no espera respuesta ahora."))
     position = max(t.position for t in submission.turns) + 1
     seconds = max(0.0, (now - view.awaiting.at).total_seconds())
+    if engine_practice.has_model(view.customer):
+        # the customer listens: the engine reads the reply and answers (nudges first if they waited)
+        turn = None
+        for offset, (speaker, said, at, secs) in enumerate(engine_practice.respond(submission, view.customer, text, seconds,
+                                                                                  view.awaiting.at, now)):
+            added = RoleplayTurn(submission_id=submission.id, position=position + offset, thread=thread, speaker=speaker, text=said,
+                                 at=at, seconds=secs)
+            session.add(added)
+            turn = added if speaker == "agent" else turn
+        session.flush()
+        session.refresh(submission, ["turns"])
+        return turn
     turn = RoleplayTurn(submission_id=submission.id, position=position, thread=thread, speaker="agent", text=text, at=now,
                         seconds=round(seconds, 1))
     session.add(turn)
@@ -193,8 +241,12 @@ def submit(session: Session, submission: RoleplaySubmission, user, *, escalation
     if scenario.mode == "email":
         if not email_text(submission.email).strip():
             raise InvalidInput(_("Redacta el email antes de enviarlo."))
-    elif any(v.awaiting is not None for v in threads(submission)):
-        raise InvalidInput(_("Responde a todos los mensajes del cliente antes de terminar."))
+    else:
+        advance(session, submission, now=now)
+        views = threads(submission)
+        if any(v.awaiting is not None and (not engine_practice.has_model(v.customer) or not any(t.speaker == "agent" for t in v.turns))
+               for v in views):
+            raise InvalidInput(_("Responde a todos los mensajes del cliente antes de terminar."))
     submission.escalation = clean_escalation(escalation)
     rubric = session.get(Rubric, scenario.rubric_id)
     version = session.scalar(select(RubricVersion).where(RubricVersion.rubric_id == rubric.id, RubricVersion.version == rubric.current_version))
@@ -209,7 +261,12 @@ def submit(session: Session, submission: RoleplaySubmission, user, *, escalation
     for name, value in (("state", "submitted"), ("submitted_at", now), ("rubric_version_id", version.id),
                         ("revision", submission.revision + 1)):
         set_committed_value(submission, name, value)
-    submission.precheck = run_precheck(submission).as_json()
+    customer = scenario.data["customers"][0]
+    if scenario.mode == "email" and engine_practice.has_model(customer):
+        engine_practice.email_ending(submission, customer, email_text(submission.email), (now - submission.started_at).total_seconds())
+    elif scenario.mode != "email":
+        engine_practice.close_open_threads(submission, now)
+    submission.precheck = run_precheck(submission, version.data).as_json()
     session.flush()
     signals.submitted.send(session, submission=submission, now=now)
     return submission
@@ -230,25 +287,27 @@ def clean_escalation(raw: dict | None) -> dict | None:
     return clean
 
 
-def run_precheck(submission: RoleplaySubmission) -> precheck_module.Result:
+def run_precheck(submission: RoleplaySubmission, rubric: dict | None = None) -> precheck_module.Result:
+    """The advisory pre-check: each customer's conversation graded against the scenario's rubric (surge: the lowest
+    level of the conversations per criterion, times over all of them)."""
     scenario = submission.scenario
-    data = scenario.data
-    customers = data["customers"]
-    if scenario.mode == "email":
-        seconds = (submission.submitted_at - submission.started_at).total_seconds() if submission.submitted_at else None
-        turns = [precheck_module.Turn("agent", email_text(submission.email), seconds)]
-        opening = customers[0]["messages"][0]
-    else:
-        turns = [precheck_module.Turn(t.speaker, t.text, t.seconds) for t in submission.turns[1:]] if len(customers) == 1 else \
-                [precheck_module.Turn(t.speaker, t.text, t.seconds) for t in submission.turns if t.position >= len(customers)]
-        opening = " ".join(c["messages"][0] for c in customers)
-    transcript = precheck_module.Transcript(
-        channel=scenario.channel, customer_type=customers[0]["type"], opening_message=opening, turns=turns,
-        customer_names=[c["name"] for c in customers], standard_seconds=data["response_standard"]["seconds"],
-        objectives=data.get("objectives", []), expected_escalation=data.get("escalation") or {"required": False},
-        escalation=submission.escalation,
-    )
-    return precheck_module.check(transcript)
+    data = scenario.data | {"mode": scenario.mode, "channel": scenario.channel}
+    results = []
+    for customer in data["customers"]:
+        if scenario.mode == "email":
+            seconds = (submission.submitted_at - submission.started_at).total_seconds() if submission.submitted_at else None
+            turns = [precheck_module.Turn("agent", email_text(submission.email), seconds)]
+        else:
+            thread = [t for t in submission.turns if t.thread == customer["id"]]
+            turns = [precheck_module.Turn(t.speaker, t.text, t.seconds) for t in thread[1:]]
+        transcript = precheck_module.Transcript(
+            channel=scenario.channel, customer_type=customer["type"], opening_message=customer["messages"][0], turns=turns,
+            customer_names=[customer["name"]], standard_seconds=data["response_standard"]["seconds"],
+            objectives=data.get("objectives", []), expected_escalation=data.get("escalation") or {"required": False},
+            escalation=submission.escalation, scenario=data if engine_practice.has_model(customer) else None,
+            customer_id=customer["id"], record=customer.get("record"))
+        results.append(precheck_module.check(transcript, rubric if engine_practice.has_model(customer) else None))
+    return results[0] if len(results) == 1 else grading.combine(results, rubric)
 
 
 # Grading ---------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def meets_need(reply: T.Reply, need: dict, heard: T.Reply | None) -> T.Match | N
     for pattern in need["meet"]:
         for sentence in range(len(reply.sentences) or 1):
             match = T.find(reply, pattern, sentence=sentence)
-            if match is None or match.sentence in reply.questions:
+            if match is None or (match.sentence in reply.questions and not need.get("question_ok")):
                 continue
             if heard is not None and _echo(reply, match, heard):
                 continue
@@ -54,13 +54,16 @@ def _echo(reply: T.Reply, match: T.Match, heard: T.Reply) -> bool:
     sentence adds fewer than two words of its own."""
     heard_words = {t.surface for t in heard.tokens} | {t.lemma for t in heard.tokens}
     substance = [reply.tokens[p] for p in match.positions if reply.tokens[p].kind == "num" or p in reply.dates or p in reply.durations]
-    if substance and all(t.surface in heard_words for t in substance):
-        return True
     start, end = reply.sentences[match.sentence] if reply.sentences else (0, len(reply.tokens))
     fresh = {t.lemma for t in reply.tokens[start:end]
              if (t.kind == "num" or (t.kind == "word" and len(t.lemma) >= 4 and t.lemma not in T.STOPWORDS))
              and t.surface not in heard_words and t.lemma not in heard_words}
-    return len(fresh) < (1 if substance else 2)
+    if substance and not any(t.surface not in heard_words for t in substance):
+        return len(fresh) < 2  # the date or number found is the customer's own: only new words around it make it an answer
+    if substance:
+        return not fresh
+    matched_fresh = any(reply.tokens[p].surface not in heard_words and reply.tokens[p].lemma not in heard_words for p in match.positions)
+    return not matched_fresh and len(fresh) < 2
 
 
 def pick(phrasings: list[str], *key) -> str:
@@ -104,7 +107,7 @@ class Customer:
         self.turn = 0
         self.met: dict[str, dict] = {}
         self.given: set[str] = set()
-        self.asked: dict[str, int] = {n["id"]: 1 for n in self.model["needs"] if n["asked"]}
+        self.asked: dict[str, int] = {n["id"]: 1 for n in self.model["needs"] if n.get("asked")}
         self.replies: list[str] = []
         self.used_once: set[str] = set()
         self.heard_text = customer.get("opening") or (customer.get("messages") or [""])[0]
@@ -112,13 +115,13 @@ class Customer:
         self.escalation: dict | None = None
         self.escalation_pending = False
         self.handoff_complete = False
-        self.last_asked = next((n["id"] for n in self.model["needs"] if n["asked"]), None)
+        self.last_asked = next((n["id"] for n in self.model["needs"] if n.get("asked")), None)
         self.steps: list[Step] = []
 
     # -- what a reply does ----------------------------------------------------------------------------------------
     def analyse(self, text: str) -> tuple[T.Reply, list[dict], list[dict], list[dict], list[str]]:
         reply = T.understand(text)
-        heard = T.understand(self.heard_text)
+        heard = T.understand_cached(self.heard_text)
         moves = []
         for move_id, move in self.model["moves"].items():
             match = detect_move(reply, move)
@@ -285,11 +288,9 @@ class Customer:
 
     def _escalation(self, reply: T.Reply, ids: set[str]) -> dict:
         """Where the reply escalates to (the teams it names, the level it says) and whether that is right."""
-        words = {}
-        for team in self.scenario.get("teams", []):
-            for position, token in enumerate(reply.tokens):
-                if token.kind == "word" and not token.negated and (token.surface in team["words"] or token.lemma in team["words"]):
-                    words.setdefault(team["id"], position)
+        from lms.roleplays.engine.model import teams_named
+
+        words = teams_named(self.scenario.get("teams", []), reply)
         level = None
         found = T.find(reply, "nivel #num")
         if found:
@@ -297,7 +298,7 @@ class Customer:
                 level = int(float(reply.tokens[found.positions[-1]].surface))
             except ValueError:
                 level = None
-        expected = self.scenario.get("escalation") or {}
+        expected = (self.scenario.get("escalation") or {}) if self.model.get("escalates", True) else {"required": False}
         wanted = set(expected.get("teams") or [])
         named = set(words)
         if not expected.get("required"):
@@ -359,11 +360,13 @@ def replay(scenario: dict, customer_id: str, seed, replies: list[tuple[str, floa
 def escalation_reply(scenario: dict, *, wrong: bool = False) -> str:
     """A reply escalating with a complete hand-off (or to the wrong team and level), in the scenario's words."""
     expected = scenario.get("escalation") or {}
+    if wrong and not expected.get("required"):
+        return "Paso ahora tu caso al equipo de Management, nivel 4; te escribirán en 24 horas."
     if not wrong:
         return (f"Paso ahora tu caso a {expected.get('destination', 'el equipo que corresponde')}, nivel {expected.get('level', 2)}, "
                 "con todo el contexto; te escribirán en 24 horas con la solución.")
     wanted = set(expected.get("teams") or [])
-    team = next(t for t in scenario.get("teams", []) if t["id"] not in wanted)
+    team = next(t for t in scenario.get("teams", []) if t["id"] not in wanted and t["id"] != "especialista")
     level = next(n for n in (4, 3, 2, 1) if n != expected.get("level"))
     return f"Paso ahora tu caso al equipo de {team['words'][0]}, nivel {level}; te escribirán en 24 horas."
 

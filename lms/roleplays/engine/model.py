@@ -7,6 +7,7 @@ tests), and :func:`lms.roleplays.engine.conversation.check_reachable` plays each
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 from lms.content.files import ContentFileError
@@ -46,6 +47,8 @@ def _line(node, default=1) -> int:
 def _citation(sink: Sink, raw, line: int, reference: dict, what: str):
     from lms.reference.services import check_citations
 
+    if reference is None:  # read at run time (the content check validated the passages)
+        return raw
     if raw is None:
         sink.add(line, f"{what}: cite the passage it rests on ('source': {{ref, quote}})")
         return None
@@ -121,7 +124,7 @@ def load_library(root: Path, problems, reference: dict) -> dict | None:
         if not isinstance(team, dict) or not team.get("id") or not isinstance(team.get("words"), list) or team.get("level") not in (1, 2, 3, 4):
             sink.add(_line(team), "a team needs 'id', 'words' and 'level' (1-4)")
             continue
-        library["teams"].append({"id": team["id"], "words": [T.fold(w) for w in team["words"]], "level": team["level"]})
+        library["teams"].append({"id": team["id"], "words": [w if w.isupper() else T.fold(w) for w in team["words"]], "level": team["level"]})
     for move_id, spec in data["moves"].items():
         move = _move(sink, move_id, spec, data["moves"].line_of(move_id), reference, library=None)
         if move:
@@ -147,6 +150,8 @@ def load_library(root: Path, problems, reference: dict) -> dict | None:
         library["endings"][kind] = _ending(sink, kind, spec, data["endings"].line_of(kind), reference, None)
     if len(problems) > before:
         return None
+    if reference is None:
+        return library
     for move_id, move in library["moves"].items():
         check_move_examples(sink, data["moves"].line_of(move_id), move_id, move)
     return library if len(problems) == before else None
@@ -161,7 +166,7 @@ def _move(sink: Sink, move_id: str, spec, line: int, reference: dict, *, library
         sink.add(line, f"move {move_id!r} is not in {LIBRARY_FILE}: give its 'patterns', 'examples', 'kind' and 'source'")
         return None
     move = base or {"kind": "neutral", "title": move_id, "patterns": [], "unless": [], "examples": {"must": [], "must_not": []}}
-    unknown = set(spec) - {"kind", "title", "patterns", "unless", "examples", "mood", "reaction", "fault", "source"}
+    unknown = set(spec) - {"kind", "title", "patterns", "unless", "examples", "mood", "reaction", "fault", "source", "criterion"}
     if unknown:
         sink.add(line, f"move {move_id!r}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     if "kind" in spec:
@@ -172,7 +177,7 @@ def _move(sink: Sink, move_id: str, spec, line: int, reference: dict, *, library
         if spec["fault"] not in FAULTS:
             sink.add(line, f"move {move_id!r}: fault must be one of {', '.join(FAULTS)}")
         move["fault"] = spec["fault"]
-    for key in ("title", "reaction"):
+    for key in ("title", "reaction", "criterion"):
         if key in spec:
             move[key] = str(spec[key])
     if "mood" in spec:
@@ -210,7 +215,7 @@ def _ending(sink: Sink, kind: str, spec, line: int, reference: dict, base: dict 
 
 # A scenario's customers --------------------------------------------------------------------------------------------
 
-CUSTOMER_MODEL_KEYS = {"opening", "mood", "needs", "holds", "moves", "reactions", "endings", "max_turns"}
+CUSTOMER_MODEL_KEYS = {"opening", "mood", "needs", "holds", "moves", "reactions", "endings", "max_turns", "escalates"}
 
 
 def has_model(customer: dict) -> bool:
@@ -275,17 +280,17 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
         if need["id"] in ids:
             sink.add(nline, f"need {need['id']!r} repeats")
         ids.add(need["id"])
-        unknown = set(need) - {"id", "title", "main", "meet", "examples", "ask", "again", "source", "asked"}
+        unknown = set(need) - {"id", "title", "main", "meet", "examples", "ask", "again", "source", "asked", "question_ok"}
         if unknown:
             sink.add(nline, f"need {need['id']!r}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         meet = _patterns(sink, need.get("meet"), nline, f"need {need['id']} meet")
         if not meet:
             sink.add(nline, f"need {need['id']!r}: 'meet' needs at least one pattern (it could never be met)")
         needs.append({"id": need["id"], "title": str(need["title"]).strip(), "main": bool(need.get("main", index == 0)),
-                      "meet": meet, "asked": bool(need.get("asked", index == 0)),
+                      "meet": meet, "asked": bool(need.get("asked", index == 0)), "question_ok": bool(need.get("question_ok", False)),
                       "examples": _examples(sink, need.get("examples"), nline, f"need {need['id']}", MIN_NEED_EXAMPLES),
                       "ask": _texts(sink, need.get("ask"), nline, f"need {need['id']} ask", 1),
-                      "again": _texts(sink, need.get("again"), nline, f"need {need['id']} again", 2),
+                      "again": _texts(sink, need.get("again"), nline, f"need {need['id']} again", 1 if mode == "email" else 2),
                       "source": _citation(sink, need.get("source"), nline, reference, f"need {need['id']}")})
     model["needs"] = needs
     holds = []
@@ -305,7 +310,9 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
                       "source": _citation(sink, hold.get("source"), hline, reference, f"hold {hold['id']}")})
     model["holds"] = holds
     # endings
-    available = ["escalated" if escalation and escalation.get("required") else "resolved", "escalated_wrongly", "gives_up", "timed_out"]
+    escalates = bool(escalation and escalation.get("required")) and customer.get("escalates", True) is not False
+    model["escalates"] = escalates
+    available = ["escalated" if escalates else "resolved", "escalated_wrongly", "gives_up", "timed_out"]
     if mode == "email":  # one reply: the customer cannot lose patience within the conversation
         available.remove("gives_up")
     raw_endings = customer.get("endings") or {}
@@ -359,8 +366,14 @@ def check_need_examples(sink: Sink, line: int, need: dict, opening: str) -> None
 
 
 def expected_teams(library: dict, destination: str) -> list[str]:
-    words = {t.surface for t in T.understand(destination or "").tokens} | {t.lemma for t in T.understand(destination or "").tokens}
-    return [team["id"] for team in library["teams"] if words & set(team["words"])]
+    return teams_named(library["teams"], T.understand(destination or ""))
+
+
+def teams_named(teams: list[dict], reply: T.Reply) -> list[str]:
+    """The teams a text names: folded words and lemmas, and words written in capitals (``TI``) only as written."""
+    words = {t.surface for t in reply.tokens if not t.negated} | {t.lemma for t in reply.tokens if not t.negated}
+    capitals = set(re.findall(r"\b[A-ZÁÉÍÓÚ]{2,}\b", reply.text))
+    return [team["id"] for team in teams if any((w in capitals) if w.isupper() else (w in words) for w in team["words"])]
 
 
 def plain(value):

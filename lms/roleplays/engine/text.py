@@ -27,6 +27,20 @@ STOPWORDS = frozenset("""a al algo ante antes aqui asi aun bien cada como con cu
 era es esa ese eso esta estas este esto estos fue ha han has hay he la las le les lo los mas me mi mis mucho muy nos o os para pero
 por que se ser si sin sobre son su sus te ti tu tus un una uno unos unas y ya yo vosotros usted ustedes estar haber tener hacer ir
 poder decir querer dar ver deber vez solo tambien todo toda todos""".split())
+#: words the contact center uses for the same thing (folded lemmas): a need written with one is met with another
+SYNONYM_GROUPS = (
+    ("llegar", "entrega", "entregar", "recibir", "envio", "enviar", "reparto"),
+    ("devolver", "reembolso", "reembolsar", "devolucion", "abonar", "abono"),
+    ("cobro", "cargo", "cobrar", "factura", "facturar", "cuota", "pago"),
+    ("pedido", "compra", "paquete", "encargo"),
+    ("fecha", "dia", "plazo", "cuando"),
+    ("problema", "incidencia", "error", "fallo", "averia"),
+    ("garantia", "cobertura", "cubrir"),
+    ("cuenta", "acceso", "usuario", "contrasena"),
+    ("arreglar", "reparar", "resolver", "solucionar"),
+    ("cambiar", "actualizar", "modificar"),
+)
+SYNONYMS = {word: frozenset(group) for group in SYNONYM_GROUPS for word in group}
 MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
           "noviembre", "diciembre")
 WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
@@ -34,8 +48,7 @@ RELATIVE_DAYS = ("hoy", "manana", "pasado")
 UNITS = frozenset({"minuto", "minutos", "min", "hora", "horas", "h", "dia", "dias", "semana", "semanas", "mes", "meses",
                    "habil", "habiles", "laborable", "laborables"})
 CURRENCY = frozenset({"€", "eur", "euro", "euros", "dolar", "dolares", "usd", "$", "peso", "pesos"})
-_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
-_DATE_HINT = re.compile(r"\b(" + "|".join(MONTHS + WEEKDAYS) + r"|hoy|manana|pasado manana)\b|\d{1,2}/\d{1,2}")
+_TOKEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
 _FUZZY_MIN = 5
 _FUZZY_SCORE = 85
 
@@ -104,14 +117,14 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
     questions: set[int] = set()
     sentence, start, negation_left = 0, 0, 0
     for raw in raw_tokens:
-        if raw == ",":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal
-            tokens.append(Token(",", ",", sentence, kind="punct"))
+        if raw in ",:":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal; a colon too
+            tokens.append(Token(raw, raw, sentence, kind="punct"))
             negation_left = 0
             continue
-        if raw in ".;:!?\n¡¿":
+        if raw in ".;!?\n¡¿":
             if raw == "¿":
                 questions.add(sentence)
-            if raw in ".;:!?\n":
+            if raw in ".;!?\n":
                 if raw == "?":
                     questions.add(sentence)
                 tokens.append(Token(raw, raw, sentence, kind="punct"))
@@ -119,6 +132,10 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
                 sentence, start, negation_left = sentence + 1, len(tokens), 0
             continue
         surface = fold(raw)
+        if "@" in raw[1:] or raw.startswith("http"):  # an address is one word
+            tokens.append(Token(surface, surface, sentence))
+            negation_left = max(0, negation_left - 1)
+            continue
         if raw[0].isdigit():
             tokens.append(Token(surface.replace(",", "."), surface, sentence, kind="num"))
             negation_left = max(0, negation_left - 1)
@@ -181,12 +198,38 @@ def _date_spans(text: str, base: datetime | None) -> tuple[str, ...]:
     return tuple(fold(span) for span, _when in found if fold(span).strip() not in ("ahora", "ahora mismo", "ya", "de", "a"))
 
 
+_DATE_HINT_TEXT = re.compile(r"\b(" + "|".join(MONTHS) + r"|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|hoy|ma[nñ]ana)\b"
+                             r"|\d{1,2}/\d{1,2}", re.IGNORECASE)
+_DATE_WINDOW = 24
+_NEEDS_PARSER = re.compile(r"\b(" + "|".join(MONTHS) + r")\b|\d{1,2}/\d{1,2}|\d", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(hoy|ma[nñ]ana|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\b", re.IGNORECASE)
+
+
+def _date_windows(text: str) -> list[str]:
+    """The stretches of text around a month, a weekday, «hoy», «mañana» or a d/m date: dateparser reads only those
+    (it is slow on long text)."""
+    spans: list[list[int]] = []
+    for hit in _DATE_HINT_TEXT.finditer(text):
+        start, end = max(0, hit.start() - _DATE_WINDOW), min(len(text), hit.end() + _DATE_WINDOW)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [text[a:b] for a, b in spans]
+
+
 def _mark_dates(reply: Reply, text: str, now: datetime | None) -> None:
-    folded = fold(text)
-    if not _DATE_HINT.search(folded):
+    windows = _date_windows(text)
+    if not windows:
         return
     surfaces = [t.surface for t in reply.tokens]
-    for span in _date_spans(text, now):
+    # «hoy», «mañana» and a weekday on their own are dates; dateparser reads the windows with a month or a number
+    relative = {fold(w) for w in _RELATIVE.findall(text)}
+    for i, surface in enumerate(surfaces):
+        if surface in relative and not (surface == "manana" and i and surfaces[i - 1] == "la" and i + 1 < len(surfaces)
+                                         and surfaces[i + 1] in ("de", ",", ".")):
+            reply.dates.add(i)
+    for span in (span for window in windows if _NEEDS_PARSER.search(window) for span in _date_spans(window, now)):
         words = [fold(w) for w in _TOKEN.findall(span) if w not in "¿¡"]
         words = [w.replace(",", ".") for w in words]
         if not words or not any(w in MONTHS or w in WEEKDAYS or w in RELATIVE_DAYS or "/" in w for w in words):
@@ -271,30 +314,65 @@ def _positions(reply: Reply, term: Term) -> list[int]:
     elif term.special == "#when":
         out = sorted(reply.dates | reply.durations)
     else:
+        by_surface, by_lemma = _index(reply)
         out = []
         fuzzy_needed = []
         for option in term.options:
             if option.endswith("*"):
                 prefix = option[:-1]
-                out += [i for i, t in enumerate(tokens) if t.kind != "punct" and (t.surface.startswith(prefix) or t.lemma.startswith(prefix))]
+                for index in (by_surface, by_lemma):
+                    for word, positions in index.items():
+                        if word.startswith(prefix):
+                            out += positions
                 continue
             if option.startswith("="):
-                out += [i for i, t in enumerate(tokens) if t.surface == option[1:]]
+                out += by_surface.get(option[1:], [])
                 continue
-            wanted_lemma = lemma(option)
-            hits = [i for i, t in enumerate(tokens) if t.kind != "punct" and (t.surface == option or t.lemma == option or t.lemma == wanted_lemma)]
+            hits = by_surface.get(option, []) + by_lemma.get(option, []) + by_lemma.get(_option_lemma(option), [])
             out += hits
             if not hits and len(option) >= _FUZZY_MIN:
                 fuzzy_needed.append(option)
         if fuzzy_needed:
             vocabulary = _vocabulary(reply)
             for option in fuzzy_needed:
-                for word, _score, _index in process.extract(option, vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
+                for word, _score, _n in process.extract(option, vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
                     if len(word) >= _FUZZY_MIN and word[0] == option[0]:
-                        out += [i for i, t in enumerate(tokens) if t.surface == word]
+                        out += by_surface.get(word, [])
         out = sorted(set(out))
     reply._terms[key] = out
     return out
+
+
+@lru_cache(maxsize=20_000)
+def understand_cached(text: str) -> Reply:
+    """:func:`understand` of a text read again and again (what the customer said), read once."""
+    return _understood(text)
+
+
+@lru_cache(maxsize=512)
+def _understood(text: str) -> Reply:
+    return understand(text)
+
+
+@lru_cache(maxsize=20_000)
+def _option_lemma(option: str) -> str:
+    return lemma(option)
+
+
+def _index(reply: Reply) -> tuple[dict, dict]:
+    """{surface: positions} and {lemma: positions} of the reply's words (built once per reply)."""
+    cached = reply._terms.get("__index__")
+    if cached is None:
+        by_surface: dict[str, list[int]] = {}
+        by_lemma: dict[str, list[int]] = {}
+        for i, t in enumerate(reply.tokens):
+            if t.kind == "punct":
+                continue
+            by_surface.setdefault(t.surface, []).append(i)
+            if t.lemma != t.surface:
+                by_lemma.setdefault(t.lemma, []).append(i)
+        cached = reply._terms["__index__"] = (by_surface, by_lemma)
+    return cached
 
 
 def _vocabulary(reply: Reply) -> list[str]:

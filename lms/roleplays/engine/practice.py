@@ -1,0 +1,85 @@
+"""What the server does with a reply in a practice whose customers have a model: the customer's side is replayed from
+the stored turns (seeded by the practice), the waits are timed by the server, and each thread's ending is kept in
+``RoleplaySubmission.conversation``."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from lms.roleplays.engine.conversation import LEAVE_AFTER_EXTRA, Customer, pick
+
+
+def has_model(customer: dict) -> bool:
+    return "model" in customer
+
+
+def thread_state(submission, thread: str) -> dict:
+    return dict((submission.conversation or {}).get(thread) or {})
+
+
+def _set_state(submission, thread: str, state: dict) -> None:
+    conversation = dict(submission.conversation or {})
+    conversation[thread] = state
+    submission.conversation = conversation  # a new dict: the JSON column sees the change
+
+
+def replayed(submission, customer: dict) -> Customer:
+    """The customer after the agent's stored replies in this thread."""
+    scenario = submission.scenario.data
+    sim = Customer(scenario, customer, submission.id)
+    for turn in submission.turns:
+        if turn.thread == customer["id"] and turn.speaker == "agent" and not sim.ending:
+            sim.react(turn.text, turn.seconds)
+    return sim
+
+
+def respond(submission, customer: dict, text: str, seconds: float, waited_since: datetime, now: datetime) -> list[tuple[str, str, datetime, float | None]]:
+    """The turns a reply adds, in order: the nudges sent while the customer waited, the reply, the customer's answer
+    (or last words). The thread's ending, mood and needs met are recorded on the submission."""
+    sim = replayed(submission, customer)
+    step = sim.react(text, seconds)
+    standard = float(submission.scenario.data["response_standard"]["seconds"])
+    turns = [("customer", nudge, waited_since + timedelta(seconds=standard * (n + 1)), None) for n, nudge in enumerate(step.nudges)]
+    turns.append(("agent", text, now, round(seconds, 1)))
+    if step.customer:
+        turns.append(("customer", step.customer, now, None))
+    state = thread_state(submission, customer["id"])
+    state.update({"mood": step.mood, "needs_met": step.needs_met, "turn": step.turn})
+    if step.ending:
+        state.update({"ending": step.ending, "text": step.ending_text})
+    _set_state(submission, customer["id"], state)
+    return turns
+
+
+def leave_after(submission, customer: dict) -> float:
+    standard = float(submission.scenario.data["response_standard"]["seconds"])
+    return standard * (customer["model"]["patience"] + LEAVE_AFTER_EXTRA)
+
+
+def walk_out(submission, customer: dict, waited_since: datetime) -> tuple[str, datetime] | None:
+    """The customer waited past their patience: they leave (timed out). Their last words and when, or None."""
+    sim = replayed(submission, customer)
+    step = sim.give_up_waiting()
+    state = thread_state(submission, customer["id"])
+    state.update({"ending": "timed_out", "text": step.ending_text, "mood": sim.mood})
+    _set_state(submission, customer["id"], state)
+    at = waited_since + timedelta(seconds=leave_after(submission, customer))
+    return (step.customer or pick(customer["model"]["endings"]["timed_out"]["customer"], submission.id, "walkout"), at)
+
+
+def close_open_threads(submission, now: datetime) -> None:
+    """At hand-in: a thread the agent left with the customer still waiting ends as timed out."""
+    for customer in submission.scenario.data["customers"]:
+        if has_model(customer) and not thread_state(submission, customer["id"]).get("ending"):
+            sim = replayed(submission, customer)
+            step = sim.give_up_waiting()
+            state = thread_state(submission, customer["id"])
+            state.update({"ending": "timed_out", "text": step.ending_text, "mood": sim.mood, "closed_at_submit": True})
+            _set_state(submission, customer["id"], state)
+
+
+def email_ending(submission, customer: dict, text: str, seconds: float | None) -> None:
+    """Email mode: the composed reply is the one reply; the customer's ending follows from it."""
+    sim = Customer(submission.scenario.data, customer, submission.id)
+    step = sim.react(text, seconds)
+    _set_state(submission, customer["id"], {"ending": step.ending or "timed_out", "text": step.ending_text, "mood": step.mood,
+                                             "needs_met": step.needs_met, "customer": step.customer})

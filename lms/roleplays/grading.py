@@ -1,0 +1,600 @@
+"""Rubric criteria graded from the engine's facts (see :mod:`lms.roleplays.precheck`): levels 0-4 with evidence, critical
+faults flagged and capped, and the band (house banding, roleplays/README.md «Pre-check»)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lms.roleplays.engine import text as T
+
+#: house banding of a score (percentage of level 4): the lowest score of each band
+BANDS = (("excelente", 90), ("bueno", 75), ("regular", 55), ("deficiente", 0))
+#: critical faults and the highest score they leave (the band's top)
+FAULT_CAPS = {"incumplimiento": 54, "problema_sin_resolver": 54, "nivel_de_escalamiento_distinto": 74,
+              "destino_de_escalamiento_distinto": 74, "promesa_sin_autoridad": 74, "escalo_sin_necesidad": 74,
+              "venta_a_cliente_molesto": 74, "respuestas_repetidas": 74}
+CRITICAL_FLAGS = ("incumplimiento", "nivel_de_escalamiento_distinto", "destino_de_escalamiento_distinto", "promesa_sin_autoridad",
+                  "problema_sin_resolver")
+
+
+@lru_cache(maxsize=4)
+def _library(root: str) -> dict:
+    from lms.content.registry import Problems
+    from lms.roleplays.engine.model import load_library
+
+    problems = Problems()
+    library = load_library(Path(root), problems, None)
+    if library is None:
+        raise RuntimeError("roleplays/moves.yaml is missing or invalid: run flask --app lms content check")
+    return library
+
+
+def library() -> dict:
+    """The move library of the content root (the project's own when that root has none, e.g. a test tree)."""
+    from lms.roleplays.engine.model import LIBRARY_FILE
+
+    try:
+        from flask import current_app
+
+        root = Path(current_app.config["CONTENT_ROOT"])
+    except (RuntimeError, KeyError):
+        root = None
+    if root is None or not (root / LIBRARY_FILE).exists():
+        root = Path(__file__).resolve().parents[2]
+    return _library(str(root))
+
+
+def band_of(score: float) -> str:
+    return next(name for name, low in BANDS if score >= low)
+
+
+def general_rubric(t) -> dict:
+    """The handbook's standards as a rubric, for transcripts of no scenario (critical: solution, escalation, compliance)."""
+    context = T.fold(" ".join([t.context or "", *t.objectives]))
+    compliance = any(word in context for word in ("dato", "titular", "identidad", "grabacion", "guion", "cumplimiento", "confidencial",
+                                                   "seguridad", "privacidad", "regulad", "financier"))
+    criteria = [
+        {"id": "saludo", "title": "Saludo e identificación", "weight": 1},
+        {"id": "escucha", "title": "Escucha activa", "weight": 1},
+        {"id": "empatia", "title": "Empatía", "weight": 1},
+        {"id": "claridad", "title": "Claridad", "weight": 1},
+        {"id": "solucion", "title": "Solución con pasos concretos", "weight": 2, "critical": True, "pass_level": 2},
+        {"id": "escalamiento", "title": "Escalamiento", "weight": 1, "critical": True, "pass_level": 2},
+        {"id": "cierre", "title": "Cierre", "weight": 1},
+        {"id": "tiempos", "title": "Tiempos de respuesta", "weight": 1},
+    ]
+    if compliance:
+        criteria.append({"id": "cumplimiento", "title": "Cumplimiento", "weight": 2, "critical": True, "pass_level": 2})
+    return {"title": "Estándares del manual", "criteria": criteria}
+
+
+# Aspects: each (facts) → (level or None, evidence) -------------------------------------------------------------------
+
+def _q(text: str) -> str:
+    text = " ".join(text.split())
+    return f"«{text[:160]}{'…' if len(text) > 160 else ''}»"
+
+
+def _made(facts, move_id: str) -> list[tuple[int, str]]:
+    return [(r.index, r.moves[move_id]) for r in facts.replies if move_id in r.moves]
+
+
+def _progress(facts) -> bool:
+    return bool(facts.met) or _escalation_ok(facts)
+
+
+def _escalation_ok(facts) -> bool:
+    expected, decision = facts.expected_escalation or {}, facts.decision
+    if not expected.get("required") or not decision:
+        return False
+    wanted = set(expected.get("teams") or [])
+    team_ok = not decision["teams"] or not wanted or bool(set(decision["teams"]) & wanted)
+    level_ok = decision["level"] is None or decision["level"] == expected.get("level")
+    return team_ok and level_ok
+
+
+def greeting(facts, flags):
+    first = facts.replies[0]
+    parts, evidence = 0, []
+    for move_id, label in (("saludo", "Saluda"), ("identificarse", "Se identifica")):
+        if move_id in first.moves:
+            parts += 1
+            evidence.append(f"{label}: {_q(first.moves[move_id])}")
+    if T.find(first.reply, "ayudar|ayudo|gusto|encantado|encantada|atender|atenderte|atenderle") is not None:
+        parts += 1
+        evidence.append("Confirma disponibilidad")
+    names = [T.fold(n.split()[0]) for n in facts.names if n.strip()]
+    if names and any(n in {t.surface for t in first.reply.tokens} for n in names):
+        parts += 1
+        evidence.append("Usa el nombre del cliente")
+    elif not names:
+        parts += 1
+    return min(4, parts), evidence
+
+
+def listening(facts, flags):
+    paraphrase, asked = _made(facts, "parafrasear"), [r for r in facts.replies if r.asked or "pedir-dato" in r.moves]
+    evidence = [f"Parafrasea: {_q(q)}" for _i, q in paraphrase[:1]] + [f"Pregunta lo que falta: {_q(r.moves.get('pedir-dato', r.text))}" for r in asked[:1]]
+    confirm = any(i for i, _q2 in paraphrase if facts.replies[i].reply.questions) or any(facts.replies[i].reply.questions for i, _ in paraphrase)
+    if paraphrase and (asked or confirm):
+        level = 4
+    elif paraphrase or asked:
+        level = 3
+    elif facts.met:
+        level = 2
+    else:
+        level = 0
+    known = [r for r in facts.replies if r.asked_known]
+    if known:
+        level = min(level, 1)
+        evidence.append(f"Vuelve a pedir un dato que ya tiene: {_q(known[0].text)}")
+    if facts.unanswered:
+        level = min(level, 1)
+        evidence.append("Deja mensajes del cliente sin respuesta")
+    return level, evidence
+
+
+def empathy(facts, flags):
+    recognised, generic, defensive = _made(facts, "reconocer-emocion"), _made(facts, "disculpa-generica"), _made(facts, "defensivo")
+    evidence = []
+    if defensive:
+        return 0, [f"Se defiende o culpa: {_q(defensive[0][1])}"]
+    if recognised:
+        first_index, quote = recognised[0]
+        evidence.append(f"Reconoce la emoción: {_q(quote)}")
+        level = 3 if first_index <= 1 else 2
+        validated = any(T.find(facts.replies[i].reply, "comprensible|normal|logico que") or T.find(facts.replies[i].reply, "razon")
+                        for i, _q2 in recognised)
+        if level == 3 and (validated or len(recognised) >= 2):
+            level = 4
+    elif generic:
+        level, evidence = 1, [f"Solo una disculpa genérica: {_q(generic[0][1])}"]
+    else:
+        level = 2 if facts.customer_type == "satisfecho" else 0
+        evidence.append("No nombra la emoción ni la situación del cliente")
+    upsell = _made(facts, "ofrecer-mejora")
+    if upsell and facts.customer_type in ("frustrado", "exigente", "confundido"):
+        level = min(level, 1)
+        flags.add("venta_a_cliente_molesto")
+        evidence.append(f"Ofrece una venta a un cliente molesto: {_q(upsell[0][1])}")
+    return level, evidence
+
+
+def clarity(facts, flags):
+    jargon, vague = _made(facts, "jerga"), _made(facts, "anuncio-sin-sustancia")
+    evidence = [f"Jerga sin explicar: {_q(q)}" for _i, q in jargon[:2]] + [f"Anuncia sin concretar: {_q(q)}" for _i, q in vague[:2]]
+    concrete = _made(facts, "siguiente-paso") or _made(facts, "pasos-claros")
+    if len(jargon) >= 2:
+        level = 0
+    elif jargon:
+        level = 1
+    elif len(vague) >= 2 or not concrete:
+        level = 2
+    else:
+        level = 4 if not vague else 3
+        evidence.append(f"Concreto: {_q(concrete[0][1])}")
+    return level, evidence
+
+
+def solution(facts, flags):
+    evidence = [f"Cubre «{m['title']}»: {_q(m['quote'])}" for m in facts.met.values()]
+    missed = [n for n in facts.needs if n["id"] not in facts.met]
+    evidence += [f"Sin cubrir: «{n['title']}»" for n in missed]
+    main = [n for n in facts.needs if n.get("main")] or facts.needs[:1]
+    main_met = [n for n in main if n["id"] in facts.met]
+    share = len(facts.met) / len(facts.needs) if facts.needs else 0.0
+    escalated = _escalation_ok(facts)
+    if facts.needs and len(main_met) == len(main) and share >= 0.75:
+        level = 4 if _made(facts, "verificar-comprension") else 3
+    elif main_met and share >= 0.5:
+        level = 3 if escalated or share >= 0.6 else 2
+    elif main_met or (escalated and share > 0):
+        level = 2
+    elif escalated or facts.met:
+        level = 1
+    else:
+        level = 0
+    if not facts.needs:
+        level = 3 if (_made(facts, "siguiente-paso") or escalated) else 1
+    if not main_met and not escalated:
+        flags.add("problema_sin_resolver")
+    false_done = _made(facts, "declarar-resuelto")
+    if false_done and len(main_met) < len(main):
+        level = min(level, 1)
+        evidence.append(f"Da por resuelto lo que no lo está: {_q(false_done[0][1])}")
+    promises = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") + _made(facts, "no-volvera-a-pasar")]
+    if promises:
+        level = min(level, 1)
+        flags.add("promesa_sin_autoridad")
+        evidence.append(f"Promete lo que no depende de él: {_q(promises[0][1])}")
+    repeats = [r for r in facts.replies if r.repeated]
+    if repeats:
+        flags.add("respuestas_repetidas")
+        evidence.append(f"Repite la misma respuesta: {_q(repeats[0].text)}")
+    return level, evidence
+
+
+def closing(facts, flags):
+    last = facts.replies[-1]
+    parts, evidence = 0, []
+    if "cierre" in last.moves:
+        parts += 1
+        evidence.append(f"Se despide: {_q(last.moves['cierre'])}")
+    if T.find(last.reply, "gracias|agradecer|agradezco") is not None:
+        parts += 1
+        evidence.append("Agradece")
+    if "siguiente-paso" in last.moves or T.find(last.reply, "resumen|resumo|entonces|queda|quedamos|acordado") is not None:
+        parts += 1
+        evidence.append("Resume lo acordado")
+    if T.find(last.reply, "#when") is not None or T.find(last.reply, "cualquier|disposicion|aqui estamos|escribenos|llamanos") is not None:
+        parts += 1
+        evidence.append("Seguimiento o disponibilidad")
+    return {4: 4, 3: 3, 2: 2, 1: 1}.get(parts, 0), evidence
+
+
+def timing(facts, flags):
+    seconds = [r.seconds for r in facts.replies if r.seconds is not None]
+    if not seconds or not facts.standard:
+        return None, []
+    late = [s for s in seconds if s > facts.standard]
+    if late:
+        flags.add("respuestas_fuera_de_tiempo")
+    if facts.unanswered or seconds[0] >= 2 * facts.standard:
+        return 0, [f"Primera respuesta a los {seconds[0]:g} s (estándar {facts.standard:g} s)"]
+    if seconds[0] > facts.standard:
+        return 1, [f"Primera respuesta a los {seconds[0]:g} s"]
+    level = 4 if not late else 3 if len(late) == 1 else 2
+    return level, [f"{len(seconds) - len(late)} de {len(seconds)} respuestas dentro de {facts.standard:g} s"]
+
+
+def escalation(facts, flags):
+    expected, decision = facts.expected_escalation, facts.decision
+    if expected is None:
+        return None, []
+    if expected.get("required"):
+        if not decision:
+            flags.add("no_escalo")
+            return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
+        wanted = set(expected.get("teams") or [])
+        if decision["level"] is not None and expected.get("level") and decision["level"] != expected["level"]:
+            flags.add("nivel_de_escalamiento_distinto")
+            return 1, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+        if decision["teams"] and wanted and not set(decision["teams"]) & wanted:
+            flags.add("destino_de_escalamiento_distinto")
+            return 1, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
+        filled = sum(decision["handoff"].values())
+        if filled < 4:
+            flags.add("nota_de_traspaso_incompleta")
+        missing = [k for k, v in decision["handoff"].items() if not v]
+        return (4 if filled == 4 else 3 if filled >= 2 else 2), [f"Escala a {expected.get('destination')}" +
+                                                                  (f"; falta en el traspaso: {', '.join(missing)}" if missing else "")]
+    if decision:
+        flags.add("escalo_sin_necesidad")
+        return 1, ["Escala un caso que podía resolver"]
+    return 4, ["No escala, y no hacía falta"]
+
+
+def escalation_need(facts, flags):
+    level, evidence = escalation(facts, flags)
+    if level is None:
+        return None, []
+    if level >= 3 and (_made(facts, "explicar-causa") or any(T.find(r.reply, "porque|motivo|autorizado|autorizada") for r in facts.replies)):
+        return 4, evidence + ["Explica por qué escala"]
+    return min(level, 3), evidence
+
+
+def handoff(facts, flags):
+    decision = facts.decision
+    if not decision:
+        return (0, ["Sin nota de traspaso"]) if (facts.expected_escalation or {}).get("required") else (None, [])
+    filled = [k for k, v in decision["handoff"].items() if v]
+    names = {"context": "contexto", "priority": "prioridad", "expectations": "qué se pide", "timeline": "plazo"}
+    return len(filled), [f"La nota incluye: {', '.join(names[k] for k in filled) or 'nada'}"]
+
+
+def informed(facts, flags):
+    replies = [r for r in facts.replies if "escalar" in r.moves]
+    if not replies:
+        return (0, ["No dice al cliente qué pasará con su caso"]) if (facts.expected_escalation or {}).get("required") else solution(facts, flags)
+    timed = [r for r in replies if T.find(r.reply, "#when")]
+    if timed:
+        return 4, [f"Informa del traspaso y del plazo: {_q(timed[0].moves['escalar'])}"]
+    return 2, [f"Informa del traspaso sin plazo: {_q(replies[0].moves['escalar'])}"]
+
+
+def followup(facts, flags):
+    steps = [(r, r.moves["siguiente-paso"]) for r in facts.replies if "siguiente-paso" in r.moves]
+    contact = [(r, q) for r, q in steps if T.find(T.understand(q), "escribir|llamar|contactar|confirmar|avisar|revisar|responder")]
+    if contact and any(T.find(T.understand(q), "#date") for _r, q in contact):
+        return 4, [f"Seguimiento con fecha: {_q(contact[0][1])}"]
+    if contact:
+        return 3, [f"Seguimiento: {_q(contact[0][1])}"]
+    if steps:
+        return 2, [f"Plazo sin seguimiento propio: {_q(steps[0][1])}"]
+    return 0, ["No programa seguimiento"]
+
+
+def complaint_steps(facts, flags):
+    steps = [("reconocer-emocion", "Reconoce"), ("explicar-causa", "Explica"), ("siguiente-paso", "Resuelve")]
+    evidence, count = [], 0
+    for move_id, label in steps:
+        made = _made(facts, move_id)
+        if made:
+            count += 1
+            evidence.append(f"{label}: {_q(made[0][1])}")
+    if any(T.find(r.reply, "lament*|sentir mucho|disculp*|perdon") for r in facts.replies):
+        count += 1
+        evidence.append("Se disculpa")
+    non_main = [m for m in facts.met.values() if not m.get("main")]
+    if len(non_main) >= 2 or (non_main and count >= 4):
+        count += 1
+        evidence.append("Previene o responde más allá de lo principal")
+    if _made(facts, "no-volvera-a-pasar"):
+        count -= 1
+        evidence.append("Promete que no volverá a pasar sin acción que lo garantice")
+    level = max(0, min(4, count - 1 if count >= 2 else count))
+    return level, evidence
+
+
+def reception(facts, flags):
+    early = facts.replies[:2]
+    parts, evidence = 0, []
+    if any("reconocer-emocion" in r.moves for r in early):
+        parts += 1
+        evidence.append("Reconoce la frustración al recibir la queja")
+    if any(T.find(r.reply, "gracias|agradecer|agradezco") for r in early):
+        parts += 1
+        evidence.append("Agradece el aviso")
+    if any(r.asked or "parafrasear" in r.moves or "pedir-dato" in r.moves for r in early):
+        parts += 1
+        evidence.append("Confirma los detalles")
+    return {3: 4, 2: 3, 1: 2}.get(parts, 0), evidence
+
+
+def investigation(facts, flags):
+    parts, evidence = 0, []
+    cause = _made(facts, "explicar-causa")
+    if cause:
+        parts += 1
+        evidence.append(f"Identifica la causa: {_q(cause[0][1])}")
+    used = _record_used(facts)
+    if used:
+        parts += 1
+        evidence.append(f"Usa la ficha: {', '.join(sorted(used)[:3])}")
+    if any(r.asked for r in facts.replies):
+        parts += 1
+        evidence.append("Pregunta lo que falta")
+    if any(not m.get("main") for m in facts.met.values()):
+        parts += 1
+    return min(4, parts), evidence
+
+
+def _record_used(facts) -> set[str]:
+    said = set()
+    for r in facts.replies:
+        said |= {tok.surface for tok in r.reply.tokens if tok.kind == "num"}
+    return said & facts.record_values
+
+
+def record_use(facts, flags):
+    used = _record_used(facts)
+    known = [r for r in facts.replies if r.asked_known]
+    if known:
+        return 1, [f"Pide un dato que ya está en la ficha: {_q(known[0].text)}"]
+    if len(used) >= 2:
+        return 4, [f"Usa datos de la ficha: {', '.join(sorted(used)[:4])}"]
+    if used:
+        return 3, [f"Usa un dato de la ficha: {next(iter(used))}"]
+    return 2, ["No usa los datos de la ficha"]
+
+
+def calm(facts, flags):
+    if _made(facts, "defensivo"):
+        return 0, [f"Responde a la defensiva: {_q(_made(facts, 'defensivo')[0][1])}"]
+    if any(r.repeated for r in facts.replies):
+        return 2, ["Repite respuestas"]
+    return (4, ["Mantiene la calma y se centra en resolver"]) if _made(facts, "reconocer-emocion") and _progress(facts) else (3, [])
+
+
+def public_reply(facts, flags):
+    first = facts.replies[0]
+    parts, evidence = 0, []
+    if "reconocer-emocion" in first.moves:
+        parts += 1
+        evidence.append(f"Reconoce en público: {_q(first.moves['reconocer-emocion'])}")
+    if "pasar-a-privado" in first.moves:
+        parts += 1
+        evidence.append("Invita al canal privado")
+    if "revelar-datos" not in first.moves and not (first.asked and "pasar-a-privado" not in first.moves):
+        parts += 1
+    else:
+        evidence.append("Pide o muestra datos en público")
+    if len(first.text) <= 400:
+        parts += 1
+    return parts, evidence
+
+
+def private(facts, flags):
+    moved = _made(facts, "pasar-a-privado")
+    if not moved:
+        return 0, ["No pasa la conversación a un canal privado"]
+    return (4 if moved[0][0] == 0 else 3), [f"Pasa a privado: {_q(moved[0][1])}"]
+
+
+def subject(facts, flags):
+    text = facts.replies[0].text if facts.replies else ""
+    line = next((line for line in text.splitlines() if T.fold(line).strip().startswith("asunto")), "")
+    if not line:
+        return 0, ["Sin asunto"]
+    reply = T.understand(line)
+    topic = {m for n in facts.needs for m in T.understand(n["title"]).content_lemmas()}
+    hits = reply.content_lemmas() & topic
+    extra = any(tok.kind == "num" for tok in reply.tokens) or T.find(reply, "resuelto|solucion|pasos|caso|confirmacion|confirmada") is not None
+    level = 4 if hits and extra else 3 if hits else 2 if len(reply.content_lemmas()) >= 3 else 1
+    return level, [f"Asunto: {_q(line)}"]
+
+
+def body(facts, flags):
+    level, evidence = solution(facts, flags)
+    clear, _e = clarity(facts, flags)
+    return min(level, clear + 1), evidence
+
+
+def action(facts, flags):
+    text = facts.replies[0].text if facts.replies else ""
+    numbered = sum(1 for line in text.splitlines() if line.strip()[:3].rstrip(".)- ").isdigit())
+    parts, evidence = 0, []
+    if _made(facts, "siguiente-paso"):
+        parts += 2
+        evidence.append(f"Paso con plazo: {_q(_made(facts, 'siguiente-paso')[0][1])}")
+    if numbered >= 2 or _made(facts, "pasos-claros"):
+        parts += 1
+        evidence.append("Pasos ordenados")
+    if _made(facts, "escalar") or any(T.find(r.reply, "nosotros|equipo|tu parte|su parte|usted debe|tienes que") for r in facts.replies):
+        parts += 1
+    return min(4, parts), evidence
+
+
+def writing(facts, flags):
+    text = facts.replies[0].text if facts.replies else ""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    parts, evidence = 0, []
+    if len(paragraphs) >= 3 and all(len(p) <= 600 for p in paragraphs):
+        parts += 1
+        evidence.append("Párrafos cortos")
+    if any(line.strip().startswith(("-", "•", "*")) or line.strip()[:2].rstrip(".)").isdigit() for line in text.splitlines()):
+        parts += 1
+        evidence.append("Listas")
+    if "**" in text:
+        parts += 1
+        evidence.append("Negrita")
+    tail = T.fold(text.strip().splitlines()[-1] if text.strip() else "")
+    if len(text.strip().splitlines()) >= 2 and (len(tail.split()) <= 8):
+        parts += 1
+        evidence.append("Firma")
+    return parts, evidence
+
+
+def confidentiality(facts, flags):
+    breach = [r for r in facts.replies if any(m in r.moves for m in _fault_moves(facts, "cumplimiento"))]
+    if breach:
+        flags.add("incumplimiento")
+        move = next(m for m in _fault_moves(facts, "cumplimiento") if m in breach[0].moves)
+        return 0, [f"Incumple: {_q(breach[0].moves[move])}"]
+    return 4, ["Sin datos revelados a terceros"]
+
+
+def _fault_moves(facts, fault: str) -> list[str]:
+    return [move_id for move_id, move in facts.moves_library.items() if move.get("fault") == fault]
+
+
+def correctness(facts, flags):
+    level, evidence = solution(facts, flags)
+    return level, evidence
+
+
+def _mean(*aspects):
+    def aspect(facts, flags):
+        values, evidence = [], []
+        for fn in aspects:
+            level, ev = fn(facts, flags)
+            if level is not None:
+                values.append(level)
+                evidence += ev
+        return (round(sum(values) / len(values)) if values else None), evidence
+    return aspect
+
+
+ASPECTS = {
+    "saludo": greeting, "escucha-activa": listening, "escucha": listening, "empatia": empathy, "tono-y-empatia": empathy,
+    "servicio-y-empatia": empathy, "claridad": clarity, "solucion": solution, "resolucion": solution,
+    "informacion-correcta": correctness, "cierre": closing, "tiempos": timing, "tiempo": timing, "atencion": timing,
+    "escalamiento": escalation, "nivel-y-destino": escalation, "necesidad-y-criterio": escalation_need,
+    "nota-de-transferencia": handoff, "cliente-informado": informed, "seguimiento": followup,
+    "comunicacion": _mean(empathy, clarity), "comunicacion-efectiva": complaint_steps, "recepcion": reception,
+    "investigacion": investigation, "calma": calm, "respuesta-publica": public_reply, "paso-a-privado": private,
+    "asunto": subject, "cuerpo": body, "accion": action, "buenas-practicas": writing, "uso-de-la-ficha": record_use,
+    "guion-aprobado": confidentiality, "confidencialidad": confidentiality, "cumplimiento": confidentiality,
+    "atencion-y-cierre": _mean(greeting, closing),
+}
+#: stock-phrase criteria: without progress on the customer's problem they earn at most 1
+STOCK = ("saludo", "empatia", "tono-y-empatia", "servicio-y-empatia", "cierre", "escucha-activa", "escucha", "recepcion",
+         "atencion-y-cierre", "comunicacion", "comunicacion-efectiva", "calma", "respuesta-publica")
+
+
+def grade(facts, rubric: dict):
+    from lms.roleplays.precheck import Result
+
+    facts.moves_library = facts.moves_library if hasattr(facts, "moves_library") else library()["moves"]
+    criteria, evidence, titles, flags = {}, {}, {}, set()
+    if not facts.replies:
+        for c in rubric["criteria"]:
+            criteria[c["id"]], evidence[c["id"]], titles[c["id"]] = (0 if c["id"] not in ("tiempos", "tiempo", "atencion") else None), ["Sin respuestas"], c["title"]
+        return Result(0, criteria, ["sin_respuestas"], "deficiente", evidence, titles, [], _missed(facts))
+    progress = _progress(facts)
+    ids = {c["id"] for c in rubric["criteria"]}
+    # critical faults are flagged whatever the rubric grades: the escalation decision, promises, compliance
+    for aspect, names in ((escalation, ("escalamiento", "nivel-y-destino", "necesidad-y-criterio")), (solution, ("solucion", "resolucion")),
+                          (confidentiality, ("confidencialidad", "cumplimiento", "guion-aprobado"))):
+        if not ids & set(names):
+            aspect(facts, flags)
+    for c in rubric["criteria"]:
+        fn = ASPECTS.get(c["id"]) or _mean(solution, clarity, empathy)
+        level, ev = fn(facts, flags)
+        if level is not None and c["id"] in STOCK and not progress:
+            level = min(level, 1)
+            ev = ev + ["No cuenta: ninguna respuesta hace avanzar el problema del cliente"]
+        for move_id in facts.scenario_moves:
+            move = facts.moves_library.get(move_id) or {}
+            if move.get("criterion") != c["id"] or level is None:
+                continue
+            made = _made(facts, move_id)
+            if move["kind"] == "good" and not made:
+                level = min(level, 2)
+                ev = ev + [f"Falta: {move['title']}"]
+            elif move["kind"] == "bad" and made:
+                level = min(level, 1)
+                ev = ev + [f"{move['title']}: {_q(made[0][1])}"]
+            elif move["kind"] == "good" and made:
+                ev = ev + [f"{move['title']}: {_q(made[0][1])}"]
+        criteria[c["id"]], evidence[c["id"]], titles[c["id"]] = level, ev, c["title"]
+    # critical criteria failing fail the role-play; critical faults cap the score like they do
+    weights = {c["id"]: c.get("weight", 1) for c in rubric["criteria"]}
+    present = {k: v for k, v in criteria.items() if v is not None}
+    total = sum(weights[k] for k in present)
+    score = round(100 * sum(weights[k] * v for k, v in present.items()) / (4 * total)) if total else 0
+    for flag in flags:
+        score = min(score, FAULT_CAPS.get(flag, 100))
+    failed_critical = [c["id"] for c in rubric["criteria"] if c.get("critical") and criteria.get(c["id"]) is not None
+                       and criteria[c["id"]] < (c.get("pass_level") or 0)]
+    band = band_of(score)
+    if failed_critical:
+        band = "deficiente"
+        score = min(score, 54)
+    met = [{"title": m["title"], "quote": m["quote"], "source": m.get("source")} for m in facts.met.values()]
+    return Result(score, criteria, sorted(flags), band, evidence, titles, met, _missed(facts))
+
+
+def _missed(facts) -> list[dict]:
+    return [{"title": n["title"], "source": n.get("source")} for n in facts.needs if n["id"] not in facts.met]
+
+
+def combine(results: list, rubric: dict | None):
+    """Surge: each conversation graded apart; the lowest level per criterion (response times over all of them)."""
+    from lms.roleplays.precheck import Result
+
+    first = results[0]
+    criteria, evidence = {}, {}
+    for cid in first.criteria:
+        levels = [r.criteria.get(cid) for r in results if r.criteria.get(cid) is not None]
+        criteria[cid] = min(levels) if levels else None
+        evidence[cid] = [e for r in results for e in r.evidence.get(cid, [])]
+    weights = {c["id"]: c.get("weight", 1) for c in (rubric or {}).get("criteria", [])} or {cid: 1 for cid in criteria}
+    present = {k: v for k, v in criteria.items() if v is not None}
+    total = sum(weights.get(k, 1) for k in present)
+    score = min([round(100 * sum(weights.get(k, 1) * v for k, v in present.items()) / (4 * total)) if total else 0]
+                + [r.score for r in results])
+    flags = sorted({f for r in results for f in r.flags})
+    band = "deficiente" if any(r.band == "deficiente" for r in results) else band_of(score)
+    return Result(score, criteria, flags, band, evidence, first.titles, [m for r in results for m in r.met],
+                  [m for r in results for m in r.missed])
