@@ -385,7 +385,8 @@
     dialog.addEventListener("close", function () { if (lastFocus) lastFocus.focus(); });
     document.getElementById("finish-confirm").addEventListener("click", function () {
       flushAll();
-      HTMLFormElement.prototype.submit.call(finishForm);
+      // replies still on their way are recorded first: the server checks every customer was answered
+      chain.then(function () { HTMLFormElement.prototype.submit.call(finishForm); });
     });
   }
 
