@@ -528,7 +528,7 @@
   var hash = (window.location.hash || "").replace(/^#conv-/, "");
   var first = convOf(hash) ? hash : (convOf(local("active")) ? local("active") : (convs[0] && convs[0].dataset.thread));
   if (first) activate(first, false);
-  selectTab("record");
+  selectTab(mode === "ticket" ? "ticket" : "record");
   setSide(!narrow.matches);
   narrow.addEventListener("change", function () { setSide(!narrow.matches); });
   var savedHandoff = local("draft:_handoff");

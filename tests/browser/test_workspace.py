@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 SCENARIOS = {"chat": "queja-facturacion-cobro-duplicado", "surge": "black-friday-pedido-retrasado",
              "phone": "compensacion-cliente-oro-management", "email": "email-guia-configuracion-aviso-envio",
-             "social": "redes-sociales-queja-publica"}
+             "social": "redes-sociales-queja-publica", "ticket": "tickets-cola-de-entrada"}
 SIZES = {"desk": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 AXE = Axe()
 

@@ -175,3 +175,15 @@ def test_a_scenario_ticket_block_is_validated(tmp_path):
     assert any("ticket.priority must be one of" in str(p) for p in check(root))
     path.write_text(text.replace("rubric: comunicacion\n", block.replace("Urgente", "Media") + "rubric: comunicacion\n", 1), encoding="utf-8")
     assert [str(p) for p in check(root)] == []
+
+
+def test_a_ticket_queue_checks_each_ticket_against_its_own_rule_and_route():
+    block = {"reason": "Por impacto.", "sources": [], "priority": None, "resolved": False,
+             "customers": {"caida": {"priority": "Crítica", "route": "Especialista"}, "nif": {"priority": "Baja", "resolved": True}}}
+    caida, nif = workspace.spec_for(block, "caida"), workspace.spec_for(block, "nif")
+    assert caida["priority"] == "Crítica" and not caida["resolved"] and "customers" not in caida
+    routed = GOOD | {"prioridad": "Crítica", "agente": "Especialista técnico (nivel 2)"}
+    assert workspace.check_ticket(caida, routed) == []
+    assert [f.code for f in workspace.check_ticket(caida, routed | {"agente": "Laura"})] == ["ruta_distinta"]
+    assert [f.code for f in workspace.check_ticket(nif, GOOD | {"prioridad": "Baja", "estado": "Abierto"})] == ["estado_sin_actualizar"]
+    assert workspace.check_ticket(nif, GOOD | {"prioridad": "Baja", "estado": "Resuelto"}) == []
