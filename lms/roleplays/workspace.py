@@ -125,7 +125,7 @@ def check_ticket(spec: dict | None, ticket: PracticeTicket | dict | None) -> lis
     if not spec:
         return []
     if ticket is None:
-        return [TicketFlag("sin_ticket", _("No abriste ticket: el manual pide documentar el 100 % de los casos."))]
+        return [TicketFlag("sin_ticket", _("No abriste ticket: el manual pide documentar todos los casos."))]
     get = ticket.get if isinstance(ticket, dict) else (lambda name, default=None: getattr(ticket, name, default))
     flags = []
     expected = spec.get("priority")
