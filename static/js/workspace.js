@@ -247,7 +247,7 @@
       t.setAttribute("aria-selected", on ? "true" : "false"); t.tabIndex = on ? 0 : -1;
       document.getElementById("panel-" + t.dataset.panel).hidden = !on;
     });
-    if (focusPanel) document.getElementById("panel-" + name).focus();
+    if (focusPanel) document.getElementById("panel-" + name).focus({ preventScroll: !narrow.matches });
   }
   function setSide(open) {
     root.classList.toggle("ws-side-collapsed", !open);
