@@ -119,16 +119,18 @@
   }
 
   // Drafts: this browser at once, the server a moment later ---------------------------------
-  var timers = {}, pending = {};
+  var timers = {}, pending = {}, formsOf = {};
   function statusOf(form) { return form.querySelector(".ws-draft-status"); }
   function saveDraft(thread, fields, form) {
     clearTimeout(timers[thread]);
     pending[thread] = fields;
+    if (form) formsOf[thread] = form;
     timers[thread] = setTimeout(function () { flushDraft(thread, form); }, 800);
   }
   function flushDraft(thread, form) {
     var fields = pending[thread];
     if (!fields) return Promise.resolve();
+    form = form || formsOf[thread];
     var url = thread === "_email" ? D.emailUrl : D.draftUrl;
     var body = thread === "_email" ? fields : { thread: thread, fields: fields };
     return post(url, body).then(function () {

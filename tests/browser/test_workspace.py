@@ -9,7 +9,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from lms.core.db import get_db
+from lms.roleplays.models import RoleplayTurn
+from tests.browser.conftest import SITE, screenshot
 from tests.browser.test_accessibility import WCAG, log_in, serious
 
 pytestmark = pytest.mark.browser
@@ -72,6 +74,60 @@ def test_surge_drafts_survive_sending_in_another_conversation_and_reloading(brow
     expect(page.locator(".ws-conv:not(.ws-inactive) textarea")).to_have_value("Hola, Diego. Soy Laura, ")
     page.keyboard.press("Alt+3")
     expect(page.locator(".ws-conv:not(.ws-inactive) .msg-agent")).to_have_count(1)
+
+    # the engine writes a customer message in another conversation while the agent types here: it arrives by itself
+    submission_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    with SITE["app"].app_context():
+        session = get_db(SITE["app"]).sessionmaker()
+        last = session.query(RoleplayTurn).filter_by(submission_id=submission_id).order_by(RoleplayTurn.position.desc()).first()
+        session.add(RoleplayTurn(submission_id=submission_id, position=last.position + 1, thread="marta", speaker="customer",
+                                 text="¿Sigues ahí? Necesito una respuesta ya.", at=last.at))
+        session.commit()
+        session.close()
+    page.locator(".ws-conv:not(.ws-inactive) textarea").type("Un momento")
+    marta = page.locator('.ws-item[data-thread="marta"]')
+    expect(marta.locator(".ws-unread")).to_be_visible(timeout=10000)
+    expect(page.locator("#ws-announce")).to_contain_text("Nuevo mensaje de Marta Ruiz")
+    page.keyboard.press("Alt+1")
+    expect(page.locator(".ws-conv:not(.ws-inactive)")).to_contain_text("¿Sigues ahí?")
+    expect(marta.locator(".ws-unread")).to_be_hidden()
+    context.close()
+
+
+def test_a_draft_typed_offline_reaches_the_server_when_the_connection_returns(browser, site_url):
+    context = browser.new_context(locale="es-ES", viewport=SIZES["desk"])
+    page = context.new_page()
+    log_in(page, site_url, "agente5@demo.lms")
+    start(page, site_url, "chat")
+    context.set_offline(True)
+    page.locator(".ws-composer textarea").fill("Hola, Gabriela. Soy Laura y reviso tus cobros.")
+    expect(page.locator(".ws-draft-status")).to_contain_text("Sin conexión", timeout=5000)
+    context.set_offline(False)
+    expect(page.locator(".ws-draft-status")).to_contain_text("Borrador guardado", timeout=20000)
+    page.evaluate("localStorage.clear()")  # the server's copy, not the browser's
+    page.reload()
+    expect(page.locator(".ws-composer textarea")).to_have_value("Hola, Gabriela. Soy Laura y reviso tus cobros.")
+    context.close()
+
+
+def test_without_javascript_the_practice_is_plain_forms(browser, site_url):
+    context = browser.new_context(locale="es-ES", viewport=SIZES["desk"], java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, site_url, "agente9@demo.lms")
+    page.goto(f"{site_url}/roleplays/{SCENARIOS['chat']}")
+    page.locator("form[action$='/start'] button").click()
+    page.wait_for_url(re.compile(r".*/practice/\d+$"))
+    ticket = page.locator("#panel-ticket")
+    ticket.get_by_label("Asunto").fill("Cobro duplicado")
+    ticket.get_by_label("Prioridad").select_option("Media")
+    ticket.get_by_role("button", name="Crear ticket").click()
+    expect(page.get_by_text("Ticket guardado.")).to_be_visible()
+    while page.locator(".ws-composer").count():
+        page.locator(".ws-composer textarea").fill("Hola, Gabriela, soy Laura: lo reviso ahora mismo.")
+        page.get_by_role("button", name="Enviar", exact=True).click()
+    page.get_by_role("button", name="Terminar y enviar").click()
+    page.wait_for_url(re.compile(r".*/result$"))
+    expect(page.get_by_role("heading", name="Cómo terminó para el cliente")).to_be_visible()
     context.close()
 
 
