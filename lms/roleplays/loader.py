@@ -20,8 +20,8 @@ from lms.roleplays.engine import model as engine_model
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
 from lms.roleplays.workspace import load_ticket_block
 
-MODES = ("chat", "email", "phone", "social", "surge")
-CHANNELS = ("chat", "email", "phone", "social")
+MODES = ("chat", "email", "phone", "social", "surge", "ticket")  # ticket: a queue of incoming tickets (docs/practice-workspace.md)
+CHANNELS = ("chat", "email", "phone", "social", "ticket")
 CUSTOMER_TYPES = ("satisfecho", "frustrado", "confundido", "exigente")
 
 RUBRIC_FIELDS = [Field("id", str, check=check_id), Field("title", str, check=non_empty_text),
@@ -155,7 +155,9 @@ class RoleplaysLoader:
             customers = self._customers(meta, display, problems)
             if meta["mode"] == "surge" and not 2 <= len(customers) <= 3:
                 problems.add(display, meta.line_of("customers"), "surge mode needs 2 or 3 customers")
-            if meta["mode"] != "surge" and len(customers) != 1:
+            if meta["mode"] == "ticket" and not 2 <= len(customers) <= 5:
+                problems.add(display, meta.line_of("customers"), "ticket mode is a queue of 2 to 5 tickets (one customer each)")
+            if meta["mode"] not in ("surge", "ticket") and len(customers) != 1:
                 problems.add(display, meta.line_of("customers"), f"{meta['mode']} mode needs exactly one customer")
             if meta["mode"] == "email" and customers and "needs" not in customers[0] and len(customers[0]["messages"]) != 1:
                 problems.add(display, meta.line_of("customers"), "email mode needs exactly one customer message (the e-mail)")

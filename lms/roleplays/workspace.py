@@ -125,7 +125,7 @@ def check_ticket(spec: dict | None, ticket: PracticeTicket | dict | None) -> lis
     if not spec:
         return []
     if ticket is None:
-        return [TicketFlag("sin_ticket", _("No abriste ticket: el manual pide documentar el 100 % de los casos."))]
+        return [TicketFlag("sin_ticket", _("No abriste ticket: el manual pide documentar todos los casos."))]
     get = ticket.get if isinstance(ticket, dict) else (lambda name, default=None: getattr(ticket, name, default))
     flags = []
     expected = spec.get("priority")
@@ -135,6 +135,10 @@ def check_ticket(spec: dict | None, ticket: PracticeTicket | dict | None) -> lis
     if not spec.get("resolved", False) and get("estado") in ("Resuelto", "Cerrado"):
         flags.append(TicketFlag("resuelto_sin_resolver", _("Estado «%(state)s» para un caso que no queda resuelto en la conversación.",
                                                            state=get("estado"))))
+    route = spec.get("route")
+    if route and route.casefold() not in (get("agente") or "").casefold():
+        flags.append(TicketFlag("ruta_distinta", _("Responsable «%(given)s»; el ticket va a %(expected)s.",
+                                                   given=get("agente") or "—", expected=route)))
     if spec.get("resolved") and get("estado") == "Abierto":
         flags.append(TicketFlag("estado_sin_actualizar", _("El caso se resolvió pero el ticket sigue «Abierto».")))
     if len(re.findall(r"\w+", get("descripcion") or "")) < DESCRIPTION_WORDS:
@@ -144,12 +148,21 @@ def check_ticket(spec: dict | None, ticket: PracticeTicket | dict | None) -> lis
     return flags
 
 
+def spec_for(block: dict | None, thread: str) -> dict | None:
+    """The correct ticket of one conversation: the block's defaults with that customer's overrides (ticket queues)."""
+    if not block:
+        return None
+    spec = {k: v for k, v in block.items() if k != "customers"}
+    return spec | (block.get("customers") or {}).get(thread, {})
+
+
 def ticket_review(session: Session, submission: RoleplaySubmission) -> list[dict]:
     """Per conversation: the ticket (or None) and its flags, for the end feedback and the grading page."""
-    spec = submission.scenario.data.get("ticket")
+    block = submission.scenario.data.get("ticket")
     tickets = tickets_of(session, submission)
     out = []
     for customer in submission.scenario.data["customers"]:
+        spec = spec_for(block, customer["id"])
         ticket = tickets.get(customer["id"])
         if ticket is None and not spec:
             continue
@@ -247,7 +260,8 @@ def review(session: Session, submission: RoleplaySubmission) -> dict:
 
 # The scenario's ``ticket:`` block ----------------------------------------------------------
 
-TICKET_BLOCK_KEYS = {"priority", "resolved", "reason", "sources"}
+TICKET_BLOCK_KEYS = {"priority", "resolved", "route", "reason", "sources", "customers"}
+TICKET_CUSTOMER_KEYS = {"priority", "resolved", "route", "reason"}
 
 
 def load_ticket_block(problems, path: str, meta, reference: dict) -> dict | None:
@@ -265,7 +279,23 @@ def load_ticket_block(problems, path: str, meta, reference: dict) -> dict | None
     unknown = sorted(set(block) - TICKET_BLOCK_KEYS)
     if unknown:
         problems.add(path, line, f"ticket: unknown field {unknown[0]!r} (expected one of: {', '.join(sorted(TICKET_BLOCK_KEYS))})")
-    if block.get("priority") not in PRIORITIES:
+    customers = block.get("customers") or {}
+    known = {str(c.get("id")) for c in meta.get("customers") or [] if isinstance(c, dict)}
+    if not isinstance(customers, dict):
+        problems.add(path, line, "ticket.customers must map customer ids to their correct ticket")
+        customers = {}
+    for cid, override in customers.items():
+        if cid not in known:
+            problems.add(path, line, f"ticket.customers: unknown customer {cid!r}")
+        if not isinstance(override, dict) or set(override) - TICKET_CUSTOMER_KEYS:
+            problems.add(path, line, f"ticket.customers.{cid}: expected a mapping of {', '.join(sorted(TICKET_CUSTOMER_KEYS))}")
+            continue
+        if "priority" in override and override["priority"] not in PRIORITIES:
+            problems.add(path, line, f"ticket.customers.{cid}.priority must be one of {', '.join(PRIORITIES)}")
+        if not isinstance(override.get("resolved", False), bool):
+            problems.add(path, line, f"ticket.customers.{cid}.resolved must be true or false")
+    every = set(customers) >= known and all(isinstance(o, dict) and "priority" in o for o in customers.values())
+    if block.get("priority") not in PRIORITIES and not (block.get("priority") is None and every):
         problems.add(path, line, f"ticket.priority must be one of {', '.join(PRIORITIES)}")
     if not isinstance(block.get("resolved", False), bool):
         problems.add(path, line, "ticket.resolved must be true or false")
@@ -275,5 +305,11 @@ def load_ticket_block(problems, path: str, meta, reference: dict) -> dict | None
         problems.add(path, line, "ticket.sources must cite the passages the priority rests on")
         return None
     sources = check_citations(problems, path, block["sources"], line, reference, what="ticket.sources")
-    return {"priority": block.get("priority"), "resolved": bool(block.get("resolved", False)),
-            "reason": str(block.get("reason") or "").strip(), "sources": sources}
+    out = {"priority": block.get("priority"), "resolved": bool(block.get("resolved", False)),
+           "reason": str(block.get("reason") or "").strip(), "sources": sources}
+    if block.get("route"):
+        out["route"] = str(block["route"]).strip()
+    if customers:
+        out["customers"] = {cid: {k: (str(v).strip() if k in ("route", "reason") else v) for k, v in o.items()}
+                            for cid, o in customers.items() if isinstance(o, dict)}
+    return out

@@ -119,16 +119,18 @@
   }
 
   // Drafts: this browser at once, the server a moment later ---------------------------------
-  var timers = {}, pending = {};
+  var timers = {}, pending = {}, formsOf = {};
   function statusOf(form) { return form.querySelector(".ws-draft-status"); }
   function saveDraft(thread, fields, form) {
     clearTimeout(timers[thread]);
     pending[thread] = fields;
+    if (form) formsOf[thread] = form;
     timers[thread] = setTimeout(function () { flushDraft(thread, form); }, 800);
   }
   function flushDraft(thread, form) {
     var fields = pending[thread];
     if (!fields) return Promise.resolve();
+    form = form || formsOf[thread];
     var url = thread === "_email" ? D.emailUrl : D.draftUrl;
     var body = thread === "_email" ? fields : { thread: thread, fields: fields };
     return post(url, body).then(function () {
@@ -247,7 +249,7 @@
       t.setAttribute("aria-selected", on ? "true" : "false"); t.tabIndex = on ? 0 : -1;
       document.getElementById("panel-" + t.dataset.panel).hidden = !on;
     });
-    if (focusPanel) document.getElementById("panel-" + name).focus();
+    if (focusPanel) document.getElementById("panel-" + name).focus({ preventScroll: !narrow.matches });
   }
   function setSide(open) {
     root.classList.toggle("ws-side-collapsed", !open);
@@ -385,7 +387,8 @@
     dialog.addEventListener("close", function () { if (lastFocus) lastFocus.focus(); });
     document.getElementById("finish-confirm").addEventListener("click", function () {
       flushAll();
-      HTMLFormElement.prototype.submit.call(finishForm);
+      // replies still on their way are recorded first: the server checks every customer was answered
+      chain.then(function () { HTMLFormElement.prototype.submit.call(finishForm); });
     });
   }
 
@@ -527,7 +530,7 @@
   var hash = (window.location.hash || "").replace(/^#conv-/, "");
   var first = convOf(hash) ? hash : (convOf(local("active")) ? local("active") : (convs[0] && convs[0].dataset.thread));
   if (first) activate(first, false);
-  selectTab("record");
+  selectTab(mode === "ticket" ? "ticket" : "record");
   setSide(!narrow.matches);
   narrow.addEventListener("change", function () { setSide(!narrow.matches); });
   var savedHandoff = local("draft:_handoff");

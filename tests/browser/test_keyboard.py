@@ -96,6 +96,7 @@ def test_a_chat_role_play_with_the_keyboard_and_graded_with_the_keyboard(browser
     finish = page.get_by_role("button", name="Terminar y enviar")
     finish.focus()
     page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the confirmation dialog opens with "Confirmar y enviar" focused
     page.wait_for_url(re.compile(r".*/result$"))
     context.close()
 

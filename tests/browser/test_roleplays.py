@@ -27,6 +27,7 @@ def test_agent_practises_a_chat_role_play(page, site_url):
         page.get_by_role("button", name="Enviar", exact=True).first.click()
     screenshot(page, "agent-roleplay-chat")
     page.get_by_role("button", name="Terminar y enviar").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirmar y enviar").click()  # the workspace asks first
     page.wait_for_url(re.compile(r".*/result$"))
     expect(page.get_by_role("heading", name=re.compile("Revisión automática"))).to_be_visible()
     screenshot(page, "agent-roleplay-result")

@@ -70,7 +70,7 @@ def test_every_scenario_can_be_practised_in_its_mode_and_graded_with_its_rubric(
     assert not problems
     agent, trainer = make_user("agent", teams=[team]), make_user("trainer", teams=[team])
     scenarios = session.query(Scenario).all()
-    assert len(scenarios) >= 10 and {s.mode for s in scenarios} == {"chat", "email", "phone", "social", "surge"}
+    assert len(scenarios) >= 10 and {s.mode for s in scenarios} == {"chat", "email", "phone", "social", "surge", "ticket"}
     for scenario in scenarios:
         submission = services.start_practice(session, agent, scenario, now=T0)
         if scenario.mode == "email":

@@ -175,3 +175,32 @@ def test_a_scenario_ticket_block_is_validated(tmp_path):
     assert any("ticket.priority must be one of" in str(p) for p in check(root))
     path.write_text(text.replace("rubric: comunicacion\n", block.replace("Urgente", "Media") + "rubric: comunicacion\n", 1), encoding="utf-8")
     assert [str(p) for p in check(root)] == []
+
+
+def test_a_ticket_queue_checks_each_ticket_against_its_own_rule_and_route():
+    block = {"reason": "Por impacto.", "sources": [], "priority": None, "resolved": False,
+             "customers": {"caida": {"priority": "Crítica", "route": "Especialista"}, "nif": {"priority": "Baja", "resolved": True}}}
+    caida, nif = workspace.spec_for(block, "caida"), workspace.spec_for(block, "nif")
+    assert caida["priority"] == "Crítica" and not caida["resolved"] and "customers" not in caida
+    routed = GOOD | {"prioridad": "Crítica", "agente": "Especialista técnico (nivel 2)"}
+    assert workspace.check_ticket(caida, routed) == []
+    assert [f.code for f in workspace.check_ticket(caida, routed | {"agente": "Laura"})] == ["ruta_distinta"]
+    assert [f.code for f in workspace.check_ticket(nif, GOOD | {"prioridad": "Baja", "estado": "Abierto"})] == ["estado_sin_actualizar"]
+    assert workspace.check_ticket(nif, GOOD | {"prioridad": "Baja", "estado": "Resuelto"}) == []
+
+
+def test_the_result_and_grading_pages_show_the_ticket_check_and_the_lookups(client, auth, agent, trainer, content, session):
+    submission = _practice(session, agent, ticket=SPEC)
+    workspace.save_ticket(session, submission, agent, thread="ana", fields=GOOD | {"prioridad": "Alta"}, now=T0)
+    workspace.record_lookup(session, submission, agent, kind="search", query="reembolso", now=T0)
+    services.reply(session, submission, agent, thread="ana", text="Hola, Ana.", now=T0)
+    services.reply(session, submission, agent, thread="ana", text="Mañana.", now=T0)
+    services.submit(session, submission, agent, escalation=None, now=T0)
+    session.commit()
+    auth.login_as(agent)
+    page = client.get(f"/practice/{submission.id}/result").get_data(as_text=True)
+    assert "la que corresponde es Media" in page and "Buscó «reembolso»" in page and "Intentarlo otra vez" in page
+    client.post("/logout")
+    auth.login_as(trainer)
+    page = client.get(f"/manage/roleplays/{submission.id}").get_data(as_text=True)
+    assert "la que corresponde es Media" in page and "Buscó «reembolso»" in page
