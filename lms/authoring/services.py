@@ -242,6 +242,10 @@ def files_of(session: Session, draft: Draft, published: dict[str, str] | None = 
     if draft.kind == "question":
         published = export_texts(session) if published is None else published
         files[draft.path] = merge_question(published.get(draft.path), draft.text, draft.slug)
+    elif draft.kind == "bank" and (draft.options or {}).get("skip_invalid"):
+        from lms.authoring.imports import without_invalid
+
+        files[draft.path] = without_invalid(session, draft)[0]
     else:
         files[draft.path] = draft.text
     if draft.kind == "lesson" and (draft.options or {}).get("module") and draft.base_text is None:

@@ -168,6 +168,8 @@ def reference_search():
 @roles_required(*AUTHORS)
 def reference_section():
     ref = request.args.get("ref", "")
+    if "#" not in ref:
+        return jsonify(error=_("Esa sección no existe.")), 400
     page_id, _hash, anchor = ref.partition("#")
     page = reference.get_page(get_session(), page_id)
     section = next((s for s in (page.sections if page else []) if s.anchor == anchor), None)
@@ -187,4 +189,4 @@ def reference_check():
 
 
 from lms.authoring import lesson_views  # noqa: E402,F401  (routes on this blueprint)
-from lms.authoring import file_views  # noqa: E402,F401  (routes on this blueprint)
+from lms.authoring import file_views, impact_views  # noqa: E402,F401  (routes on this blueprint)
