@@ -242,6 +242,9 @@ def publish(session: Session, draft: Draft, *, publisher: User, now: datetime):
     draft.problems = []
     draft.comments.append(DraftComment(author_id=publisher_id, kind="published", body="", at=now))
     _audit(session, draft, "draft_published", publisher_id, now, revision=draft.revision, changes=report.lines())
+    from lms.authoring.impact import resolve_by_edit
+
+    resolve_by_edit(session, draft.kind, draft.slug, actor_id=publisher_id, now=now)
     return draft
 
 

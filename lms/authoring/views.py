@@ -47,7 +47,10 @@ def index():
     drafts = services.open_drafts(session)
     published = services.recent_published(session)
     names = user_names(session, [d.author_id for d in drafts + published] + [d.publisher_id for d in published])
+    from lms.authoring.impact import flagged_certifications
+
     return render_template("authoring/index.html", drafts=drafts, published=published, names=names,
+                           flagged=flagged_certifications(session),
                            can_review=services.can_review(session, current_user),
                            can_publish=services.can_publish(session, current_user))
 
