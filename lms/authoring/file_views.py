@@ -171,9 +171,8 @@ def edit_file(draft_id: int):
 
 
 def _render(draft, text, problems, skipped, cite_error=None, cite=("", "")):
-    session = get_session()
     if draft.kind == "bank" and (draft.options or {}).get("skip_invalid") and draft.state != "published":
-        _text, skipped = imports.without_invalid(session, draft)
+        skipped = (draft.options or {}).get("skipped") or []
     return render_template("authoring/file_edit.html", draft=draft, text=text, problems=problems, skipped=skipped,
                            preview=questions.preview(text) if draft.kind == "question" else None,
                            cite_error=cite_error, cite=cite, report=(draft.options or {}).get("import"))
@@ -209,6 +208,7 @@ def import_bank():
                 except DomainError as exc:
                     errors["file"] = str(exc)
                 else:
+                    draft.problems = [p.as_dict() for p in services.check(session, draft)]
                     flash(_("Importado como borrador del banco «%(bank)s»: añade las fuentes, revisa y envía a revisión.", bank=draft.slug), "success")
                     return redirect(url_for("authoring.edit_file", draft_id=draft.id))
     return render_template("authoring/import.html", values=values, errors=errors, report=report, banks=banks)

@@ -82,26 +82,34 @@ def question_spans(text: str, path: str) -> list[tuple[str, int, int]]:
             for i, (q, start) in enumerate(zip(questions or [], starts))]
 
 
-def without_invalid(session: Session, draft: Draft, *, rounds: int = 3) -> tuple[str, list[dict]]:
-    """The bank text with every question that ``content check`` refuses left out, and what was left out."""
-    text, skipped = draft.text, []
-    for _ in range(rounds):
-        errors = tree.check_files(session, {draft.path: text})
-        spans = question_spans(text, draft.path)
-        bad: dict[str, list[str]] = {}
-        for error in errors:
-            if error.path != draft.path:
-                continue
-            for qid, first, last in spans:
-                if first <= error.line <= last:
-                    bad.setdefault(qid, []).append(error.message)
-        if not bad:
-            break
-        data = plain(parse_yaml(text, draft.path))
-        data["questions"] = [q for q in data["questions"] if str(q.get("id")) not in bad]
-        skipped += [{"id": qid, "messages": messages} for qid, messages in bad.items()]
-        text = dump_yaml(data)
-    return text, skipped
+def invalid_questions(errors, text: str, path: str) -> dict[str, list[str]]:
+    """Question id → the problems ``content check`` found inside it."""
+    spans = question_spans(text, path)
+    bad: dict[str, list[str]] = {}
+    for error in errors:
+        if error.path != path:
+            continue
+        for qid, first, last in spans:
+            if first <= error.line <= last:
+                bad.setdefault(qid, []).append(error.message)
+    return bad
+
+
+def drop_questions(text: str, path: str, ids) -> str:
+    data = plain(parse_yaml(text, path))
+    data["questions"] = [q for q in data.get("questions") or [] if str(q.get("id")) not in set(ids)]
+    return dump_yaml(data)
+
+
+def without_invalid(session: Session, draft: Draft, published: dict[str, str] | None = None) -> tuple[str, list[dict], list]:
+    """The bank text with every question that ``content check`` refuses left out, what was left out, and the
+    problems outside the questions (one check: leaving a question out cannot make another one invalid)."""
+    errors = tree.check_files(session, {draft.path: draft.text}, published)
+    bad = invalid_questions(errors, draft.text, draft.path)
+    spans = {qid: (first, last) for qid, first, last in question_spans(draft.text, draft.path)}
+    rest = [e for e in errors if not (e.path == draft.path and any(first <= e.line <= last for qid, (first, last) in spans.items() if qid in bad))]
+    text = drop_questions(draft.text, draft.path, bad) if bad else draft.text
+    return text, [{"id": qid, "messages": messages} for qid, messages in bad.items()], rest
 
 
 def cite_all(text: str, path: str, ref: str, quote: str) -> tuple[str, int]:

@@ -259,7 +259,7 @@ def files_of(session: Session, draft: Draft, published: dict[str, str] | None = 
     elif draft.kind == "bank" and (draft.options or {}).get("skip_invalid"):
         from lms.authoring.imports import without_invalid
 
-        files[draft.path] = without_invalid(session, draft)[0]
+        files[draft.path] = without_invalid(session, draft, published)[0]
     else:
         files[draft.path] = draft.text
     if draft.kind == "lesson" and (draft.options or {}).get("module") and draft.base_text is None:
@@ -295,8 +295,16 @@ def merge_question(bank_text: str | None, question_text: str, slug: str) -> str:
 def check(session: Session, draft: Draft, extra: list[tree.FieldProblem] = ()) -> list[tree.FieldProblem]:
     """``content check`` over the published content with the draft in place, placed on the draft's fields."""
     published = export_texts(session)
+    if draft.kind == "bank" and (draft.options or {}).get("skip_invalid"):
+        from lms.authoring.imports import without_invalid
+
+        _text, skipped, errors = without_invalid(session, draft, published)
+        draft.options = dict(draft.options or {}) | {"skipped": skipped}
+        return list(extra) + tree.problems_for(errors, draft.path, draft.text, markdown=False)
+    if draft.kind == "bank":
+        draft.options = dict(draft.options or {}) | {"skipped": []}
     files = files_of(session, draft, published)
-    errors = tree.check_files(session, files)
+    errors = tree.check_files(session, files, published)
     if draft.kind == "question":
         return list(extra) + question_problems(errors, draft, files[draft.path])
     return list(extra) + tree.problems_for(errors, draft.path, draft.text, markdown=draft.kind in MARKDOWN_KINDS)

@@ -113,3 +113,25 @@ def test_quiz_and_rubric_drafts_publish(content, client, auth, session, trainer,
     if rubric.current_version != 2:
         raise AssertionError(page[page.find("flash"):page.find("flash") + 500])
     assert rubric.versions[-1].data["criteria"][0]["title"] == "Rapidez de la respuesta"
+
+
+def test_scenario_is_checked_by_the_roleplay_loader_and_publishes(content, client, auth, session, trainer, admin):
+    from lms.roleplays.models import Scenario
+
+    auth.login_as(trainer)
+    assert client.post("/authoring/edit/scenario/chat-retraso").status_code == 302
+    draft = session.scalar(select(Draft).where(Draft.kind == "scenario", Draft.slug == "chat-retraso"))
+    edit, original = f"/authoring/drafts/{draft.id}/edit", draft.text
+    bad = original.replace("mode: chat", "mode: email")
+    page = client.post(edit, data={"text": bad, "action": "submit"}).get_data(as_text=True)
+    _draft, problems = _problems(session, "chat-retraso")
+    assert "a email role-play is timed against the email standard, not chat" in problems["channel"]
+    assert "email mode needs exactly one customer message (the e-mail)" in problems["customers"]
+    assert "mode: email" in page
+    good = original.replace("title: Un pedido retrasado", "title: Un pedido que no llega")
+    assert client.post(edit, data={"text": good, "action": "submit"}).status_code == 302
+    auth.logout()
+    auth.login_as(admin)
+    client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
+    session.expire_all()
+    assert session.scalar(select(Scenario.title).where(Scenario.slug == "chat-retraso")) == "Un pedido que no llega"
