@@ -149,6 +149,23 @@ POLICY: dict[str, object] = {
     "lti_manage.create_invitation": {"admin"},
     "lti_manage.platforms": {"admin"},
     "lti_manage.import_roster": {"admin"},
+    "authoring.index": {"trainer", "admin"},
+    "authoring.draft": {"trainer", "admin"},
+    "authoring.act": {"trainer", "admin"},
+    "authoring.permissions": {"admin"},
+    "authoring.preview": {"trainer", "admin"},
+    "authoring.reference_search": {"trainer", "admin"},
+    "authoring.reference_section": {"trainer", "admin"},
+    "authoring.reference_check": {"trainer", "admin"},
+    "authoring.lessons_list": {"trainer", "admin"},
+    "authoring.new_lesson": {"trainer", "admin"},
+    "authoring.edit_lesson": {"trainer", "admin"},
+    "authoring.files": {"trainer", "admin"},
+    "authoring.edit_item": {"trainer", "admin"},
+    "authoring.new_item": {"trainer", "admin"},
+    "authoring.edit_file": {"trainer", "admin"},
+    "authoring.import_bank": {"trainer", "admin"},
+    "authoring.impact": {"trainer", "admin"},
 }
 
 ROLES = ("agent", "trainer", "manager", "admin")
@@ -178,6 +195,10 @@ def world(session, content, team, agent, manager, trainer, admin):
     from lms.badges import services as badges
 
     published = badges.publish(session, record, now=now_utc())
+    from lms.authoring import services as authoring
+
+    draft = authoring.start_draft(session, kind="quiz", slug="evaluacion-a", path="quizzes/evaluacion-a.yaml", title="x", text="id: x\n",
+                                  base_text=None, author=trainer, now=now_utc())
     session.commit()
     from flask import current_app
 
@@ -191,7 +212,7 @@ def world(session, content, team, agent, manager, trainer, admin):
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code, "token_id": token.id,
         "token": feed_token, "holiday_id": 1,
         "certification": "proceso", "assertion_id": published.public_id,
-        "document": "manual", "chapter": "estandares", "filename": "css/app.css",
+        "document": "manual", "chapter": "estandares", "filename": "css/app.css", "draft_id": draft.id, "kind": "quiz",
         "users": {"agent": agent, "manager": manager, "trainer": trainer, "admin": admin},
     }
 
@@ -203,7 +224,7 @@ def _url(app, rule, world):
     for arg in rule.arguments:
         if arg == "slug" and rule.rule.startswith("/roleplays"):
             values[arg] = "chat-retraso"
-        elif arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes")):
+        elif arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes", "/authoring/edit/")):
             values[arg] = "corto" if rule.rule.startswith("/tracks") else "evaluacion-a"
         else:
             values[arg] = world[arg]

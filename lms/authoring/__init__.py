@@ -9,8 +9,11 @@ draft is refused with exactly the messages of ``content check``, and versions ar
 
 def register(app) -> None:
     from lms.authoring import exporters
+    from lms.authoring.impact import record_revisions
+    from lms.content.registry import on_sync
     from lms.authoring.views import bp, larger_forms_for_editors
 
     exporters.register()
+    on_sync(record_revisions)
     app.register_blueprint(bp)
     app.before_request_funcs.setdefault(None, []).insert(0, larger_forms_for_editors)

@@ -82,17 +82,39 @@ class AuthoringGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CitationConfirmation(Base):
-    """A trainer re-confirmed that an item still says what its cited passage says after the passage changed."""
+class PassageRevision(Base):
+    """A cited reference passage whose text changed in a sync: its old and new text, kept for review."""
 
-    __tablename__ = "authoring_confirmations"
-    __table_args__ = (UniqueConstraint("kind", "slug", "ref", "text_hash"),)
+    __tablename__ = "authoring_passage_revisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: "<page id>#<anchor>"
+    ref: Mapped[str] = mapped_column(String(300), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    old_text: Mapped[str] = mapped_column(Text, default="")
+    #: None: the passage was removed
+    new_text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    impacts: Mapped[list["Impact"]] = relationship(back_populates="revision", order_by="Impact.id", cascade="all, delete-orphan")
+
+
+class Impact(Base):
+    """An item (lesson, module, question, rubric, scenario, certification) citing a revised passage, until a
+    trainer re-confirms it or publishes an edit of it; the certifications resting on it are flagged meanwhile."""
+
+    __tablename__ = "authoring_impacts"
+    __table_args__ = (UniqueConstraint("revision_id", "kind", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("authoring_passage_revisions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     slug: Mapped[str] = mapped_column(String(100))
-    ref: Mapped[str] = mapped_column(String(300))
-    #: the hash of the section text that was confirmed
-    text_hash: Mapped[str] = mapped_column(String(64))
-    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: slugs of the certifications whose evidence rests on this item
+    certifications: Mapped[list] = mapped_column(JSON, default=list)
+    #: None while open; confirmed | edited
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    revision: Mapped[PassageRevision] = relationship(back_populates="impacts")

@@ -15,7 +15,7 @@ from lms.accounts.models import User
 from lms.authoring import tree
 from lms.authoring.models import OPEN_STATES, AuthoringGrant, Draft, DraftComment
 from lms.content.export import dump_yaml, export_texts
-from lms.content.files import parse_yaml, plain
+from lms.content.files import ContentFileError, parse_yaml, plain
 from lms.core import audit
 from lms.core.errors import DomainError, Forbidden, NotFound
 
@@ -35,14 +35,22 @@ def can_author(user) -> bool:
     return getattr(user, "role", None) in AUTHOR_ROLES
 
 
+def editors(draft: Draft) -> set[int]:
+    """Who changed the draft's text: none of them may review or publish it."""
+    options = draft.options or {}
+    if "editors" not in options:
+        return {draft.author_id} if draft.author_id else set()
+    return set(options["editors"])
+
+
 def can_review(session: Session, user, draft: Draft | None = None) -> bool:
-    if draft is not None and draft.author_id == user.id:
+    if draft is not None and user.id in editors(draft):
         return False
     return user.role == "admin" or (user.role == "trainer" and "reviewer" in grants_of(session, user.id))
 
 
 def can_publish(session: Session, user, draft: Draft | None = None) -> bool:
-    if draft is not None and draft.author_id == user.id:
+    if draft is not None and user.id in editors(draft):
         return False
     return user.role == "admin" or (user.role == "trainer" and {"reviewer", "publisher"} <= grants_of(session, user.id))
 
@@ -116,8 +124,9 @@ def start_draft(session: Session, *, kind: str, slug: str, path: str, title: str
         raise Forbidden(_l("Solo formadores y administradores redactan contenido."))
     if open_draft(session, kind, slug) is not None:
         raise DomainError(_l("Ya hay un borrador abierto de este contenido."))
+    options = dict(options or {}) | {"editors": [author.id] if text != base_text else []}
     draft = Draft(kind=kind, slug=slug, path=path, title=title[:200], text=text, base_text=base_text, state="draft",
-                  problems=[], options=options or {}, author_id=author.id, created_at=now, updated_at=now)
+                  problems=[], options=options, author_id=author.id, created_at=now, updated_at=now)
     session.add(draft)
     session.flush()
     _audit(session, draft, "draft_started", author.id, now)
@@ -145,6 +154,8 @@ def save(session: Session, draft: Draft, *, actor: User, now: datetime, text: st
         draft.title = title[:200]
     if fields is not None:
         draft.options = dict(draft.options or {}) | {"fields": fields}
+    if changed and actor.id not in editors(draft):
+        draft.options = dict(draft.options or {}) | {"editors": sorted(editors(draft) | {actor.id})}
     draft.problems = [p.as_dict() for p in problems]
     draft.updated_at = now
     if changed and draft.state in ("in_review", "approved"):
@@ -231,6 +242,9 @@ def publish(session: Session, draft: Draft, *, publisher: User, now: datetime):
     draft.problems = []
     draft.comments.append(DraftComment(author_id=publisher_id, kind="published", body="", at=now))
     _audit(session, draft, "draft_published", publisher_id, now, revision=draft.revision, changes=report.lines())
+    from lms.authoring.impact import resolve_by_edit
+
+    resolve_by_edit(session, draft.kind, draft.slug, actor_id=publisher_id, now=now)
     return draft
 
 
@@ -242,6 +256,10 @@ def files_of(session: Session, draft: Draft, published: dict[str, str] | None = 
     if draft.kind == "question":
         published = export_texts(session) if published is None else published
         files[draft.path] = merge_question(published.get(draft.path), draft.text, draft.slug)
+    elif draft.kind == "bank" and (draft.options or {}).get("skip_invalid"):
+        from lms.authoring.imports import without_invalid
+
+        files[draft.path] = without_invalid(session, draft, published)[0]
     else:
         files[draft.path] = draft.text
     if draft.kind == "lesson" and (draft.options or {}).get("module") and draft.base_text is None:
@@ -277,25 +295,40 @@ def merge_question(bank_text: str | None, question_text: str, slug: str) -> str:
 def check(session: Session, draft: Draft, extra: list[tree.FieldProblem] = ()) -> list[tree.FieldProblem]:
     """``content check`` over the published content with the draft in place, placed on the draft's fields."""
     published = export_texts(session)
+    if draft.kind == "bank" and (draft.options or {}).get("skip_invalid"):
+        from lms.authoring.imports import without_invalid
+
+        _text, skipped, errors = without_invalid(session, draft, published)
+        draft.options = dict(draft.options or {}) | {"skipped": skipped}
+        return list(extra) + tree.problems_for(errors, draft.path, draft.text, markdown=False)
+    if draft.kind == "bank":
+        draft.options = dict(draft.options or {}) | {"skipped": []}
     files = files_of(session, draft, published)
-    errors = tree.check_files(session, files)
+    errors = tree.check_files(session, files, published)
     if draft.kind == "question":
         return list(extra) + question_problems(errors, draft, files[draft.path])
     return list(extra) + tree.problems_for(errors, draft.path, draft.text, markdown=draft.kind in MARKDOWN_KINDS)
 
 
 def question_problems(errors, draft: Draft, bank_text: str) -> list[tree.FieldProblem]:
-    """Problems of the bank file, those of the draft's question on its fields (lines of the question's text)."""
-    lines = bank_text.splitlines()
-    start = next((i + 1 for i, line in enumerate(lines) if line.strip() in (f"- id: {draft.slug}", f"- id: '{draft.slug}'")), None)
+    """Problems of the bank file, those of the draft's question on its fields (by the key at the error's line)."""
+    from lms.authoring.imports import question_spans
+
+    span = next(((first, last) for qid, first, last in question_spans(bank_text, draft.path) if qid == draft.slug), None)
+    merged_keys: list[tuple[int, str]] = []
+    if span is not None:
+        try:
+            bank = parse_yaml(bank_text, draft.path)
+            question = next(q for q in bank["questions"] if isinstance(q, dict) and q.get("id") == draft.slug)
+            merged_keys = sorted((line, str(key)) for key, line in question.key_lines.items())
+        except (ContentFileError, StopIteration, KeyError, TypeError, AttributeError):
+            merged_keys = []
+    draft_keys = {key: line for line, key in tree.key_ranges(draft.text, draft.path, False)[0]}
     out = []
-    ranges, _ = tree.key_ranges(draft.text, draft.path, False)
     for error in errors:
-        if error.path == draft.path and start is not None and error.line >= start:
-            line = error.line - start + 1
-            out.append(tree.FieldProblem(tree.field_of(line, ranges, None), line, error.message))
-        elif error.path == draft.path and f"{draft.slug!r}" in error.message:
-            out.append(tree.FieldProblem("", 0, error.message))
+        if error.path == draft.path and span is not None and span[0] <= error.line <= span[1]:
+            field = tree.field_of(error.line, merged_keys, None)
+            out.append(tree.FieldProblem(field, draft_keys.get(field, 0), error.message))
         else:
             out.append(tree.FieldProblem("", error.line, str(error)))
     return out

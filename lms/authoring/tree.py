@@ -39,9 +39,9 @@ def overlay(texts: dict[str, str], files: dict[str, str | None]) -> dict[str, st
     return out
 
 
-def check_files(session: Session, files: dict[str, str | None]) -> list[ContentError]:
+def check_files(session: Session, files: dict[str, str | None], published: dict[str, str] | None = None) -> list[ContentError]:
     """Every problem ``content check`` finds in the published content with ``files`` put in place."""
-    texts = overlay(export_texts(session), files)
+    texts = overlay(export_texts(session) if published is None else published, files)
     with tempfile.TemporaryDirectory(prefix="lms-draft-") as tmp:
         write_tree(texts, Path(tmp))
         return list(check(Path(tmp)))

@@ -47,7 +47,10 @@ def index():
     drafts = services.open_drafts(session)
     published = services.recent_published(session)
     names = user_names(session, [d.author_id for d in drafts + published] + [d.publisher_id for d in published])
+    from lms.authoring.impact import flagged_certifications
+
     return render_template("authoring/index.html", drafts=drafts, published=published, names=names,
+                           flagged=flagged_certifications(session),
                            can_review=services.can_review(session, current_user),
                            can_publish=services.can_publish(session, current_user))
 
@@ -168,6 +171,8 @@ def reference_search():
 @roles_required(*AUTHORS)
 def reference_section():
     ref = request.args.get("ref", "")
+    if "#" not in ref:
+        return jsonify(error=_("Esa sección no existe.")), 400
     page_id, _hash, anchor = ref.partition("#")
     page = reference.get_page(get_session(), page_id)
     section = next((s for s in (page.sections if page else []) if s.anchor == anchor), None)
@@ -187,4 +192,4 @@ def reference_check():
 
 
 from lms.authoring import lesson_views  # noqa: E402,F401  (routes on this blueprint)
-from lms.authoring import file_views  # noqa: E402,F401  (routes on this blueprint)
+from lms.authoring import file_views, impact_views  # noqa: E402,F401  (routes on this blueprint)

@@ -59,6 +59,14 @@ class Loader(Protocol):
 
 
 _LOADERS: dict[str, Loader] = {}
+#: called as ``listener(session, collected)`` by every sync that is about to write (files valid), before any
+#: loader writes: what the database holds is still the previous content (e.g. the revised passages' old text)
+_SYNC_LISTENERS: list = []
+
+
+def on_sync(listener) -> None:
+    if listener not in _SYNC_LISTENERS:
+        _SYNC_LISTENERS.append(listener)
 
 
 def register_loader(loader: Loader) -> None:
@@ -122,6 +130,8 @@ def sync(session: Session, root: Path, impact_out: list | None = None) -> tuple[
         from lms.content.impact import revision_impact
 
         impact_out.append(revision_impact(session, collected))
+    for listener in _SYNC_LISTENERS:
+        listener(session, collected)
     for loader in registered_loaders():
         loader.sync(session, collected[loader.name], collected, report)
     if report.changed:  # a publish: one row in the append-only audit log

@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from lms.accounts import services as accounts
@@ -159,35 +158,13 @@ def accommodations():
     return render_template("quizzes/manage/accommodations.html", form=form, agents=agents, current=current)
 
 
-class ImportForm(FlaskForm):
-    file = FileField(_l("Archivo GIFT o Aiken"), validators=[FileRequired()])
-    fmt = SelectField(_l("Formato"), choices=choices([("auto", _l("Detectar")), ("gift", "GIFT"), ("aiken", "Aiken")]))
-    bank = StringField(_l("Id del banco (opcional)"), validators=[Length(max=100)])
-    skip_invalid = BooleanField(_l("Convertir las preguntas válidas aunque otras tengan errores"))
-
-
-@bp.route("/banks", methods=["GET", "POST"])
+@bp.route("/banks")
 @roles_required(*STAFF)
 def banks():
-    from lms.quizzes.formats import bank_yaml, detect_format, read_questions
-    from lms.quizzes.formats.gift import slugify
-
-    session = get_session()
-    form = ImportForm()
-    report, download = None, None
-    if form.validate_on_submit():
-        raw = form.file.data.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        fmt = detect_format(form.file.data.filename or "", text) if form.fmt.data == "auto" else form.fmt.data
-        report = read_questions(text, fmt)
-        if report.questions and (not report.errors or form.skip_invalid.data):
-            bank_id = slugify(form.bank.data or report.category_slug or (form.file.data.filename or "importado").rsplit(".", 1)[0], "importado")
-            download = {"name": f"{bank_id}.yaml", "text": bank_yaml(bank_id, report)}
-    counts = services.bank_counts(session)
-    return render_template("quizzes/manage/banks.html", form=form, report=report, download=download, counts=counts)
+    """The banks and their exports; importing a GIFT, Aiken or Moodle XML file is done in the authoring pages
+    (the file becomes a draft bank to review and publish)."""
+    counts = services.bank_counts(get_session())
+    return render_template("quizzes/manage/banks.html", counts=counts)
 
 
 @bp.route("/banks/export")

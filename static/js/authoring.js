@@ -58,6 +58,8 @@
   var sectionBox = document.getElementById("picker-section"), sectionTitle = document.getElementById("picker-section-title");
   var sectionText = document.getElementById("picker-text"), status = document.getElementById("picker-status");
   var target = document.getElementById(picker.dataset.target || "sources");
+  var mode = picker.dataset.mode || "append";
+  var snippet = document.getElementById("picker-snippet");
   var currentRef = null;
 
   function search() {
@@ -101,10 +103,17 @@
     if (!quote || !currentRef) { status.textContent = picker.dataset.msgSelect; return; }
     post(picker.dataset.checkUrl, { ref: currentRef, quote: quote }).then(function (data) {
       if (!data.ok) { status.textContent = data.message; return; }
-      var text = target.value.replace(/\s+$/, "");
       var entry = "- ref: " + currentRef + "\n  quote: " + JSON.stringify(quote);
-      target.value = (text ? text + "\n" : "") + entry + "\n";
-      target.dispatchEvent(new Event("input"));
+      if (mode === "fields") {  // the bank's "one citation for every question" fields
+        document.getElementById("cite_ref").value = currentRef;
+        target.value = quote;
+      } else if (mode === "copy" || !target) {  // a YAML file: the citation to paste where it belongs
+        snippet.textContent = entry; snippet.hidden = false;
+      } else {
+        var text = target.value.replace(/\s+$/, "");
+        target.value = (text ? text + "\n" : "") + entry + "\n";
+        target.dispatchEvent(new Event("input"));
+      }
       status.textContent = picker.dataset.msgInserted;
     });
   });

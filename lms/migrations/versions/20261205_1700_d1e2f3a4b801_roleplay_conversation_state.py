@@ -1,7 +1,7 @@
 """role-play submissions keep the simulated customers' side: each thread's ending, mood and nudges
 
 Revision ID: d1e2f3a4b801
-Revises: 8a1e0b7c2d05
+Revises: f3a4b5c6d001
 Create Date: 2026-12-05 17:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'd1e2f3a4b801'
-down_revision = '8a1e0b7c2d05'
+down_revision = 'f3a4b5c6d001'
 branch_labels = None
 depends_on = None
 

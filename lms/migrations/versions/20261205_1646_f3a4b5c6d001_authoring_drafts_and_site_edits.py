@@ -1,8 +1,8 @@
-"""authoring drafts, review, grants, confirmations and content site edits
+"""authoring: drafts, review comments, grants, revised passages and their impacts; content files edited in the site
 
 Revision ID: f3a4b5c6d001
 Revises: e2f3a4b5c901
-Create Date: 2026-12-05 16:29:43.746035
+Create Date: 2026-12-05 16:46:51.913680
 """
 from alembic import op
 import sqlalchemy as sa
@@ -16,6 +16,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('authoring_passage_revisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ref', sa.String(length=300), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('old_text', sa.Text(), nullable=False),
+    sa.Column('new_text', sa.Text(), nullable=True),
+    sa.Column('at', lms.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_authoring_passage_revisions'))
+    )
+    with op.batch_alter_table('authoring_passage_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_authoring_passage_revisions_ref'), ['ref'], unique=False)
+
     op.create_table('content_site_edits',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('path', sa.String(length=300), nullable=False),
@@ -26,18 +38,6 @@ def upgrade() -> None:
     sa.Column('at', lms.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_content_site_edits')),
     sa.UniqueConstraint('path', name=op.f('uq_content_site_edits_path'))
-    )
-    op.create_table('authoring_confirmations',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('slug', sa.String(length=100), nullable=False),
-    sa.Column('ref', sa.String(length=300), nullable=False),
-    sa.Column('text_hash', sa.String(length=64), nullable=False),
-    sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
-    sa.Column('at', lms.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['confirmed_by_id'], ['users.id'], name=op.f('fk_authoring_confirmations_confirmed_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_authoring_confirmations')),
-    sa.UniqueConstraint('kind', 'slug', 'ref', 'text_hash', name=op.f('uq_authoring_confirmations_kind_slug_ref_text_hash'))
     )
     op.create_table('authoring_drafts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -82,6 +82,23 @@ def upgrade() -> None:
     with op.batch_alter_table('authoring_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_authoring_grants_user_id'), ['user_id'], unique=False)
 
+    op.create_table('authoring_impacts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('revision_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('slug', sa.String(length=100), nullable=False),
+    sa.Column('certifications', sa.JSON(), nullable=False),
+    sa.Column('resolution', sa.String(length=16), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolved_at', lms.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_authoring_impacts_resolved_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['revision_id'], ['authoring_passage_revisions.id'], name=op.f('fk_authoring_impacts_revision_id_authoring_passage_revisions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_authoring_impacts')),
+    sa.UniqueConstraint('revision_id', 'kind', 'slug', name=op.f('uq_authoring_impacts_revision_id_kind_slug'))
+    )
+    with op.batch_alter_table('authoring_impacts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_authoring_impacts_revision_id'), ['revision_id'], unique=False)
+
     op.create_table('authoring_comments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('draft_id', sa.Integer(), nullable=False),
@@ -103,6 +120,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_authoring_comments_draft_id'))
 
     op.drop_table('authoring_comments')
+    with op.batch_alter_table('authoring_impacts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_authoring_impacts_revision_id'))
+
+    op.drop_table('authoring_impacts')
     with op.batch_alter_table('authoring_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_authoring_grants_user_id'))
 
@@ -112,5 +133,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_authoring_drafts_author_id'))
 
     op.drop_table('authoring_drafts')
-    op.drop_table('authoring_confirmations')
     op.drop_table('content_site_edits')
+    with op.batch_alter_table('authoring_passage_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_authoring_passage_revisions_ref'))
+
+    op.drop_table('authoring_passage_revisions')

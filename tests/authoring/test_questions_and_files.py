@@ -1,0 +1,137 @@
+"""Questions of every type, quizzes, rubrics and certifications edited as their files, checked as content check does."""
+from sqlalchemy import select
+
+from lms.authoring import templates_yaml
+from lms.authoring.models import Draft
+from lms.quizzes.models import Question, Quiz
+from lms.quizzes.question_types import REGISTRY
+from lms.roleplays.models import Rubric
+from tests.authoring.helpers import publish
+
+CITE = 'sources:\n  - ref: manual/estandares#resolucion\n    quote: "Nivel 1: 80% resuelto en 24 horas"\n'
+
+
+def _new(client, kind, slug, **extra):
+    response = client.post(f"/authoring/new/{kind}", data={"slug": slug, **extra})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    return response.location
+
+
+def _problems(session, slug):
+    session.expire_all()
+    draft = session.scalar(select(Draft).where(Draft.slug == slug).order_by(Draft.id.desc()))
+    return draft, {p["field"]: p["message"] for p in draft.problems}
+
+
+def test_every_question_type_has_a_starting_form_that_only_lacks_its_citation(content, client, auth, session, trainer):
+    auth.login_as(trainer)
+    for kind in sorted(REGISTRY):
+        edit = _new(client, "question", f"nueva-{kind.replace('_', '-')}", bank="tiempos", type=kind)
+        page = client.post(edit, data={"text": templates_yaml.question(f"nueva-{kind.replace('_', '-')}", kind), "action": "save"})
+        assert page.status_code == 200
+        draft, problems = _problems(session, f"nueva-{kind.replace('_', '-')}")
+        assert set(problems) == {"sources"}, (kind, draft.problems)
+        assert "citation to unknown reference page 'documento/capitulo'" in problems["sources"]
+
+
+def test_a_formula_dividing_by_zero_is_an_error_on_the_formula_and_the_text_is_kept(content, client, auth, session, trainer):
+    auth.login_as(trainer)
+    edit = _new(client, "question", "fcr-cero", bank="tiempos", type="calculated")
+    text = templates_yaml.question("fcr-cero", "calculated").replace("formula: resueltos / total * 100", "formula: resueltos / (total - total)")
+    text = text[:text.index("sources:")] + CITE
+    page = client.post(edit, data={"text": text, "action": "submit"}).get_data(as_text=True)
+    draft, problems = _problems(session, "fcr-cero")
+    assert draft.state == "draft" and "division by zero" in problems["formula"]
+    assert "division by zero" in page and "resueltos / (total - total)" in page and draft.text == text
+    assert "La fórmula no da un resultado" in page
+
+
+def test_an_impossible_drill_ticket_is_an_error_on_the_ticket_and_a_possible_one_shows_its_key(content, client, auth, session, trainer):
+    auth.login_as(trainer)
+    edit = _new(client, "question", "drill-imposible", bank="tiempos", type="escalation_drill")
+    text = templates_yaml.question("drill-imposible", "escalation_drill")
+    text = text[:text.index("sources:")] + CITE
+    page = client.post(edit, data={"text": text, "action": "save"}).get_data(as_text=True)
+    assert 'id="drill-key"' in page  # the key the rules engine computes
+    impossible = text.replace("hours_at_current_level: 26", "hours_at_current_level: 90")
+    page = client.post(edit, data={"text": impossible, "action": "submit"}).get_data(as_text=True)
+    draft, problems = _problems(session, "drill-imposible")
+    assert "hours_at_current_level cannot exceed hours_since_opening" in problems["ticket"]
+    assert draft.state == "draft" and draft.text == impossible and "Este ticket no es posible" in page
+
+
+def test_a_question_edit_is_a_new_version_and_old_attempts_keep_theirs(content, session, trainer, admin, agent, manager):
+    from datetime import date
+
+    from lms.authoring.file_views import published_item
+    from lms.core.clock import now_utc
+    from lms.quizzes import services as quizzes
+    from lms.tracks import services as tracks
+
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=now_utc())
+    attempt_id = quizzes.start_attempt(session, agent, quizzes.get_quiz(session, "evaluacion-a"), now=now_utc()).id
+    session.commit()
+    path, _title, text, options = published_item(session, "question", "chat-30")
+    publish(session, kind="question", slug="chat-30", path=path, text=text.replace("¿En cuánto tiempo se responde un chat?", "¿Cuál es el tiempo de respuesta del chat?"),
+            base_text=text, author=trainer, publisher=admin, options=options)
+    question = session.scalar(select(Question).where(Question.slug == "chat-30"))
+    assert question.current_version == 2 and question.versions[-1].data["text"] == "¿Cuál es el tiempo de respuesta del chat?"
+    from lms.quizzes.models import QuizAttempt
+
+    slot = next(s for s in session.get(QuizAttempt, attempt_id).slots if s.question_version.question.slug == "chat-30")
+    assert slot.question_version.version == 1 and slot.question_version.data["text"] == "¿En cuánto tiempo se responde un chat?"
+
+
+def test_quiz_and_rubric_drafts_publish(content, client, auth, session, trainer, admin):
+    auth.login_as(trainer)
+    edit = _new(client, "quiz", "repaso-tiempos")
+    text = templates_yaml.quiz("repaso-tiempos").replace("semana-1-fundamentos", "semana-a").replace("id-del-banco", "tiempos").replace("count: 5", "count: 2")
+    page = client.post(edit, data={"text": text.replace("grade_method: highest", "grade_method: best"), "action": "save"})
+    _draft, problems = _problems(session, "repaso-tiempos")
+    assert "must be highest, last or average" in problems["grade_method"] and page.status_code == 200
+    assert client.post(edit, data={"text": text, "action": "submit"}).status_code == 302
+    auth.logout()
+    auth.login_as(admin)
+    draft, _ = _problems(session, "repaso-tiempos")
+    client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
+    quiz = session.scalar(select(Quiz).where(Quiz.slug == "repaso-tiempos"))
+    assert quiz.settings["draw"] == [{"bank": "tiempos", "count": 2, "tags": []}] and quiz.settings["grade_method"] == "highest"
+
+    assert client.post("/authoring/edit/rubric/comunicacion").status_code == 302
+    auth.logout()
+    auth.login_as(trainer)
+    client.post("/authoring/edit/rubric/comunicacion")
+    draft = session.scalar(select(Draft).where(Draft.kind == "rubric", Draft.slug == "comunicacion"))
+    # the admin started it, the trainer edits and submits it, the admin publishes
+    response = client.post(f"/authoring/drafts/{draft.id}/edit", data={"text": draft.text.replace("Tiempo de respuesta", "Rapidez de la respuesta"), "action": "submit"})
+    assert response.status_code == 302
+    auth.logout()
+    auth.login_as(admin)
+    page = client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"}, follow_redirects=True).get_data(as_text=True)
+    rubric = session.scalar(select(Rubric).where(Rubric.slug == "comunicacion"))
+    session.refresh(rubric)
+    if rubric.current_version != 2:
+        raise AssertionError(page[page.find("flash"):page.find("flash") + 500])
+    assert rubric.versions[-1].data["criteria"][0]["title"] == "Rapidez de la respuesta"
+
+
+def test_scenario_is_checked_by_the_roleplay_loader_and_publishes(content, client, auth, session, trainer, admin):
+    from lms.roleplays.models import Scenario
+
+    auth.login_as(trainer)
+    assert client.post("/authoring/edit/scenario/chat-retraso").status_code == 302
+    draft = session.scalar(select(Draft).where(Draft.kind == "scenario", Draft.slug == "chat-retraso"))
+    edit, original = f"/authoring/drafts/{draft.id}/edit", draft.text
+    bad = original.replace("mode: chat", "mode: email")
+    page = client.post(edit, data={"text": bad, "action": "submit"}).get_data(as_text=True)
+    _draft, problems = _problems(session, "chat-retraso")
+    assert "a email role-play is timed against the email standard, not chat" in problems["channel"]
+    assert "email mode needs exactly one customer message (the e-mail)" in problems["customers"]
+    assert "mode: email" in page
+    good = original.replace("title: Un pedido retrasado", "title: Un pedido que no llega")
+    assert client.post(edit, data={"text": good, "action": "submit"}).status_code == 302
+    auth.logout()
+    auth.login_as(admin)
+    client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
+    session.expire_all()
+    assert session.scalar(select(Scenario.title).where(Scenario.slug == "chat-retraso")) == "Un pedido que no llega"
