@@ -51,6 +51,17 @@ def _renderer():
     return next((r for p, r in _RENDERERS if path.startswith(p)), None)
 
 
+def forget_body() -> None:
+    """The request body is not read again while the error is answered (forms on the page bind to the request:
+    re-reading an oversized or unreadable body would raise again, inside the error handler)."""
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    request.__dict__["form"] = ImmutableMultiDict()
+    request.__dict__["files"] = ImmutableMultiDict()
+    request._cached_data = b""
+    request._cached_json = (None, None)
+
+
 def allowed_methods(exc: HTTPException) -> list[str]:
     return [m for m in (getattr(exc, "valid_methods", None) or []) if m not in ("HEAD", "OPTIONS")]
 
@@ -232,6 +243,8 @@ def init_app(app: Flask) -> None:
 
         @app.errorhandler(code)
         def _http_error(exc, code=code):
+            if code in (400, 413):
+                forget_body()
             renderer = _renderer()
             if renderer is not None:
                 return renderer(exc)
