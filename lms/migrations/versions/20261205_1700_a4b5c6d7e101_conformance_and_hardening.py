@@ -1,5 +1,6 @@
 """conformance and hardening: the resource links each person launched from (LTI scores go only there); team names
-compared by a folded key (accents, capitals and repeated spaces ignored, the same on SQLite and PostgreSQL), backfilled
+compared by a folded key (accents, capitals and repeated spaces ignored, the same on SQLite and PostgreSQL), backfilled;
+Open Badges signing keys that can be withdrawn as compromised, and the signed revocation status list kept as signed
 
 Revision ID: a4b5c6d7e101
 Revises: 8a1e0b7c2d05
@@ -41,6 +42,17 @@ def upgrade() -> None:
         batch_op.alter_column('name_key', existing_type=sa.String(length=400), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_teams_name_key'), ['name_key'])
 
+    with op.batch_alter_table('badge_signing_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('compromised_since', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('badge_status_lists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_badge_status_lists'))
+    )
+
 
 def _fold(name: str) -> str:
     """A frozen copy of lms.accounts.models.fold_name."""
@@ -64,6 +76,10 @@ def _backfill_team_keys() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('badge_status_lists')
+    with op.batch_alter_table('badge_signing_keys', schema=None) as batch_op:
+        batch_op.drop_column('compromised_since')
+        batch_op.drop_column('revoked_at')
     with op.batch_alter_table('teams', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_teams_name_key'), type_='unique')
         batch_op.drop_column('name_key')
