@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, case, func, select
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from lms.core.db import Base, UTCDateTime, utcnow
 
@@ -74,16 +75,34 @@ class User(Base):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
+TEAM_NAME_MAX = 200
+
+
+def fold_name(name: str) -> str:
+    """A team name as compared for uniqueness, the same on every database: accents and capitals ignored
+    ("Equipo ÑANDÚ" = "equipo nandu"), runs of spaces as one."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
+
+
 class Team(Base):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(TEAM_NAME_MAX), unique=True)
+    #: :func:`fold_name` of the name, kept with it; unique, so two names that read the same cannot both exist
+    name_key: Mapped[str] = mapped_column(String(400), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: IANA time zone of the team's members who chose none, NULL = the organisation's
     time_zone: Mapped[str | None] = mapped_column(String(64))
     #: the team's agents work Saturdays and Sundays: their due dates may fall on weekends (holidays still skipped)
     works_weekends: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+    @validates("name")
+    def _keep_key(self, _key, value):
+        self.name_key = fold_name(value)
+        return value
 
     memberships: Mapped[list["TeamMembership"]] = relationship(back_populates="team", cascade="all, delete-orphan")
 

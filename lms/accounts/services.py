@@ -9,10 +9,11 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.accounts.models import LoginResult, MembershipKind, Role, Team, TeamMembership, User
+from lms.accounts.models import TEAM_NAME_MAX, LoginResult, MembershipKind, Role, Team, TeamMembership, User, fold_name
 from lms.core import audit
 from lms.core.clock import now_utc
 from lms.core.errors import Conflict, InvalidInput, NotFound
@@ -190,14 +191,23 @@ def list_users(session: Session, *, role: str | None = None, query: str | None =
 # Teams -------------------------------------------------------------------
 
 def create_team(session: Session, name: str) -> Team:
-    name = (name or "").strip()
+    """A new team; its name is unique ignoring accents, capitals and repeated spaces (:func:`fold_name`)."""
+    name = " ".join((name or "").split())
     if not name:
         raise InvalidInput(_("El nombre del equipo es obligatorio."))
-    if session.scalar(select(Team).where(func.lower(Team.name) == name.lower())):
-        raise Conflict(_("Ya existe un equipo llamado «%(name)s».", name=name))
+    if len(name) > TEAM_NAME_MAX:
+        raise InvalidInput(_("El nombre del equipo admite %(n)d caracteres como mucho; «%(name)s…» tiene %(length)d.",
+                             n=TEAM_NAME_MAX, name=name[:40], length=len(name)))
+    existing = find_team_by_name(session, name)
+    if existing is not None:
+        raise Conflict(_("Ya existe un equipo llamado «%(name)s».", name=existing.name))
     team = Team(name=name)
-    session.add(team)
-    session.flush()
+    try:
+        with session.begin_nested():  # another request may create the same name at the same moment
+            session.add(team)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(_("Ya existe un equipo llamado «%(name)s».", name=name)) from None
     return team
 
 
@@ -209,7 +219,7 @@ def get_team(session: Session, team_id: int) -> Team:
 
 
 def find_team_by_name(session: Session, name: str) -> Team | None:
-    return session.scalar(select(Team).where(func.lower(Team.name) == (name or "").strip().lower()))
+    return session.scalar(select(Team).where(Team.name_key == fold_name(name)))
 
 
 def list_teams(session: Session) -> list[Team]:
@@ -475,9 +485,9 @@ def member_ids_query(team_id: int, kind: str | None = None):
 
 
 def teams_query(*, name: str | None = None):
-    """A select() of teams, optionally by exact name (case-insensitive)."""
+    """A select() of teams, optionally by name (ignoring accents and capitals, :func:`fold_name`)."""
     stmt = select(Team)
-    return stmt.where(func.lower(Team.name) == name.strip().lower()) if name else stmt
+    return stmt.where(Team.name_key == fold_name(name)) if name else stmt
 
 
 def memberships_by_user(session: Session, user_ids: list[int]) -> dict[int, list[tuple[str, Team]]]:

@@ -8,9 +8,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.api import cli, manage_views, views
+    from lms.api import cli, errors, manage_views, views
+    from lms.core.errors import register_error_renderer
     from lms.core.security import csrf
 
+    register_error_renderer("/api/", errors.http_error_response)
     app.register_blueprint(views.bp)
     csrf.exempt(views.bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
     app.register_blueprint(manage_views.bp)

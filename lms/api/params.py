@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from lms.api.errors import ApiError, validation_error
 
+#: the largest id an id column holds (PostgreSQL ``integer``): a bigger number is refused here, never sent to the driver
+MAX_ID = 2 ** 31 - 1
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 PAGING = ("cursor", "limit")
@@ -62,16 +65,13 @@ class Query(_Fields):
             return None
         return value
 
-    def integer(self, name: str, minimum: int = 1, maximum: int | None = None) -> int | None:
+    def integer(self, name: str, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
         raw = self.args.get(name)
         if raw is None:
             return None
-        try:
-            value = int(raw)
-        except ValueError:
-            value = None
-        if value is None or value < minimum or (maximum is not None and value > maximum):
-            self.fail(name, _("Debe ser un número entero entre %(min)d y %(max)s.", min=minimum, max=maximum or "∞"))
+        value = _integral(raw.strip()) if len(raw) <= 40 else None
+        if value is None or value < minimum or value > maximum:
+            self.fail(name, _("Debe ser un número entero entre %(min)d y %(max)s.", min=minimum, max=maximum))
             return None
         return value
 
@@ -157,6 +157,32 @@ def page(session: Session, query: Query, stmt, *, rows: bool = False) -> tuple[l
     return found, query.cursor_after(last_id)
 
 
+def _integral(raw: str) -> int | None:
+    """An integer written as such or with a zero fraction ("18", "18.0"), as JSON Schema's ``integer`` reads it."""
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _json_id(value) -> int | None:
+    """An id from a JSON body: a positive integer up to :data:`MAX_ID`; ``18.0`` is the integer 18 (JSON Schema)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value
+
+
 class Body(_Fields):
     """The request's JSON object; fields other than ``allowed`` are refused."""
 
@@ -172,6 +198,12 @@ class Body(_Fields):
         for name in required:
             if data.get(name) is None:
                 self.fail(name, _("Campo obligatorio."))
+
+    def not_null(self, *names: str) -> None:
+        """These fields may be left out but not sent as null (the description types them without null)."""
+        for name in names:
+            if name in self.data and self.data[name] is None:
+                self.fail(name, _("No puede ser null: omite el campo para no cambiarlo."))
 
     def has(self, name: str) -> bool:
         return name in self.data and name not in self.errors
@@ -196,20 +228,21 @@ class Body(_Fields):
         value = self.data.get(name)
         if value is None or name in self.errors:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        number = _json_id(value)
+        if number is None:
             self.fail(name, _("Debe ser un identificador (entero positivo)."))
             return None
-        return value
+        return number
 
     def integers(self, name: str, max_items: int = 100) -> list[int] | None:
         value = self.data.get(name)
         if value is None or name in self.errors:
             return None
-        if (not isinstance(value, list) or len(value) > max_items
-                or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)):
+        numbers = [_json_id(v) for v in value] if isinstance(value, list) and len(value) <= max_items else [None]
+        if None in numbers:
             self.fail(name, _("Debe ser una lista de identificadores (enteros positivos, %(n)d como mucho).", n=max_items))
             return None
-        return list(dict.fromkeys(value))
+        return list(dict.fromkeys(numbers))
 
     def choice(self, name: str, choices) -> str | None:
         value = self.data.get(name)

@@ -12,13 +12,11 @@ from pathlib import Path
 import yaml
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import RoutingException
 
 from lms.accounts import services as accounts
 from lms.api import serialize
 from lms.api.auth import idempotent_for_token, scope_required
-from lms.api.errors import error_response, not_found, register_handlers
+from lms.api.errors import allowed_methods, error_response, not_found, register_handlers
 from lms.api.params import Body, Query, page
 from lms.certification import services as certs
 from lms.core.clock import now_utc, today
@@ -59,6 +57,9 @@ def _team_filter(query: Query):
 @bp.after_request
 def _no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")
+    if request.method == "OPTIONS":  # Flask's automatic answer would list the catch-all's methods too
+        allowed = allowed_methods()
+        response.headers["Allow"] = ", ".join(allowed + (["HEAD"] if "GET" in allowed else []) + ["OPTIONS"])
     return response
 
 
@@ -110,6 +111,7 @@ def _check_locale(body: Body) -> None:
 def create_user():
     session = get_session()
     body = Body("email", "name", "role", "active", "locale", "teams", "password", required=("email", "name", "role"))
+    body.not_null("active", "teams", "password")
     email, name = body.string("email", 254), body.string("name", 200)
     role, active, team_ids = body.choice("role", accounts.ROLES), body.boolean("active"), body.integers("teams")
     password = body.string("password", 1024) if body.has("password") else None
@@ -152,6 +154,7 @@ def update_user(user_id: int):
     session = get_session()
     user = accounts.get_user(session, user_id)
     body = Body("name", "role", "active", "locale")
+    body.not_null("name", "role", "active")
     name, role, active = body.string("name", 200), body.choice("role", accounts.ROLES), body.boolean("active")
     _check_locale(body)
     body.done()
@@ -370,22 +373,11 @@ def get_certification_by_code(code: str):
 
 # Anything else under /api ------------------------------------------------------------------
 
-CATCH_ALL = ("api.unknown", "api.unknown_root")
-
-
 @bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="unknown_root")
 @bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(path: str):
     """JSON 404 for unknown URLs, and 405 (with Allow) for a known URL asked with another method."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        try:
-            endpoint, _values = adapter.match(method=method)
-        except (HTTPException, RoutingException):
-            continue
-        if endpoint not in CATCH_ALL:
-            allowed.append(method)
+    allowed = allowed_methods()
     if allowed:
         return error_response(405, "method_not_allowed", _("Este método no está permitido en esta dirección."),
                               headers={"Allow": ", ".join(allowed)})

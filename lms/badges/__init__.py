@@ -7,4 +7,5 @@ def register(app: Flask) -> None:
     from lms.badges import cli, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.did_bp)
     app.cli.add_command(cli.badges_cli)

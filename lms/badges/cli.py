@@ -58,3 +58,24 @@ def verify_command(file: Path):
         click.echo(f"- signed {verdict.proof['created']} by {verdict.proof['verificationMethod']}")
         if record is not None and record.status == "superseded":
             click.echo("- note: this certificate was renewed; a newer one exists")
+
+
+@badges_cli.command("revoke-key")
+@click.argument("public_key")
+@click.option("--since", "since", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]), required=True,
+              help="UTC moment from which the key is not trusted (what it signed from then on fails verification).")
+@with_appcontext
+def revoke_key_command(public_key: str, since):
+    """Withdraw a compromised signing key (its publicKeyMultibase, z6Mk…): credentials it signed from --since on
+    fail verification, it is no longer an assertion method of the issuer, and a new key signs from now on."""
+    from datetime import timezone
+
+    from lms.core.errors import DomainError
+
+    try:
+        with transaction() as session:
+            row = services.revoke_key(session, public_key, since=since.replace(tzinfo=timezone.utc),
+                                      secret=current_app.config["SECRET_KEY"], now=now_utc())
+            click.echo(f"withdrawn: {row.public_key} (not trusted for signatures from {row.compromised_since.isoformat()} on)")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -15,6 +15,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
 from lms.badges.integrity import DID_CONTEXT, MULTIKEY_CONTEXT, OB3_CONTEXT, VC_CONTEXT, timestamp
 
@@ -53,6 +54,19 @@ class Issuer:
         return f"{self.base_url}/badges/v3/issuer"
 
     @property
+    def did(self) -> str:
+        """The issuer's ``did:web`` identifier (W3C did:web method): the host (a port as ``%3A``) and any path of
+        PUBLIC_URL; its DID document is served at ``/.well-known/did.json`` (or ``<path>/did.json``)."""
+        parts = urlsplit(self.base_url)
+        segments = [quote(parts.netloc, safe="")] + [quote(p, safe="") for p in parts.path.split("/") if p]
+        return "did:web:" + ":".join(segments)
+
+    @property
+    def did_document_url(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{self.base_url}/did.json" if parts.path.strip("/") else f"{self.base_url}/.well-known/did.json"
+
+    @property
     def v3_status(self) -> str:
         return f"{self.base_url}/badges/v3/status/revocation"
 
@@ -75,6 +89,11 @@ class Issuer:
         return f"{self.base_url}/verify/{code}"
 
     def verification_method(self, public_key: str) -> str:
+        """The key's id in the DID document (what new credentials' proofs name)."""
+        return f"{self.did}#{public_key}"
+
+    def profile_verification_method(self, public_key: str) -> str:
+        """The key's id in the HTTPS issuer profile (what credentials signed before did:web name)."""
         return f"{self.v3_issuer}#{public_key}"
 
 
@@ -155,16 +174,30 @@ def revocation_list(issuer: Issuer, revoked: list[tuple[str, str | None]]) -> di
 # Open Badges 3.0 ------------------------------------------------------------------------------
 
 def profile_v3(issuer: Issuer) -> dict:
-    return {"id": issuer.v3_issuer, "type": ["Profile"], "name": issuer.name, "url": issuer.url, "email": issuer.email}
+    return {"id": issuer.did, "type": ["Profile"], "name": issuer.name, "url": issuer.url, "email": issuer.email}
 
 
-def issuer_document_v3(issuer: Issuer, public_keys: list[str]) -> dict:
-    """The issuer's Profile, which is also the controller document of its keys (every key ever used:
-    a rotated key still verifies what it signed)."""
-    methods = [{"id": issuer.verification_method(key), "type": "Multikey", "controller": issuer.v3_issuer,
-                "publicKeyMultibase": key} for key in public_keys]
-    return {"@context": [DID_CONTEXT, MULTIKEY_CONTEXT, OB3_CONTEXT], **profile_v3(issuer),
-            "verificationMethod": methods, "assertionMethod": [m["id"] for m in methods]}
+def _methods(controller: str, method_id, public_keys: list[str]) -> list[dict]:
+    return [{"id": method_id(key), "type": "Multikey", "controller": controller, "publicKeyMultibase": key} for key in public_keys]
+
+
+def issuer_document_v3(issuer: Issuer, public_keys: list[str], withdrawn: tuple[str, ...] = ()) -> dict:
+    """The issuer's HTTPS Profile, also the controller document of its keys under their profile ids (what
+    credentials signed before the did:web identifier name). Every key ever used is listed (a rotated key still
+    verifies what it signed) but a withdrawn (revoked) one is no assertion method."""
+    methods = _methods(issuer.v3_issuer, issuer.profile_verification_method, public_keys)
+    return {"@context": [DID_CONTEXT, MULTIKEY_CONTEXT, OB3_CONTEXT], **profile_v3(issuer), "id": issuer.v3_issuer,
+            "alsoKnownAs": [issuer.did], "verificationMethod": methods,
+            "assertionMethod": [m["id"] for m in methods if m["publicKeyMultibase"] not in withdrawn]}
+
+
+def did_document(issuer: Issuer, public_keys: list[str], withdrawn: tuple[str, ...] = ()) -> dict:
+    """The DID document of the issuer's did:web identifier: its keys as Multikey verification methods, every key ever
+    used (rotation keeps the old ones: what they signed still verifies); a withdrawn key is no assertion method."""
+    methods = _methods(issuer.did, issuer.verification_method, public_keys)
+    return {"@context": [DID_CONTEXT, MULTIKEY_CONTEXT], "id": issuer.did, "alsoKnownAs": [issuer.v3_issuer],
+            "verificationMethod": methods,
+            "assertionMethod": [m["id"] for m in methods if m["publicKeyMultibase"] not in withdrawn]}
 
 
 def achievement(issuer: Issuer, definition, narrative: str) -> dict:
@@ -230,7 +263,7 @@ def status_list_credential(issuer: Issuer, revoked_indexes: list[int], now: date
         "@context": [VC_CONTEXT],
         "id": issuer.v3_status,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer.v3_issuer,
+        "issuer": issuer.did,
         "validFrom": timestamp(now),
         "credentialSubject": {"id": f"{issuer.v3_status}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
                               "encodedList": encode_status_list(revoked_indexes)},

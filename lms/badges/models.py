@@ -25,9 +25,27 @@ class BadgeSigningKey(Base):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: 1 for the active key, NULL for retired ones (at most one active key, even with two workers at once)
     active_marker: Mapped[int | None] = mapped_column(Integer, default=1)
+    #: set when the key was withdrawn as compromised (not only retired): what it signed from ``compromised_since``
+    #: on fails verification, and it is no longer an assertion method of the issuer
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    compromised_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<BadgeSigningKey {self.id} {self.public_key[:12]}… {'active' if self.active_marker else 'retired'}>"
+
+
+class BadgeStatusList(Base):
+    """The signed revocation status list (Open Badges 3.0), kept as signed: it is signed again only when the set of
+    revoked records (``digest``) changes or its key is withdrawn, so its ``validFrom`` is the moment it changed."""
+
+    __tablename__ = "badge_status_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the revoked record ids the document lists
+    digest: Mapped[str] = mapped_column(String(64))
+    #: the signed BitstringStatusListCredential, as served (JSON text)
+    document: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BadgeAssertion(Base):

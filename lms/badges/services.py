@@ -3,12 +3,16 @@
 A record is *published* (:func:`publish`) the first time its badge is asked for: that fixes the opaque
 id of its hosted 2.0 assertion and the salt of its hashed recipient.  Open Badges 3.0 credentials are
 signed on demand with the active Ed25519 key (:func:`active_key`, generated on first use, encrypted
-with the application's SECRET_KEY); :func:`rotate_key` retires it and every retired key stays published.
+with the application's SECRET_KEY); :func:`rotate_key` retires it and every retired key stays published;
+:func:`revoke_key` withdraws a compromised one. The issuer is ``did:web`` (:func:`did_document`, served at
+/.well-known/did.json) so that standard verifiers find its keys; see docs/verifying-credentials.md.
 Revocation is the record's: a revoked record's 2.0 assertion answers 410 Gone, it appears in the 2.0
 revocation list, and its bit is set in the 3.0 Bitstring Status List (index = the record's id).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -24,10 +28,11 @@ from sqlalchemy.orm import Session, selectinload
 from lms.accounts import services as accounts
 from lms.badges import documents, integrity
 from lms.badges.documents import Issuer
-from lms.badges.models import BadgeAssertion, BadgeSigningKey
+from lms.badges.integrity import timestamp
+from lms.badges.models import BadgeAssertion, BadgeSigningKey, BadgeStatusList
 from lms.certification import services as certification
 from lms.certification.models import CertificationRecord
-from lms.core.errors import Conflict, NotFound
+from lms.core.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     # cryptography's OpenSSL binding (~10 MiB) is imported by the functions that use a key
@@ -169,12 +174,42 @@ def rotate_key(session: Session, *, secret: str, now: datetime) -> BadgeSigningK
     return row
 
 
+def revoke_key(session: Session, public_key: str, *, since: datetime, secret: str, now: datetime) -> BadgeSigningKey:
+    """Withdraw a compromised key: what it signed from ``since`` on fails verification, it is no assertion method
+    of the issuer any more, and (when it was the active key) a new key signs from now on. What it signed before
+    ``since`` still verifies here; holders download their credential again to have it signed with the new key."""
+    row = session.scalar(select(BadgeSigningKey).where(BadgeSigningKey.public_key == public_key))
+    if row is None:
+        raise NotFound(_("No hay ninguna clave de firma %(key)s.", key=public_key))
+    if since > now:
+        raise InvalidInput(_("El momento desde el que la clave está comprometida no puede ser futuro."))
+    row.revoked_at = now
+    row.compromised_since = min(since, row.compromised_since) if row.compromised_since else since
+    if row.active_marker == 1:
+        _retire(session, row, now=now)
+        if _create_key(session, secret=secret, now=now) is None:
+            raise Conflict(_("La clave de firma cambió mientras se retiraba; vuelve a intentarlo."))
+    session.flush()
+    return row
+
+
+def withdrawn_keys(session: Session) -> tuple[str, ...]:
+    return tuple(session.scalars(select(BadgeSigningKey.public_key).where(BadgeSigningKey.revoked_at.is_not(None))))
+
+
 def issuer_document(session: Session, issuer: Issuer) -> dict:
-    return documents.issuer_document_v3(issuer, [row.public_key for row in published_keys(session)])
+    return documents.issuer_document_v3(issuer, [row.public_key for row in published_keys(session)], withdrawn_keys(session))
+
+
+def did_document(session: Session, issuer: Issuer) -> dict:
+    return documents.did_document(issuer, [row.public_key for row in published_keys(session)], withdrawn_keys(session))
 
 
 def _key_resolver(session: Session, issuer: Issuer):
-    keys = {issuer.verification_method(row.public_key): row.public_key for row in published_keys(session)}
+    keys = {}
+    for row in published_keys(session):
+        keys[issuer.verification_method(row.public_key)] = row.public_key
+        keys[issuer.profile_verification_method(row.public_key)] = row.public_key  # credentials signed before did:web
 
     def resolve(method: str) -> Ed25519PublicKey | None:
         return integrity.public_key_from_multibase(keys[method]) if method in keys else None
@@ -199,10 +234,26 @@ def credential_for(session: Session, record: CertificationRecord, *, issuer: Iss
     return _sign(session, unsigned, secret=secret, issuer=issuer, now=now)
 
 
-def status_list(session: Session, *, issuer: Issuer, secret: str, now: datetime) -> dict:
-    """The signed BitstringStatusListCredential: the bit of every revoked record is set."""
-    indexes = [record.id for _published, record in revoked(session)]
-    return _sign(session, documents.status_list_credential(issuer, indexes, now), secret=secret, issuer=issuer, now=now)
+def status_list(session: Session, *, issuer: Issuer, secret: str, now: datetime) -> BadgeStatusList:
+    """The signed BitstringStatusListCredential (the bit of every revoked record is set), signed only when it changes:
+    the set of revoked records, the issuer, or a withdrawn signing key. Its ``validFrom`` stays the moment it was
+    signed, so a verifier whose clock is a little behind accepts it, and it is cached (ETag) like any document."""
+    indexes = sorted(record.id for _published, record in revoked(session))
+    digest = hashlib.sha256(json.dumps([issuer.did, indexes]).encode()).hexdigest()
+    stored = session.scalar(select(BadgeStatusList).order_by(BadgeStatusList.id.desc()).limit(1))
+    if stored is not None and stored.digest == digest:
+        signer = json.loads(stored.document).get("proof", {}).get("verificationMethod", "").rpartition("#")[2]
+        if signer not in withdrawn_keys(session):
+            return stored
+    document = _sign(session, documents.status_list_credential(issuer, indexes, now), secret=secret, issuer=issuer, now=now)
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    if stored is None:
+        stored = BadgeStatusList(digest=digest, document=text, signed_at=now)
+        session.add(stored)
+    else:
+        stored.digest, stored.document, stored.signed_at = digest, text, now
+    session.flush()
+    return stored
 
 
 @dataclass
@@ -242,14 +293,21 @@ def verify_credential(session: Session, document, *, issuer: Issuer, now: dateti
     if not isinstance(types, list) or "VerifiableCredential" not in types or not {"OpenBadgeCredential", "AchievementCredential"} & set(types):
         verdict.problems.append("type must include VerifiableCredential and OpenBadgeCredential")
     issuer_id = document.get("issuer", {}).get("id") if isinstance(document.get("issuer"), dict) else document.get("issuer")
-    if issuer_id != issuer.v3_issuer:
-        verdict.problems.append(f"issued by {issuer_id!r}, not by this site ({issuer.v3_issuer})")
+    if issuer_id not in (issuer.did, issuer.v3_issuer):
+        verdict.problems.append(f"issued by {issuer_id!r}, not by this site ({issuer.did})")
     if verdict.problems:
         return verdict
     try:
         verdict.proof = integrity.verify(document, _key_resolver(session, issuer))
     except integrity.ProofError as exc:
         verdict.problems.append(f"proof: {exc}")
+        return verdict
+    key = session.scalar(select(BadgeSigningKey).where(
+        BadgeSigningKey.public_key == str(verdict.proof.get("verificationMethod", "")).rpartition("#")[2]))
+    signed_at = _moment(verdict.proof.get("created"))
+    if key is not None and key.compromised_since is not None and (signed_at is None or signed_at >= key.compromised_since):
+        verdict.problems.append(f"proof: signed with a withdrawn (compromised) key on {verdict.proof.get('created')}; "
+                                f"the key is not trusted for signatures from {timestamp(key.compromised_since)} on")
         return verdict
     valid_from, valid_until = _moment(document.get("validFrom")), _moment(document.get("validUntil"))
     if valid_from is None:

@@ -2,6 +2,7 @@
 the agent's managers; admins)."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
@@ -17,10 +18,12 @@ from lms.core.errors import Conflict, NotFound
 from lms.core.security import roles_required
 
 bp = Blueprint("badges", __name__, template_folder="templates", url_prefix="/badges")
+#: the issuer's did:web DID document, where the did:web method looks for it
+did_bp = Blueprint("badges_did", __name__)
 
 #: GET requests that may write (a record's first publication, the first signing key): they take SQLite's
 #: write lock from the start, as POSTs do, rather than fail when another request wrote in the meantime
-WRITING_GETS = {"badges.credential", "badges.open_badge"}
+WRITING_GETS = {"badges.credential", "badges.open_badge", "badges.status_list"}
 
 
 @bp.before_request
@@ -95,6 +98,15 @@ def issuer_v3():
     return _jsonld(services.issuer_document(get_session(), _issuer()), max_age=60)
 
 
+@did_bp.route("/.well-known/did.json")
+@did_bp.route("/did.json")
+def did_document():
+    """The DID document of the issuer's did:web identifier (its signing keys as Multikey, rotated ones kept)."""
+    response = _jsonld(services.did_document(get_session(), _issuer()))
+    response.mimetype = "application/did+json" if request.accept_mimetypes.best == "application/did+json" else response.mimetype
+    return response
+
+
 @bp.route("/v3/achievements/<certification>")
 def achievement(certification: str):
     definition = _definition(certification)
@@ -107,8 +119,13 @@ def achievement(certification: str):
 @bp.route("/v3/status/revocation")
 def status_list():
     """The signed Bitstring Status List of the 3.0 credentials (bit = record id; set = revoked)."""
-    document = services.status_list(get_session(), issuer=_issuer(), secret=current_app.config["SECRET_KEY"], now=now_utc())
-    return _jsonld(document, max_age=60)
+    stored = services.status_list(get_session(), issuer=_issuer(), secret=current_app.config["SECRET_KEY"], now=now_utc())
+    response = Response(stored.document, mimetype="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.set_etag(stored.digest[:16] + "-" + hashlib.sha256(stored.document.encode()).hexdigest()[:16])
+    response.last_modified = stored.signed_at
+    return response.make_conditional(request)
 
 
 # Pages and images ------------------------------------------------------------------------------

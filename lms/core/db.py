@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -91,7 +91,12 @@ class _WriterQueueConnection(sqlite3.Connection):
     def queue_for_write(self, lock_path: str, timeout: float) -> None:
         if self._writers_fd is not None:
             return
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # the folder or the lock file is read-only (or the disk is gone): nothing can be written
+            raise sqlite3.OperationalError(
+                f"attempt to write a readonly database (the writers' lock file {lock_path} cannot be opened: {exc.strerror})"
+            ) from exc
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -168,7 +173,10 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         raw = conn.connection.dbapi_connection
         if writers_lock is not None and isinstance(raw, _WriterQueueConnection):
-            raw.queue_for_write(writers_lock, SQLITE_BUSY_SECONDS)
+            try:
+                raw.queue_for_write(writers_lock, SQLITE_BUSY_SECONDS)
+            except sqlite3.OperationalError as exc:  # as SQLAlchemy would wrap it: the 503 handlers know this one
+                raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except Exception:

@@ -1,15 +1,114 @@
-"""Domain errors and their HTTP pages, and the 503 answer while the database is unavailable."""
+"""Domain errors and their HTTP pages, and the 503 answer while the database is unavailable.
+
+Bad input never reaches a 500: ids past 64 bits in URLs do not match (404), a JSON body nested deeper than
+:data:`MAX_JSON_DEPTH` or holding a lone surrogate (``"\\ud800"``) is a 400, a body over MAX_CONTENT_LENGTH a 413
+whose page never reads the body again; URL prefixes with their own error format (the API's JSON) register a
+renderer with :func:`register_error_renderer`."""
 from __future__ import annotations
 
+import json
 import logging
+from typing import Callable
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
+
+#: the largest id an id column holds on every database (PostgreSQL ``integer``; SQLite's holds more): a bigger
+#: number in a URL is no id of ours
+MAX_ID = 2 ** 31 - 1
+
+#: how deeply a JSON body may nest objects and arrays (nothing we accept nests more than a few levels)
+MAX_JSON_DEPTH = 64
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: at most :data:`MAX_ID` (a bigger number does not match the route: 404, not a 500 from the
+    database driver)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+#: (path prefix, renderer) pairs: an HTTP error under the prefix is rendered by it (see register_error_renderer)
+_RENDERERS: list[tuple[str, Callable[[HTTPException], object]]] = []
+
+
+def register_error_renderer(prefix: str, renderer: Callable[[HTTPException], object]) -> None:
+    """HTTP errors (404, 405, 400, 413…) of URLs under ``prefix`` are answered by ``renderer`` — also those raised
+    before any of the prefix's views is chosen (an unknown method, a path no route matches)."""
+    _RENDERERS[:] = [(p, r) for p, r in _RENDERERS if p != prefix] + [(prefix, renderer)]
+
+
+def _renderer():
+    path = request.path
+    return next((r for p, r in _RENDERERS if path.startswith(p)), None)
+
+
+def forget_body() -> None:
+    """The request body is not read again while the error is answered (forms on the page bind to the request:
+    re-reading an oversized or unreadable body would raise again, inside the error handler)."""
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    request.__dict__["form"] = ImmutableMultiDict()
+    request.__dict__["files"] = ImmutableMultiDict()
+    request._cached_data = b""
+    request._cached_json = (None, None)
+
+
+def allowed_methods(exc: HTTPException) -> list[str]:
+    return [m for m in (getattr(exc, "valid_methods", None) or []) if m not in ("HEAD", "OPTIONS")]
+
+
+def json_problem(raw: bytes) -> str | None:
+    """Why a JSON body cannot be taken (too deeply nested, a lone surrogate escape), or None."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return _("El JSON está anidado a más de %(n)d niveles.", n=MAX_JSON_DEPTH)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    if b"\\u" in raw or b"\\U" in raw:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            return None  # malformed JSON: the view says so in its own words
+        if _has_surrogate(data):
+            return _("El JSON contiene un carácter no válido (un sustituto UTF-16 suelto, como \\ud800).")
+    return None
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
 
 #: Seconds a client is told to wait before retrying while the database is unavailable.
 RETRY_AFTER_SECONDS = 5
@@ -124,6 +223,18 @@ class InvalidInput(DomainError):
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+
+    def _refuse_unreadable_json():
+        # before everything else that reads the body (the NUL check parses JSON too): a deeply nested body would
+        # overflow the parser's recursion, a lone surrogate would fail in the database driver
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
+            problem = json_problem(request.get_data(cache=True))
+            if problem:
+                raise BadRequest(description=problem)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unreadable_json)
+
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         return render_template("errors/error.html", code=exc.status, message=str(exc)), exc.status
@@ -132,7 +243,18 @@ def init_app(app: Flask) -> None:
 
         @app.errorhandler(code)
         def _http_error(exc, code=code):
-            return render_template("errors/error.html", code=code, message=None), code
+            if code in (400, 413):
+                forget_body()
+            renderer = _renderer()
+            if renderer is not None:
+                return renderer(exc)
+            message = None
+            if code == 400 and isinstance(exc, HTTPException) and exc.description != type(exc).description:
+                message = exc.description  # ours, in the person's language
+            response = make_response(render_template("errors/error.html", code=code, message=message), code)
+            if code == 405:
+                response.headers["Allow"] = ", ".join(allowed_methods(exc))
+            return response
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc: SQLAlchemyError):

@@ -314,7 +314,7 @@ def init_app(app: Flask) -> None:
         # No text a person types holds NUL, and PostgreSQL refuses it in text columns and parameters
         # (a query with one would fail with a server error): refuse the request instead.
         if _has_nul(request):
-            abort(400)
+            abort(400, description=gettext("La petición contiene un carácter nulo (NUL), que no se admite."))
 
     @app.before_request
     def _fresh_user():

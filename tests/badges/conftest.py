@@ -11,7 +11,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import base58
 import jsonschema
@@ -47,8 +47,17 @@ class IndependentVerifier:
     def __init__(self, client):
         self.client = client
 
+    @staticmethod
+    def resolve(issuer_id: str) -> str:
+        """The URL of an issuer's document: a did:web identifier by the did:web method (W3C CCG), else the id itself."""
+        if not issuer_id.startswith("did:web:"):
+            return issuer_id
+        host, *path = issuer_id.removeprefix("did:web:").split(":")
+        host = unquote(host)
+        return f"https://{host}/{'/'.join(unquote(p) for p in path)}/did.json" if path else f"https://{host}/.well-known/did.json"
+
     def issuer_document(self, issuer_id: str) -> dict:
-        response = self.client.get(path_of(issuer_id), headers={"Accept": "application/ld+json"})
+        response = self.client.get(path_of(self.resolve(issuer_id)), headers={"Accept": "application/ld+json"})
         assert response.status_code == 200, response.status_code
         return response.get_json(force=True)
 

@@ -42,7 +42,7 @@ def test_credential_shape_and_recipient(client, auth, record, agent, make_user):
     assert credential["name"] == "Certificación de proceso"
     assert credential["validFrom"] == record.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert credential["validUntil"] == record.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert credential["issuer"]["id"] == "http://127.0.0.1:5000/badges/v3/issuer"
+    assert credential["issuer"]["id"] == "did:web:127.0.0.1%3A5000"  # resolved at /.well-known/did.json
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["achievementType"] == "Certification" and "«Evaluación de la semana A»" in achievement["criteria"]["narrative"]
     (identity,) = credential["credentialSubject"]["identifier"]
@@ -100,8 +100,8 @@ def test_key_rotation_keeps_old_credentials_verifiable(app, client, auth, sessio
     after = credential_of(client, auth, agent, record)
     assert before["proof"]["verificationMethod"] != after["proof"]["verificationMethod"]
     assert after["proof"]["verificationMethod"] in result.output
-    issuer_document = client.get("/badges/v3/issuer").get_json(force=True)
-    assert issuer_document["assertionMethod"] == [before["proof"]["verificationMethod"], after["proof"]["verificationMethod"]]
+    did_document = client.get("/.well-known/did.json").get_json(force=True)  # rotation kept in the did:web document
+    assert did_document["assertionMethod"] == [before["proof"]["verificationMethod"], after["proof"]["verificationMethod"]]
     assert verifier.verify(before) and verifier.verify(after)
     assert badges.verify_credential(session, before, issuer=issuer(app), now=now_utc()).valid
     keys = session.query(BadgeSigningKey).order_by(BadgeSigningKey.id).all()

@@ -1,9 +1,13 @@
-"""conformance and hardening: the resource links each person launched from (LTI scores go only there)
+"""conformance and hardening: the resource links each person launched from (LTI scores go only there); team names
+compared by a folded key (accents, capitals and repeated spaces ignored, the same on SQLite and PostgreSQL), backfilled;
+Open Badges signing keys that can be withdrawn as compromised, and the signed revocation status list kept as signed
 
 Revision ID: a4b5c6d7e101
 Revises: b7c1d0e2f301
 Create Date: 2026-12-05 17:00:00
 """
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -31,7 +35,54 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_lti_launched_links_user_id'), ['user_id'], unique=False)
 
 
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name_key', sa.String(length=400), nullable=True))
+    _backfill_team_keys()
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.alter_column('name_key', existing_type=sa.String(length=400), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f('uq_teams_name_key'), ['name_key'])
+
+    with op.batch_alter_table('badge_signing_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('compromised_since', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('badge_status_lists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_badge_status_lists'))
+    )
+
+
+def _fold(name: str) -> str:
+    """A frozen copy of lms.accounts.models.fold_name."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
+
+
+def _backfill_team_keys() -> None:
+    """Every team's key; two existing teams that fold to the same key keep both (the later one's key names its id,
+    so nothing is lost; an admin can rename one)."""
+    bind = op.get_bind()
+    teams = sa.table('teams', sa.column('id', sa.Integer), sa.column('name', sa.String), sa.column('name_key', sa.String))
+    seen = set()
+    for team_id, name in bind.execute(sa.select(teams.c.id, teams.c.name).order_by(teams.c.id)).all():
+        key = _fold(name)
+        if key in seen:
+            key = f"{key} #{team_id}"
+        seen.add(key)
+        bind.execute(teams.update().where(teams.c.id == team_id).values(name_key=key))
+
+
 def downgrade() -> None:
+    op.drop_table('badge_status_lists')
+    with op.batch_alter_table('badge_signing_keys', schema=None) as batch_op:
+        batch_op.drop_column('compromised_since')
+        batch_op.drop_column('revoked_at')
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_teams_name_key'), type_='unique')
+        batch_op.drop_column('name_key')
     with op.batch_alter_table('lti_launched_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lti_launched_links_user_id'))
         batch_op.drop_index(batch_op.f('ix_lti_launched_links_resource_link_pk'))
