@@ -110,10 +110,12 @@
       el.textContent = text;
       var thread = el.dataset.thread, item = itemOf(thread);
       if (item) item.classList.toggle("ws-waiting-late", seconds > standard);
-      if (seconds > standard && !lateAnnounced[thread + since] && el.classList.contains("ws-clock-main")) {
-        lateAnnounced[thread + since] = true;
-        var conv = convOf(thread);
-        announce(fmt(D.msgLateAnnounce, { name: conv ? conv.querySelector("h2").firstChild.textContent.trim() : thread }));
+      // timer states are announced once per waiting message: near the limit, then past it
+      var state = seconds > standard ? "late" : seconds >= standard * 2 / 3 ? "near" : "ok";
+      if (state !== "ok" && lateAnnounced[thread + since] !== state && el.classList.contains("ws-clock-main")) {
+        lateAnnounced[thread + since] = state;
+        var conv = convOf(thread), name = conv ? conv.querySelector("h2").firstChild.textContent.trim() : thread;
+        announce(state === "late" ? fmt(D.msgLateAnnounce, { name: name }) : name + ": " + D.msgNear);
       }
     });
   }
