@@ -95,7 +95,8 @@
   // Response-time clocks -----------------------------------------------------------------------
   function human(seconds) {
     if (seconds < 60) return seconds + " s";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    if (seconds < 600) return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
     return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
   }
   function tick() {
@@ -203,7 +204,10 @@
   function apply(state) {
     if (!state || !state.conversations) return;
     if (state.ended) { window.location.href = state.precheck_url; return; }
-    if (state.private_from !== undefined && state.private_from !== null && privateFrom === null) movedPrivate(state.private_from);
+    if (state.private_from !== undefined && state.private_from !== null) {
+      if (privateFrom === null) movedPrivate(state.private_from);
+      else if (privateFrom === Infinity) privateFrom = state.private_from;  // moved before this page was loaded
+    }
     state.conversations.forEach(function (c) {
       var conv = convOf(c.id); if (!conv) return;
       var log = conv.querySelector(".ws-log");
