@@ -115,6 +115,9 @@ HEAVIER = {
     # a submission writes the attempt, its slots, events and grade, the quiz summary and then the progress summary (the
     # enrollment lock and its reads), certification's evidence check, the outboxes of xAPI/LTI/notifications
     "submit": 28,
+    # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
+    # tickets and knowledge-base lookups (one statement each)
+    "grading_form": 13,
 }
 
 

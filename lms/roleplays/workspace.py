@@ -131,10 +131,10 @@ def check_ticket(spec: dict | None, ticket: PracticeTicket | dict | None) -> lis
     expected = spec.get("priority")
     if expected and get("prioridad") != expected:
         flags.append(TicketFlag("prioridad_distinta", _("Prioridad %(given)s; la que corresponde es %(expected)s.",
-                                                        given=get("prioridad"), expected=expected)))
+                                                        given=_(get("prioridad")), expected=_(expected))))
     if not spec.get("resolved", False) and get("estado") in ("Resuelto", "Cerrado"):
         flags.append(TicketFlag("resuelto_sin_resolver", _("Estado «%(state)s» para un caso que no queda resuelto en la conversación.",
-                                                           state=get("estado"))))
+                                                           state=_(get("estado")))))
     route = spec.get("route")
     if route and route.casefold() not in (get("agente") or "").casefold():
         flags.append(TicketFlag("ruta_distinta", _("Responsable «%(given)s»; el ticket va a %(expected)s.",

@@ -201,6 +201,8 @@ def kb_read(submission_id: int):
     """One section of the handbook library (``manual/chapter#anchor``), rendered sanitized; the read is recorded."""
     session, submission = _own(submission_id)
     key = str((request.get_json(silent=True) or {}).get("key") or "").strip()[:300]
+    if not key:
+        return jsonify({"ok": False, "message": _("Elige una sección del manual.")}), 400
     slug, _sep, anchor = key.partition("#")
     page = reference.get_page(session, slug)
     if page is None:

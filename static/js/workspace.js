@@ -95,7 +95,8 @@
   // Response-time clocks -----------------------------------------------------------------------
   function human(seconds) {
     if (seconds < 60) return seconds + " s";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    if (seconds < 600) return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
     return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
   }
   function tick() {
@@ -110,10 +111,12 @@
       el.textContent = text;
       var thread = el.dataset.thread, item = itemOf(thread);
       if (item) item.classList.toggle("ws-waiting-late", seconds > standard);
-      if (seconds > standard && !lateAnnounced[thread + since] && el.classList.contains("ws-clock-main")) {
-        lateAnnounced[thread + since] = true;
-        var conv = convOf(thread);
-        announce(fmt(D.msgLateAnnounce, { name: conv ? conv.querySelector("h2").firstChild.textContent.trim() : thread }));
+      // timer states are announced once per waiting message: near the limit, then past it
+      var state = seconds > standard ? "late" : seconds >= standard * 2 / 3 ? "near" : "ok";
+      if (state !== "ok" && lateAnnounced[thread + since] !== state && el.classList.contains("ws-clock-main")) {
+        lateAnnounced[thread + since] = state;
+        var conv = convOf(thread), name = conv ? conv.querySelector("h2").firstChild.textContent.trim() : thread;
+        announce(state === "late" ? fmt(D.msgLateAnnounce, { name: name }) : name + ": " + D.msgNear);
       }
     });
   }
@@ -201,7 +204,10 @@
   function apply(state) {
     if (!state || !state.conversations) return;
     if (state.ended) { window.location.href = state.precheck_url; return; }
-    if (state.private_from !== undefined && state.private_from !== null && privateFrom === null) movedPrivate(state.private_from);
+    if (state.private_from !== undefined && state.private_from !== null) {
+      if (privateFrom === null) movedPrivate(state.private_from);
+      else if (privateFrom === Infinity) privateFrom = state.private_from;  // moved before this page was loaded
+    }
     state.conversations.forEach(function (c) {
       var conv = convOf(c.id); if (!conv) return;
       var log = conv.querySelector(".ws-log");
