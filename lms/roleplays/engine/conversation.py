@@ -193,7 +193,7 @@ class Customer:
         progress = bool(met_now or asked_holds or ids & {"pedir-dato", "explicar-causa", "siguiente-paso", "escalar", "pasar-a-privado", "parafrasear"})
         pending = self._pending()
         if repeated:
-            delta -= 1
+            pass  # the «repetir» move already costs its point
         elif not progress and pending is not None and self.asked.get(pending["id"]):
             if not hurt:  # one penalty for one reply: a bad move already costs its own
                 delta -= 1
