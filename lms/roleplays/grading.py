@@ -58,13 +58,13 @@ def general_rubric(t) -> dict:
         {"id": "escucha", "title": "Escucha activa", "weight": 1},
         {"id": "empatia", "title": "Empatía", "weight": 1},
         {"id": "claridad", "title": "Claridad", "weight": 1},
-        {"id": "solucion", "title": "Solución con pasos concretos", "weight": 2, "critical": True, "pass_level": 2},
-        {"id": "escalamiento", "title": "Escalamiento", "weight": 1, "critical": True, "pass_level": 2},
+        {"id": "solucion", "title": "Solución con pasos concretos", "weight": 2, "critical": True, "pass_level": 2},  # nosec B105  # a rubric level
+        {"id": "escalamiento", "title": "Escalamiento", "weight": 1, "critical": True, "pass_level": 2},  # nosec B105  # a rubric level
         {"id": "cierre", "title": "Cierre", "weight": 1},
         {"id": "tiempos", "title": "Tiempos de respuesta", "weight": 1},
     ]
     if compliance:
-        criteria.append({"id": "cumplimiento", "title": "Cumplimiento", "weight": 2, "critical": True, "pass_level": 2})
+        criteria.append({"id": "cumplimiento", "title": "Cumplimiento", "weight": 2, "critical": True, "pass_level": 2})  # nosec B105  # a rubric level
     return {"title": "Estándares del manual", "criteria": criteria}
 
 
