@@ -58,13 +58,13 @@ def general_rubric(t) -> dict:
         {"id": "escucha", "title": "Escucha activa", "weight": 1},
         {"id": "empatia", "title": "Empatía", "weight": 1},
         {"id": "claridad", "title": "Claridad", "weight": 1},
-        {"id": "solucion", "title": "Solución con pasos concretos", "weight": 2, "critical": True, "pass_level": 2},
-        {"id": "escalamiento", "title": "Escalamiento", "weight": 1, "critical": True, "pass_level": 2},
+        {"id": "solucion", "title": "Solución con pasos concretos", "weight": 2, "critical": True, "pass_level": 2},  # nosec B105  # a rubric level
+        {"id": "escalamiento", "title": "Escalamiento", "weight": 1, "critical": True, "pass_level": 2},  # nosec B105  # a rubric level
         {"id": "cierre", "title": "Cierre", "weight": 1},
         {"id": "tiempos", "title": "Tiempos de respuesta", "weight": 1},
     ]
     if compliance:
-        criteria.append({"id": "cumplimiento", "title": "Cumplimiento", "weight": 2, "critical": True, "pass_level": 2})
+        criteria.append({"id": "cumplimiento", "title": "Cumplimiento", "weight": 2, "critical": True, "pass_level": 2})  # nosec B105  # a rubric level
     return {"title": "Estándares del manual", "criteria": criteria}
 
 
@@ -256,7 +256,10 @@ def escalation(facts, flags):
             flags.add("no_escalo")
             return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
         wanted = set(expected.get("teams") or [])
-        if decision["level"] is not None and expected.get("level") and decision["level"] != expected["level"]:
+        team_levels = {t["id"]: t["level"] for t in library()["teams"]}
+        level_named_by_team = decision.get("from") == "text" and any(
+            team_levels.get(t) == expected.get("level") for t in set(decision["teams"]) & wanted)
+        if decision["level"] is not None and expected.get("level") and decision["level"] != expected["level"] and not level_named_by_team:
             flags.add("nivel_de_escalamiento_distinto")
             return 1, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
         if decision["teams"] and wanted and not set(decision["teams"]) & wanted:
@@ -423,7 +426,7 @@ def private(facts, flags):
 
 def subject(facts, flags):
     text = facts.replies[0].text if facts.replies else ""
-    line = next((line for line in text.splitlines() if T.fold(line).strip().startswith("asunto")), "")
+    line = next((line for line in text.splitlines() if T.fold(line).strip(" *_#>").startswith("asunto")), "")
     if not line:
         return 0, ["Sin asunto"]
     reply = T.understand(line)
@@ -535,7 +538,8 @@ def grade(facts, rubric: dict):
     ids = {c["id"] for c in rubric["criteria"]}
     # critical faults are flagged whatever the rubric grades: the escalation decision, promises, compliance
     for aspect, names in ((escalation, ("escalamiento", "nivel-y-destino", "necesidad-y-criterio")), (solution, ("solucion", "resolucion")),
-                          (confidentiality, ("confidencialidad", "cumplimiento", "guion-aprobado"))):
+                          (confidentiality, ("confidencialidad", "cumplimiento", "guion-aprobado")),
+                          (empathy, ("empatia", "tono-y-empatia", "servicio-y-empatia"))):
         if not ids & set(names):
             aspect(facts, flags)
     for c in rubric["criteria"]:

@@ -199,6 +199,8 @@ def analyse(t: Transcript, library: dict) -> Facts:
         heard = T.understand_cached(heard_text)
         moves = {}
         for move_id, move in model["moves"].items():
+            if move.get("first_reply_only") and replies:
+                continue
             match = detect_move(reply, move)
             if match is not None:
                 moves[move_id] = match.quote(reply)

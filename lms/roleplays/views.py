@@ -62,7 +62,6 @@ def practice(submission_id: int):
     session, submission = _own(submission_id)
     if submission.state != "in_progress":
         return redirect(url_for("roleplays.result", submission_id=submission.id))
-    services.advance(session, submission, now=now_utc())  # a customer left waiting past their patience has walked out
     views = services.threads(submission)
     return render_template("roleplays/learn/practice.html", submission=submission, scenario=submission.scenario, threads=views,
                            all_answered=all(v.awaiting is None for v in views), now=now_utc(), form=EmptyForm(),

@@ -91,5 +91,8 @@ def test_every_scenario_can_be_practised_in_its_mode_and_graded_with_its_rubric(
         grade = services.save_grade(session, submission, actor=trainer, levels={c["id"]: 3 for c in version.data["criteria"]},
                                     comments={}, overall="", inline=[], action="release", expected_revision=0, now=T0)
         assert grade.score == 75.0, scenario.slug
-        if scenario.data.get("escalation", {}) and scenario.data["escalation"].get("required"):
-            assert submission.precheck["criteria"]["escalamiento"] >= 2, scenario.slug
+        # the pre-check suggests a level for each criterion of the scenario's own rubric, never the grade
+        assert set(submission.precheck["criteria"]) == {c["id"] for c in version.data["criteria"]}, scenario.slug
+        assert submission.precheck["band"] in ("regular", "deficiente"), scenario.slug  # «Respuesta de prueba» solves nothing
+        if scenario.mode != "email":
+            assert all(v.finished and v.ending for v in services.threads(submission)), scenario.slug

@@ -62,8 +62,14 @@ def _echo(reply: T.Reply, match: T.Match, heard: T.Reply) -> bool:
         return len(fresh) < 2  # the date or number found is the customer's own: only new words around it make it an answer
     if substance:
         return not fresh
-    matched_fresh = any(reply.tokens[p].surface not in heard_words and reply.tokens[p].lemma not in heard_words for p in match.positions)
+    heard_surfaces = {t.surface for t in heard.tokens}
+    matched_fresh = any(reply.tokens[p].surface not in heard_words and reply.tokens[p].lemma not in heard_words for p in match.positions) or any(
+        reply.tokens[p].surface.endswith(_DONE) and reply.tokens[p].surface not in heard_surfaces for p in match.positions)
     return not matched_fresh and len(fresh) < 2
+
+
+#: a participle says something is done («actualizado»): not an echo of the customer's «actualizar»
+_DONE = ("ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas")
 
 
 def pick(phrasings: list[str], *key) -> str:
@@ -124,6 +130,8 @@ class Customer:
         heard = T.understand_cached(self.heard_text)
         moves = []
         for move_id, move in self.model["moves"].items():
+            if move.get("first_reply_only") and self.turn > 1:
+                continue
             match = detect_move(reply, move)
             if match is not None:
                 moves.append({"id": move_id, "kind": move["kind"], "title": move["title"], "quote": match.quote(reply),
@@ -193,7 +201,7 @@ class Customer:
         progress = bool(met_now or asked_holds or ids & {"pedir-dato", "explicar-causa", "siguiente-paso", "escalar", "pasar-a-privado", "parafrasear"})
         pending = self._pending()
         if repeated:
-            delta -= 1
+            pass  # the «repetir» move already costs its point
         elif not progress and pending is not None and self.asked.get(pending["id"]):
             if not hurt:  # one penalty for one reply: a bad move already costs its own
                 delta -= 1
@@ -291,14 +299,17 @@ class Customer:
         from lms.roleplays.engine.model import teams_named
 
         words = teams_named(self.scenario.get("teams", []), reply)
-        level = None
-        found = T.find(reply, "nivel #num")
-        if found:
-            try:
-                level = int(float(reply.tokens[found.positions[-1]].surface))
-            except ValueError:
-                level = None
         expected = (self.scenario.get("escalation") or {}) if self.model.get("escalates", True) else {"required": False}
+        levels = []
+        for sentence in range(len(reply.sentences)):
+            found = T.find(reply, "nivel #num", sentence=sentence)
+            if found:
+                try:
+                    levels.append(int(float(reply.tokens[found.positions[-1]].surface)))
+                except ValueError:
+                    pass
+        # the level it escalates to: the expected one when named (a reply may also say «soy nivel 1»), else the highest
+        level = expected.get("level") if expected.get("level") in levels else (max(levels) if levels else None)
         wanted = set(expected.get("teams") or [])
         named = set(words)
         if not expected.get("required"):
@@ -306,7 +317,12 @@ class Customer:
         elif not named and level is None:
             correct = True  # «te paso con el equipo que lo lleva»: not wrong yet, but incomplete (no timeline asked below)
         else:
-            correct = (not named or bool(named & wanted)) and (level is None or level == expected.get("level"))
+            # a level is right when it is the expected one, or when a wanted team of that level is named (a reply may
+            # also mention the next level it could go to: «si es un bug, pasará a Engineering, nivel 3»)
+            team_levels = {t["id"]: t["level"] for t in self.scenario.get("teams", [])}
+            level_ok = level is None or level == expected.get("level") or (expected.get("level") in levels) or any(
+                team_levels.get(team) == expected.get("level") for team in named & wanted)
+            correct = (not named or bool(named & wanted)) and level_ok
         return {"teams": sorted(named), "level": level, "correct": correct}
 
     def _end(self, kind, key, moves, met_now, reactions, nudges, escalation=None) -> Step:

@@ -166,7 +166,8 @@ def _move(sink: Sink, move_id: str, spec, line: int, reference: dict, *, library
         sink.add(line, f"move {move_id!r} is not in {LIBRARY_FILE}: give its 'patterns', 'examples', 'kind' and 'source'")
         return None
     move = base or {"kind": "neutral", "title": move_id, "patterns": [], "unless": [], "examples": {"must": [], "must_not": []}}
-    unknown = set(spec) - {"kind", "title", "patterns", "unless", "examples", "mood", "reaction", "fault", "source", "criterion"}
+    unknown = set(spec) - {"kind", "title", "patterns", "unless", "examples", "mood", "reaction", "fault", "source", "criterion",
+                           "first_reply_only"}
     if unknown:
         sink.add(line, f"move {move_id!r}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     if "kind" in spec:
@@ -180,6 +181,8 @@ def _move(sink: Sink, move_id: str, spec, line: int, reference: dict, *, library
     for key in ("title", "reaction", "criterion"):
         if key in spec:
             move[key] = str(spec[key])
+    if "first_reply_only" in spec:
+        move["first_reply_only"] = bool(spec["first_reply_only"])
     if "mood" in spec:
         if isinstance(spec["mood"], bool) or not isinstance(spec["mood"], int) or not -3 <= spec["mood"] <= 3:
             sink.add(line, f"move {move_id!r}: mood must be a whole number from -3 to 3")

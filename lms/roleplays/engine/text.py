@@ -86,6 +86,8 @@ class Reply:
     money: set[int]
     _terms: dict = field(default_factory=dict)
     _vocabulary: list[str] | None = None
+    normalised: str = ""
+    spans: list = field(default_factory=list)   # (start, end) of each token in ``normalised``
 
     def sentence_of(self, position: int) -> int:
         return self.tokens[position].sentence
@@ -111,12 +113,17 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
     """Tokenise, lemmatise and mark negation, dates, durations and amounts."""
     original = text or ""
     normalised = _normalise_numbers(original)
-    raw_tokens = _TOKEN.findall(normalised.lower())
+    found = list(_TOKEN.finditer(normalised.lower()))
+    raw_tokens = [m.group(0) for m in found]
+    spans: list[tuple[int, int]] = []  # where each kept token is in the normalised text (for quoting sentences)
     tokens: list[Token] = []
     sentences: list[tuple[int, int]] = []
     questions: set[int] = set()
     sentence, start, negation_left = 0, 0, 0
-    for raw in raw_tokens:
+    spans_pending = (0, 0)
+    for m, raw in zip(found, raw_tokens):
+        spans.extend([spans_pending] * (len(tokens) - len(spans)))
+        spans_pending = (m.start(), m.end())
         if raw in ",:":  # a comma closes a negation's scope: «no, te lo devolvemos» is not a refusal; a colon too
             tokens.append(Token(raw, raw, sentence, kind="punct"))
             negation_left = 0
@@ -155,9 +162,11 @@ def understand(text: str, *, now: datetime | None = None) -> Reply:
         else:
             negation_left = max(0, negation_left - 1)
         tokens.append(token)
+    spans.extend([spans_pending] * (len(tokens) - len(spans)))
     if start < len(tokens):
         sentences.append((start, len(tokens)))
     reply = Reply(original, tokens, sentences, questions, set(), set(), set())
+    reply.normalised, reply.spans = normalised, spans
     _mark_quantities(reply)
     _mark_dates(reply, normalised, now)
     return reply
@@ -288,7 +297,7 @@ def compile_pattern(source: str) -> Pattern:
             terms.append(Term((), special=chunk))
         else:
             options = tuple(o for o in chunk.split("|") if o)
-            if not options or any(not re.fullmatch(r"=?[a-z0-9ñ]+\*?", o) for o in options):
+            if not options or any(not re.fullmatch(r"=?[a-z0-9ñ]+(?:\.[0-9]+)?\*?", o) for o in options):
                 raise PatternError(f"bad term {chunk!r}: words separated by |, a trailing * for a prefix, a leading = for this exact form")
             normalised = tuple(o if o.endswith("*") or o.isdigit() else o for o in options)
             terms.append(Term(normalised, negative=any(o in NEGATORS for o in options)))
@@ -336,7 +345,7 @@ def _positions(reply: Reply, term: Term) -> list[int]:
             vocabulary = _vocabulary(reply)
             for option in fuzzy_needed:
                 for word, _score, _n in process.extract(option, vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
-                    if len(word) >= _FUZZY_MIN and word[0] == option[0]:
+                    if len(word) >= _FUZZY_MIN and word[0] == option[0] and abs(len(word) - len(option)) <= 1:
                         out += by_surface.get(word, [])
         out = sorted(set(out))
     reply._terms[key] = out
@@ -438,12 +447,18 @@ def _extend(reply, pattern, candidates, index, chain):
 
 
 def sentence_text(reply: Reply, sentence: int) -> str:
-    """The sentence of the original text (approximately: the reply's sentence by punctuation)."""
-    parts = [p.strip() for p in re.split(r"(?<=[.;!?\n])\s+|\n", reply.text) if p.strip()]
-    # the tokenizer splits on the same marks, so indexes line up except for «¿…?» inside a sentence
-    if 0 <= sentence < len(parts):
-        return parts[sentence]
-    return reply.text.strip()[:200]
+    """The sentence as written (numbers in words given as digits), for quoting a reply as evidence."""
+    if not reply.sentences or not 0 <= sentence < len(reply.sentences):
+        return reply.text.strip()[:300]
+    first, last = reply.sentences[sentence]
+    words = [i for i in range(first, last) if reply.tokens[i].kind != "punct" or reply.tokens[i].surface in "?!."]
+    if not words or not reply.spans:
+        return reply.text.strip()[:300]
+    start, end = reply.spans[words[0]][0], reply.spans[words[-1]][1]
+    if start and reply.normalised[start - 1] in "¿¡":
+        start -= 1
+    quote = " ".join(reply.normalised[start:end].split()).strip(" -*")
+    return quote[:300]
 
 
 def similarity(a: str, b: str) -> float:
