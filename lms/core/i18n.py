@@ -38,7 +38,7 @@ def select_timezone() -> str | None:
     """The signed-in person's zone (their own, their team's, the organisation's); None = BABEL_DEFAULT_TIMEZONE."""
     if not has_request_context() or not ZONE_RESOLVER:
         return None
-    user = current_user if current_user and getattr(current_user, "is_authenticated", False) else None
+    user = current_user._get_current_object() if current_user and getattr(current_user, "is_authenticated", False) else None
     return ZONE_RESOLVER[0](user)
 
 

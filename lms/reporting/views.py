@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
 from lms.accounts.models import MembershipKind, Team, TeamMembership, User
-from lms.core.clock import now_utc, today
+from lms.core.clock import local_today as today
+from lms.core.clock import now_utc
 from lms.core.db import get_db, get_session
 from lms.core.security import roles_required
 from lms.reporting import exports, services

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from lms.accounts import services as accounts
 from lms.accounts import zones
 from lms.accounts.models import Role, User
-from lms.core.clock import now_utc, today
+from lms.core.clock import local_today as today
+from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm, choices

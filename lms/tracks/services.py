@@ -531,10 +531,12 @@ class CalendarDay:
     day: date
     items: list[LessonStatus]
     in_track: bool
+    #: the organisation's name for it when it is a non-working day (nothing falls due on it)
+    holiday: str | None = None
 
 
-def calendar_weeks(progress: TrackProgress) -> list[list[CalendarDay]]:
-    """Monday-first weeks from the start date to the end of the track, lessons on their due day."""
+def calendar_weeks(progress: TrackProgress, holidays: dict[date, str] | None = None) -> list[list[CalendarDay]]:
+    """Monday-first weeks from the start date to the end of the track, lessons on their due day, holidays named."""
     by_day: dict[date, list] = defaultdict(list)
     for status in progress.steps:
         by_day[status.due_date].append(status)
@@ -545,7 +547,7 @@ def calendar_weeks(progress: TrackProgress) -> list[list[CalendarDay]]:
     weeks, week = [], []
     day = first
     while day <= last:
-        week.append(CalendarDay(day, by_day.get(day, []), start <= day <= end))
+        week.append(CalendarDay(day, by_day.get(day, []), start <= day <= end, (holidays or {}).get(day)))
         if len(week) == 7:
             weeks.append(week)
             week = []

@@ -16,6 +16,7 @@ from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.forms import EmptyForm
 from lms.core.security import roles_required
+from lms.tracks import calendar as work_calendar
 from lms.tracks import ical, services
 
 bp = Blueprint("tracks", __name__, template_folder="templates")
@@ -65,7 +66,8 @@ def calendar(slug: str):
     progress = next((p for p in services.progress_for_user(session, current_user, today()) if p.track.id == track.id), None)
     if progress is None:
         abort(404)
-    return render_template("tracks/learn/calendar.html", progress=progress, weeks=services.calendar_weeks(progress))
+    holidays = {h.day: h.name for h in work_calendar.holidays(session)}
+    return render_template("tracks/learn/calendar.html", progress=progress, weeks=services.calendar_weeks(progress, holidays))
 
 
 @bp.route("/calendar/subscription", methods=["GET", "POST"])

@@ -134,3 +134,12 @@ def test_a_team_set_to_work_weekends_moves_its_agents_due_dates(client, auth, se
     assert "«Nowhere/Town» no es una zona horaria conocida" in page.get_data(as_text=True)
     session.refresh(team)
     assert team.time_zone == "America/Bogota" and team.works_weekends
+
+
+def test_the_agent_calendar_names_the_holidays(client, auth, session, content, agent, manager):
+    services.enroll(session, actor=manager, agent=agent, track=services.find_track(session, "corto"), start_date=MONDAY, now=NOW)
+    calendar.add_holiday(session, date(2026, 1, 6), "Epifanía del Señor", now=NOW)
+    session.commit()
+    auth.login_as(agent)
+    page = client.get("/tracks/corto/calendar").get_data(as_text=True)
+    assert "No laborable: Epifanía del Señor" in page
