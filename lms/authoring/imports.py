@@ -64,7 +64,9 @@ def start_import(session: Session, *, report: ImportReport, fmt: str, filename: 
         data["questions"].append(question | {"id": qid})
     options = {"skip_invalid": skip_invalid, "import": {
         "format": fmt, "filename": filename[:200], "count": len(report.questions),
-        "errors": [list(e) for e in report.errors], "notes": [list(n) for n in report.notes][:200]}}
+        # importer messages are translated when shown (lazy): stored as the uploader read them
+        "errors": [[line, str(message)] for line, message in report.errors],
+        "notes": [[line, str(message)] for line, message in report.notes][:200]}}
     return services.start_draft(session, kind="bank", slug=slug, path=path, title=data["title"], text=dump_yaml(data),
                                 base_text=base_text, author=author, now=now, options=options)
 

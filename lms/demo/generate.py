@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from lms.accounts.models import Team, TeamMembership, User
+from lms.accounts.models import Team, TeamMembership, User, fold_name
 from lms.certification.models import CertificationDefinition, CertificationRecord
 from lms.core.db import refresh_statistics
 from lms.core.security import hash_password
@@ -66,7 +66,8 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
 
     # teams and people ------------------------------------------------------------------------------
     base_team = (session.scalar(select(func.max(Team.id))) or 0) + 1
-    _insert(session, Team, ({"id": base_team + i, "name": f"{prefix} equipo {i + 1:04d}", "created_at": now} for i in range(sizes.teams)))
+    _insert(session, Team, ({"id": base_team + i, "name": f"{prefix} equipo {i + 1:04d}", "name_key": fold_name(f"{prefix} equipo {i + 1:04d}"),
+                             "created_at": now} for i in range(sizes.teams)))
     counts["teams"] = sizes.teams
     team_ids = list(range(base_team, base_team + sizes.teams))
     staff_count = max(1, sizes.teams // 5)

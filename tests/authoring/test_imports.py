@@ -27,7 +27,7 @@ def test_invalid_questions_are_refused_with_their_line_unless_skipped(content, c
     page = _upload(client)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Línea 24" in html and "the answer block is not closed" in html and 'id="file-error"' in html
+    assert "Línea 24" in html and "el bloque de respuestas no se cierra con «}»" in html and 'id="file-error"' in html
     assert _draft(session) is None
 
 
@@ -36,7 +36,7 @@ def test_upload_review_publish(content, client, auth, session, trainer, admin):
     response = _upload(client, skip_invalid="1")
     assert response.status_code == 302
     draft = _draft(session)
-    assert draft.state == "draft" and draft.options["import"]["errors"] == [[24, "the answer block is not closed with '}'"]]
+    assert draft.state == "draft" and draft.options["import"]["errors"] == [[24, "el bloque de respuestas no se cierra con «}»"]]
     assert draft.text.count("- id: ") == 6
     edit = f"/authoring/drafts/{draft.id}/edit"
     page = client.get(edit).get_data(as_text=True)

@@ -22,8 +22,9 @@ ENGLISH = ("not closed with '}'", "no correct answer", "is not a numeric answer"
 @pytest.mark.parametrize("lang, expected, leaked", [("es", SPANISH, ENGLISH), ("en", ENGLISH, SPANISH)])
 def test_gift_import_errors_in_the_readers_language(client, auth, trainer, lang, expected, leaked):
     auth.login_as(trainer)
-    page = client.post(f"/manage/banks?lang={lang}", data={"file": (io.BytesIO(GIFT_WITH_ERRORS.encode()), "banco.gift"),
-                                                           "fmt": "auto", "bank": ""}, content_type="multipart/form-data")
+    # the upload page of the authoring domain (a question file becomes a draft bank)
+    page = client.post(f"/authoring/import?lang={lang}", data={"file": (io.BytesIO(GIFT_WITH_ERRORS.encode()), "banco.gift"),
+                                                               "fmt": "auto", "bank": "", "title": ""}, content_type="multipart/form-data")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for text in expected:
