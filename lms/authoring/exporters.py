@@ -147,6 +147,10 @@ def rubric_data(slug: str, data: dict) -> dict:
 def scenario_front_matter(scenario: Scenario, rubric_slug: str) -> dict:
     data = dict(scenario.data or {})
     meta = {"id": scenario.slug, "title": scenario.title, "mode": scenario.mode, "channel": scenario.channel}
+    written = data.pop("front_matter", None)
+    if written is not None:
+        # kept by the loader as the file said it: the stored data is enriched (compiled customer model, hashes)
+        return meta | {k: v for k, v in written.items() if k != "rubric"} | {"rubric": rubric_slug}
     standard = data.pop("response_standard", None) or {}
     meta["response_standard"] = _without_none({"seconds": standard.get("seconds"),
                                                "source": (citations([standard["source"]]) or [None])[0] if standard.get("source") else None})
@@ -181,10 +185,15 @@ def export_roleplays(session: Session) -> dict[str, str]:
     for rubric_id, slug, data in rows:
         rubric_slugs[rubric_id] = slug
         out[f"roleplays/rubrics/{slug}.yaml"] = dump_yaml(rubric_data(slug, data))
-    for scenario in session.scalars(select(Scenario).where(Scenario.is_archived.is_(False))):
+    library = None
+    for scenario in session.scalars(select(Scenario).where(Scenario.is_archived.is_(False)).order_by(Scenario.slug)):
         slug = rubric_slugs.get(scenario.rubric_id) or session.get(Rubric, scenario.rubric_id).slug
         out[scenario.source_path] = markdown_file(scenario_front_matter(scenario, slug),
                                                   scenario_body(scenario.situation, scenario.exemplar))
+        library = library or (scenario.data or {}).get("move_library_text")
+    if library:
+        # the shared move library the customer models were built with, as the file said it
+        out["roleplays/moves.yaml"] = library
     return out
 
 

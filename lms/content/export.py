@@ -41,12 +41,13 @@ def write_tree(texts: dict[str, str], root: Path) -> None:
 
 
 def content_files(root: Path) -> set[str]:
-    """The content files (YAML and Markdown, READMEs aside) under ``root``'s content folders."""
+    """The content files (YAML and Markdown, READMEs and the pre-check's calibration set aside) under ``root``'s content
+    folders."""
     root = Path(root)
     found = set()
     for folder in CONTENT_FOLDERS:
         for path in (root / folder).rglob("*"):
-            if path.is_file() and path.suffix in (".md", ".yaml") and path.name != "README.md":
+            if path.is_file() and path.suffix in (".md", ".yaml") and path.name != "README.md" and "calibration" not in path.parts:
                 found.add(str(path.relative_to(root)))
     return found
 

@@ -14,6 +14,7 @@ from lms.content import Problems, SyncReport
 from lms.content.files import plain as _plain
 from lms.content.walk import markdown_files, yaml_files
 from lms.content.impact import StoredCitation, citations_of
+
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations, check_house_rules
 from lms.roleplays.engine import model as engine_model
@@ -201,6 +202,9 @@ class RoleplaysLoader:
                     continue
             if ticket is not None:
                 data["ticket"] = ticket
+            # the front matter as written: the loader enriches ``data`` (the customer model compiled, citations with their
+            # text hashes, the move library's teams and mood), so ``content export`` writes the file back from this
+            data["front_matter"] = {k: v for k, v in _plain(meta).items() if k not in ("id", "title", "mode", "channel", "rubric")}
             scenarios[meta["id"]] = CScenario(meta["id"], display, meta["title"], meta["mode"], meta["channel"], meta["rubric"],
                                               data, sections["Situación"].strip(), sections["Respuesta modelo"].strip())
         return scenarios
@@ -235,6 +239,7 @@ class RoleplaysLoader:
         sink = engine_model.Sink(problems, display)
         escalation = data["escalation"]
         data["teams"] = library["teams"]
+        data["move_library_text"] = library["text"]
         data["mood"] = {"labels": library["mood"]["labels"], "source": library["mood"]["source"]}
         if escalation is not None:
             escalation["teams"] = engine_model.expected_teams(library, escalation.get("destination") or "")

@@ -110,6 +110,8 @@ def load_library(root: Path, problems, reference: dict) -> dict | None:
     if len(problems) > before:
         return None
     library: dict = {"types": {}, "teams": [], "moves": {}, "reactions": {}, "endings": {}}
+    #: the file as written, kept with the scenarios that use it so ``content export`` can write it back
+    library["text"] = path.read_text(encoding="utf-8")
     for name, spec in data["types"].items():
         line = data["types"].line_of(name) if hasattr(data["types"], "line_of") else 1
         if not isinstance(spec, dict) or not isinstance(spec.get("mood"), int) or not isinstance(spec.get("patience"), int):
