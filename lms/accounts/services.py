@@ -359,15 +359,39 @@ class CsvImportResult:
         return not self.errors
 
 
+#: how much of a CSV the dialect is read from (whole lines of it)
+SNIFF_SAMPLE = 64 * 1024
+
+
+def sniff_dialect(text: str) -> type[csv.Dialect]:
+    """The CSV dialect (delimiter, quoting) read from the data: the header and the rows after it, where quoted values
+    with doubled quotes or backslash-escaped quotes show, not from the header alone."""
+    sample = text[:SNIFF_SAMPLE]
+    if len(text) > SNIFF_SAMPLE and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        sniffed = csv.excel
+    quote = sniffed.quotechar or '"'
+
+    class Dialect(csv.Dialect):
+        delimiter = sniffed.delimiter
+        quotechar = quote
+        doublequote = True  # "" inside a quoted value is one quote (spreadsheets write it so)
+        escapechar = "\\" if "\\" + quote in sample else None  # \" written by some exporters
+        skipinitialspace = sniffed.skipinitialspace
+        lineterminator = "\r\n"
+        quoting = csv.QUOTE_MINIMAL
+
+    return Dialect
+
+
 def read_csv(text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
     """Parse CSV text with a header row; returns (line, row) pairs and header problems."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text), dialect=sniff_dialect(text))
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
