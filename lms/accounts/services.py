@@ -424,7 +424,8 @@ def read_csv(text: str, required: tuple[str, ...], optional: tuple[str, ...] = (
     return rows, problems
 
 
-def import_users_csv(session: Session, text: str, *, skip_invalid: bool = False) -> CsvImportResult:
+def import_users_csv(session: Session, text: str, *, skip_invalid: bool = False,
+                     password_hashes: dict[str, str] | None = None) -> CsvImportResult:
     """Create users from CSV (``email,name,role[,team][,password]``).
 
     Every row is checked; by default nothing is written when any row is bad.
@@ -446,9 +447,13 @@ def import_users_csv(session: Session, text: str, *, skip_invalid: bool = False)
                 if email in seen:
                     raise InvalidInput(_("Correo repetido: ya aparece en la línea %(line)d.", line=seen[email]))
                 seen[email] = line
-                user = create_user(
-                    session, email=email, name=row["name"], role=row["role"].lower(), password=row.get("password") or None
+                prepared = (password_hashes or {}).get(str(line)) if row.get("password") else None
+                user = create_user(  # a password already checked and hashed by an import job's earlier step is taken as is
+                    session, email=email, name=row["name"], role=row["role"].lower(),
+                    password=None if prepared else (row.get("password") or None)
                 )
+                if prepared:
+                    user.password_hash = prepared
                 if row.get("team"):
                     team = find_team_by_name(session, row["team"]) or create_team(session, row["team"])
                     add_to_team(session, team, user)

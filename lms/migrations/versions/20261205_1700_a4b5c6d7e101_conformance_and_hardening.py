@@ -1,6 +1,7 @@
 """conformance and hardening: the resource links each person launched from (LTI scores go only there); team names
 compared by a folded key (accents, capitals and repeated spaces ignored, the same on SQLite and PostgreSQL), backfilled;
-Open Badges signing keys that can be withdrawn as compromised, and the signed revocation status list kept as signed
+Open Badges signing keys that can be withdrawn as compromised, and the signed revocation status list kept as signed;
+CSV import jobs run by the worker
 
 Revision ID: a4b5c6d7e101
 Revises: 8a1e0b7c2d05
@@ -52,6 +53,26 @@ def upgrade() -> None:
     sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_badge_status_lists'))
     )
+    op.create_table('csv_import_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('skip_invalid', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('processed', sa.Integer(), nullable=False),
+    sa.Column('imported', sa.Integer(), nullable=False),
+    sa.Column('errors', sa.JSON(), nullable=False),
+    sa.Column('rolled_back', sa.Boolean(), nullable=False),
+    sa.Column('prepared', sa.JSON(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_csv_import_jobs_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csv_import_jobs'))
+    )
+    with op.batch_alter_table('csv_import_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csv_import_jobs_created_by_id'), ['created_by_id'], unique=False)
 
 
 def _fold(name: str) -> str:
@@ -76,6 +97,9 @@ def _backfill_team_keys() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('csv_import_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csv_import_jobs_created_by_id'))
+    op.drop_table('csv_import_jobs')
     op.drop_table('badge_status_lists')
     with op.batch_alter_table('badge_signing_keys', schema=None) as batch_op:
         batch_op.drop_column('compromised_since')
