@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from lms.lti.models import (LtiContext, LtiDeployment, LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey,
-                            LtiUserLink)
+from lms.lti.models import (LtiContext, LtiDeployment, LtiLaunchedLink, LtiLinkRequest, LtiPlatform, LtiResourceLink,
+                            LtiToolKey, LtiUserLink)
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -29,6 +29,15 @@ class LaunchRefused(DomainError):
     """A launch we will not honour; the message is shown on the error page."""
 
     status = 403
+
+
+class StaffLinkNeeded(LaunchRefused):
+    """The launch's e-mail names a staff account: refused until an admin confirms the link (the view records the
+    request with :func:`request_link`)."""
+
+    def __init__(self, message: str, *, platform: LtiPlatform, sub: str, user: User, name: str | None):
+        super().__init__(message)
+        self.platform, self.sub, self.user, self.name = platform, sub, user, name
 
 
 # -- platforms -----------------------------------------------------------------------------------
@@ -268,9 +277,10 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
         email = (claims.get("email") or "").strip()
         user = accounts.find_user_by_email(session, email) if email else None
         if user is not None and user.role != "agent":
-            raise LaunchRefused(_("Tu correo coincide con una cuenta de personal de la academia (formación, gestión o "
+            raise StaffLinkNeeded(_("Tu correo coincide con una cuenta de personal de la academia (formación, gestión o "
                                   "administración). Por seguridad, un inicio desde la plataforma no entra en esa cuenta: "
-                                  "pide a un administrador de la academia que vincule tu usuario de la plataforma con ella."))
+                                  "pide a un administrador de la academia que vincule tu usuario de la plataforma con ella."),
+                                  platform=platform, sub=sub, user=user, name=str(claims.get("name") or "")[:200] or None)
         if user is None:
             name = (claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
                     or claims.get("preferred_username") or _("Usuario LTI")).strip()
@@ -304,6 +314,34 @@ def link_account(session: Session, platform: LtiPlatform, sub: str, user: User, 
         return link
     link = LtiUserLink(issuer=platform.issuer, sub=sub, user_id=user.id, created_at=now)
     session.add(link)
+    session.flush()
+    return link
+
+
+def request_link(session: Session, refused: StaffLinkNeeded, *, now: datetime) -> LtiLinkRequest:
+    """Keep a refused staff launch for the admins to confirm (one request per platform user)."""
+    row = session.scalar(select(LtiLinkRequest).where(LtiLinkRequest.platform_id == refused.platform.id,
+                                                      LtiLinkRequest.sub == refused.sub))
+    if row is None:
+        row = LtiLinkRequest(platform_id=refused.platform.id, sub=refused.sub, user_id=refused.user.id, requested_at=now)
+        session.add(row)
+    row.user_id, row.claimed_name, row.requested_at = refused.user.id, refused.name, now
+    session.flush()
+    return row
+
+
+def pending_link_requests(session: Session) -> list[LtiLinkRequest]:
+    return list(session.scalars(select(LtiLinkRequest).where(LtiLinkRequest.confirmed_at.is_(None))
+                                .order_by(LtiLinkRequest.requested_at.desc())))
+
+
+def confirm_link_request(session: Session, request_id: int, *, admin: User, now: datetime) -> LtiUserLink:
+    """An admin confirms that the platform user of a refused launch is the staff account its e-mail named."""
+    row = session.get(LtiLinkRequest, request_id)
+    if row is None or row.confirmed_at is not None:
+        raise NotFound(_("Esa solicitud de vinculación no existe o ya se confirmó."))
+    link = link_account(session, get_platform(session, row.platform_id), row.sub, session.get(User, row.user_id), now=now)
+    row.confirmed_at, row.confirmed_by_id = now, admin.id
     session.flush()
     return link
 
