@@ -32,11 +32,12 @@ def data_rows(text: str) -> int:
     return max(0, len([line for line in text.splitlines() if line.strip()]) - 1)
 
 
-def start_users_import(session: Session, text: str, *, skip_invalid: bool, actor, now: datetime) -> CsvImportJob:
+def start_users_import(session: Session, text: str, *, skip_invalid: bool, actor, now: datetime,
+                       locale: str | None = None) -> CsvImportJob:
     rows, _problems = services.read_csv(text, ("email", "name", "role"), ("team", "password"))
     job = CsvImportJob(kind="users", created_by_id=actor.id if actor else None, created_at=now, text=text,
                        skip_invalid=skip_invalid, status="queued", total=len(rows), processed=0, imported=0, errors=[],
-                       prepared={}, rolled_back=False)
+                       prepared={}, rolled_back=False, locale=locale)
     session.add(job)
     session.flush()
     _queue(session, job, 0, now)
@@ -74,7 +75,10 @@ def run_step(session: Session, job_id: int, offset: int, *, now: datetime) -> No
         session.flush()
         return
     job.status = "writing"
-    result = services.import_users_csv(session, job.text, skip_invalid=job.skip_invalid, password_hashes=job.prepared or {})
+    from flask_babel import force_locale
+
+    with force_locale(job.locale or "es"):  # the row errors in the language of the admin who started it
+        result = services.import_users_csv(session, job.text, skip_invalid=job.skip_invalid, password_hashes=job.prepared or {})
     job.imported, job.errors, job.rolled_back = result.imported, [list(e) for e in result.errors], result.rolled_back
     job.processed = job.total
     job.status, job.finished_at = ("failed" if result.rolled_back else "done"), now

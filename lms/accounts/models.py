@@ -257,4 +257,6 @@ class CsvImportJob(Base):
     rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)
     #: line → password hash, made during the chunked steps (cleared once finished)
     prepared: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the language of the admin who started it: the worker writes the row errors in it
+    locale: Mapped[str | None] = mapped_column(String(8))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,6 +5,7 @@ import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session as http_session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -265,7 +266,7 @@ def admin_users_import():
             form.file.errors.append(error)
         elif imports.data_rows(text) > int(current_app.config.get("CSV_IMPORT_INLINE_ROWS") or imports.INLINE_ROWS):
             job = imports.start_users_import(get_session(), text, skip_invalid=form.skip_invalid.data, actor=current_user,
-                                             now=now_utc())
+                                             now=now_utc(), locale=str(get_locale()))
             flash(_("La importación de %(n)d filas se hace en segundo plano: sigue su progreso aquí.", n=job.total), "success")
             return redirect(url_for("accounts.admin_users_import_job", job_id=job.id))
         else:

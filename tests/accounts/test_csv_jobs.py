@@ -78,6 +78,20 @@ def test_a_background_import_is_all_or_nothing(app, client, auth, admin, session
     assert accounts.find_user_by_email(session, "todo0@empresa.example.com") is None
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "No se ha importado nada" in page and "Correo repetido" in page
+    assert job.locale == "es"
+
+
+def test_the_worker_writes_the_row_errors_in_the_language_of_the_admin(app, client, auth, admin, session, monkeypatch):
+    monkeypatch.setitem(app.config, "CSV_IMPORT_INLINE_ROWS", 5)
+    admin.locale = "en"
+    session.commit()
+    auth.login_as(admin)
+    _upload(client, _rows(9, "idioma", bad_last=True))
+    for _ in range(3):
+        _pass(app)
+    session.expire_all()
+    job = session.query(CsvImportJob).one()
+    assert job.locale == "en" and job.errors[0][1] == "Duplicate email: already appears on line 2."
 
 
 def test_a_small_import_still_answers_at_once(client, auth, admin, session):

@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('errors', sa.JSON(), nullable=False),
     sa.Column('rolled_back', sa.Boolean(), nullable=False),
     sa.Column('prepared', sa.JSON(), nullable=False),
+    sa.Column('locale', sa.String(length=8), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_csv_import_jobs_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_csv_import_jobs'))
