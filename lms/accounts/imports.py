@@ -5,10 +5,14 @@ through the durable outbox (kind ``csv-import``) in steps, so no request waits o
    checked against the policy and hashed — the slow part of an import (argon2) — and the progress is saved;
 2. *write*: :func:`lms.accounts.services.import_users_csv` with the prepared hashes, in one transaction: every
    row or none (unless the admin chose to skip invalid rows); the result (imported, errors) is kept on the job.
+
+Other kinds (enrollments, registered by lms.tracks with :func:`register_writer`) have no prepare step: their
+write step runs the import in one transaction the same way.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +31,14 @@ CHUNK = 100
 INLINE_ROWS = 200
 
 
+#: kind → writer(session, job, now) → CsvImportResult, for the kinds other domains import (all or nothing)
+WRITERS: dict[str, Callable] = {}
+
+
+def register_writer(kind: str, writer: Callable) -> None:
+    WRITERS[kind] = writer
+
+
 def data_rows(text: str) -> int:
     """About how many data rows ``text`` has (its lines less the header): decides inline or job."""
     return max(0, len([line for line in text.splitlines() if line.strip()]) - 1)
@@ -37,6 +49,18 @@ def start_users_import(session: Session, text: str, *, skip_invalid: bool, actor
     rows, _problems = services.read_csv(text, ("email", "name", "role"), ("team", "password"))
     job = CsvImportJob(kind="users", created_by_id=actor.id if actor else None, created_at=now, text=text,
                        skip_invalid=skip_invalid, status="queued", total=len(rows), processed=0, imported=0, errors=[],
+                       prepared={}, rolled_back=False, locale=locale)
+    session.add(job)
+    session.flush()
+    _queue(session, job, 0, now)
+    return job
+
+
+def start_import(session: Session, kind: str, text: str, *, skip_invalid: bool, actor, now: datetime,
+                 locale: str | None = None) -> CsvImportJob:
+    """A background import of ``kind`` (a registered writer), queued for the worker."""
+    job = CsvImportJob(kind=kind, created_by_id=actor.id if actor else None, created_at=now, text=text,
+                       skip_invalid=skip_invalid, status="queued", total=data_rows(text), processed=0, imported=0, errors=[],
                        prepared={}, rolled_back=False, locale=locale)
     session.add(job)
     session.flush()
@@ -61,7 +85,8 @@ def run_step(session: Session, job_id: int, offset: int, *, now: datetime) -> No
     job = session.get(CsvImportJob, job_id)
     if job is None or job.status in ("done", "failed"):
         return
-    rows, problems = services.read_csv(job.text, ("email", "name", "role"), ("team", "password"))
+    rows, problems = (services.read_csv(job.text, ("email", "name", "role"), ("team", "password")) if job.kind == "users"
+                      else ([], []))
     if offset < len(rows) and not problems:
         job.status = "preparing"
         prepared = dict(job.prepared or {})
@@ -77,8 +102,12 @@ def run_step(session: Session, job_id: int, offset: int, *, now: datetime) -> No
     job.status = "writing"
     from flask_babel import force_locale
 
-    with force_locale(job.locale or "es"):  # the row errors in the language of the admin who started it
-        result = services.import_users_csv(session, job.text, skip_invalid=job.skip_invalid, password_hashes=job.prepared or {})
+    with force_locale(job.locale or "es"):  # the row errors in the language of the person who started it
+        if job.kind == "users":
+            result = services.import_users_csv(session, job.text, skip_invalid=job.skip_invalid,
+                                               password_hashes=job.prepared or {})
+        else:
+            result = WRITERS[job.kind](session, job, now)
     job.imported, job.errors, job.rolled_back = result.imported, [list(e) for e in result.errors], result.rolled_back
     job.processed = job.total
     job.status, job.finished_at = ("failed" if result.rolled_back else "done"), now
@@ -86,8 +115,8 @@ def run_step(session: Session, job_id: int, offset: int, *, now: datetime) -> No
     session.flush()
 
 
-def recent_jobs(session: Session, limit: int = 10) -> list[CsvImportJob]:
-    return list(session.scalars(select(CsvImportJob).order_by(CsvImportJob.id.desc()).limit(limit)))
+def recent_jobs(session: Session, kind: str = "users", limit: int = 10) -> list[CsvImportJob]:
+    return list(session.scalars(select(CsvImportJob).where(CsvImportJob.kind == kind).order_by(CsvImportJob.id.desc()).limit(limit)))
 
 
 def sender_factory(config) -> outbox.Sender:

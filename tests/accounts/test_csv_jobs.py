@@ -99,3 +99,27 @@ def test_a_small_import_still_answers_at_once(client, auth, admin, session):
     auth.login_as(admin)
     page = _upload(client, _rows(3, "poco"))
     assert page.status_code == 200 and "3 filas importadas" in page.get_data(as_text=True)
+
+
+def test_a_big_enrollment_import_is_a_job_too_for_the_manager_who_started_it(app, client, auth, manager, make_user, team,
+                                                                             content, session, monkeypatch):
+    monkeypatch.setitem(app.config, "CSV_IMPORT_INLINE_ROWS", 3)
+    agents = [make_user("agent", teams=[team]) for _ in range(6)]
+    session.commit()
+    auth.login_as(manager)
+    text = "email,track,start_date\n" + "".join(f"{a.email},corto,2026-01-05\n" for a in agents)
+    answer = client.post("/manage/enroll/import", data={"csv-file": (io.BytesIO(text.encode()), "inscripciones.csv")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 302 and "/manage/enroll/import/jobs/" in answer.headers["Location"]
+    assert "En cola" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    for _ in range(2):
+        _pass(app)
+    session.expire_all()
+    job = session.query(CsvImportJob).one()
+    assert (job.kind, job.status, job.imported) == ("enrollments", "done", 6)
+    assert "6 filas importadas" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    other = make_user("manager", teams=[team])
+    session.commit()
+    auth.logout()
+    auth.login_as(other)
+    assert client.get(answer.headers["Location"]).status_code == 404  # another manager's import
