@@ -166,7 +166,7 @@ class LtiLaunchedLink(Base):
 
 class LtiLinkRequest(Base):
     """A launch whose e-mail matched a staff account (trainer, manager, admin): refused, and kept here for an admin
-    to confirm (or not) that this platform user is that person (``services.confirm_link_request``)."""
+    to confirm (or not) that this platform user is that person (``linking.confirm_link_request``)."""
 
     __tablename__ = "lti_link_requests"
     __table_args__ = (UniqueConstraint("platform_id", "sub"),)

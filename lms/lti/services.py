@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from lms.lti.models import (LtiContext, LtiDeployment, LtiLaunchedLink, LtiLinkRequest, LtiPlatform, LtiResourceLink,
-                            LtiToolKey, LtiUserLink)
+from lms.lti.models import LtiContext, LtiDeployment, LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -33,7 +32,7 @@ class LaunchRefused(DomainError):
 
 class StaffLinkNeeded(LaunchRefused):
     """The launch's e-mail names a staff account: refused until an admin confirms the link (the view records the
-    request with :func:`request_link`)."""
+    request with :func:`lms.lti.linking.request_link`)."""
 
     def __init__(self, message: str, *, platform: LtiPlatform, sub: str, user: User, name: str | None):
         super().__init__(message)
@@ -264,7 +263,7 @@ def _placeholder_email(issuer: str, sub: str) -> str:
 def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, now: datetime,
                     trust_platform_admins: bool = False, launching: bool = True) -> User:
     """The person of the launch: linked by (issuer, sub) (a link made by an earlier launch or confirmed by an
-    admin, :func:`link_account`); else an agent account with the same e-mail; else a new account with the role
+    admin, :func:`lms.lti.linking.link_account`); else an agent account with the same e-mail; else a new account with the role
     the LTI roles map to. The e-mail claim is never verified, so it never opens a staff account (trainer,
     manager, admin): those are linked only by an admin. A launch never changes the role of an existing account."""
     sub = str(claims.get("sub") or "").strip()
@@ -299,51 +298,6 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
         user.last_login_at = now
     session.flush()
     return user
-
-
-def link_account(session: Session, platform: LtiPlatform, sub: str, user: User, *, now: datetime) -> LtiUserLink:
-    """An admin's explicit link: the platform user (issuer, ``sub``) launches as ``user`` from now on (the only
-    way a launch reaches a staff account). Refused when that platform user is already linked elsewhere."""
-    sub = (sub or "").strip()
-    if not sub:
-        raise InvalidInput(_("Falta el identificador del usuario en la plataforma (sub)."))
-    link = session.scalar(select(LtiUserLink).where(LtiUserLink.issuer == platform.issuer, LtiUserLink.sub == sub))
-    if link is not None:
-        if link.user_id != user.id:
-            raise Conflict(_("Ese usuario de la plataforma ya está vinculado con otra cuenta de la academia."))
-        return link
-    link = LtiUserLink(issuer=platform.issuer, sub=sub, user_id=user.id, created_at=now)
-    session.add(link)
-    session.flush()
-    return link
-
-
-def request_link(session: Session, refused: StaffLinkNeeded, *, now: datetime) -> LtiLinkRequest:
-    """Keep a refused staff launch for the admins to confirm (one request per platform user)."""
-    row = session.scalar(select(LtiLinkRequest).where(LtiLinkRequest.platform_id == refused.platform.id,
-                                                      LtiLinkRequest.sub == refused.sub))
-    if row is None:
-        row = LtiLinkRequest(platform_id=refused.platform.id, sub=refused.sub, user_id=refused.user.id, requested_at=now)
-        session.add(row)
-    row.user_id, row.claimed_name, row.requested_at = refused.user.id, refused.name, now
-    session.flush()
-    return row
-
-
-def pending_link_requests(session: Session) -> list[LtiLinkRequest]:
-    return list(session.scalars(select(LtiLinkRequest).where(LtiLinkRequest.confirmed_at.is_(None))
-                                .order_by(LtiLinkRequest.requested_at.desc())))
-
-
-def confirm_link_request(session: Session, request_id: int, *, admin: User, now: datetime) -> LtiUserLink:
-    """An admin confirms that the platform user of a refused launch is the staff account its e-mail named."""
-    row = session.get(LtiLinkRequest, request_id)
-    if row is None or row.confirmed_at is not None:
-        raise NotFound(_("Esa solicitud de vinculación no existe o ya se confirmó."))
-    link = link_account(session, get_platform(session, row.platform_id), row.sub, session.get(User, row.user_id), now=now)
-    row.confirmed_at, row.confirmed_by_id = now, admin.id
-    session.flush()
-    return link
 
 
 def parse_target(value: str | None) -> tuple[str, str] | None:

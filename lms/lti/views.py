@@ -20,7 +20,7 @@ from lms.core.forms import EmptyForm
 from lms.core.i18n import LAUNCH_LOCALE_KEY
 from lms.core.security import EMBED_SESSION_KEY, allow_framing, csp, csrf, roles_required
 from lms.accounts import services as accounts
-from lms.lti import grades, services
+from lms.lti import grades, linking, services
 
 if TYPE_CHECKING:
     from lms.lti.tool import DatabaseToolConf
@@ -193,7 +193,7 @@ def launch():
         enrolled = services.auto_enroll(session, platform, outcome.user, outcome.target, claims, now=now, today=today())
     except services.StaffLinkNeeded as exc:  # refused, but kept for an admin to confirm on /manage/lti
         session.rollback()
-        services.request_link(session, exc, now=now)
+        linking.request_link(session, exc, now=now)
         session.commit()
         return _refuse(str(exc), exc.status)
     except DomainError as exc:
@@ -390,8 +390,8 @@ def _platforms_page(form, editing, invitation_url: str | None = None):
     return render_template("lti/manage/platforms.html", form=form, platforms=services.list_platforms(session),
                            editing=editing, config=_config_values(), scores=scores, people=people,
                            contexts=roster.contexts(session), roster_form=EmptyForm(), invitation_url=invitation_url,
-                           link_requests=services.pending_link_requests(session), link_people={
-                               u.id: u for u in accounts.users_by_ids(session, [r.user_id for r in services.pending_link_requests(session)])},
+                           link_requests=linking.pending_link_requests(session), link_people={
+                               u.id: u for u in accounts.users_by_ids(session, [r.user_id for r in linking.pending_link_requests(session)])},
                            invitations=registration.recent_invitations(session, now=now_utc()))
 
 
@@ -422,7 +422,7 @@ def confirm_link(request_id: int):
     if not EmptyForm().validate_on_submit():
         return _refuse(_("El formulario ha caducado; vuelve a intentarlo."), 400)
     try:
-        link = services.confirm_link_request(get_session(), request_id, admin=current_user, now=now_utc())
+        link = linking.confirm_link_request(get_session(), request_id, admin=current_user, now=now_utc())
     except DomainError as exc:
         flash(str(exc), "error")
     else:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.clock import now_utc
-from lms.lti import grades, services
+from lms.lti import grades, linking, services
 from lms.lti.models import LtiUserLink
 from lms.quizzes import services as quizzes
 from lms.quizzes.simulate import answer_attempt
@@ -181,14 +181,14 @@ def test_an_email_claim_never_signs_a_launch_in_as_a_staff_account(platform, bro
     # the refused launch waits for an admin on /manage/lti; the admin confirms it: the next launch signs in as the
     # staff account, its role unchanged
     db_session.rollback()
-    [pending] = [r for r in services.pending_link_requests(db_session) if r.sub == sub]
+    [pending] = [r for r in linking.pending_link_requests(db_session) if r.sub == sub]
     assert pending.user_id == staff.id
     admin = accounts.find_user_by_email(db_session, "admin-que-confirma@empresa.example.com") or accounts.create_user(
         db_session, email="admin-que-confirma@empresa.example.com", name="Admin", role="admin", password="Una clave larga y rara 2026")
     db_session.commit()
     _confirm_as_admin(tool_url, admin.email, pending.id)
     db_session.rollback()
-    assert not [r for r in services.pending_link_requests(db_session) if r.sub == sub]
+    assert not [r for r in linking.pending_link_requests(db_session) if r.sub == sub]
     linked = _launch(browser, platform, **_claims(user_id=sub, email=email, roles=[LEARNER]))
     assert linked.status_code == 302, error_text(linked)
     assert _user(db_session, sub).id == staff.id and _user(db_session, sub).role == role
@@ -238,7 +238,7 @@ def test_deep_linking_offers_what_the_platform_accepts_and_echoes_data_only_when
 def test_who_may_deep_link_is_decided_by_the_launch_roles_too(platform, browser, tool_url, db_session):
     email = "formador-dl-conf@empresa.example.com"
     trainer = accounts.find_user_by_email(db_session, email) or accounts.create_user(db_session, email=email, name="F", role="trainer")
-    services.link_account(db_session, platform.registration, "prof-como-alumno", trainer, now=now_utc())
+    linking.link_account(db_session, platform.registration, "prof-como-alumno", trainer, now=now_utc())
     db_session.commit()
     refused, _page = _picker(browser, platform, tool_url, "prof-como-alumno", roles=[LEARNER])
     assert refused.status_code == 403 and "formadores" in error_text(refused)
