@@ -85,6 +85,10 @@ DEFAULTS.update({
 ENV_KEYS += ("LTI_KEY_RETENTION_DAYS", "LTI_KEYSET_CACHE_SECONDS", "LTI_KEYSET_MIN_REFETCH_SECONDS", "LTI_TRUST_PLATFORM_ADMINS",
              "LTI_CLOCK_SKEW_SECONDS")
 
+#: CSV imports with more data rows than this run in the background (the worker), with progress and a result page.
+DEFAULTS.update({"CSV_IMPORT_INLINE_ROWS": 200})
+ENV_KEYS += ("CSV_IMPORT_INLINE_ROWS",)
+
 #: Open Badges (lms/badges): the issuer named in badges and credentials (ids live under PUBLIC_URL).
 #: Defaults: the site's name, PUBLIC_URL, MAIL_FROM.
 DEFAULTS.update({

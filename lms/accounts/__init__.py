@@ -8,9 +8,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.accounts import cli, views
+    from lms.accounts import cli, imports, views
+    from lms.core import outbox
 
     app.register_blueprint(views.bp)
+    outbox.register_sender(imports.KIND, imports.sender_factory)
     app.cli.add_command(cli.users_cli)
     app.cli.add_command(cli.teams_cli)
 

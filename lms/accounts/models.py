@@ -5,7 +5,7 @@ import enum
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, case, func, select
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, case, func, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
@@ -266,3 +266,31 @@ User.zone_in_effect = column_property(
     ),
     deferred=True,
 )
+class CsvImportJob(Base):
+    """A large CSV import run by the worker in steps (``lms.accounts.imports``): the rows are checked and their
+    passwords hashed a chunk at a time (the progress), then everything is written in one transaction (all or
+    nothing, unless the admin asked to skip invalid rows)."""
+
+    __tablename__ = "csv_import_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: what is imported: "users"
+    kind: Mapped[str] = mapped_column(String(32))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the uploaded text (cleared once the job is finished)
+    text: Mapped[str] = mapped_column(Text, default="")
+    skip_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: queued → preparing → writing → done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    #: [[line, message], …]
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: line → password hash, made during the chunked steps (cleared once finished)
+    prepared: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the language of the admin who started it: the worker writes the row errors in it
+    locale: Mapped[str | None] = mapped_column(String(8))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

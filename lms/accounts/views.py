@@ -5,10 +5,11 @@ import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session as http_session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import resets, services, signin, zones
+from lms.accounts import imports, resets, services, signin, zones
 from lms.accounts.forms import (
     CsvUploadForm,
     LanguageForm,
@@ -286,9 +287,27 @@ def admin_users_import():
         text, error = read_uploaded_text(form.file.data)
         if error:
             form.file.errors.append(error)
+        elif imports.data_rows(text) > int(current_app.config.get("CSV_IMPORT_INLINE_ROWS") or imports.INLINE_ROWS):
+            job = imports.start_users_import(get_session(), text, skip_invalid=form.skip_invalid.data, actor=current_user,
+                                             now=now_utc(), locale=str(get_locale()))
+            flash(_("La importación de %(n)d filas se hace en segundo plano: sigue su progreso aquí.", n=job.total), "success")
+            return redirect(url_for("accounts.admin_users_import_job", job_id=job.id))
         else:
             result = services.import_users_csv(get_session(), text, skip_invalid=form.skip_invalid.data)
-    return render_template("accounts/manage/users_import.html", form=form, result=result)
+    return render_template("accounts/manage/users_import.html", form=form, result=result,
+                           jobs=imports.recent_jobs(get_session()))
+
+
+@bp.route("/admin/users/import/jobs/<int:job_id>")
+@roles_required(Role.admin.value)
+def admin_users_import_job(job_id: int):
+    """A background import: its progress while it runs, then its result."""
+    job = imports.get_job(get_session(), job_id)
+    result = None
+    if job.status in ("done", "failed"):
+        result = services.CsvImportResult(imported=job.imported, errors=[tuple(e) for e in job.errors or []],
+                                          rolled_back=job.rolled_back)
+    return render_template("accounts/manage/import_job.html", job=job, result=result)
 
 
 def read_uploaded_text(storage) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lms.core.clock import now_utc
 from lms.core.db import transaction
 from lms.core.errors import DomainError
-from lms.lti import services
+from lms.lti import linking, services
 from lms.lti.models import LtiPlatform
 
 lti_cli = click.Group("lti", help="LTI 1.3 tool: platforms and keys.")
@@ -134,7 +134,7 @@ def link_account(platform_id, sub, email):
             user = accounts.find_user_by_email(session, email)
             if user is None:
                 raise click.ClickException(f"no account with the e-mail {email}")
-            services.link_account(session, platform, sub, user, now=now_utc())
+            linking.link_account(session, platform, sub, user, now=now_utc())
             click.echo(f"linked {platform.issuer} sub {sub} → {user.email} ({user.role})")
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None

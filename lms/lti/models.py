@@ -162,3 +162,22 @@ class LtiLaunchedLink(Base):
     #: the platform user (``sub``) who launched: the score's ``userId``
     sub: Mapped[str] = mapped_column(String(255))
     first_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiLinkRequest(Base):
+    """A launch whose e-mail matched a staff account (trainer, manager, admin): refused, and kept here for an admin
+    to confirm (or not) that this platform user is that person (``linking.confirm_link_request``)."""
+
+    __tablename__ = "lti_link_requests"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    #: the staff account the launch's e-mail claim named
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: the name the platform sent (for the admin to compare)
+    claimed_name: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from lms.lti.models import (LtiContext, LtiDeployment, LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey,
-                            LtiUserLink)
+from lms.lti.models import LtiContext, LtiDeployment, LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey, LtiUserLink
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -29,6 +28,15 @@ class LaunchRefused(DomainError):
     """A launch we will not honour; the message is shown on the error page."""
 
     status = 403
+
+
+class StaffLinkNeeded(LaunchRefused):
+    """The launch's e-mail names a staff account: refused until an admin confirms the link (the view records the
+    request with :func:`lms.lti.linking.request_link`)."""
+
+    def __init__(self, message: str, *, platform: LtiPlatform, sub: str, user: User, name: str | None):
+        super().__init__(message)
+        self.platform, self.sub, self.user, self.name = platform, sub, user, name
 
 
 # -- platforms -----------------------------------------------------------------------------------
@@ -255,7 +263,7 @@ def _placeholder_email(issuer: str, sub: str) -> str:
 def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, now: datetime,
                     trust_platform_admins: bool = False, launching: bool = True) -> User:
     """The person of the launch: linked by (issuer, sub) (a link made by an earlier launch or confirmed by an
-    admin, :func:`link_account`); else an agent account with the same e-mail; else a new account with the role
+    admin, :func:`lms.lti.linking.link_account`); else an agent account with the same e-mail; else a new account with the role
     the LTI roles map to. The e-mail claim is never verified, so it never opens a staff account (trainer,
     manager, admin): those are linked only by an admin. A launch never changes the role of an existing account."""
     sub = str(claims.get("sub") or "").strip()
@@ -268,9 +276,10 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
         email = (claims.get("email") or "").strip()
         user = accounts.find_user_by_email(session, email) if email else None
         if user is not None and user.role != "agent":
-            raise LaunchRefused(_("Tu correo coincide con una cuenta de personal de la academia (formación, gestión o "
+            raise StaffLinkNeeded(_("Tu correo coincide con una cuenta de personal de la academia (formación, gestión o "
                                   "administración). Por seguridad, un inicio desde la plataforma no entra en esa cuenta: "
-                                  "pide a un administrador de la academia que vincule tu usuario de la plataforma con ella."))
+                                  "pide a un administrador de la academia que vincule tu usuario de la plataforma con ella."),
+                                  platform=platform, sub=sub, user=user, name=str(claims.get("name") or "")[:200] or None)
         if user is None:
             name = (claims.get("name") or " ".join(filter(None, [claims.get("given_name"), claims.get("family_name")]))
                     or claims.get("preferred_username") or _("Usuario LTI")).strip()
@@ -289,23 +298,6 @@ def user_for_launch(session: Session, platform: LtiPlatform, claims: dict, *, no
         user.last_login_at = now
     session.flush()
     return user
-
-
-def link_account(session: Session, platform: LtiPlatform, sub: str, user: User, *, now: datetime) -> LtiUserLink:
-    """An admin's explicit link: the platform user (issuer, ``sub``) launches as ``user`` from now on (the only
-    way a launch reaches a staff account). Refused when that platform user is already linked elsewhere."""
-    sub = (sub or "").strip()
-    if not sub:
-        raise InvalidInput(_("Falta el identificador del usuario en la plataforma (sub)."))
-    link = session.scalar(select(LtiUserLink).where(LtiUserLink.issuer == platform.issuer, LtiUserLink.sub == sub))
-    if link is not None:
-        if link.user_id != user.id:
-            raise Conflict(_("Ese usuario de la plataforma ya está vinculado con otra cuenta de la academia."))
-        return link
-    link = LtiUserLink(issuer=platform.issuer, sub=sub, user_id=user.id, created_at=now)
-    session.add(link)
-    session.flush()
-    return link
 
 
 def parse_target(value: str | None) -> tuple[str, str] | None:

@@ -20,7 +20,7 @@ from lms.core.forms import EmptyForm
 from lms.core.i18n import LAUNCH_LOCALE_KEY
 from lms.core.security import EMBED_SESSION_KEY, allow_framing, csp, csrf, roles_required
 from lms.accounts import services as accounts
-from lms.lti import grades, services
+from lms.lti import grades, linking, services
 
 if TYPE_CHECKING:
     from lms.lti.tool import DatabaseToolConf
@@ -191,6 +191,11 @@ def launch():
             return _refuse(_("Este tipo de mensaje LTI no se admite."), 400)
         outcome = services.process_launch(session, platform, claims, now=now, trust_platform_admins=_trust_admins())
         enrolled = services.auto_enroll(session, platform, outcome.user, outcome.target, claims, now=now, today=today())
+    except services.StaffLinkNeeded as exc:  # refused, but kept for an admin to confirm on /manage/lti
+        session.rollback()
+        linking.request_link(session, exc, now=now)
+        session.commit()
+        return _refuse(str(exc), exc.status)
     except DomainError as exc:
         return _refuse(str(exc), exc.status)
     _sign_in(outcome.user, platform, claims)
@@ -385,6 +390,8 @@ def _platforms_page(form, editing, invitation_url: str | None = None):
     return render_template("lti/manage/platforms.html", form=form, platforms=services.list_platforms(session),
                            editing=editing, config=_config_values(), scores=scores, people=people,
                            contexts=roster.contexts(session), roster_form=EmptyForm(), invitation_url=invitation_url,
+                           link_requests=linking.pending_link_requests(session), link_people={
+                               u.id: u for u in accounts.users_by_ids(session, [r.user_id for r in linking.pending_link_requests(session)])},
                            invitations=registration.recent_invitations(session, now=now_utc()))
 
 
@@ -405,6 +412,22 @@ def import_roster():
         return redirect(url_for("lti_manage.platforms"))
     flash(_("Participantes importados en el equipo «%(team)s»: %(new)d cuentas nuevas, %(known)d ya existentes, %(skipped)d omitidos.",
             team=result.team_name, new=len(result.created), known=len(result.added), skipped=len(result.skipped)), "success")
+    return redirect(url_for("lti_manage.platforms"))
+
+
+@manage_bp.route("/link-requests/<int:request_id>", methods=["POST"])
+@roles_required("admin")
+def confirm_link(request_id: int):
+    """An admin confirms that a refused launch's platform user is the staff account its e-mail named."""
+    if not EmptyForm().validate_on_submit():
+        return _refuse(_("El formulario ha caducado; vuelve a intentarlo."), 400)
+    try:
+        link = linking.confirm_link_request(get_session(), request_id, admin=current_user, now=now_utc())
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Vinculado: el usuario %(sub)s de la plataforma entrará como %(email)s.", sub=link.sub,
+                email=accounts.get_user(get_session(), link.user_id).email), "success")
     return redirect(url_for("lti_manage.platforms"))
 
 

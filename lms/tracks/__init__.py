@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     from lms.tracks import cli, manage_views, views
     from lms.tracks.loader import ProgressLoader, TracksLoader
 
+    from lms.accounts import imports
+
+    imports.register_writer("enrollments", services_import_writer)
     register_loader(TracksLoader())
     register_loader(ProgressLoader())
     app.register_blueprint(views.bp)
@@ -42,3 +45,16 @@ def register(app: Flask) -> None:
     from lms.tracks.services import refresh_progress
 
     CALENDAR_HOOKS[:] = [lambda session, user_ids: refresh_progress(session, user_ids, now=now_utc())]
+
+def services_import_writer(session, job, now):
+    """The write step of a background enrollment import (lms.accounts.imports): as the person who uploaded it."""
+    from flask_babel import gettext as _
+
+    from lms.accounts import services as accounts
+    from lms.tracks import services
+
+    actor = accounts.get_user(session, job.created_by_id) if job.created_by_id else None
+    if actor is None:
+        result = accounts.CsvImportResult(errors=[(1, _("La persona que subió el archivo ya no existe."))], rolled_back=True)
+        return result
+    return services.import_enrollments_csv(session, job.text, actor=actor, now=now, skip_invalid=job.skip_invalid)

@@ -1,11 +1,13 @@
 """What managers, trainers and admins see: team progress, agent records, enrollment."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from lms.accounts import imports
 from lms.accounts import services as accounts
 from lms.accounts import zones
 from lms.accounts.models import Role, User
@@ -163,11 +165,34 @@ def enroll_import():
         text, error = read_uploaded_text(form.file.data)
         if error:
             form.file.errors.append(error)
+        elif imports.data_rows(text) > int(current_app.config.get("CSV_IMPORT_INLINE_ROWS") or imports.INLINE_ROWS):
+            job = imports.start_import(get_session(), "enrollments", text, skip_invalid=form.skip_invalid.data,
+                                       actor=current_user, now=now_utc(), locale=str(get_locale()))
+            flash(_("La importación de %(n)d filas se hace en segundo plano: sigue su progreso aquí.", n=job.total), "success")
+            return redirect(url_for("tracks_manage.enroll_import_job", job_id=job.id))
         else:
             result = services.import_enrollments_csv(
                 get_session(), text, actor=current_user, now=now_utc(), skip_invalid=form.skip_invalid.data
             )
     return render_template("tracks/manage/enroll_import.html", form=form, result=result)
+
+
+@bp.route("/enroll/import/jobs/<int:job_id>")
+@roles_required(*ENROLLERS)
+def enroll_import_job(job_id: int):
+    """A background enrollment import: its progress, then its result (for whoever started it, and admins)."""
+    from lms.accounts import services as accounts_services
+
+    job = imports.get_job(get_session(), job_id)
+    if job.kind != "enrollments" or (current_user.role != Role.admin.value and job.created_by_id != current_user.id):
+        abort(404)
+    result = None
+    if job.status in ("done", "failed"):
+        result = accounts_services.CsvImportResult(imported=job.imported, errors=[tuple(e) for e in job.errors or []],
+                                                   rolled_back=job.rolled_back)
+    return render_template("accounts/manage/import_job.html", job=job, result=result,
+                           heading=_("Importación de inscripciones n.º %(id)d", id=job.id),
+                           back_url=url_for("tracks_manage.enroll_import"))
 
 
 # The organisation's calendar: its time zone and its non-working days -----------------------------------------

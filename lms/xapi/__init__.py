@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     check_config(app.config)
     outbox.register_sender(KIND, lrs_sender)
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.extensions_bp)
     app.cli.add_command(cli.xapi_cli)
     if not _SUBSCRIBED:
         _subscribe()
@@ -61,7 +62,34 @@ def site_from(cfg):
 
     if not (cfg.get("XAPI_ENDPOINT") or cfg.get("XAPI_RECORD")):
         return None
-    return Site(base_url=str(cfg["PUBLIC_URL"]).rstrip("/"), actor=cfg.get("XAPI_ACTOR") or "account")
+    return Site(base_url=str(cfg["PUBLIC_URL"]).rstrip("/"), actor=cfg.get("XAPI_ACTOR") or "account",
+                installation=installation_id(cfg))
+
+
+_INSTALLATIONS: dict[str, str] = {}
+
+
+def installation_id(cfg) -> str:
+    """This installation's own id, part of every statement id: ``XAPI_INSTALLATION_ID``, else a random one made on
+    first use and kept in the instance folder (``xapi-installation-id``). A second installation, or a copy restored
+    from a backup into a fresh instance folder, gets another one, so its new events never reuse an id the LRS holds."""
+    if cfg.get("XAPI_INSTALLATION_ID"):
+        return str(cfg["XAPI_INSTALLATION_ID"])
+    if not has_app_context():
+        return ""
+    import os
+    import secrets
+
+    path = os.path.join(current_app.instance_path, "xapi-installation-id")
+    if path not in _INSTALLATIONS:
+        try:
+            with open(path, "x", encoding="ascii") as handle:  # the first process to get here makes it
+                handle.write(secrets.token_hex(16) + "\n")
+        except FileExistsError:
+            pass
+        with open(path, encoding="ascii") as handle:
+            _INSTALLATIONS[path] = handle.read().strip()
+    return _INSTALLATIONS[path]
 
 
 def _subscribe() -> None:

@@ -1,8 +1,11 @@
 """xAPI 1.0.3 statements as plain JSON-ready dicts (no database, no Flask).
 
 Identity of the site: every IRI (activities, the actor's account, extensions) lives under ``PUBLIC_URL``,
-and statement ids are UUID version 5 over the site and the event, so one event always has one id: a
-retry, a re-queue or a backfill sends the same statement again, and the LRS keeps it once.
+and statement ids are UUID version 5 over the site, this installation (a random id of its own, so a second
+install or a restored copy at the same address cannot reuse an id for another event) and the event, so one event
+always has one id: a retry, a re-queue or a backfill sends the same statement again, and the LRS keeps it once.
+Statements say their ``version`` (1.0.3); the site's extension IRIs resolve to a short JSON-LD description
+(:data:`EXTENSIONS`).
 """
 from __future__ import annotations
 
@@ -12,6 +15,21 @@ from datetime import datetime, timedelta, timezone
 
 PLATFORM = "Academia de Atención"
 LANGUAGE = "es"
+#: the xAPI version the statements follow (sent as each statement's ``version``)
+VERSION = "1.0.3"
+
+#: the site's own context extensions: name → (Spanish, English) name and description, published at their IRI
+EXTENSIONS = {
+    "expires-at": (("caduca el", "expires at"),
+                   ("Fecha y hora (ISO 8601, UTC) en que caduca el certificado obtenido.",
+                    "Date and time (ISO 8601, UTC) at which the earned certificate expires.")),
+    "verification-url": (("dirección de verificación", "verification URL"),
+                         ("Página pública donde cualquiera puede comprobar el certificado.",
+                          "Public page where anyone can check the certificate.")),
+    "renewal": (("renovación", "renewal"),
+                ("true si el certificado renueva uno anterior (recertificación), false si es el primero.",
+                 "true when the certificate renews an earlier one (recertification), false for a first one.")),
+}
 
 #: verb id → display names
 VERBS = {
@@ -47,10 +65,12 @@ class Site:
 
     base_url: str
     actor: str = "account"  # or "mbox"
+    #: this installation's own id (XAPI_INSTALLATION_ID, or kept in the instance folder): part of every statement id
+    installation: str = ""
 
     @property
     def namespace(self) -> uuid.UUID:
-        return uuid.uuid5(uuid.NAMESPACE_URL, self.base_url)
+        return uuid.uuid5(uuid.NAMESPACE_URL, self.base_url + ("#" + self.installation if self.installation else ""))
 
     def iri(self, *parts: str) -> str:
         return "/".join([self.base_url.rstrip("/"), *(str(p).strip("/") for p in parts)])
@@ -131,7 +151,7 @@ def statement(site: Site, *, event_key: str, actor: dict, verb: str, activity: A
     if extensions:
         context["extensions"] = extensions
     out = {"id": statement_id(site, event_key), "actor": actor, "verb": verb_json(verb),
-           "object": activity.as_json(site), "context": context, "timestamp": timestamp(at)}
+           "object": activity.as_json(site), "context": context, "timestamp": timestamp(at), "version": VERSION}
     result = {k: v for k, v in (result or {}).items() if v is not None}
     if result:
         out["result"] = result
@@ -141,4 +161,14 @@ def statement(site: Site, *, event_key: str, actor: dict, verb: str, activity: A
 def voiding(site: Site, *, voided: dict, at: datetime) -> dict:
     """The statement that voids ``voided`` (a grade that changed): same actor, verb voided, a StatementRef."""
     return {"id": statement_id(site, f"void:{voided['id']}"), "actor": voided["actor"], "verb": verb_json("voided"),
-            "object": {"objectType": "StatementRef", "id": voided["id"]}, "timestamp": timestamp(at)}
+            "object": {"objectType": "StatementRef", "id": voided["id"]}, "timestamp": timestamp(at), "version": VERSION}
+
+
+def extension_document(site: Site, name: str) -> dict | None:
+    """The JSON-LD description an extension IRI of the site resolves to (None: not one of ours)."""
+    if name not in EXTENSIONS:
+        return None
+    (es_name, en_name), (es_text, en_text) = EXTENSIONS[name]
+    return {"@context": {"name": "http://schema.org/name", "description": "http://schema.org/description"},
+            "@id": site.extension(name), "@type": "http://adlnet.gov/expapi/activities/extension",
+            "name": {"es": es_name, "en": en_name}, "description": {"es": es_text, "en": en_text}}

@@ -1,7 +1,9 @@
 """Admins: the xAPI queue towards the LRS (what is pending, sent, failed, and why)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from lms.core.clock import now_utc
@@ -12,6 +14,21 @@ from lms.xapi import services
 from lms.xapi.sender import statements_url
 
 bp = Blueprint("xapi_manage", __name__, template_folder="templates", url_prefix="/manage/xapi")
+#: the site's extension IRIs (``<PUBLIC_URL>/xapi/extensions/<name>``) resolve, as xAPI asks of an IRI one mints
+extensions_bp = Blueprint("xapi_extensions", __name__, url_prefix="/xapi/extensions")
+
+
+@extensions_bp.route("/<name>")
+def extension(name: str):
+    from lms.xapi.statements import Site, extension_document
+
+    document = extension_document(Site(base_url=str(current_app.config["PUBLIC_URL"]).rstrip("/")), name)
+    if document is None:
+        abort(404)
+    response = Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/")

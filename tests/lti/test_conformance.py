@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.clock import now_utc
-from lms.lti import grades, services
+from lms.lti import grades, linking, services
 from lms.lti.models import LtiUserLink
 from lms.quizzes import services as quizzes
 from lms.quizzes.simulate import answer_attempt
@@ -149,6 +149,23 @@ def test_a_platform_clock_a_little_ahead_is_tolerated_and_a_wrong_clock_is_named
 
 
 # -- account linking -----------------------------------------------------------------------------
+def _confirm_as_admin(tool_url, email, request_id):
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{tool_url}/login", timeout=10)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    signed_in = http.post(f"{tool_url}/login", data={"csrf_token": token, "email": email, "password": "Una clave larga y rara 2026"},
+                          allow_redirects=False, timeout=10)
+    assert signed_in.status_code == 302, signed_in.text[:300]
+    page = http.get(f"{tool_url}/manage/lti", timeout=10)
+    assert page.status_code == 200 and f"/manage/lti/link-requests/{request_id}" in page.text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    done = http.post(f"{tool_url}/manage/lti/link-requests/{request_id}", data={"csrf_token": token}, allow_redirects=False,
+                     timeout=10)
+    assert done.status_code == 302, done.text[:300]
+
+
 @pytest.mark.parametrize("role", ["trainer", "manager", "admin"])
 def test_an_email_claim_never_signs_a_launch_in_as_a_staff_account(platform, browser, db_session, role, tool_url):
     email = f"{role}-conf@empresa.example.com"
@@ -161,9 +178,17 @@ def test_an_email_claim_never_signs_a_launch_in_as_a_staff_account(platform, bro
     assert _user(db_session, sub) is None  # nothing linked
     assert browser.http.get(tool_url + "/manage/lti", allow_redirects=False, timeout=10).status_code in (302, 401, 403)
 
-    # an admin confirms the link: the next launch signs in as the staff account, role unchanged
-    services.link_account(db_session, platform.registration, sub, staff, now=now_utc())
+    # the refused launch waits for an admin on /manage/lti; the admin confirms it: the next launch signs in as the
+    # staff account, its role unchanged
+    db_session.rollback()
+    [pending] = [r for r in linking.pending_link_requests(db_session) if r.sub == sub]
+    assert pending.user_id == staff.id
+    admin = accounts.find_user_by_email(db_session, "admin-que-confirma@empresa.example.com") or accounts.create_user(
+        db_session, email="admin-que-confirma@empresa.example.com", name="Admin", role="admin", password="Una clave larga y rara 2026")
     db_session.commit()
+    _confirm_as_admin(tool_url, admin.email, pending.id)
+    db_session.rollback()
+    assert not [r for r in linking.pending_link_requests(db_session) if r.sub == sub]
     linked = _launch(browser, platform, **_claims(user_id=sub, email=email, roles=[LEARNER]))
     assert linked.status_code == 302, error_text(linked)
     assert _user(db_session, sub).id == staff.id and _user(db_session, sub).role == role
@@ -213,7 +238,7 @@ def test_deep_linking_offers_what_the_platform_accepts_and_echoes_data_only_when
 def test_who_may_deep_link_is_decided_by_the_launch_roles_too(platform, browser, tool_url, db_session):
     email = "formador-dl-conf@empresa.example.com"
     trainer = accounts.find_user_by_email(db_session, email) or accounts.create_user(db_session, email=email, name="F", role="trainer")
-    services.link_account(db_session, platform.registration, "prof-como-alumno", trainer, now=now_utc())
+    linking.link_account(db_session, platform.registration, "prof-como-alumno", trainer, now=now_utc())
     db_session.commit()
     refused, _page = _picker(browser, platform, tool_url, "prof-como-alumno", roles=[LEARNER])
     assert refused.status_code == 403 and "formadores" in error_text(refused)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.clock import now_utc
-from lms.lti import services
+from lms.lti import linking, services
 from lms.lti.models import LtiContext, LtiPlatform, LtiResourceLink, LtiUserLink
 from lms.tracks import services as tracks
 from tests.lti.conftest import error_text
@@ -73,7 +73,7 @@ def test_a_second_launch_finds_the_user_by_sub_and_the_lesson_opens_once_enrolle
 
 def test_a_staff_account_linked_by_an_admin_is_opened_and_roles_are_mapped(platform, browser, db_session):
     existing = accounts.create_user(db_session, email="formadora@empresa.example.com", name="Formadora", role="trainer")
-    services.link_account(db_session, db_session.get(LtiPlatform, platform.registration.id), "prof-1", existing, now=now_utc())
+    linking.link_account(db_session, db_session.get(LtiPlatform, platform.registration.id), "prof-1", existing, now=now_utc())
     db_session.commit()
     landed = _launch(browser, platform, user_id="prof-1", roles=[INSTRUCTOR], email="formadora@empresa.example.com",
                      resource_link_id="rl-3", custom={"target": "quiz:evaluacion-a"})

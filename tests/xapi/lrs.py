@@ -4,7 +4,8 @@ It implements ``PUT /xapi/statements?statementId=…`` as xAPI 1.0.3 (Communicat
 Basic auth, the ``X-Experience-API-Version`` header, a JSON statement whose id matches the parameter,
 valid by the spec's data rules (checked with Ralph's xAPI models plus the rules they leave out);
 204 when stored, 409 when the id is already taken (the same statement re-sent, or another one),
-400 with the reason when the statement is invalid.
+400 with the reason when the statement is invalid; ``GET /xapi/statements?statementId=…`` answers the stored
+statement with the properties an LRS adds (``stored``, ``authority``, ``version`` when it had none).
 """
 from __future__ import annotations
 
@@ -42,9 +43,11 @@ def spec_problems(statement: dict) -> list[str]:
     for name in ("id", "actor", "verb", "object", "timestamp"):
         if name not in statement:
             problems.append(f"{name} is missing")
-    for name in ("stored", "authority", "version"):
+    for name in ("stored", "authority"):
         if name in statement:
             problems.append(f"{name} is set by the LRS, not the LMS")
+    if "version" in statement and not str(statement["version"]).startswith("1.0."):
+        problems.append("version must be 1.0.x")
     try:
         if uuid.UUID(statement.get("id", "")).version not in (4, 5):
             problems.append("id is not a UUID of version 4 or 5")
@@ -126,6 +129,13 @@ class LRS:
             return Response("unauthorized", status=401, headers={"WWW-Authenticate": 'Basic realm="LRS"'})
         if not request.headers.get("X-Experience-API-Version", "").startswith("1.0."):
             return self._reject(400, statement_id, "missing or unsupported X-Experience-API-Version")
+        if request.path == "/xapi/statements" and request.method == "GET" and statement_id:
+            stored = self.statements.get(statement_id)
+            if stored is None:
+                return Response(json.dumps({"error": "no such statement"}), status=404, mimetype="application/json")
+            answer = {"version": "1.0.0", **stored, "stored": "2026-01-10T00:00:00.000Z",
+                      "authority": {"objectType": "Agent", "account": {"homePage": "http://lrs.example", "name": USERNAME}}}
+            return Response(json.dumps(answer), mimetype="application/json")
         if request.path != "/xapi/statements" or request.method != "PUT":
             return self._reject(405 if request.path == "/xapi/statements" else 404, statement_id, f"{request.method} {request.path}")
         if not request.mimetype == "application/json":

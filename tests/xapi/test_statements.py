@@ -12,6 +12,7 @@ from lms.certification import services as certs
 from lms.quizzes import services as quizzes
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
+from lms.xapi import site_from
 from lms.xapi.statements import Site, duration, statement_id
 from tests.quizzes.helpers import answer_all_correctly
 from tests.xapi.helpers import SITE, T0, configure, deliver, queued, statements
@@ -40,7 +41,7 @@ def test_a_lesson_completed_over_http_reaches_the_lrs(app, client, auth, session
     assert context["contextActivities"]["parent"][0]["definition"]["type"] == "http://adlnet.gov/expapi/activities/module"
     assert [(a["id"], a["definition"]["type"]) for a in context["contextActivities"]["grouping"]] == [
         (f"{SITE}/tracks/corto", "http://adlnet.gov/expapi/activities/course")]
-    assert stored["id"] == statement_id(Site(SITE), f"lesson-completed:{enrolled.id}:{tracks.get_lesson(session, 'a-uno').id}")
+    assert stored["id"] == statement_id(site_from(app.config), f"lesson-completed:{enrolled.id}:{tracks.get_lesson(session, 'a-uno').id}")
     # completing it again (idempotent) records nothing more
     client.post("/lessons/a-uno/complete")
     assert len(queued(session)) == 1
