@@ -1,7 +1,7 @@
 """Questions of every type, quizzes, rubrics and certifications edited as their files, checked as content check does."""
 from sqlalchemy import select
 
-from lms.authoring import templates_yaml
+from lms.authoring import question_form, templates_yaml
 from lms.authoring.models import Draft
 from lms.quizzes.models import Question, Quiz
 from lms.quizzes.question_types import REGISTRY
@@ -27,37 +27,44 @@ def test_every_question_type_has_a_starting_form_that_only_lacks_its_citation(co
     auth.login_as(trainer)
     for kind in sorted(REGISTRY):
         edit = _new(client, "question", f"nueva-{kind.replace('_', '-')}", bank="tiempos", type=kind)
-        page = client.post(edit, data={"text": templates_yaml.question(f"nueva-{kind.replace('_', '-')}", kind), "action": "save"})
+        page = client.post(edit + "?raw=1", data={"text": templates_yaml.question(f"nueva-{kind.replace('_', '-')}", kind), "action": "save"})
         assert page.status_code == 200
         draft, problems = _problems(session, f"nueva-{kind.replace('_', '-')}")
         assert set(problems) == {"sources"}, (kind, draft.problems)
         assert "citation to unknown reference page 'documento/capitulo'" in problems["sources"]
 
 
-def test_a_formula_dividing_by_zero_is_an_error_on_the_formula_and_the_text_is_kept(content, client, auth, session, trainer):
+def test_a_formula_dividing_by_zero_is_an_error_on_the_formula_field_and_what_was_typed_is_kept(content, client, auth, session, trainer):
     auth.login_as(trainer)
     edit = _new(client, "question", "fcr-cero", bank="tiempos", type="calculated")
-    text = templates_yaml.question("fcr-cero", "calculated").replace("formula: resueltos / total * 100", "formula: resueltos / (total - total)")
-    text = text[:text.index("sources:")] + CITE
-    page = client.post(edit, data={"text": text, "action": "submit"}).get_data(as_text=True)
+    page = client.get(edit).get_data(as_text=True)
+    assert 'id="f-formula"' in page and 'id="f-variables"' in page and 'id="f-tolerance"' in page  # the calculated type's form
+    _kind, values = question_form.values_of(templates_yaml.question("fcr-cero", "calculated"))
+    values |= {"formula": "resueltos / (total - total)", "sources": CITE.removeprefix("sources:\n")}
+    page = client.post(edit, data=values | {"action": "submit"}).get_data(as_text=True)
     draft, problems = _problems(session, "fcr-cero")
     assert draft.state == "draft" and "division by zero" in problems["formula"]
-    assert "division by zero" in page and "resueltos / (total - total)" in page and draft.text == text
+    assert 'id="formula-error"' in page and "division by zero" in page
+    assert 'value="resueltos / (total - total)"' in page and draft.options["fields"]["formula"] == "resueltos / (total - total)"
     assert "La fórmula no da un resultado" in page
+    # a number field that is not a number is refused on its field too
+    page = client.post(edit, data=values | {"tolerance": "medio", "action": "save"}).get_data(as_text=True)
+    assert 'id="tolerance-error"' in page and 'value="medio"' in page
 
 
-def test_an_impossible_drill_ticket_is_an_error_on_the_ticket_and_a_possible_one_shows_its_key(content, client, auth, session, trainer):
+def test_an_impossible_drill_ticket_is_an_error_on_the_ticket_field_and_a_possible_one_shows_its_key(content, client, auth, session, trainer):
     auth.login_as(trainer)
     edit = _new(client, "question", "drill-imposible", bank="tiempos", type="escalation_drill")
-    text = templates_yaml.question("drill-imposible", "escalation_drill")
-    text = text[:text.index("sources:")] + CITE
-    page = client.post(edit, data={"text": text, "action": "save"}).get_data(as_text=True)
+    _kind, values = question_form.values_of(templates_yaml.question("drill-imposible", "escalation_drill"))
+    values["sources"] = CITE.removeprefix("sources:\n")
+    page = client.post(edit, data=values | {"action": "save"}).get_data(as_text=True)
     assert 'id="drill-key"' in page  # the key the rules engine computes
-    impossible = text.replace("hours_at_current_level: 26", "hours_at_current_level: 90")
-    page = client.post(edit, data={"text": impossible, "action": "submit"}).get_data(as_text=True)
+    impossible = values | {"ticket": values["ticket"].replace("hours_at_current_level: 26", "hours_at_current_level: 90")}
+    page = client.post(edit, data=impossible | {"action": "submit"}).get_data(as_text=True)
     draft, problems = _problems(session, "drill-imposible")
     assert "hours_at_current_level cannot exceed hours_since_opening" in problems["ticket"]
-    assert draft.state == "draft" and draft.text == impossible and "Este ticket no es posible" in page
+    assert 'id="ticket-error"' in page and "hours_at_current_level: 90" in page
+    assert draft.state == "draft" and draft.options["fields"]["ticket"] == impossible["ticket"] and "Este ticket no es posible" in page
 
 
 def test_a_question_edit_is_a_new_version_and_old_attempts_keep_theirs(content, session, trainer, admin, agent, manager):
