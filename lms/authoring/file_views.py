@@ -130,7 +130,7 @@ def edit_file(draft_id: int):
         abort(404)
     if draft.kind == "lesson":
         return redirect(url_for("authoring.edit_lesson", slug=draft.slug))
-    if draft.kind == "question" and not request.values.get("raw") and question_form.values_of(draft.text)[0]:
+    if draft.kind in ("question", "quiz") and not request.values.get("raw") and question_form.values_of(draft.text, draft.kind)[0]:
         return _question_form(draft)
     text = draft.text
     problems = [FieldProblem(**p) for p in draft.problems or []]
@@ -173,12 +173,12 @@ def edit_file(draft_id: int):
 
 
 def _question_form(draft):
-    """The question's own form: one input per field of its type."""
+    """The question's (or quiz's) own form: one input per field of its type."""
     session = get_session()
-    kind, values = question_form.values_of(draft.text)
+    kind, values = question_form.values_of(draft.text, draft.kind)
     problems = [FieldProblem(**p) for p in draft.problems or []]
     if request.method == "POST":
-        values = {f.name: request.form.get(f.name, "") for f in question_form.fields_for(kind)}
+        values = {f.name: request.form.get(f.name, "") for f in question_form.form_fields(draft.kind, kind)}
         action, now = request.form.get("action", "save"), now_utc()
         if any(len(v) > TEXT_LIMIT for v in values.values()):
             flash(_("No se ha guardado: un campo supera el tamaño máximo. Tu texto sigue en el formulario."), "error")
@@ -212,8 +212,8 @@ def _render_question(draft, kind, values, problems):
     text, _problems = question_form.compose(draft.slug, kind, values)
     return render_template("authoring/question_edit.html", draft=draft, kind=kind, values=values, errors=errors,
                            fields=[(f, question_form.widget(f), question_form.LABELS.get(f.name, f.name))
-                                   for f in question_form.fields_for(kind)],
-                           preview=questions.preview(text) if text else None)
+                                   for f in question_form.form_fields(draft.kind, kind)],
+                           choices=question_form.CHOICES, preview=questions.preview(text) if text and draft.kind == "question" else None)
 
 
 def _render(draft, text, problems, skipped, cite_error=None, cite=("", "")):

@@ -1,5 +1,6 @@
-"""A form per question type: the type's fields (from the question-type registry) as inputs, composed into the
-question's YAML mapping; the problems ``content check`` finds are shown on the field they concern."""
+"""A form per question type (the type's fields from the question-type registry) and for quizzes (the quiz file's
+fields): inputs composed into the YAML mapping the file states; the problems ``content check`` finds are shown on
+the field they concern."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -7,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from lms.authoring.tree import FieldProblem
 from lms.content.export import dump_yaml
 from lms.content.files import ContentFileError, parse_yaml, plain
+from lms.quizzes.loader import QUIZ_FIELDS
 from lms.quizzes.question_types import COMMON_FIELDS, REGISTRY
 
 LABELS = {
@@ -20,7 +22,17 @@ LABELS = {
     "min_words": _l("Palabras mínimas"), "situation": _l("Situación"), "parts": _l("Partes (lista de preguntas)"),
     "ticket": _l("Ticket (channel, current_level, hours_since_opening, hours_at_current_level, impact, complexity)"),
     "generate": _l("Generar un ticket en cada intento"),
+    # quizzes
+    "description": _l("Descripción"), "module": _l("Módulo (id) que completa"), "day": _l("Día del módulo en que vence"),
+    "draw": _l("Sorteo: de qué bancos y cuántas preguntas (lista: bank, count, tags; o questions)"),
+    "shuffle_questions": _l("Barajar las preguntas"), "shuffle_choices": _l("Barajar las opciones"),
+    "time_limit_minutes": _l("Tiempo límite (minutos)"), "attempts_allowed": _l("Intentos permitidos"),
+    "delay_between_attempts_minutes": _l("Espera entre intentos (minutos)"), "pass_mark": _l("Nota para aprobar (%)"),
+    "grade_method": _l("Nota de la evaluación"),
+    "review": _l("Revisión: cuándo ve el agente nota, respuestas correctas y explicaciones (immediately, after_close, never)"),
 }
+#: fields chosen from a list: value → label
+CHOICES = {"grade_method": [("highest", _l("El mejor intento")), ("last", _l("El último intento")), ("average", _l("La media de los intentos"))]}
 #: fields typed as multi-line text (the others of kind str are one line)
 LONG_TEXT = {"text", "explanation", "guidance", "model_answer", "situation"}
 
@@ -33,7 +45,17 @@ def fields_for(kind: str) -> list:
     return first + list(REGISTRY[kind].fields) + last
 
 
+def quiz_fields() -> list:
+    return [f for f in QUIZ_FIELDS if f.name != "id"]
+
+
+def form_fields(draft_kind: str, question_type: str | None = None) -> list:
+    return quiz_fields() if draft_kind == "quiz" else fields_for(question_type)
+
+
 def widget(field) -> str:
+    if field.name in CHOICES:
+        return "choice"
     kinds = field.kind if isinstance(field.kind, tuple) else (field.kind,)
     if bool in kinds:
         return "bool"
@@ -44,16 +66,22 @@ def widget(field) -> str:
     return "number"
 
 
-def values_of(text: str) -> tuple[str | None, dict]:
-    """(type, {field: value as typed}) of a question's YAML text."""
+def values_of(text: str, draft_kind: str = "question") -> tuple[str | None, dict]:
+    """(question type, or "quiz"; {field: value as typed}) of the file's YAML text; (None, {}) if unreadable."""
     try:
-        data = plain(parse_yaml(text, "question"))
+        data = plain(parse_yaml(text, draft_kind))
     except ContentFileError:
         return None, {}
-    if not isinstance(data, dict) or data.get("type") not in REGISTRY:
+    if not isinstance(data, dict):
+        return None, {}
+    if draft_kind == "quiz":
+        kind, fields = "quiz", quiz_fields()
+    elif data.get("type") in REGISTRY:
+        kind, fields = data["type"], fields_for(data["type"])
+    else:
         return None, {}
     values = {}
-    for field in fields_for(data["type"]):
+    for field in fields:
         value = data.get(field.name)
         if value is None:
             values[field.name] = ""
@@ -63,7 +91,9 @@ def values_of(text: str) -> tuple[str | None, dict]:
             values[field.name] = "1" if value else ""
         else:
             values[field.name] = str(value)
-    return data["type"], values
+    if kind == "quiz" and "shuffle_questions" not in data:
+        values["shuffle_questions"] = values["shuffle_choices"] = "1"  # the loader's defaults
+    return kind, values
 
 
 def _number(raw: str):
@@ -73,13 +103,14 @@ def _number(raw: str):
 
 
 def compose(slug: str, kind: str, values: dict) -> tuple[str | None, list[FieldProblem]]:
-    data: dict = {"id": slug, "type": kind}
+    """The file's mapping from the form (``kind``: a question type, or "quiz")."""
+    data: dict = {"id": slug} if kind == "quiz" else {"id": slug, "type": kind}
     problems: list[FieldProblem] = []
-    for field in fields_for(kind):
+    for field in (quiz_fields() if kind == "quiz" else fields_for(kind)):
         raw = (values.get(field.name) or "").replace("\r\n", "\n")
         style = widget(field)
         if style == "bool":
-            if raw or field.required:
+            if raw or field.required or kind == "quiz":
                 data[field.name] = bool(raw)
             continue
         if not raw.strip():

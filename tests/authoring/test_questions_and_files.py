@@ -92,17 +92,26 @@ def test_a_question_edit_is_a_new_version_and_old_attempts_keep_theirs(content, 
 def test_quiz_and_rubric_drafts_publish(content, client, auth, session, trainer, admin):
     auth.login_as(trainer)
     edit = _new(client, "quiz", "repaso-tiempos")
+    page = client.get(edit).get_data(as_text=True)
+    for field in ("draw", "time_limit_minutes", "attempts_allowed", "grade_method", "review", "pass_mark"):
+        assert f'id="f-{field}"' in page  # the quiz's own form
     text = templates_yaml.quiz("repaso-tiempos").replace("semana-1-fundamentos", "semana-a").replace("id-del-banco", "tiempos").replace("count: 5", "count: 2")
-    page = client.post(edit, data={"text": text.replace("grade_method: highest", "grade_method: best"), "action": "save"})
+    _kind, values = question_form.values_of(text, "quiz")
+    page = client.post(edit, data=values | {"grade_method": "best", "time_limit_minutes": "veinte", "action": "save"}).get_data(as_text=True)
     _draft, problems = _problems(session, "repaso-tiempos")
-    assert "must be highest, last or average" in problems["grade_method"] and page.status_code == 200
-    assert client.post(edit, data={"text": text, "action": "submit"}).status_code == 302
+    assert 'id="time_limit_minutes-error"' in page and 'value="veinte"' in page
+    page = client.post(edit, data=values | {"grade_method": "best", "action": "save"})
+    _draft, problems = _problems(session, "repaso-tiempos")
+    assert "must be highest, last or average" in problems["grade_method"]
+    assert client.post(edit, data=values | {"shuffle_choices": "", "action": "submit"}).status_code == 302
     auth.logout()
     auth.login_as(admin)
     draft, _ = _problems(session, "repaso-tiempos")
     client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
     quiz = session.scalar(select(Quiz).where(Quiz.slug == "repaso-tiempos"))
     assert quiz.settings["draw"] == [{"bank": "tiempos", "count": 2, "tags": []}] and quiz.settings["grade_method"] == "highest"
+    assert quiz.settings["shuffle_choices"] is False and quiz.settings["shuffle_questions"] is True
+    assert quiz.settings["time_limit_minutes"] == 20 and quiz.settings["attempts_allowed"] == 3
 
     assert client.post("/authoring/edit/rubric/comunicacion").status_code == 302
     auth.logout()

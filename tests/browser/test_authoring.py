@@ -165,9 +165,13 @@ def test_trainer_imports_a_gift_file_reviewer_publishes_agent_takes_a_quiz_from_
     page.goto(f"{site_url}/authoring/new/quiz")
     page.get_by_label("Id (no cambia nunca)").fill("repaso-atencion")
     page.get_by_role("button", name="Crear el borrador").click()
-    page.locator("#text").fill(
-        "id: repaso-atencion\ntitle: Repaso de atención (importado)\nmodule: semana-1-fundamentos\nday: 0\n"
-        "draw:\n  - bank: atencion-importada\n    count: 2\nattempts_allowed: 3\npass_mark: 50\n")
+    page.get_by_label("Título").fill("Repaso de atención (importado)")
+    page.locator("#f-module").fill("semana-1-fundamentos")
+    page.locator("#f-day").fill("0")
+    page.locator("#f-draw").fill("- bank: atencion-importada\n  count: 2\n")
+    page.locator("#f-time_limit_minutes").fill("")
+    page.locator("#f-pass_mark").fill("50")
+    page.get_by_label("Nota de la evaluación").select_option("last")
     page.get_by_role("button", name="Enviar a revisión").click()
     expect(page.locator(".flash-success")).to_contain_text("Enviado a revisión")
     quiz_draft = page.url
