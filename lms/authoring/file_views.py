@@ -221,6 +221,7 @@ def _render(draft, text, problems, skipped, cite_error=None, cite=("", "")):
         skipped = (draft.options or {}).get("skipped") or []
     return render_template("authoring/file_edit.html", draft=draft, text=text, problems=problems, skipped=skipped,
                            preview=questions.preview(text) if draft.kind == "question" else None,
+                           tryit=questions.scenario_preview(text) if draft.kind == "scenario" else None,
                            cite_error=cite_error, cite=cite, report=(draft.options or {}).get("import"))
 
 
