@@ -154,3 +154,13 @@ def test_scenario_is_checked_by_the_roleplay_loader_and_publishes(content, clien
     client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
     session.expire_all()
     assert session.scalar(select(Scenario.title).where(Scenario.slug == "chat-retraso")) == "Un pedido que no llega"
+
+
+def test_a_key_stating_a_number_no_quote_states_is_refused_on_the_sources_field(content, client, auth, session, trainer):
+    auth.login_as(trainer)
+    edit = _new(client, "question", "nivel1-otra", bank="tiempos", type="numeric")
+    _kind, values = question_form.values_of(templates_yaml.question("nivel1-otra", "numeric"))
+    values |= {"answer": "95", "sources": '- ref: manual/estandares#resolucion\n  quote: "Nivel 1: 80% resuelto en 24 horas"\n'}
+    page = client.post(edit, data=values | {"action": "submit"}).get_data(as_text=True)
+    _draft, problems = _problems(session, "nivel1-otra")
+    assert "the key states 95 but no cited quote says 95" in problems["sources"] and 'id="sources-error"' in page
