@@ -36,12 +36,23 @@ def published_text(session: Session, draft: Draft) -> str | None:
     return None
 
 
-def side_by_side(old: str, new: str) -> list[Row]:
+def side_by_side(old: str, new: str, context: int = 3) -> list[Row]:
+    """Rows of the two texts side by side; long unchanged runs are folded to ``context`` lines around the changes
+    (a ``skip`` row says how many lines are not shown)."""
     a, b = old.splitlines(), new.splitlines()
     rows: list[Row] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            rows += [Row("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
+            keep = [Row("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
+            head = context if index > 0 else 0
+            tail = context if index < len(opcodes) - 1 else 0
+            if len(opcodes) > 1 and len(keep) > head + tail + 1:
+                rows += keep[:head]
+                rows.append(Row("skip", None, str(len(keep) - head - tail), None, ""))
+                rows += keep[len(keep) - tail:] if tail else []
+            else:
+                rows += keep
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             left = a[i1 + k] if i1 + k < i2 else None

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.authoring import imports, questions, services, templates_yaml
+from lms.authoring import imports, question_form, questions, services, templates_yaml
 from lms.authoring.citations import check_one
 from lms.authoring.exporters import question_as_file
 from lms.authoring.tree import FieldProblem
@@ -130,6 +130,8 @@ def edit_file(draft_id: int):
         abort(404)
     if draft.kind == "lesson":
         return redirect(url_for("authoring.edit_lesson", slug=draft.slug))
+    if draft.kind in ("question", "quiz") and not request.values.get("raw") and question_form.values_of(draft.text, draft.kind)[0]:
+        return _question_form(draft)
     text = draft.text
     problems = [FieldProblem(**p) for p in draft.problems or []]
     skipped: list[dict] = []
@@ -156,7 +158,7 @@ def edit_file(draft_id: int):
             draft.text = text
             problems = services.check(session, draft)
             draft.text = old
-            services.save(session, draft, actor=current_user, now=now, text=text, problems=problems)
+            services.save(session, draft, actor=current_user, now=now, text=text, fields={}, problems=problems)
             if action == "submit":
                 services.submit(session, draft, actor=current_user, now=now, problems=problems)
                 flash(_("Enviado a revisión. Un revisor verá los cambios y sus fuentes."), "success")
@@ -170,11 +172,56 @@ def edit_file(draft_id: int):
     return _render(draft, text, problems, skipped)
 
 
+def _question_form(draft):
+    """The question's (or quiz's) own form: one input per field of its type."""
+    session = get_session()
+    kind, values = question_form.values_of(draft.text, draft.kind)
+    problems = [FieldProblem(**p) for p in draft.problems or []]
+    if request.method == "POST":
+        values = {f.name: request.form.get(f.name, "") for f in question_form.form_fields(draft.kind, kind)}
+        action, now = request.form.get("action", "save"), now_utc()
+        if any(len(v) > TEXT_LIMIT for v in values.values()):
+            flash(_("No se ha guardado: un campo supera el tamaño máximo. Tu texto sigue en el formulario."), "error")
+            return _render_question(draft, kind, values, problems)
+        text, problems = question_form.compose(draft.slug, kind, values)
+        try:
+            if text is not None:
+                old = draft.text
+                draft.text = text
+                problems = services.check(session, draft, extra=problems)
+                draft.text = old
+            services.save(session, draft, actor=current_user, now=now, text=text, fields=values, problems=problems)
+            if action == "submit":
+                services.submit(session, draft, actor=current_user, now=now, problems=problems)
+                flash(_("Enviado a revisión. Un revisor verá los cambios y sus fuentes."), "success")
+                return redirect(url_for("authoring.draft", draft_id=draft.id))
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return _render_question(draft, kind, values, problems)
+        flash(_("Borrador guardado, con errores que corregir antes de enviarlo a revisión.") if problems else _("Borrador guardado."),
+              "error" if problems else "success")
+    elif (draft.options or {}).get("fields"):
+        values = draft.options["fields"]
+    return _render_question(draft, kind, values, problems)
+
+
+def _render_question(draft, kind, values, problems):
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        errors.setdefault(problem.field if problem.field in values else "", []).append(problem.message)
+    text, _problems = question_form.compose(draft.slug, kind, values)
+    return render_template("authoring/question_edit.html", draft=draft, kind=kind, values=values, errors=errors,
+                           fields=[(f, question_form.widget(f), question_form.LABELS.get(f.name, f.name))
+                                   for f in question_form.form_fields(draft.kind, kind)],
+                           choices=question_form.CHOICES, preview=questions.preview(text) if text and draft.kind == "question" else None)
+
+
 def _render(draft, text, problems, skipped, cite_error=None, cite=("", "")):
     if draft.kind == "bank" and (draft.options or {}).get("skip_invalid") and draft.state != "published":
         skipped = (draft.options or {}).get("skipped") or []
     return render_template("authoring/file_edit.html", draft=draft, text=text, problems=problems, skipped=skipped,
                            preview=questions.preview(text) if draft.kind == "question" else None,
+                           tryit=questions.scenario_preview(text) if draft.kind == "scenario" else None,
                            cite_error=cite_error, cite=cite, report=(draft.options or {}).get("import"))
 
 

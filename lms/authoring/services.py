@@ -328,6 +328,8 @@ def question_problems(errors, draft: Draft, bank_text: str) -> list[tree.FieldPr
     for error in errors:
         if error.path == draft.path and span is not None and span[0] <= error.line <= span[1]:
             field = tree.field_of(error.line, merged_keys, None)
+            if "the key states" in error.message:
+                field = "sources"  # cite the passage the key's number comes from
             out.append(tree.FieldProblem(field, draft_keys.get(field, 0), error.message))
         else:
             out.append(tree.FieldProblem("", error.line, str(error)))

@@ -118,3 +118,38 @@
     });
   });
 })();
+
+// "Try it": a draft role-play as the agent would see it (each customer's messages in turn, the reply timed).
+(function () {
+  "use strict";
+  var box = document.getElementById("try-it");
+  if (!box) return;
+  var customers = JSON.parse(box.dataset.customers || "[]");
+  var standard = parseInt(box.dataset.seconds || "0", 10);
+  var holder = document.getElementById("try-it-threads");
+  customers.forEach(function (customer) {
+    var thread = document.createElement("div"); thread.className = "try-thread";
+    var title = document.createElement("h3"); title.textContent = customer.name + " (" + customer.type + ")";
+    var log = document.createElement("ol"); log.className = "try-log";
+    var label = document.createElement("label"); label.textContent = box.dataset.msgYou;
+    var input = document.createElement("textarea"); input.rows = 2; input.id = "try-" + customer.id;
+    label.htmlFor = input.id;
+    var send = document.createElement("button"); send.type = "button"; send.className = "button secondary"; send.textContent = box.dataset.msgSend;
+    var shown = 0, since = Date.now();
+    function say(who, text, cls) { var li = document.createElement("li"); li.className = cls; li.textContent = who ? who + ": " + text : text; log.appendChild(li); }
+    function next() {
+      if (shown < customer.messages.length) { say(customer.name, customer.messages[shown], "customer"); shown += 1; since = Date.now(); }
+      else { say("", box.dataset.msgEnd, "end"); input.disabled = true; send.disabled = true; }
+    }
+    send.addEventListener("click", function () {
+      var text = input.value.trim(); if (!text) return;
+      var seconds = Math.round((Date.now() - since) / 1000);
+      say(box.dataset.msgYou, text, "agent");
+      if (standard) say("", box.dataset.msgTime.replace("{s}", seconds).replace("{max}", standard), seconds <= standard ? "time ok" : "time late");
+      input.value = ""; next();
+    });
+    thread.appendChild(title); thread.appendChild(log); thread.appendChild(label); thread.appendChild(input); thread.appendChild(send);
+    holder.appendChild(thread);
+    next();
+  });
+})();

@@ -152,3 +152,24 @@ def _now():
     from lms.core.clock import now_utc
 
     return now_utc()
+
+
+def test_a_new_lesson_is_listed_in_its_module_when_published(content, client, auth, session, trainer, admin):
+    auth.login_as(trainer)
+    page = client.post("/authoring/lessons/new", data={"module": "semana-a", "slug": "A mal", "title": ""}).get_data(as_text=True)
+    assert "El id usa minúsculas" in page and "Escribe el título." in page
+    response = client.post("/authoring/lessons/new", data={"module": "semana-a", "slug": "a-tres", "title": "Cierre del contacto"})
+    assert response.location.endswith("/authoring/lessons/a-tres/edit")
+    fields = {"title": "Cierre del contacto", "day": "1", "minutes": "10", "objectives": "Cerrar bien.", "house_rules": "",
+              "sources": '- ref: manual/estandares#respuesta-inicial\n  quote: "Chat: Menos de 30 segundos"\n',
+              "body": "Responde el chat en menos de 30 segundos y despídete.\n"}
+    assert client.post("/authoring/lessons/a-tres/edit", data=fields | {"action": "submit"}).status_code == 302
+    draft = _draft(session, "a-tres")
+    assert "Contenido nuevo" in client.get(f"/authoring/drafts/{draft.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login_as(admin)
+    client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
+    session.expire_all()
+    lesson = session.scalar(select(Lesson).where(Lesson.slug == "a-tres"))
+    assert lesson is not None and lesson.module.slug == "semana-a" and lesson.position == 2
+    assert lesson.source_path == "courses/lessons/semana-a/a-tres.md"

@@ -1,7 +1,7 @@
 """Questions of every type, quizzes, rubrics and certifications edited as their files, checked as content check does."""
 from sqlalchemy import select
 
-from lms.authoring import templates_yaml
+from lms.authoring import question_form, templates_yaml
 from lms.authoring.models import Draft
 from lms.quizzes.models import Question, Quiz
 from lms.quizzes.question_types import REGISTRY
@@ -27,37 +27,44 @@ def test_every_question_type_has_a_starting_form_that_only_lacks_its_citation(co
     auth.login_as(trainer)
     for kind in sorted(REGISTRY):
         edit = _new(client, "question", f"nueva-{kind.replace('_', '-')}", bank="tiempos", type=kind)
-        page = client.post(edit, data={"text": templates_yaml.question(f"nueva-{kind.replace('_', '-')}", kind), "action": "save"})
+        page = client.post(edit + "?raw=1", data={"text": templates_yaml.question(f"nueva-{kind.replace('_', '-')}", kind), "action": "save"})
         assert page.status_code == 200
         draft, problems = _problems(session, f"nueva-{kind.replace('_', '-')}")
         assert set(problems) == {"sources"}, (kind, draft.problems)
         assert "citation to unknown reference page 'documento/capitulo'" in problems["sources"]
 
 
-def test_a_formula_dividing_by_zero_is_an_error_on_the_formula_and_the_text_is_kept(content, client, auth, session, trainer):
+def test_a_formula_dividing_by_zero_is_an_error_on_the_formula_field_and_what_was_typed_is_kept(content, client, auth, session, trainer):
     auth.login_as(trainer)
     edit = _new(client, "question", "fcr-cero", bank="tiempos", type="calculated")
-    text = templates_yaml.question("fcr-cero", "calculated").replace("formula: resueltos / total * 100", "formula: resueltos / (total - total)")
-    text = text[:text.index("sources:")] + CITE
-    page = client.post(edit, data={"text": text, "action": "submit"}).get_data(as_text=True)
+    page = client.get(edit).get_data(as_text=True)
+    assert 'id="f-formula"' in page and 'id="f-variables"' in page and 'id="f-tolerance"' in page  # the calculated type's form
+    _kind, values = question_form.values_of(templates_yaml.question("fcr-cero", "calculated"))
+    values |= {"formula": "resueltos / (total - total)", "sources": CITE.removeprefix("sources:\n")}
+    page = client.post(edit, data=values | {"action": "submit"}).get_data(as_text=True)
     draft, problems = _problems(session, "fcr-cero")
     assert draft.state == "draft" and "division by zero" in problems["formula"]
-    assert "division by zero" in page and "resueltos / (total - total)" in page and draft.text == text
+    assert 'id="formula-error"' in page and "division by zero" in page
+    assert 'value="resueltos / (total - total)"' in page and draft.options["fields"]["formula"] == "resueltos / (total - total)"
     assert "La fórmula no da un resultado" in page
+    # a number field that is not a number is refused on its field too
+    page = client.post(edit, data=values | {"tolerance": "medio", "action": "save"}).get_data(as_text=True)
+    assert 'id="tolerance-error"' in page and 'value="medio"' in page
 
 
-def test_an_impossible_drill_ticket_is_an_error_on_the_ticket_and_a_possible_one_shows_its_key(content, client, auth, session, trainer):
+def test_an_impossible_drill_ticket_is_an_error_on_the_ticket_field_and_a_possible_one_shows_its_key(content, client, auth, session, trainer):
     auth.login_as(trainer)
     edit = _new(client, "question", "drill-imposible", bank="tiempos", type="escalation_drill")
-    text = templates_yaml.question("drill-imposible", "escalation_drill")
-    text = text[:text.index("sources:")] + CITE
-    page = client.post(edit, data={"text": text, "action": "save"}).get_data(as_text=True)
+    _kind, values = question_form.values_of(templates_yaml.question("drill-imposible", "escalation_drill"))
+    values["sources"] = CITE.removeprefix("sources:\n")
+    page = client.post(edit, data=values | {"action": "save"}).get_data(as_text=True)
     assert 'id="drill-key"' in page  # the key the rules engine computes
-    impossible = text.replace("hours_at_current_level: 26", "hours_at_current_level: 90")
-    page = client.post(edit, data={"text": impossible, "action": "submit"}).get_data(as_text=True)
+    impossible = values | {"ticket": values["ticket"].replace("hours_at_current_level: 26", "hours_at_current_level: 90")}
+    page = client.post(edit, data=impossible | {"action": "submit"}).get_data(as_text=True)
     draft, problems = _problems(session, "drill-imposible")
     assert "hours_at_current_level cannot exceed hours_since_opening" in problems["ticket"]
-    assert draft.state == "draft" and draft.text == impossible and "Este ticket no es posible" in page
+    assert 'id="ticket-error"' in page and "hours_at_current_level: 90" in page
+    assert draft.state == "draft" and draft.options["fields"]["ticket"] == impossible["ticket"] and "Este ticket no es posible" in page
 
 
 def test_a_question_edit_is_a_new_version_and_old_attempts_keep_theirs(content, session, trainer, admin, agent, manager):
@@ -85,17 +92,26 @@ def test_a_question_edit_is_a_new_version_and_old_attempts_keep_theirs(content, 
 def test_quiz_and_rubric_drafts_publish(content, client, auth, session, trainer, admin):
     auth.login_as(trainer)
     edit = _new(client, "quiz", "repaso-tiempos")
+    page = client.get(edit).get_data(as_text=True)
+    for field in ("draw", "time_limit_minutes", "attempts_allowed", "grade_method", "review", "pass_mark"):
+        assert f'id="f-{field}"' in page  # the quiz's own form
     text = templates_yaml.quiz("repaso-tiempos").replace("semana-1-fundamentos", "semana-a").replace("id-del-banco", "tiempos").replace("count: 5", "count: 2")
-    page = client.post(edit, data={"text": text.replace("grade_method: highest", "grade_method: best"), "action": "save"})
+    _kind, values = question_form.values_of(text, "quiz")
+    page = client.post(edit, data=values | {"grade_method": "best", "time_limit_minutes": "veinte", "action": "save"}).get_data(as_text=True)
     _draft, problems = _problems(session, "repaso-tiempos")
-    assert "must be highest, last or average" in problems["grade_method"] and page.status_code == 200
-    assert client.post(edit, data={"text": text, "action": "submit"}).status_code == 302
+    assert 'id="time_limit_minutes-error"' in page and 'value="veinte"' in page
+    page = client.post(edit, data=values | {"grade_method": "best", "action": "save"})
+    _draft, problems = _problems(session, "repaso-tiempos")
+    assert "must be highest, last or average" in problems["grade_method"]
+    assert client.post(edit, data=values | {"shuffle_choices": "", "action": "submit"}).status_code == 302
     auth.logout()
     auth.login_as(admin)
     draft, _ = _problems(session, "repaso-tiempos")
     client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
     quiz = session.scalar(select(Quiz).where(Quiz.slug == "repaso-tiempos"))
     assert quiz.settings["draw"] == [{"bank": "tiempos", "count": 2, "tags": []}] and quiz.settings["grade_method"] == "highest"
+    assert quiz.settings["shuffle_choices"] is False and quiz.settings["shuffle_questions"] is True
+    assert quiz.settings["time_limit_minutes"] == 20 and quiz.settings["attempts_allowed"] == 3
 
     assert client.post("/authoring/edit/rubric/comunicacion").status_code == 302
     auth.logout()
@@ -122,6 +138,9 @@ def test_scenario_is_checked_by_the_roleplay_loader_and_publishes(content, clien
     assert client.post("/authoring/edit/scenario/chat-retraso").status_code == 302
     draft = session.scalar(select(Draft).where(Draft.kind == "scenario", Draft.slug == "chat-retraso"))
     edit, original = f"/authoring/drafts/{draft.id}/edit", draft.text
+    page = client.get(edit).get_data(as_text=True)
+    assert 'id="try-it"' in page and "Ana escribe por chat." in page  # the "try it" panel: the situation and the customers
+    assert "\\u00bfD\\u00f3nde est\\u00e1 mi pedido?" in page or "¿Dónde está mi pedido?" in page
     bad = original.replace("mode: chat", "mode: email")
     page = client.post(edit, data={"text": bad, "action": "submit"}).get_data(as_text=True)
     _draft, problems = _problems(session, "chat-retraso")
@@ -135,3 +154,13 @@ def test_scenario_is_checked_by_the_roleplay_loader_and_publishes(content, clien
     client.post(f"/authoring/drafts/{draft.id}/act", data={"action": "approve_publish"})
     session.expire_all()
     assert session.scalar(select(Scenario.title).where(Scenario.slug == "chat-retraso")) == "Un pedido que no llega"
+
+
+def test_a_key_stating_a_number_no_quote_states_is_refused_on_the_sources_field(content, client, auth, session, trainer):
+    auth.login_as(trainer)
+    edit = _new(client, "question", "nivel1-otra", bank="tiempos", type="numeric")
+    _kind, values = question_form.values_of(templates_yaml.question("nivel1-otra", "numeric"))
+    values |= {"answer": "95", "sources": '- ref: manual/estandares#resolucion\n  quote: "Nivel 1: 80% resuelto en 24 horas"\n'}
+    page = client.post(edit, data=values | {"action": "submit"}).get_data(as_text=True)
+    _draft, problems = _problems(session, "nivel1-otra")
+    assert "the key states 95 but no cited quote says 95" in problems["sources"] and 'id="sources-error"' in page

@@ -8,8 +8,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from lms.content.export import dump_yaml
-from lms.content.files import parse_yaml, plain
 from lms.core.db import get_db
 from lms.quizzes.models import QuizAttempt
 from lms.accounts.models import User
@@ -87,9 +85,8 @@ def test_trainer_edits_a_lesson_reviewer_publishes_agent_reads_it_and_old_attemp
     page.goto(f"{site_url}/authoring/files")
     page.evaluate("document.querySelectorAll('details.bank-list').forEach(d => d.open = true)")
     page.locator("li", has=page.locator(f"code:text-is('{question_slug}')")).get_by_role("button", name="Editar").click()
-    data = plain(parse_yaml(page.locator("#text").input_value(), "q"))
-    data["text"] = "NUEVA REDACCIÓN: " + data["text"]
-    page.locator("#text").fill(dump_yaml(data))
+    statement = page.get_by_label("Enunciado")  # the question's own form
+    statement.fill("NUEVA REDACCIÓN: " + statement.input_value())
     page.get_by_role("button", name="Enviar a revisión").click()
     expect(page.locator(".flash-success")).to_contain_text("Enviado a revisión")
     question_draft_url = page.url
@@ -168,9 +165,13 @@ def test_trainer_imports_a_gift_file_reviewer_publishes_agent_takes_a_quiz_from_
     page.goto(f"{site_url}/authoring/new/quiz")
     page.get_by_label("Id (no cambia nunca)").fill("repaso-atencion")
     page.get_by_role("button", name="Crear el borrador").click()
-    page.locator("#text").fill(
-        "id: repaso-atencion\ntitle: Repaso de atención (importado)\nmodule: semana-1-fundamentos\nday: 0\n"
-        "draw:\n  - bank: atencion-importada\n    count: 2\nattempts_allowed: 3\npass_mark: 50\n")
+    page.get_by_label("Título").fill("Repaso de atención (importado)")
+    page.locator("#f-module").fill("semana-1-fundamentos")
+    page.locator("#f-day").fill("0")
+    page.locator("#f-draw").fill("- bank: atencion-importada\n  count: 2\n")
+    page.locator("#f-time_limit_minutes").fill("")
+    page.locator("#f-pass_mark").fill("50")
+    page.get_by_label("Nota de la evaluación").select_option("last")
     page.get_by_role("button", name="Enviar a revisión").click()
     expect(page.locator(".flash-success")).to_contain_text("Enviado a revisión")
     quiz_draft = page.url
@@ -215,25 +216,24 @@ def test_bad_input_gets_a_field_error_and_the_draft_keeps_what_was_typed(page, s
     expect(page.locator("#body-limit-error")).to_contain_text("Demasiado largo")
     assert len(page.locator("#body").input_value()) == 5 * 1024 * 1024
 
-    # a formula that divides by zero
+    # a formula that divides by zero: an error on the formula field, what was typed stays
     page.goto(f"{site_url}/authoring/new/question?bank=metricas-y-kpis&type=calculated")
     page.get_by_label("Id (no cambia nunca)").fill("fcr-division-por-cero")
     page.get_by_role("button", name="Crear el borrador").click()
-    text = page.locator("#text").input_value().replace("formula: resueltos / total * 100", "formula: resueltos / (total - total)")
-    page.locator("#text").fill(text)
+    page.get_by_label("Fórmula").fill("resueltos / (total - total)")
     page.get_by_role("button", name="Enviar a revisión").click()
-    expect(page.locator("#text-error")).to_contain_text("formula")
-    expect(page.locator("#text-error")).to_contain_text("division by zero")
-    assert page.locator("#text").input_value() == text
+    expect(page.locator("#formula-error")).to_contain_text("division by zero")
+    expect(page.get_by_label("Fórmula")).to_have_value("resueltos / (total - total)")
+    screenshot(page, "authoring-formula-error")
 
-    # an escalation drill whose ticket cannot happen
+    # an escalation drill whose ticket cannot happen: an error on the ticket field
     page.goto(f"{site_url}/authoring/new/question?bank=escalamiento&type=escalation_drill")
     page.get_by_label("Id (no cambia nunca)").fill("drill-imposible")
     page.get_by_role("button", name="Crear el borrador").click()
-    text = page.locator("#text").input_value().replace("hours_at_current_level: 26", "hours_at_current_level: 90")
-    page.locator("#text").fill(text)
+    expect(page.locator("#f-ticket")).to_be_visible()
+    ticket = page.locator("#f-ticket").input_value().replace("hours_at_current_level: 26", "hours_at_current_level: 90")
+    page.locator("#f-ticket").fill(ticket)
     page.get_by_role("button", name="Guardar borrador").click()
-    expect(page.locator("#text-error")).to_contain_text("hours_at_current_level cannot exceed hours_since_opening")
-    expect(page.locator("#text-error")).to_contain_text("ticket")
-    assert page.locator("#text").input_value() == text
+    expect(page.locator("#ticket-error")).to_contain_text("hours_at_current_level cannot exceed hours_since_opening")
+    assert page.locator("#f-ticket").input_value() == ticket
     screenshot(page, "authoring-drill-error")
