@@ -16,7 +16,7 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import begin_writes
@@ -33,8 +33,8 @@ from lms.quizzes.models import (
     QuizAttempt,
     QuizSummary,
 )
-from lms.quizzes import signals
-from lms.quizzes.question_types import REGISTRY, AnswerError, render_text
+from lms.quizzes import signals, versions
+from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 
 #: Questions quizzes cannot answer alone; the tracks domain fills them in at registration.
@@ -72,13 +72,32 @@ def list_quizzes(session: Session) -> list[Quiz]:
 
 
 def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
-    attempt = session.scalar(
-        select(QuizAttempt).where(QuizAttempt.id == attempt_id)
-        .options(selectinload(QuizAttempt.slots).selectinload(AttemptSlot.question_version), selectinload(QuizAttempt.quiz))
-    )
+    """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
+    versions' identity is read with the slots, their content comes from the per-process cache, see
+    :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it)."""
+    attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(joinedload(QuizAttempt.quiz)))
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
+    load_slots(session, [attempt])
     return attempt
+
+
+def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
+    """Load the slots of these attempts in one statement, each with its cached question version attached."""
+    if not attempts:
+        return
+    rows = session.execute(
+        select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+        .where(AttemptSlot.attempt_id.in_([a.id for a in attempts])).order_by(AttemptSlot.attempt_id, AttemptSlot.position)
+    ).all()
+    cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
+    by_attempt: dict[int, list[AttemptSlot]] = {a.id: [] for a in attempts}
+    for row in rows:
+        slot = row[0]
+        versions.attach(slot, cached[row.id])
+        by_attempt[slot.attempt_id].append(slot)
+    for attempt in attempts:
+        set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
 def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
@@ -163,7 +182,7 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
     )
     slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
-              "layout": REGISTRY[version.data["type"]].prepare(version.data, rng, settings.get("shuffle_choices", True))}
+              "layout": version.kind.prepare(version.data, rng, settings.get("shuffle_choices", True))}
              for position, version in enumerate(versions)]
     attempt.max_score = sum(slot["points"] for slot in slots)
     # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
@@ -189,7 +208,7 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
     return attempt
 
 
-def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> list[QuestionVersion]:
+def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> list[versions.CachedVersion]:
     """The questions of a new attempt, following the quiz's draw rules; unseen questions first."""
     seen = set(session.scalars(
         select(QuestionVersion.question_id)
@@ -219,11 +238,13 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
         chosen += pool[: rule["count"]]
     if quiz.settings.get("shuffle_questions", True):
         rng.shuffle(chosen)
-    current = {(v.question_id, v.version): v for v in session.scalars(
-        select(QuestionVersion).join(Question, Question.id == QuestionVersion.question_id)
+    # the current versions' identity only: their content comes from the per-process cache
+    current = {row.question_id: row for row in session.execute(
+        select(QuestionVersion.question_id, *versions.KEY_COLUMNS).join(Question, Question.id == QuestionVersion.question_id)
         .where(QuestionVersion.question_id.in_([q.id for q in chosen]), QuestionVersion.version == Question.current_version)
     )}
-    return [current[(q.id, q.current_version)] for q in chosen]
+    cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in current.values()))
+    return [cached[current[q.id].id] for q in chosen]
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
@@ -309,9 +330,9 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
 def _parse_answers(attempt: QuizAttempt, values: dict[str, list[str]]) -> dict[int, object]:
     parsed = {}
     for slot in attempt.slots:
-        data = slot.question_version.data
+        version = versions.version_of(slot)
         try:
-            parsed[slot.id] = REGISTRY[data["type"]].parse(data, slot.layout, values, f"q{slot.position}")
+            parsed[slot.id] = version.kind.parse(version.data, slot.layout, values, f"q{slot.position}")
         except AnswerError as exc:
             raise InvalidInput(_("Respuesta no válida en la pregunta %(n)d: %(error)s", n=slot.position + 1, error=str(exc))) from None
     return parsed
@@ -363,11 +384,11 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
 def _score_slots(attempt: QuizAttempt) -> None:
     """Mark every automatically gradable question (a trainer's mark on an essay stays)."""
     for slot in attempt.slots:
-        data = slot.question_version.data
-        kind = REGISTRY[data["type"]]
+        version = versions.version_of(slot)
+        kind = version.kind
         if slot.score is not None and kind.manual:
             continue  # a trainer's mark stays
-        grade = kind.grade(data, slot.layout, slot.answer)
+        grade = kind.grade(version.data, slot.layout, slot.answer)
         score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
         if score != slot.score:
             slot.score = score
@@ -403,7 +424,7 @@ def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *,
     if not 0 <= score <= slot.points:
         raise InvalidInput(_("La nota debe estar entre 0 y %(max)s.", max=f"{slot.points:g}"))
     reason = (reason or "").strip()
-    manual = REGISTRY[slot.question_version.data["type"]].manual
+    manual = versions.version_of(slot).kind.manual
     if not reason and not (manual and slot.score is None):
         raise InvalidInput(_("Explica el motivo del cambio de nota."))
     before = {"score": slot.score, "feedback": slot.feedback, "attempt_percent": attempt.percent}
@@ -606,7 +627,11 @@ class SlotView:
 
 
 def slot_views(attempt: QuizAttempt) -> list[SlotView]:
-    return [SlotView(slot, slot.question_version.data, render_text(slot.question_version.data, slot.layout)) for slot in attempt.slots]
+    out = []
+    for slot in attempt.slots:
+        version = versions.version_of(slot)
+        out.append(SlotView(slot, version.data, version.text(slot.layout)))
+    return out
 
 
 def count_attempts(session: Session, quiz: Quiz) -> int:
