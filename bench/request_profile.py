@@ -4,6 +4,7 @@ Runs the LMS in-process (Flask test client, no server, no network) against a tem
 database, with agents each taking a 20-question quiz, and measures for every agent in turn
   * start   POST /quizzes/<slug>/start
   * attempt GET  /attempts/<id>          (the page of 20 questions, some answered)
+  * reload  GET  /attempts/<id>          (the same page again)
   * save    POST /attempts/<id>/save     (auto-save of three answers)
   * submit  POST /attempts/<id>/submit
 the statements issued (an engine listener), the CPU time of this process (``time.process_time``, which a busy
@@ -80,7 +81,7 @@ def measure(url: str, n_agents: int, profile: bool, show_statements: bool = Fals
     engine = get_db(app).engine
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *a: statements.append(statement))
-    figures: dict[str, list[tuple[int, float, int]]] = {k: [] for k in ("start", "attempt", "save", "submit")}
+    figures: dict[str, list[tuple[int, float, int]]] = {k: [] for k in ("start", "attempt", "reload", "save", "submit")}
     last_statements: dict[str, list[str]] = {}
     profilers = {k: cProfile.Profile() for k in figures}
 
@@ -110,6 +111,7 @@ def measure(url: str, n_agents: int, profile: bool, show_statements: bool = Fals
         first = {k: v for k, v in values.items() if k.split("-")[0] in ("q0", "q1", "q2")}
         timed("save", lambda: client.post(path + "/save", data=first))
         timed("attempt", lambda: client.get(path))
+        timed("reload", lambda: client.get(path))  # the same page again (a reload, a tab re-opened)
         timed("submit", lambda: client.post(path + "/submit", data=values))
 
     print(f"{n_agents} agents, 20-question attempts, {url.split('@')[-1].split('?')[0]}")

@@ -716,13 +716,17 @@ class SlotView:
     slot: AttemptSlot
     data: dict
     text: str
+    #: the key of its rendered inputs in versions.FRAGMENTS (attempt page), None: render them
+    fragment_key: tuple | None = None
 
 
-def slot_views(attempt: QuizAttempt) -> list[SlotView]:
+def slot_views(attempt: QuizAttempt, *, locale: str | None = None) -> list[SlotView]:
+    """The questions of an attempt for display; with ``locale`` each carries the key of its rendered inputs."""
     out = []
     for slot in attempt.slots:
         version = versions.version_of(slot)
-        out.append(SlotView(slot, version.data, version.text(slot.layout)))
+        key = versions.fragment_key(slot, locale) if locale else None
+        out.append(SlotView(slot, version.data, version.text(slot.layout), key))
     return out
 
 

@@ -9,6 +9,7 @@ same three values and different content. The cache is bounded (least recently us
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class CachedVersion:
     id: int
     data: dict
     kind: QuestionType
+    #: (id, content hash, created_at): what identifies the content
+    key: tuple = ()
     #: question text with the drawn numbers filled in, by the numbers (calculated questions), else under None
     texts: dict = field(default_factory=dict)
 
@@ -66,7 +69,7 @@ class VersionCache:
             return entry
 
     def put(self, key: Key, data: dict) -> CachedVersion:
-        entry = CachedVersion(key[0], data, REGISTRY[data["type"]])
+        entry = CachedVersion(key[0], data, REGISTRY[data["type"]], key)
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -128,3 +131,53 @@ def version_of(slot: AttemptSlot) -> CachedVersion:
 
 def attach(slot: AttemptSlot, entry: CachedVersion) -> None:
     slot.__dict__["_cached_version"] = entry
+
+
+class FragmentCache:
+    """Rendered answer inputs of a question, by (version, layout, saved answer, form name, language): a pure function of
+    those, so a page shown again (the attempt page is reloaded, re-opened after an auto-save) renders no template for
+    the questions whose answer did not change. Bounded, least recently used out."""
+
+    def __init__(self, maxsize: int = 2048):
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple | None):
+        if key is None:
+            return None
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple | None, html):
+        if key is not None:
+            with self._lock:
+                self._entries[key] = html
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+FRAGMENTS = FragmentCache()
+
+
+def fragment_key(slot: AttemptSlot, locale: str) -> tuple | None:
+    """The key of a slot's rendered inputs, or None when it cannot be keyed (an answer or layout JSON cannot encode)."""
+    entry = slot.__dict__.get("_cached_version")
+    if entry is None:
+        return None
+    try:
+        return (entry.key, json.dumps(slot.layout, sort_keys=True), json.dumps(slot.answer, sort_keys=True), slot.position, locale)
+    except (TypeError, ValueError):
+        return None
