@@ -57,6 +57,15 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def rss_mib() -> float:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def right_answers(app, attempt_id: int) -> dict[str, list[str]]:
     """The form values of a right answer to every question (built outside the measured requests)."""
     from lms.core.db import get_db
@@ -79,6 +88,7 @@ def measure(url: str, n_agents: int, profile: bool, show_statements: bool = Fals
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "k" * 40, "WTF_CSRF_ENABLED": False})
     engine = get_db(app).engine
+    rss_at_start = rss_mib()
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *a: statements.append(statement))
     figures: dict[str, list[tuple[int, float, int]]] = {k: [] for k in ("start", "attempt", "reload", "save", "submit")}
@@ -114,6 +124,9 @@ def measure(url: str, n_agents: int, profile: bool, show_statements: bool = Fals
         timed("reload", lambda: client.get(path))  # the same page again (a reload, a tab re-opened)
         timed("submit", lambda: client.post(path + "/submit", data=values))
 
+    compiled = engine._compiled_cache
+    print(f"RSS after the run {rss_mib():.1f} MiB (after create_app {rss_at_start:.1f} MiB); "
+          f"SQLAlchemy statement cache: {len(compiled) if compiled is not None else 0} entries")
     print(f"{n_agents} agents, 20-question attempts, {url.split('@')[-1].split('?')[0]}")
     print(f"{'request':10} {'statements':>10} {'CPU ms (median)':>16} {'CPU ms (mean)':>14} {'calls/request':>14}")
     for name, rows in figures.items():
