@@ -172,8 +172,8 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         raise Forbidden(rules.reason)
     seed = secrets.randbelow(2**31)
     rng = random.Random(seed)  # nosec B311  # seed from secrets, kept to replay the draw; question order is no security boundary
-    versions = _draw(session, user.id, quiz, rng)
-    if not versions:
+    drawn = _draw(session, user.id, quiz, rng, first=rules.attempts_used == 0)
+    if not drawn:
         raise InvalidInput(_("Esta evaluación no tiene preguntas disponibles."))
     settings = quiz.settings
     deadline = None if rules.time_limit_minutes is None else now + timedelta(minutes=rules.time_limit_minutes)
@@ -183,7 +183,7 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
     )
     slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
               "layout": version.kind.prepare(version.data, rng, settings.get("shuffle_choices", True))}
-             for position, version in enumerate(versions)]
+             for position, version in enumerate(drawn)]
     attempt.max_score = sum(slot["points"] for slot in slots)
     # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
     # the same agent meet on the unique attempt number below
@@ -228,9 +228,10 @@ def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: dateti
     signals.standing_changed.send(session, user_id=user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
 
 
-def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> list[versions.CachedVersion]:
-    """The questions of a new attempt, following the quiz's draw rules; unseen questions first."""
-    seen = set(session.scalars(
+def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, first: bool = False) -> list[versions.CachedVersion]:
+    """The questions of a new attempt, following the quiz's draw rules; unseen questions first (``first``: the
+    agent has no attempt at this quiz yet, so none was seen and nothing is read to learn it)."""
+    seen = set() if first else set(session.scalars(
         select(QuestionVersion.question_id)
         .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
         .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
@@ -239,10 +240,13 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
     rules = quiz.settings["draw"]
     named = {slug for rule in rules for slug in rule.get("questions", ())}
     banks = {rule["bank"] for rule in rules if "bank" in rule}
-    # only the questions this quiz can draw, and only the columns the draw needs
+    # only the questions this quiz can draw, only the columns the draw needs, with their current version's identity
+    # (its content comes from the per-process cache)
     questions = {q.slug: q for q in session.execute(
-        select(Question.id, Question.slug, Question.tags, Question.current_version, QuestionBank.slug.label("bank_slug"))
+        select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
+               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
         .where(Question.is_archived.is_(False), or_(Question.slug.in_(named), QuestionBank.slug.in_(banks)))
     )}
     chosen: list = []
@@ -258,13 +262,8 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
         chosen += pool[: rule["count"]]
     if quiz.settings.get("shuffle_questions", True):
         rng.shuffle(chosen)
-    # the current versions' identity only: their content comes from the per-process cache
-    current = {row.question_id: row for row in session.execute(
-        select(QuestionVersion.question_id, *versions.KEY_COLUMNS).join(Question, Question.id == QuestionVersion.question_id)
-        .where(QuestionVersion.question_id.in_([q.id for q in chosen]), QuestionVersion.version == Question.current_version)
-    )}
-    cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in current.values()))
-    return [cached[current[q.id].id] for q in chosen]
+    cached = versions.resolve(session, ((q.version_id, q.content_hash, q.created_at) for q in chosen))
+    return [cached[q.version_id] for q in chosen]
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
