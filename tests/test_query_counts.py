@@ -112,9 +112,11 @@ HEAVIER = {
     "my_certificates": 18, "agent_certificates": 22,
     # the agent's progress (as the lesson page, with the working-day calendar), their attempts and teams, the supervision checks of the viewer
     "agent_record": 18, "timeline": 16,
-    # a submission writes the attempt, its slots, events and grade, the quiz summary and then the progress summary (the
-    # enrollment lock and its reads), certification's evidence check, the outboxes of xAPI/LTI/notifications
-    "submit": 28,
+    # a submission (set-based since issue #22: was 28) reads the attempt with its quiz and its slots with their cached
+    # versions, holds the attempt, writes every slot in one statement, the attempt's state and grade in one UPDATE, its two
+    # history rows in one INSERT and the quiz summary by increments in one UPDATE; then the progress summary, certification's
+    # evidence check and the outboxes of xAPI/LTI/notifications
+    "submit": 15,
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 13,

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import begin_writes
@@ -33,8 +33,8 @@ from lms.quizzes.models import (
     QuizAttempt,
     QuizSummary,
 )
-from lms.quizzes import signals
-from lms.quizzes.question_types import REGISTRY, AnswerError, render_text
+from lms.quizzes import signals, versions
+from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 
 #: Questions quizzes cannot answer alone; the tracks domain fills them in at registration.
@@ -72,13 +72,32 @@ def list_quizzes(session: Session) -> list[Quiz]:
 
 
 def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
-    attempt = session.scalar(
-        select(QuizAttempt).where(QuizAttempt.id == attempt_id)
-        .options(selectinload(QuizAttempt.slots).selectinload(AttemptSlot.question_version), selectinload(QuizAttempt.quiz))
-    )
+    """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
+    versions' identity is read with the slots, their content comes from the per-process cache, see
+    :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it)."""
+    attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(joinedload(QuizAttempt.quiz)))
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
+    load_slots(session, [attempt])
     return attempt
+
+
+def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
+    """Load the slots of these attempts in one statement, each with its cached question version attached."""
+    if not attempts:
+        return
+    rows = session.execute(
+        select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+        .where(AttemptSlot.attempt_id.in_([a.id for a in attempts])).order_by(AttemptSlot.attempt_id, AttemptSlot.position)
+    ).all()
+    cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
+    by_attempt: dict[int, list[AttemptSlot]] = {a.id: [] for a in attempts}
+    for row in rows:
+        slot = row[0]
+        versions.attach(slot, cached[row.id])
+        by_attempt[slot.attempt_id].append(slot)
+    for attempt in attempts:
+        set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
 def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
@@ -153,8 +172,8 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         raise Forbidden(rules.reason)
     seed = secrets.randbelow(2**31)
     rng = random.Random(seed)  # nosec B311  # seed from secrets, kept to replay the draw; question order is no security boundary
-    versions = _draw(session, user.id, quiz, rng)
-    if not versions:
+    drawn = _draw(session, user.id, quiz, rng, first=rules.attempts_used == 0)
+    if not drawn:
         raise InvalidInput(_("Esta evaluación no tiene preguntas disponibles."))
     settings = quiz.settings
     deadline = None if rules.time_limit_minutes is None else now + timedelta(minutes=rules.time_limit_minutes)
@@ -163,8 +182,8 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
     )
     slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
-              "layout": REGISTRY[version.data["type"]].prepare(version.data, rng, settings.get("shuffle_choices", True))}
-             for position, version in enumerate(versions)]
+              "layout": version.kind.prepare(version.data, rng, settings.get("shuffle_choices", True))}
+             for position, version in enumerate(drawn)]
     attempt.max_score = sum(slot["points"] for slot in slots)
     # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
     # the same agent meet on the unique attempt number below
@@ -183,15 +202,36 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         if existing is None:
             raise Conflict(_("No se pudo empezar el intento; vuelve a intentarlo.")) from None
         return existing
-    _event(session, attempt, user.id, "started", {"deadline_at": deadline.isoformat() if deadline else None,
-                                                   "time_multiplier": rules.time_multiplier}, now)
-    refresh_summary(session, user.id, quiz)
+    session.execute(insert(AttemptEvent).values(attempt_id=attempt.id, actor_id=user.id, kind="started", at=now, data={
+        "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}))
+    _summary_after_start(session, user.id, quiz, now)
     return attempt
 
 
-def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> list[QuestionVersion]:
-    """The questions of a new attempt, following the quiz's draw rules; unseen questions first."""
-    seen = set(session.scalars(
+def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: datetime) -> None:
+    """One more attempt in the agent's summary: one INSERT … ON CONFLICT DO UPDATE (no re-read of their attempts).
+    A start changes no grade."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        refresh_summary(session, user_id, quiz)
+        return
+    S = QuizSummary
+    stmt = upsert(S).values(user_id=user_id, quiz_id=quiz.id, attempts=1, graded=0, pending=0, grade=None, passed=False,
+                            first_passed_at=None, last_activity_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=[S.user_id, S.quiz_id], set_={
+        "attempts": S.attempts + 1,
+        "last_activity_at": case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)}))
+    signals.standing_changed.send(session, user_id=user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
+
+
+def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, first: bool = False) -> list[versions.CachedVersion]:
+    """The questions of a new attempt, following the quiz's draw rules; unseen questions first (``first``: the
+    agent has no attempt at this quiz yet, so none was seen and nothing is read to learn it)."""
+    seen = set() if first else set(session.scalars(
         select(QuestionVersion.question_id)
         .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
         .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
@@ -200,10 +240,13 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
     rules = quiz.settings["draw"]
     named = {slug for rule in rules for slug in rule.get("questions", ())}
     banks = {rule["bank"] for rule in rules if "bank" in rule}
-    # only the questions this quiz can draw, and only the columns the draw needs
+    # only the questions this quiz can draw, only the columns the draw needs, with their current version's identity
+    # (its content comes from the per-process cache)
     questions = {q.slug: q for q in session.execute(
-        select(Question.id, Question.slug, Question.tags, Question.current_version, QuestionBank.slug.label("bank_slug"))
+        select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
+               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
         .where(Question.is_archived.is_(False), or_(Question.slug.in_(named), QuestionBank.slug.in_(banks)))
     )}
     chosen: list = []
@@ -219,11 +262,8 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random) -> lis
         chosen += pool[: rule["count"]]
     if quiz.settings.get("shuffle_questions", True):
         rng.shuffle(chosen)
-    current = {(v.question_id, v.version): v for v in session.scalars(
-        select(QuestionVersion).join(Question, Question.id == QuestionVersion.question_id)
-        .where(QuestionVersion.question_id.in_([q.id for q in chosen]), QuestionVersion.version == Question.current_version)
-    )}
-    return [current[(q.id, q.current_version)] for q in chosen]
+    cached = versions.resolve(session, ((q.version_id, q.content_hash, q.created_at) for q in chosen))
+    return [cached[q.version_id] for q in chosen]
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
@@ -301,29 +341,49 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
     parsed = _parse_answers(attempt, values)
     begin_writes(session)  # the attempt, its questions and the answers were read and checked without the write lock
     _hold_open(session, attempt)
-    changed = _apply_answers(attempt, parsed, now)
-    session.flush()
-    return changed
+    changes = _answer_changes(attempt, parsed, now)
+    _write_slots(session, attempt, changes)
+    return len(changes)
 
 
 def _parse_answers(attempt: QuizAttempt, values: dict[str, list[str]]) -> dict[int, object]:
     parsed = {}
     for slot in attempt.slots:
-        data = slot.question_version.data
+        version = versions.version_of(slot)
         try:
-            parsed[slot.id] = REGISTRY[data["type"]].parse(data, slot.layout, values, f"q{slot.position}")
+            parsed[slot.id] = version.kind.parse(version.data, slot.layout, values, f"q{slot.position}")
         except AnswerError as exc:
             raise InvalidInput(_("Respuesta no válida en la pregunta %(n)d: %(error)s", n=slot.position + 1, error=str(exc))) from None
     return parsed
 
 
-def _apply_answers(attempt: QuizAttempt, parsed: dict[int, object], now: datetime) -> int:
-    changed = 0
+def _answer_changes(attempt: QuizAttempt, parsed: dict[int, object] | None, now: datetime) -> dict[int, dict]:
+    """The new answer of every slot whose answer changed: {slot id: {answer, answered_at}}."""
+    changes = {}
     for slot in attempt.slots:
-        if parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
-            slot.answer, slot.answered_at = parsed[slot.id], now
-            changed += 1
-    return changed
+        if parsed is not None and parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
+            changes[slot.id] = {"answer": parsed[slot.id], "answered_at": now}
+    return changes
+
+
+def _write_slots(session: Session, attempt: QuizAttempt, changes: dict[int, dict]) -> None:
+    """Write the changed slots in one statement (an executemany of one UPDATE by primary key), then record the new
+    values on the loaded slots without marking them dirty (nothing is written twice)."""
+    if not changes:
+        return
+    columns = sorted({column for change in changes.values() for column in change})
+    slots = {slot.id: slot for slot in attempt.slots}
+    rows = []
+    for slot_id, change in changes.items():
+        slot = slots[slot_id]
+        row = {"id": slot_id}
+        for column in columns:
+            row[column] = change[column] if column in change else getattr(slot, column)
+        rows.append(row)
+    session.execute(update(AttemptSlot), rows)
+    for row in rows:
+        for column in columns:
+            set_committed_value(slots[row["id"]], column, row[column])
 
 
 def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:
@@ -332,61 +392,113 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
 
     The attempt, its questions and the answers are read and checked first; in a view marked reads_first the
     write lock is taken only then (:func:`begin_writes`). The attempt's row is held in progress
-    (:func:`_hold_open`) before anything is written, so a concurrent submission or auto-save finds it closed."""
+    (:func:`_hold_open`) before anything is written, so a concurrent submission or auto-save finds it closed.
+
+    Set-based: the answers and marks of every slot go out in one statement, the attempt's state and grade in one
+    UPDATE, its two history rows in one INSERT, and the agent's summary is moved by increments (one UPDATE)."""
     _check_open(session, attempt, user, now)
     parsed = _parse_answers(attempt, values) if values else None
     begin_writes(session)
     _hold_open(session, attempt)
-    if parsed is not None:
-        _apply_answers(attempt, parsed, now)
-    _score_slots(attempt)  # the answers and their marks go out in one UPDATE per slot
+    changes = _answer_changes(attempt, parsed, now)
+    for slot_id, score in _slot_scores(attempt, {k: v["answer"] for k, v in changes.items()}).items():
+        changes.setdefault(slot_id, {})["score"] = score
+    _write_slots(session, attempt, changes)
+    totals = _totals(attempt)
+    graded = totals is not None
+    values_ = {"state": AttemptState.graded.value if graded else AttemptState.submitted.value, "submitted_at": now,
+               "revision": attempt.revision + 1}
+    if graded:
+        values_ |= {"graded_at": now, **totals}
     moved = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
-        .values(state=AttemptState.submitted.value, submitted_at=now, revision=QuizAttempt.revision + 1)
-        .execution_options(synchronize_session=False)
+        .values(**values_).execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:  # not reached while the row is held; kept as the guard of exactly-once
         session.rollback()
         session.refresh(attempt)
         raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
     # the UPDATE above already wrote these: record them without marking the object dirty
-    set_committed_value(attempt, "state", AttemptState.submitted.value)
-    set_committed_value(attempt, "submitted_at", now)
-    set_committed_value(attempt, "revision", attempt.revision + 1)
-    _event(session, attempt, user.id, "submitted", {}, now)
-    _total(session, attempt, now)
-    _graded_event(session, attempt, now)
-    refresh_summary(session, attempt.user_id, attempt.quiz)
+    for key, value in values_.items():
+        set_committed_value(attempt, key, value)
+    session.execute(insert(AttemptEvent).execution_options(render_nulls=True), [  # one executemany, nulls included
+        {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
+        {"attempt_id": attempt.id, "actor_id": None, "kind": "graded" if graded else "awaiting_manual_grading", "at": now,
+         "data": {"score": attempt.score, "percent": attempt.percent}},
+    ])
+    if graded:
+        signals.attempt_graded.send(session, attempt=attempt, now=now)
+    else:
+        signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now)
+    _summary_after_submit(session, attempt, now)
     return attempt
 
 
-def _score_slots(attempt: QuizAttempt) -> None:
-    """Mark every automatically gradable question (a trainer's mark on an essay stays)."""
+def _slot_scores(attempt: QuizAttempt, answers: dict[int, object]) -> dict[int, float | None]:
+    """The new mark of every automatically gradable question whose mark changes (a trainer's mark on an essay
+    stays); ``answers``: the answers changed by this request."""
+    scores = {}
     for slot in attempt.slots:
-        data = slot.question_version.data
-        kind = REGISTRY[data["type"]]
+        version = versions.version_of(slot)
+        kind = version.kind
         if slot.score is not None and kind.manual:
             continue  # a trainer's mark stays
-        grade = kind.grade(data, slot.layout, slot.answer)
+        grade = kind.grade(version.data, slot.layout, answers.get(slot.id, slot.answer))
         score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
         if score != slot.score:
-            slot.score = score
+            scores[slot.id] = score
+    return scores
 
 
-def _graded_event(session: Session, attempt: QuizAttempt, now: datetime) -> None:
-    _event(session, attempt, None, "graded" if attempt.state == AttemptState.graded.value else "awaiting_manual_grading",
-           {"score": attempt.score, "percent": attempt.percent}, now)
-    if attempt.state != AttemptState.graded.value:
-        signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now)
+def _totals(attempt: QuizAttempt) -> dict | None:
+    """The attempt's score, percent and pass from its slots' marks, or None while a question awaits a trainer."""
+    if any(slot.score is None for slot in attempt.slots):
+        return None
+    score = round(sum(slot.score for slot in attempt.slots), 4)
+    percent = round(100 * score / attempt.max_score, 2) if attempt.max_score else 0.0
+    return {"score": score, "percent": percent, "passed": percent >= attempt.pass_mark}
+
+
+def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime) -> None:
+    """Move the agent's summary by this submission with one UPDATE of increments (no re-read of their attempts):
+    one more graded (the grade by the quiz's method) or one more pending. The average method, and a summary
+    row that is not there yet, are recomputed from the attempts instead."""
+    quiz = attempt.quiz
+    method = quiz.settings.get("grade_method", "highest")
+    if method not in ("highest", "last"):
+        refresh_summary(session, attempt.user_id, quiz)
+        return
+    S = QuizSummary
+    where = (S.user_id == attempt.user_id, S.quiz_id == quiz.id)
+    later = case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)
+    if attempt.state == AttemptState.graded.value:
+        percent = attempt.percent
+        grade = (literal(percent) if method == "last"
+                 else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade))
+        stmt = (update(S).where(*where).values(
+            graded=S.graded + 1, grade=grade, passed=grade >= float(quiz.settings["pass_mark"]),
+            first_passed_at=S.first_passed_at if not attempt.passed else func.coalesce(S.first_passed_at, now),
+            last_activity_at=later).returning(S.grade, S.first_passed_at))
+    else:
+        stmt = update(S).where(*where).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade, S.first_passed_at)
+    row = session.execute(stmt.execution_options(synchronize_session=False)).first()
+    if row is None:
+        refresh_summary(session, attempt.user_id, quiz)
+        return
+    # the grade, the pass or the first pass moved when they now carry this attempt's figures (a tie counts as moved:
+    # the listeners then recompute what did not change, which is harmless)
+    grade_changed = attempt.state == AttemptState.graded.value and (row.grade == attempt.percent or row.first_passed_at == now)
+    signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=grade_changed)
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:
-    if any(slot.score is None for slot in attempt.slots):
+    """Recompute the attempt's grade after a trainer's mark (the ORM writes it)."""
+    totals = _totals(attempt)
+    if totals is None:
         attempt.score = attempt.percent = attempt.passed = None
         return
-    attempt.score = round(sum(slot.score for slot in attempt.slots), 4)
-    attempt.percent = round(100 * attempt.score / attempt.max_score, 2) if attempt.max_score else 0.0
-    attempt.passed = attempt.percent >= attempt.pass_mark
+    for key, value in totals.items():
+        setattr(attempt, key, value)
     attempt.state = AttemptState.graded.value
     attempt.graded_at = now
     session.flush()
@@ -403,7 +515,7 @@ def set_slot_score(session: Session, attempt: QuizAttempt, slot: AttemptSlot, *,
     if not 0 <= score <= slot.points:
         raise InvalidInput(_("La nota debe estar entre 0 y %(max)s.", max=format_number(slot.points)))
     reason = (reason or "").strip()
-    manual = REGISTRY[slot.question_version.data["type"]].manual
+    manual = versions.version_of(slot).kind.manual
     if not reason and not (manual and slot.score is None):
         raise InvalidInput(_("Explica el motivo del cambio de nota."))
     before = {"score": slot.score, "feedback": slot.feedback, "attempt_percent": attempt.percent}
@@ -603,10 +715,18 @@ class SlotView:
     slot: AttemptSlot
     data: dict
     text: str
+    #: the key of its rendered inputs in versions.FRAGMENTS (attempt page), None: render them
+    fragment_key: tuple | None = None
 
 
-def slot_views(attempt: QuizAttempt) -> list[SlotView]:
-    return [SlotView(slot, slot.question_version.data, render_text(slot.question_version.data, slot.layout)) for slot in attempt.slots]
+def slot_views(attempt: QuizAttempt, *, locale: str | None = None) -> list[SlotView]:
+    """The questions of an attempt for display; with ``locale`` each carries the key of its rendered inputs."""
+    out = []
+    for slot in attempt.slots:
+        version = versions.version_of(slot)
+        key = versions.fragment_key(slot, locale) if locale else None
+        out.append(SlotView(slot, version.data, version.text(slot.layout), key))
+    return out
 
 
 def count_attempts(session: Session, quiz: Quiz) -> int:

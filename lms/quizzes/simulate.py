@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 from lms.quizzes.question_types import DRILL_DESTINATIONS, DRILL_PRIORITIES, Matching
+from lms.quizzes.versions import version_of
 
 
 def correct_values(q: dict, layout: dict, prefix: str) -> dict[str, list[str]]:
@@ -59,5 +60,5 @@ def answer_attempt(attempt, accuracy: float = 1.0, rng: random.Random | None = N
     values: dict[str, list[str]] = {}
     for slot in attempt.slots:
         builder = correct_values if rng.random() < accuracy else wrong_values
-        values |= builder(slot.question_version.data, slot.layout, f"q{slot.position}")
+        values |= builder(version_of(slot).data, slot.layout, f"q{slot.position}")
     return values

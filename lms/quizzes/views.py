@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from lms.core.clock import now_utc
@@ -11,7 +11,7 @@ from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm
 from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
-from lms.quizzes import services
+from lms.quizzes import services, versions
 from lms.quizzes.question_types import REGISTRY
 from lms.quizzes.states import AttemptState
 
@@ -71,8 +71,9 @@ def attempt(attempt_id: int):
     if services.effective_state(attempt, now) != AttemptState.in_progress.value:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     remaining = None if attempt.deadline_at is None else max(0, int((attempt.deadline_at - now).total_seconds()))
-    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=services.slot_views(attempt),
-                           remaining=remaining, form=EmptyForm())
+    views = services.slot_views(attempt, locale=str(get_locale()))
+    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=views,
+                           remaining=remaining, form=EmptyForm(), fragments=versions.FRAGMENTS)
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])

@@ -1,0 +1,183 @@
+"""A bounded per-process cache of question versions, shared by the attempt page, answer saving and submission.
+
+A question version is immutable: the content sync never updates one in place (a changed question gets a new
+version row, see :mod:`lms.quizzes.loader`), so what is derived from it — its validated data, its question type
+(parser and grader), its text per drawn numbers — can be kept for the life of the process. The key is the version's
+id with its content hash and creation time, read with the attempt's slots in the same statement: an id alone could
+be reused by another database (a test database rolled back and filled again, a restored backup), never with the
+same three values and different content. The cache is bounded (least recently used out) and thread-safe.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.quizzes.models import AttemptSlot, QuestionVersion
+from lms.quizzes.question_types import REGISTRY, QuestionType, render_text
+
+#: at most this many versions per process (a large organisation's banks hold a few thousand questions)
+MAX_VERSIONS = 4096
+
+Key = tuple[int, str, datetime | None]
+
+
+@dataclass
+class CachedVersion:
+    """What every request needs of one question version; ``data`` must not be changed by its readers."""
+
+    id: int
+    data: dict
+    kind: QuestionType
+    #: (id, content hash, created_at): what identifies the content
+    key: tuple = ()
+    #: question text with the drawn numbers filled in, by the numbers (calculated questions), else under None
+    texts: dict = field(default_factory=dict)
+
+    def text(self, layout: dict | None) -> str:
+        values = (layout or {}).get("values")
+        key = None if not values else tuple(sorted(values.items()))
+        text = self.texts.get(key)
+        if text is None:
+            text = render_text(self.data, layout or {})
+            if len(self.texts) < 64:  # calculated questions draw new numbers per attempt: keep a few
+                self.texts[key] = text
+        return text
+
+
+class VersionCache:
+    def __init__(self, maxsize: int = MAX_VERSIONS):
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Key, CachedVersion] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Key) -> CachedVersion | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return entry
+
+    def put(self, key: Key, data: dict) -> CachedVersion:
+        entry = CachedVersion(key[0], data, REGISTRY[data["type"]], key)
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+CACHE = VersionCache()
+
+#: the columns that identify a version's content (read with the slots; the data only when not cached)
+KEY_COLUMNS = (QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.created_at)
+
+
+def _key(row) -> Key:
+    return (row.id, row.content_hash, row.created_at)
+
+
+def resolve(session: Session, keys: Iterable[Key]) -> dict[int, CachedVersion]:
+    """The cached versions for these keys by id, reading the data of those not cached yet in one statement."""
+    found: dict[int, CachedVersion] = {}
+    missing: dict[int, Key] = {}
+    for key in keys:
+        if key[0] in found or key[0] in missing:
+            continue
+        entry = CACHE.get(key)
+        if entry is None:
+            missing[key[0]] = key
+        else:
+            found[key[0]] = entry
+    if missing:
+        for row in session.execute(select(*KEY_COLUMNS, QuestionVersion.data).where(QuestionVersion.id.in_(list(missing)))):
+            found[row.id] = CACHE.put(_key(row), row.data)
+    return found
+
+
+def of_version(version: QuestionVersion) -> CachedVersion:
+    """The cached entry of a loaded version row (its data is already in memory)."""
+    key = (version.id, version.content_hash, version.created_at)
+    return CACHE.get(key) or CACHE.put(key, version.data)
+
+
+def version_of(slot: AttemptSlot) -> CachedVersion:
+    """The version of a slot: the one attached when the attempt was read (:func:`attach`), or from its loaded row."""
+    entry = slot.__dict__.get("_cached_version")
+    if entry is None:
+        entry = of_version(slot.question_version)
+        slot.__dict__["_cached_version"] = entry
+    return entry
+
+
+def attach(slot: AttemptSlot, entry: CachedVersion) -> None:
+    slot.__dict__["_cached_version"] = entry
+
+
+class FragmentCache:
+    """Rendered answer inputs of a question, by (version, layout, saved answer, form name, language): a pure function of
+    those, so a page shown again (the attempt page is reloaded, re-opened after an auto-save) renders no template for
+    the questions whose answer did not change. Bounded, least recently used out."""
+
+    def __init__(self, maxsize: int = 2048):
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple | None):
+        if key is None:
+            return None
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple | None, html):
+        if key is not None:
+            with self._lock:
+                self._entries[key] = html
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+FRAGMENTS = FragmentCache()
+
+
+def fragment_key(slot: AttemptSlot, locale: str) -> tuple | None:
+    """The key of a slot's rendered inputs, or None when it cannot be keyed (an answer or layout JSON cannot encode)."""
+    entry = slot.__dict__.get("_cached_version")
+    if entry is None:
+        return None
+    try:
+        return (entry.key, json.dumps(slot.layout, sort_keys=True), json.dumps(slot.answer, sort_keys=True), slot.position, locale)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,41 @@
+"""The dashboard's table of agents is written in Python (issue #22), byte for byte as the template loop it replaced."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from lms.reporting.services import DashboardRow
+from lms.reporting.table import agent_rows
+
+#: the template loop as it was (lms/reporting/templates/reporting/dashboard.html before issue #22)
+OLD_LOOP = '  {% for r in rows %}\n    <tr><td><a href="{{ record_url }}{{ r.agent.id }}">{{ r.agent.name }}</a>\n      <br><a class="muted" href="{{ history_url }}{{ r.agent.id }}">{{ history }}</a></td>\n      <td>{{ r.track or \'—\' }}{% if r.start_date %}<br><span class="muted">{{ start_days[r.start_date] }}</span>{% endif %}</td>\n      <td>{% if r.percent is not none %}<progress class="progress" max="100" value="{{ r.percent }}" aria-label="{{ r.agent.name }}">{{ r.percent }}%</progress> {{ r.percent }}%{% else %}—{% endif %}</td>\n      <td>{{ r.overdue }}</td><td>{{ r.last_activity|when(\'short\') if r.last_activity else \'—\' }}</td>\n      <td>{{ (r.quiz_average)|num ~ \'%\' if r.quiz_average is not none else \'—\' }}</td>\n      <td>{{ (r.roleplay_average)|num ~ \'%\' if r.roleplay_average is not none else \'—\' }}</td>\n      <td><a href="{{ certificates_url }}{{ r.agent.id }}">{{ r.certifications }}</a></td>\n      <td><span class="badge badge-{{ r.state }}">{{ state_labels[r.state] }}</span></td></tr>\n  {% else %}\n    <tr><td colspan="9">{{ _("Ningún agente coincide.") }}</td></tr>\n  {% endfor %}'
+
+STATES = {"overdue": "Vencida", "behind": "Con retraso", "on_track": "Al día", "not_started": "Por empezar", "completed": "Completado",
+          "not_enrolled": "Sin inscribir"}
+
+
+def _rows():
+    moment = datetime(2026, 3, 4, 15, 7, 33, tzinfo=timezone.utc)
+    return [
+        DashboardRow(SimpleNamespace(id=7, name="Ana <López> & \"Cía\""), "Onboarding 4 semanas", date(2026, 3, 2), 57, "behind", 3, moment,
+                     83.5, 66.67, 2),
+        DashboardRow(SimpleNamespace(id=8, name="Bea"), "", None, None, "not_enrolled", 0, None, None, None, 0),
+        DashboardRow(SimpleNamespace(id=9, name="Carla"), "Track 'B'", date(2026, 3, 2), 100, "completed", 0, moment, 100.0, 75.0, 1),
+        DashboardRow(SimpleNamespace(id=10, name="Dani"), "T", date(2026, 1, 5), 0, "overdue", 12, moment.replace(hour=2), 0.0, 0.0, 0),
+    ]
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_python_rows_equal_the_template_loop(app, language):
+    rows = _rows()
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        start_days = {d: app.jinja_env.filters["day"](d) for d in {r.start_date for r in rows if r.start_date}}
+        context = dict(rows=rows, record_url="/manage/agents/", history_url="/manage/dashboard/agents/",
+                       certificates_url="/manage/certifications/agents/", history="historial", state_labels=STATES, start_days=start_days)
+        old = app.jinja_env.from_string(OLD_LOOP).render(**context)
+        new = "  " + agent_rows(rows, context["record_url"], context["history_url"], context["certificates_url"], context["history"],
+                                STATES, start_days)
+    assert "&lt;López&gt; &amp; &#34;Cía&#34;" in new and "—" in new
+    assert new == old
