@@ -196,7 +196,9 @@
     if (m.seconds !== null && m.seconds !== undefined) {
       var t = document.createElement("span");
       t.className = "timing " + (m.seconds > standard ? "late" : "ok");
-      t.textContent = m.seconds + " s" + (m.seconds > standard ? " · " + D.msgLate : "");
+      // the reader's decimal separator ("0,9 s" in Spanish), one decimal at most, as the server writes it
+      var figure = new Intl.NumberFormat(document.documentElement.lang || undefined, {maximumFractionDigits: 1}).format(m.seconds);
+      t.textContent = figure + " s" + (m.seconds > standard ? " · " + D.msgLate : "");
       li.appendChild(t);
     }
     return li;
