@@ -25,8 +25,9 @@ class Sink:
         self.messages.append(message)
 
 
-def test_all_twelve_scenarios_have_a_model_with_five_things_that_matter_and_three_endings(scenarios):
-    assert len(scenarios) == 12
+def test_every_scenario_has_a_model_with_five_things_that_matter_and_three_endings(scenarios):
+    files = sorted(p.stem for p in (PROJECT / "roleplays").glob("*.md") if p.name != "README.md")
+    assert sorted(scenarios) == files and len(files) >= 13
     for slug, (data, rubric) in scenarios.items():
         assert rubric is not None, slug
         for customer in data["customers"]:
@@ -87,3 +88,41 @@ def test_the_simulate_command_prints_turns_ending_and_precheck(app, tmp_path):
     assert "ending" in out and set(out["precheck"]) >= {"score", "band", "criteria", "evidence", "flags"}
     assert bad.exit_code != 0 and "unknown scenario 'no-existe'" in bad.output
     assert malformed.exit_code != 0 and "reply 1" in malformed.output
+
+
+def test_the_ticket_queue_customers_react_apart_and_the_outage_goes_to_management(scenarios):
+    """Mode ``ticket``: each ticket's customer has a model of its own. The store outage is critical: Management
+    (level 4) with a next contact time ends it as escalated, the specialist alone (level 2) as escalated wrongly; the
+    two tickets the agent solves end resolved, and escalating the invoice is wrong."""
+    scenario = scenarios["tickets-cola-de-entrada"]
+
+    def play(replies):
+        return simulation.run(scenario, [{"customer": c, "text": t, "seconds": s} for c, t, s in replies])
+
+    good = play([
+        ("tienda-caida", "Hola, Ramón. Soy Laura, de Kontia. Vamos a revisar su tienda.", 1800),
+        ("tienda-caida", "He abierto su caso con prioridad crítica: la tienda entera está caída. ¿Ha cambiado algo en la tienda esta mañana?", 60),
+        ("tienda-caida", "Lo he escalado a Management, nivel 4, que ha puesto a nuestro especialista técnico a investigar la causa. "
+                         "Le escribo antes de las 10:00 con lo que encuentren.", 60),
+        ("acceso-usuario", "Hola, Celia. No ha hecho nada mal: su plan Básico admite 3 usuarios y ya tiene los 3 en uso.", 2400),
+        ("acceso-usuario", "Puede quitar el acceso de alguien que ya no lo use, y la invitación funcionará, o pasar al plan Profesional.", 60),
+        ("acceso-usuario", "Primero entre en Configuración › Usuarios y luego pulse «Quitar acceso» junto a ese usuario.", 60),
+        ("factura-nif", "Hola, Tomás. He reemitido la factura de noviembre con su NIF y la tiene en su correo y en Facturación.", 3000),
+        ("factura-nif", "A partir de diciembre, sus facturas incluyen el NIF automáticamente.", 60),
+    ])
+    assert good["ending"] == {"tienda-caida": "escalated", "acceso-usuario": "resolved", "factura-nif": "resolved"}
+    first = good["turns"][0]
+    assert "anuncio-sin-sustancia" in first["moves"] and first["mood"] == 1  # the demanding customer wants substance
+    assert "viernes" in good["turns"][1]["customer"]  # asked what changed, he answers
+
+    wrong = play([
+        ("tienda-caida", "Hola, Ramón. He abierto su caso con prioridad crítica. Lo paso al especialista técnico, nivel 2; "
+                         "le escribo antes de las 10:00.", 60),
+        ("acceso-usuario", "Hola, Celia. Le recomiendo pasarse al plan Profesional.", 60),
+        ("factura-nif", "Hola, Tomás. Paso su caso al equipo de Finanzas, nivel 2; le escribirán en 48 horas.", 60),
+    ])
+    assert wrong["ending"] == {"tienda-caida": "escalated_wrongly", "acceso-usuario": None, "factura-nif": "escalated_wrongly"}
+    assert "ofrecer-mejora" in wrong["turns"][1]["moves"]  # only the paid option is an upsell
+    assert "nivel_de_escalamiento_distinto" in wrong["precheck"]["tienda-caida"]["flags"]
+    late = play([("factura-nif", "Hola, Tomás. ¿Me confirma su NIF?", 14400 * 2)])
+    assert late["turns"][0]["nudges"] and late["turns"][0]["mood"] < 3  # past the 4-hour standard he nudges and cools
