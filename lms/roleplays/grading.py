@@ -532,7 +532,7 @@ def grade(facts, rubric: dict):
     criteria, evidence, titles, flags = {}, {}, {}, set()
     if not facts.replies:
         for c in rubric["criteria"]:
-            criteria[c["id"]], evidence[c["id"]], titles[c["id"]] = (0 if c["id"] not in ("tiempos", "tiempo", "atencion") else None), ["Sin respuestas"], c["title"]
+            criteria[c["id"]], evidence[c["id"]], titles[c["id"]] = 0, ["Sin respuestas: el mensaje del cliente se quedó sin contestar"], c["title"]
         return Result(0, criteria, ["sin_respuestas"], "deficiente", evidence, titles, [], _missed(facts))
     progress = _progress(facts)
     ids = {c["id"] for c in rubric["criteria"]}

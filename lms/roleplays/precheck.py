@@ -188,8 +188,6 @@ def analyse(t: Transcript, library: dict) -> Facts:
     for turn in t.turns:
         if turn.speaker == "customer":
             heard_text += "\n" + turn.text
-            if waiting:
-                unanswered += 1
             waiting = True
             continue
         if not turn.text.strip():
@@ -226,8 +224,9 @@ def analyse(t: Transcript, library: dict) -> Facts:
                     break
         escalation = sim._escalation(reply, set(moves)) if "escalar" in moves else None
         replies.append(ReplyFacts(len(replies), turn.text, turn.seconds, moves, met_now, asked, asked_known, repeated, escalation, reply))
-    if waiting and replies:
-        unanswered += 1 if t.turns and t.turns[-1].speaker == "customer" else 0
+    # a question the customer was left with at the end is a message without an answer (nudges and last words are not)
+    if waiting and replies and t.turns and t.turns[-1].speaker == "customer" and t.turns[-1].text.rstrip().endswith("?"):
+        unanswered += 1
     decision = _decision(t, replies, sim)
     record_values = set()
     for value in _flatten(t.record if t.record is not None else (customer.get("record") or {})):

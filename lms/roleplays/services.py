@@ -140,8 +140,8 @@ def threads(submission: RoleplaySubmission) -> list[ThreadView]:
         if engine_practice.has_model(customer):
             state = engine_practice.thread_state(submission, customer["id"])
             ended = state.get("ending")
-            if ended:
-                # the one customer message that waits while the conversation runs is the last one; ended: none waits
+            if ended and not (ended in engine_practice.CLOSABLE and not state.get("closed") and awaiting is not None):
+                # ended: nothing waits, except the agent's closing words after a customer who stayed to the end
                 awaiting = None
             views.append(ThreadView(customer, turns, awaiting, bool(ended), ended, state.get("text"),
                                     state.get("mood", customer["model"]["mood"])))
@@ -158,7 +158,7 @@ def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, 
     position = max(t.position for t in submission.turns) + 1
     changed = False
     for view in threads(submission):
-        if view.customer["id"] == skip or view.awaiting is None or not engine_practice.has_model(view.customer):
+        if view.customer["id"] == skip or view.awaiting is None or not engine_practice.has_model(view.customer) or view.ending:
             continue
         if (now - view.awaiting.at).total_seconds() > engine_practice.leave_after(submission, view.customer):
             text, at = engine_practice.walk_out(submission, view.customer, view.awaiting.at)
@@ -189,6 +189,15 @@ def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str
         raise Conflict(_("Esa conversación no espera respuesta ahora."))
     position = max(t.position for t in submission.turns) + 1
     seconds = max(0.0, (now - view.awaiting.at).total_seconds())
+    if engine_practice.has_model(view.customer) and view.ending:
+        # the conversation ended with the customer still there: the agent's closing words, no answer
+        turn = RoleplayTurn(submission_id=submission.id, position=position, thread=thread, speaker="agent", text=text, at=now,
+                            seconds=round(seconds, 1))
+        session.add(turn)
+        engine_practice.close(submission, thread)
+        session.flush()
+        session.refresh(submission, ["turns"])
+        return turn
     if engine_practice.has_model(view.customer):
         # the customer listens: the engine reads the reply and answers (nudges first if they waited)
         turn = None

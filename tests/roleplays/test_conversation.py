@@ -85,8 +85,11 @@ def test_a_correct_escalation_with_a_complete_hand_off_ends_as_escalated(session
                  "Paso ahora tu caso a Finanzas, nivel 2, para el reembolso de los 29,90 € a tu tarjeta terminada en 4417: "
                  "lo emiten como tarde el jueves 11 de diciembre y ese día te escribo para confirmarlo."):
         view = say(session, submission, agent, text)
-    assert view.ending == "escalated" and view.finished and view.awaiting is None
+    assert view.ending == "escalated" and view.finished and view.awaiting is not None  # the customer is still there
     assert view.ending_text == model(view)["endings"]["escalated"]["text"]
+    before = len(view.turns)
+    view = say(session, submission, agent, "Gracias a ti, Gabriela. Que tengas un buen día; aquí estamos para lo que necesites.")
+    assert len(view.turns) == before + 1 and view.turns[-1].speaker == "agent" and view.awaiting is None  # closing words, no answer
     with pytest.raises(Conflict):
         services.reply(session, submission, agent, thread="gabriela", text="¿Algo más?", now=T0 + timedelta(minutes=5))
     services.submit(session, submission, agent, escalation=None, now=T0 + timedelta(minutes=6))

@@ -184,6 +184,8 @@ class Customer:
         if "declarar-resuelto" in ids and not unmet_main:
             moves = [m for m in moves if m["id"] != "declarar-resuelto"]
             ids.discard("declarar-resuelto")
+        # an acknowledgement is a step the first time (the customer calms); said again, it is no answer
+        acknowledged = "reconocer-emocion" in ids and "reconocer-emocion" not in self.used_once
         # the mood
         delta = 0
         hurt = []
@@ -198,7 +200,8 @@ class Customer:
             delta += effect
         if met_now:
             delta += 1
-        progress = bool(met_now or asked_holds or ids & {"pedir-dato", "explicar-causa", "siguiente-paso", "escalar", "pasar-a-privado", "parafrasear"})
+        progress = bool(met_now or asked_holds or acknowledged
+                        or ids & {"pedir-dato", "explicar-causa", "siguiente-paso", "escalar", "pasar-a-privado", "parafrasear"})
         pending = self._pending()
         if repeated:
             pass  # the «repetir» move already costs its point

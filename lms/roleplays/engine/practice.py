@@ -8,6 +8,16 @@ from datetime import datetime, timedelta
 from lms.roleplays.engine.conversation import LEAVE_AFTER_EXTRA, Customer, pick
 
 
+#: endings after which the customer is still there to read the agent's closing words
+CLOSABLE = ("resolved", "escalated", "escalated_wrongly")
+
+
+def close(submission, thread: str) -> None:
+    state = thread_state(submission, thread)
+    state["closed"] = True
+    _set_state(submission, thread, state)
+
+
 def has_model(customer: dict) -> bool:
     return "model" in customer
 
@@ -27,7 +37,7 @@ def replayed(submission, customer: dict) -> Customer:
     scenario = submission.scenario.data
     sim = Customer(scenario, customer, submission.id)
     for turn in submission.turns:
-        if turn.thread == customer["id"] and turn.speaker == "agent" and not sim.ending:
+        if turn.thread == customer["id"] and turn.speaker == "agent" and not sim.ending:  # closing words after the end: not replayed
             sim.react(turn.text, turn.seconds)
     return sim
 
