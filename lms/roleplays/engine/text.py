@@ -1,8 +1,8 @@
 """Understanding a Spanish reply: folding, lemmas, numbers, dates, typos and negation, and the phrase patterns that
 moves and needs are written in (spec: roleplays/README.md, «Patrones»).
 
-Deterministic and offline: simplemma (lemmas), text2num (numbers in words), dateparser (dates, its bundled Spanish
-data), rapidfuzz (typos). Nothing here knows a scenario: :mod:`.model` and :mod:`.engine` give it the patterns.
+Deterministic and offline: simplemma (lemmas), text2num (numbers in words), rapidfuzz (typos); dates are read by
+pattern (:data:`_DATE_EXPRESSION`). Nothing here knows a scenario: :mod:`.model` and :mod:`.engine` give it the patterns.
 """
 from __future__ import annotations
 
@@ -181,21 +181,20 @@ def _mark_quantities(reply: Reply) -> None:
             reply.durations.add(i)
 
 
-_DATE_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
+_MONTH_RE = "|".join(MONTHS)
+_WEEKDAY_RE = r"lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+#: the date expressions a reply writes: «12 de marzo (de 2026)», «marzo», «el lunes 12», «12/03(/2026)» (folded text)
+_DATE_EXPRESSION = re.compile(
+    r"\b(?:(?:" + _WEEKDAY_RE + r"),?\s+)?(?:\d{1,2}\s+(?:de\s+)?)?(?:" + _MONTH_RE + r")\b(?:\s+(?:de\s+|del\s+)?\d{4}\b)?"
+    r"|\b(?:" + _WEEKDAY_RE + r"),?\s+(?:dia\s+)?\d{1,2}\b(?![:.,/]\d)"
+    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")
 
 
 @lru_cache(maxsize=4096)
-def _date_spans(text: str, base: datetime | None) -> tuple[str, ...]:
-    from dateparser.search import search_dates
-
-    settings = dict(_DATE_SETTINGS)
-    if base is not None:
-        settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
-    try:
-        found = search_dates(text, languages=["es"], settings=settings) or []
-    except Exception:  # dateparser gives up on some inputs: no date found then
-        return ()
-    return tuple(fold(span) for span, _when in found if fold(span).strip() not in ("ahora", "ahora mismo", "ya", "de", "a"))
+def _regex_date_spans(text: str, base: datetime | None = None) -> tuple[str, ...]:
+    """The date expressions of ``text`` (folded), read by pattern: what dateparser's search found for the matcher (a span
+    with a month, a weekday and its day, or a d/m date), in microseconds instead of tens of milliseconds per window."""
+    return tuple(m.group(0) for m in _DATE_EXPRESSION.finditer(fold(text)))
 
 
 _DATE_HINT_TEXT = re.compile(r"\b(" + "|".join(MONTHS) + r"|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|hoy|ma[nñ]ana)\b"
@@ -229,7 +228,7 @@ def _mark_dates(reply: Reply, text: str, now: datetime | None) -> None:
         if surface in relative and not (surface == "manana" and i and surfaces[i - 1] == "la" and i + 1 < len(surfaces)
                                          and surfaces[i + 1] in ("de", ",", ".")):
             reply.dates.add(i)
-    for span in (span for window in windows if _NEEDS_PARSER.search(window) for span in _date_spans(window, now)):
+    for span in (span for window in windows if _NEEDS_PARSER.search(window) for span in _regex_date_spans(window, now)):
         words = [fold(w) for w in _TOKEN.findall(span) if w not in "¿¡"]
         words = [w.replace(",", ".") for w in words]
         if not words or not any(w in MONTHS or w in WEEKDAYS or w in RELATIVE_DAYS or "/" in w for w in words):
