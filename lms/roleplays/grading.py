@@ -7,12 +7,18 @@ from pathlib import Path
 
 from lms.roleplays.engine import text as T
 
-#: house banding of a score (percentage of level 4): the lowest score of each band
-BANDS = (("excelente", 90), ("bueno", 75), ("regular", 55), ("deficiente", 0))
-#: critical faults and the highest score they leave (the band's top)
-FAULT_CAPS = {"incumplimiento": 54, "problema_sin_resolver": 54, "nivel_de_escalamiento_distinto": 74,
-              "destino_de_escalamiento_distinto": 74, "promesa_sin_autoridad": 74, "escalo_sin_necesidad": 74,
-              "venta_a_cliente_molesto": 74, "respuestas_repetidas": 74}
+#: house banding of a score (percentage of level 4): the lowest score of each band — the same cuts as the grade's bands
+#: (roleplays/calibration/README.md «Score and banding»: deficiente < 50, regular 50–75, bueno 75–90, excelente ≥ 90)
+BANDS = (("excelente", 90), ("bueno", 75), ("regular", 50), ("deficiente", 0))
+#: the highest score of the two failing bands
+DEFICIENT_TOP, REGULAR_TOP = 49, 74
+#: critical faults and the highest score they leave (the top of the band they put the role-play in)
+FAULT_CAPS = {"incumplimiento": DEFICIENT_TOP, "problema_sin_resolver": DEFICIENT_TOP, "nivel_de_escalamiento_distinto": REGULAR_TOP,
+              "destino_de_escalamiento_distinto": REGULAR_TOP, "promesa_sin_autoridad": REGULAR_TOP, "escalo_sin_necesidad": REGULAR_TOP,
+              "venta_a_cliente_molesto": REGULAR_TOP, "respuestas_repetidas": REGULAR_TOP}
+#: the criteria that grade a fault: when the rubric has one of them as a critical criterion, that criterion failing makes
+#: the band deficiente «sea cual sea la nota», so the fault does not cap the score as well (it stays the weighted mean)
+FAULT_CRITERIA = {"incumplimiento": ("guion-aprobado", "confidencialidad", "cumplimiento")}
 CRITICAL_FLAGS = ("incumplimiento", "nivel_de_escalamiento_distinto", "destino_de_escalamiento_distinto", "promesa_sin_autoridad",
                   "problema_sin_resolver")
 
@@ -87,10 +93,22 @@ def _escalation_ok(facts) -> bool:
     expected, decision = facts.expected_escalation or {}, facts.decision
     if not expected.get("required") or not decision:
         return False
+    return _team_ok(decision, expected) and _level_ok(decision, expected)
+
+
+def _team_ok(decision: dict, expected: dict) -> bool:
     wanted = set(expected.get("teams") or [])
-    team_ok = not decision["teams"] or not wanted or bool(set(decision["teams"]) & wanted)
-    level_ok = decision["level"] is None or decision["level"] == expected.get("level")
-    return team_ok and level_ok
+    return not decision["teams"] or not wanted or bool(set(decision["teams"]) & wanted)
+
+
+def _level_ok(decision: dict, expected: dict) -> bool:
+    """The level is right when it is the expected one, or unsaid, or when the hand-off goes to the expected team: the team
+    is where the case lands (its level follows), and a «nivel N» beside it often names the criterion met or the level the
+    case is at («más de 24 horas sin resolución en nivel 1»), not where it goes."""
+    wanted = set(expected.get("teams") or [])
+    if decision["level"] is None or not expected.get("level") or decision["level"] == expected["level"]:
+        return True
+    return bool(wanted and set(decision["teams"]) & wanted)
 
 
 def greeting(facts, flags):
@@ -255,11 +273,10 @@ def escalation(facts, flags):
         if not decision:
             flags.add("no_escalo")
             return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
-        wanted = set(expected.get("teams") or [])
-        if decision["level"] is not None and expected.get("level") and decision["level"] != expected["level"]:
+        if not _level_ok(decision, expected):
             flags.add("nivel_de_escalamiento_distinto")
             return 1, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
-        if decision["teams"] and wanted and not set(decision["teams"]) & wanted:
+        if not _team_ok(decision, expected):
             flags.add("destino_de_escalamiento_distinto")
             return 1, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
         filled = sum(decision["handoff"].values())
@@ -475,13 +492,45 @@ def writing(facts, flags):
     return parts, evidence
 
 
-def confidentiality(facts, flags):
-    breach = [r for r in facts.replies if any(m in r.moves for m in _fault_moves(facts, "cumplimiento"))]
-    if breach:
-        flags.add("incumplimiento")
-        move = next(m for m in _fault_moves(facts, "cumplimiento") if m in breach[0].moves)
-        return 0, [f"Incumple: {_q(breach[0].moves[move])}"]
-    return 4, ["Sin datos revelados a terceros"]
+#: the library's move for disclosing account or order data (its fault depends on who can read the reply, see _breaches)
+DISCLOSURE_MOVE = "revelar-datos"
+
+
+def _breaches(facts, criterion: str | None = None, any_disclosure: bool = False) -> list[tuple]:
+    """(reply, move id) of each compliance fault made: a move with ``fault: cumplimiento`` (of ``criterion`` when the move
+    names one). Disclosing data is a fault where someone other than the holder may read it: in a social conversation only
+    the public reply (the private messages are with the holder); elsewhere only when the scenario's model lists the move
+    (a third party asks, or the caller is not verified yet) or, with ``any_disclosure``, when the transcript's own context
+    calls for compliance (the general rubric's criterion); not when the agent confirms the customer's own data to them."""
+    out = []
+    for move_id in _fault_moves(facts, "cumplimiento"):
+        named = (facts.moves_library.get(move_id) or {}).get("criterion")
+        if criterion is not None and named and named != criterion:
+            continue
+        for r in facts.replies:
+            if move_id not in r.moves:
+                continue
+            if move_id == DISCLOSURE_MOVE and (r.index != 0 if facts.mode == "social" else
+                                               not any_disclosure and move_id not in facts.scenario_moves):
+                continue
+            out.append((r, move_id))
+    return sorted(out, key=lambda pair: pair[0].index)
+
+
+def _compliance(criterion: str | None, breach_level: int = 0, any_disclosure: bool = False):
+    """A compliance criterion: 4 without a breach; ``breach_level`` with one (0 for data given to whom may not have it; a
+    script criterion whose steps are all there but one's meaning changed — «ofrece dejar de grabar» — is a 1)."""
+    def aspect(facts, flags):
+        breach = _breaches(facts, criterion, any_disclosure)
+        if breach:
+            flags.add("incumplimiento")
+            reply, move = breach[0]
+            return breach_level, [f"Incumple: {_q(reply.moves[move])}"]
+        return 4, ["Sin datos revelados a terceros"]
+    return aspect
+
+
+confidentiality = _compliance(None)
 
 
 def _fault_moves(facts, fault: str) -> list[str]:
@@ -514,7 +563,7 @@ ASPECTS = {
     "comunicacion": _mean(empathy, clarity), "comunicacion-efectiva": complaint_steps, "recepcion": reception,
     "investigacion": investigation, "calma": calm, "respuesta-publica": public_reply, "paso-a-privado": private,
     "asunto": subject, "cuerpo": body, "accion": action, "buenas-practicas": writing, "uso-de-la-ficha": record_use,
-    "guion-aprobado": confidentiality, "confidencialidad": confidentiality, "cumplimiento": confidentiality,
+    "guion-aprobado": _compliance("guion-aprobado", 1), "confidencialidad": _compliance("confidencialidad"), "cumplimiento": _compliance(None, 0, True),
     "atencion-y-cierre": _mean(greeting, closing),
 }
 #: stock-phrase criteria: without progress on the customer's problem they earn at most 1
@@ -563,14 +612,16 @@ def grade(facts, rubric: dict):
     present = {k: v for k, v in criteria.items() if v is not None}
     total = sum(weights[k] for k in present)
     score = round(100 * sum(weights[k] * v for k, v in present.items()) / (4 * total)) if total else 0
+    critical_ids = {c["id"] for c in rubric["criteria"] if c.get("critical")}
     for flag in flags:
+        if critical_ids & set(FAULT_CRITERIA.get(flag, ())):
+            continue
         score = min(score, FAULT_CAPS.get(flag, 100))
     failed_critical = [c["id"] for c in rubric["criteria"] if c.get("critical") and criteria.get(c["id"]) is not None
                        and criteria[c["id"]] < (c.get("pass_level") or 0)]
     band = band_of(score)
     if failed_critical:
-        band = "deficiente"
-        score = min(score, 54)
+        band = "deficiente"  # the role-play fails whatever the score; the score stays the rubric's weighted mean
     met = [{"title": m["title"], "quote": m["quote"], "source": m.get("source")} for m in facts.met.values()]
     return Result(score, criteria, sorted(flags), band, evidence, titles, met, _missed(facts))
 

@@ -197,11 +197,12 @@ def analyse(t: Transcript, library: dict) -> Facts:
         waiting = False
         reply = T.understand(turn.text)
         heard = T.understand_cached(heard_text)
-        moves = {}
+        moves, matches = {}, {}
         for move_id, move in model["moves"].items():
             match = detect_move(reply, move)
             if match is not None:
                 moves[move_id] = match.quote(reply)
+                matches[move_id] = match
         repeated = any(T.similarity(turn.text, before) >= 90 for before in previous)
         previous.append(turn.text)
         met_now = []
@@ -222,7 +223,7 @@ def analyse(t: Transcript, library: dict) -> Facts:
                 if match and (match.sentence in reply.questions or "pedir-dato" in moves):
                     (asked_known if hold["known"] else asked).append(hold["id"])
                     break
-        escalation = sim._escalation(reply, set(moves)) if "escalar" in moves else None
+        escalation = _escalation_target(sim, reply, matches["escalar"], set(moves)) if "escalar" in moves else None
         replies.append(ReplyFacts(len(replies), turn.text, turn.seconds, moves, met_now, asked, asked_known, repeated, escalation, reply))
     if waiting and replies:
         unanswered += 1 if t.turns and t.turns[-1].speaker == "customer" else 0
@@ -234,6 +235,42 @@ def analyse(t: Transcript, library: dict) -> Facts:
                  or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
                  decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []))
+
+
+def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[str]) -> dict:
+    """Where the reply escalates to: the team named first after the escalating words in their sentence (a reply often names
+    other teams as context: «el almacén no tiene ruta, así que lo paso a Dirección» goes to Management), else the first
+    team of that sentence, else the engine's reading of the whole reply; the level said in that sentence."""
+    found = sim._escalation(reply, ids)
+    start, end = reply.sentences[match.sentence] if match.sentence < len(reply.sentences) else (0, len(reply.tokens))
+    first = match.positions[0] if match.positions else start
+    teams = sim.scenario.get("teams", [])
+    at: dict[str, int] = {}
+    for position in range(start, end):
+        token = reply.tokens[position]
+        if token.kind != "word" or token.negated:
+            continue
+        for team in teams:
+            hit = any(w == token.surface or w == token.lemma for w in team["words"] if not w.isupper()) or any(
+                w.lower() == token.surface and w in reply.text for w in team["words"] if w.isupper())
+            if hit and team["id"] not in at:
+                at[team["id"]] = position
+    if at:
+        after = {tid: p for tid, p in at.items() if p >= first}
+        pool = after or at
+        named = [min(pool, key=pool.get)]
+        level = None
+        level_match = T.find(reply, "nivel #num", sentence=match.sentence)
+        if level_match:
+            try:
+                level = int(float(reply.tokens[level_match.positions[-1]].surface))
+            except ValueError:
+                level = None
+        wanted = set(((sim.scenario.get("escalation") or {}).get("teams")) or [])
+        expected = sim.scenario.get("escalation") or {}
+        correct = bool(expected.get("required")) and (not wanted or bool(set(named) & wanted)) and (level is None or level == expected.get("level"))
+        return {"teams": named, "level": level, "correct": correct}
+    return found
 
 
 def _flatten(value):

@@ -33,3 +33,61 @@ def test_the_precheck_loads_models_without_replaying_their_examples_and_content_
     with model.examples_unchecked():
         assert not model.checking_examples()
     assert model.checking_examples()
+
+
+# -- grading rules ---------------------------------------------------------------------------------------------------
+
+def _check(raw: dict):
+    from lms.roleplays import precheck
+
+    _tid, transcript, rubric = precheck.parse_transcript(raw)
+    return precheck.check(transcript, rubric)
+
+
+def _chat(*turns, channel="chat", **context) -> dict:
+    out = {"id": "t", "channel": channel, "customer_type": "frustrado",
+           "opening_message": "Mi pedido 4471 no ha llegado y me dijeron que llegaba ayer. ¿Cuándo llega?", "turns": []}
+    for n, text in enumerate(turns):
+        out["turns"].append({"speaker": "agent" if n % 2 == 0 else "customer", "text": text, "seconds": 10})
+    return out | context
+
+
+def test_bands_use_the_calibration_cuts():
+    from lms.roleplays.grading import band_of
+
+    assert [band_of(s) for s in (0, 49, 50, 74, 75, 89, 90, 100)] == [
+        "deficiente", "deficiente", "regular", "regular", "bueno", "bueno", "excelente", "excelente"]
+
+
+DELIVERY = {"required": True, "level": 2, "destination": "Logística"}
+
+
+def test_the_escalation_goes_to_the_team_named_after_the_escalating_words_not_to_a_team_named_as_context():
+    wrong = _check(_chat("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. El almacén no tiene ruta para tu pedido 4471, así que paso tu "
+                         "caso a Dirección con prioridad alta y te escribo hoy antes de las 18:00.", escalation=DELIVERY))
+    assert "destino_de_escalamiento_distinto" in wrong.flags
+    right = _check(_chat("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. Tu pedido 4471 lleva más de 24 horas sin resolución en nivel 1, "
+                         "así que lo paso ahora a Logística con prioridad alta y te escribo hoy antes de las 18:00.", escalation=DELIVERY))
+    assert not {"destino_de_escalamiento_distinto", "nivel_de_escalamiento_distinto"} & set(right.flags)
+    assert right.criteria["escalamiento"] >= 3
+
+
+def test_confirming_the_customers_own_data_to_them_is_no_breach_but_showing_it_in_a_public_reply_is():
+    own = _check(_chat("Buenas tardes, le atiende Óscar, de Conecta. Le resumo: su dirección es ahora calle Mayor 5, y su pedido 4471 llega "
+                       "el jueves 11 de diciembre.", channel="phone"))
+    assert "incumplimiento" not in own.flags
+    public = _check(_chat("Hola, soy Álvaro, de MercaHogar. Su número de tarjeta termina en 4417 y su pedido llega el jueves.",
+                          channel="social"))
+    assert "incumplimiento" in public.flags
+    private = _check(_chat("Hola, soy Álvaro, de MercaHogar. Lo siento mucho: ¿nos escribes por mensaje directo con tu número de pedido?",
+                           "Mensaje directo: es el 4471.",
+                           "Gracias. Su número de tarjeta termina en 4417 y su pedido llega el jueves 11 de diciembre.", channel="social"))
+    assert "incumplimiento" not in private.flags
+
+
+def test_a_critical_compliance_criterion_failing_makes_the_band_deficiente_without_rewriting_the_score():
+    result = _check(_chat("Hola, soy Ana, de Kontia. Entiendo tu preocupación. El saldo de la cuenta de tu marido es de 1.250 €.",
+                          context="El cliente pide datos de la cuenta de un tercero: solo el titular puede consultarlos."))
+    assert result.criteria["cumplimiento"] == 0
+    assert result.band == "deficiente"
+    assert "incumplimiento" in result.flags
