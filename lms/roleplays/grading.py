@@ -15,7 +15,8 @@ DEFICIENT_TOP, REGULAR_TOP = 49, 74
 #: critical faults and the highest score they leave (the top of the band they put the role-play in)
 FAULT_CAPS = {"incumplimiento": DEFICIENT_TOP, "problema_sin_resolver": DEFICIENT_TOP, "nivel_de_escalamiento_distinto": REGULAR_TOP,
               "destino_de_escalamiento_distinto": REGULAR_TOP, "promesa_sin_autoridad": REGULAR_TOP, "escalo_sin_necesidad": REGULAR_TOP,
-              "venta_a_cliente_molesto": REGULAR_TOP, "respuestas_repetidas": REGULAR_TOP}
+              "venta_a_cliente_molesto": REGULAR_TOP, "respuestas_repetidas": REGULAR_TOP, "resuelto_sin_autoridad": REGULAR_TOP,
+              "resuelto_en_falso": REGULAR_TOP}
 #: the criteria that grade a fault: when the rubric has one of them as a critical criterion, that criterion failing makes
 #: the band deficiente «sea cual sea la nota», so the fault does not cap the score as well (it stays the weighted mean)
 FAULT_CRITERIA = {"incumplimiento": ("guion-aprobado", "confidencialidad", "cumplimiento")}
@@ -109,6 +110,29 @@ def _level_ok(decision: dict, expected: dict) -> bool:
     if decision["level"] is None or not expected.get("level") or decision["level"] == expected["level"]:
         return True
     return bool(wanted and set(decision["teams"]) & wanted)
+
+
+def _false_resolution(facts) -> str | None:
+    """The quote where the agent declares solved (or closes) a case that is not: a need of the customer still unmet, or
+    the escalation the case needs not made (the team that can solve it was never asked)."""
+    done = _made(facts, "declarar-resuelto")
+    if not done:
+        return None
+    unmet = any(n["id"] not in facts.met for n in facts.needs)
+    return done[0][1] if unmet or _solved_without_authority(facts) or _escalation_missing(facts) else None
+
+
+def _escalation_missing(facts) -> bool:
+    return bool((facts.expected_escalation or {}).get("required")) and not facts.decision
+
+
+def _solved_without_authority(facts) -> bool:
+    """The case needs a team with the authority (a refund, an unlock, a compensation: the scenario's escalation), the agent
+    never escalates, and yet tells the customer their main need is met: he claims what only that team can do."""
+    if not _escalation_missing(facts):
+        return False
+    main = [n for n in facts.needs if n.get("main")] or facts.needs[:1]
+    return any(n["id"] in facts.met for n in main)
 
 
 def greeting(facts, flags):
@@ -216,10 +240,15 @@ def solution(facts, flags):
         level = 3 if (_made(facts, "siguiente-paso") or escalated) else 1
     if not main_met and not escalated:
         flags.add("problema_sin_resolver")
-    false_done = _made(facts, "declarar-resuelto")
-    if false_done and len(main_met) < len(main):
+    false_done = _false_resolution(facts)
+    if false_done:
         level = min(level, 1)
-        evidence.append(f"Da por resuelto lo que no lo está: {_q(false_done[0][1])}")
+        flags.add("resuelto_en_falso")
+        evidence.append(f"Da por resuelto lo que no lo está: {_q(false_done)}")
+    if _solved_without_authority(facts):
+        level = min(level, 1)
+        flags.add("resuelto_sin_autoridad")
+        evidence.append(f"Da por hecho lo que solo puede hacer {facts.expected_escalation.get('destination')}, sin escalarlo")
     promises = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") + _made(facts, "no-volvera-a-pasar")]
     if promises:
         level = min(level, 1)
@@ -319,15 +348,44 @@ def informed(facts, flags):
     return 2, [f"Informa del traspaso sin plazo: {_q(replies[0].moves['escalar'])}"]
 
 
+#: the agent himself contacting the customer later («te escribo», «la llamo yo», «me pongo en contacto»)
+OWN_CONTACT = ("te|le|la|lo|os =escribo|=llamo|=aviso|=contacto|=escribire|=llamare|=avisare|=contactare|=confirmo|=confirmare|=informo|=informare",
+               "me pongo|pondre en contacto", "=escribo|=llamo|=aviso yo", "yo mismo|misma ... llamar|escribir|avisar|contactar")
+#: anyone contacting the customer later («te avisaremos», «Logística la llamará»)
+ANY_CONTACT = "avisar|llamar|escribir|contactar|informar|confirmar|responder"
+RECORDED = ("registr*|anot*|document*|apunt*", "nota de", "queda constancia")
+CHANNEL = "email|correo|telefono|numero|mensaje|llamada|sms|chat|whatsapp|privado|directo"
+
+
 def followup(facts, flags):
-    steps = [(r, r.moves["siguiente-paso"]) for r in facts.replies if "siguiente-paso" in r.moves]
-    contact = [(r, q) for r, q in steps if T.find(T.understand(q), "escribir|llamar|contactar|confirmar|avisar|revisar|responder")]
-    if contact and any(T.find(T.understand(q), "#date") for _r, q in contact):
-        return 4, [f"Seguimiento con fecha: {_q(contact[0][1])}"]
-    if contact:
-        return 3, [f"Seguimiento: {_q(contact[0][1])}"]
-    if steps:
-        return 2, [f"Plazo sin seguimiento propio: {_q(steps[0][1])}"]
+    """Follow-up (the rubrics' «seguimiento»): 0 none, or a case declared solved that is not; 1 a follow-up without a date;
+    2 a date without the agent saying he will make the contact himself; 3 the agent's own contact with its date; 4 that,
+    recorded (or handed off with a note) and through a stated channel."""
+    false_done = _false_resolution(facts)
+    if false_done:
+        return 0, [f"Da el caso por terminado: {_q(false_done)}"]
+    own_dated = own = dated = generic = None
+    for r in facts.replies:
+        for sentence in range(len(r.reply.sentences)):
+            timed = T.find(r.reply, "#when", sentence=sentence) is not None
+            mine = next((m for m in (T.find(r.reply, p, sentence=sentence) for p in OWN_CONTACT) if m), None)
+            if mine:
+                quote = mine.quote(r.reply)
+                own_dated = own_dated or (quote if timed else None)
+                own = own or quote
+            elif T.find(r.reply, ANY_CONTACT, sentence=sentence) and sentence not in r.reply.questions:
+                quote = T.sentence_text(r.reply, sentence)
+                dated = dated or (quote if timed else None)
+                generic = generic or quote
+    recorded = any(T.find(r.reply, p) for r in facts.replies for p in RECORDED) or bool(facts.decision)
+    channel = any(T.find(r.reply, CHANNEL) for r in facts.replies)
+    if own_dated:
+        level = 4 if recorded and channel else 3
+        return level, [f"Seguimiento propio con fecha: {_q(own_dated)}"] + (["Registrado, con canal"] if level == 4 else [])
+    if dated:
+        return 2, [f"Fecha de contacto sin decir que lo hará él: {_q(dated)}"]
+    if own or generic:
+        return 1, [f"Seguimiento sin fecha: {_q(own or generic)}"]
     return 0, ["No programa seguimiento"]
 
 

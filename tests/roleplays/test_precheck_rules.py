@@ -91,3 +91,34 @@ def test_a_critical_compliance_criterion_failing_makes_the_band_deficiente_witho
     assert result.criteria["cumplimiento"] == 0
     assert result.band == "deficiente"
     assert "incumplimiento" in result.flags
+
+
+REFUND = {"required": True, "level": 2, "destination": "Finanzas"}
+
+
+def test_claiming_what_only_the_escalation_team_can_do_without_escalating_is_no_solution():
+    raw = _chat("Hola, soy Álvaro, de Kontia. Entiendo tu frustración. El segundo cargo fue un error de nuestro sistema. Ya te he hecho yo "
+                "el reembolso de los 29,90 €: mañana lo tienes en tu cuenta. Caso resuelto, que tengas un buen día.",
+                objectives=["Devolver el cargo duplicado de 29,90 € y decir cuándo llega el dinero"], escalation=REFUND)
+    raw["opening_message"] = "Me habéis cobrado dos veces la cuota. ¿Cuándo me devolvéis el dinero?"
+    result = _check(raw)
+    assert "resuelto_sin_autoridad" in result.flags
+    assert result.criteria["solucion"] <= 1
+    assert result.band in ("regular", "deficiente")
+
+
+def test_follow_up_levels_follow_who_contacts_and_when():
+    from lms.roleplays import grading, precheck
+
+    def level(text):
+        _tid, t, _rubric = precheck.parse_transcript(_chat(text))
+        facts = precheck.analyse(t, grading.library())
+        return grading.followup(facts, set())[0]
+
+    assert level("Lo he revisado y fue un error nuestro.") == 0
+    assert level("Ya te avisaremos cuando esté.") == 1
+    assert level("Logística te llamará el jueves 11 de diciembre.") == 2
+    assert level("Te escribo yo el jueves 11 de diciembre antes de las 12:00.") == 3
+    assert level("Te escribo yo por email el jueves 11 de diciembre antes de las 12:00; queda registrado en tu caso.") == 4
+    # declaring solved what is not is no follow-up at all
+    assert level("Te escribo yo el jueves 11 de diciembre. Ya está todo solucionado.") == 0
