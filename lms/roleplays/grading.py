@@ -135,7 +135,41 @@ def _solved_without_authority(facts) -> bool:
     return any(n["id"] in facts.met for n in main)
 
 
+#: the informal second person: an e-mail that uses it does not keep the «usted»
+_TU = frozenset({"tu", "tus", "te", "ti", "contigo", "tienes", "puedes", "quieres", "necesitas", "estas", "has"})
+
+
+def email_greeting(facts, flags):
+    """The e-mail rubric's «saludo personalizado»: 0 none; 1 without the customer's name; 2 with the name, a generic
+    opening; 3 an opening about the customer's concrete query; 4 that, recognising the emotion the customer shows (or
+    thanking for the message) and keeping the «usted» throughout."""
+    text = facts.replies[0].text
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not T.fold(line).strip().startswith("asunto")]
+    if not lines:
+        return 0, ["Sin saludo"]
+    salutation = T.understand(lines[0])
+    if not (T.find(salutation, "estimado|estimada|hola|querido|querida|buenos|buenas|senor|senora|sr|sra") or lines[0].endswith((":", ","))):
+        return 0, ["Sin saludo"]
+    names = {T.fold(part) for n in facts.names for part in n.split() if len(part) >= 3}
+    if names and not names & {tok.surface for tok in salutation.tokens}:
+        return 1, [f"Saludo sin el nombre del cliente: {_q(lines[0])}"]
+    opening = T.understand(" ".join(lines[1:3]))
+    asked = T.understand_cached(facts.opening).content_lemmas() | {m for n in facts.needs for m in T.understand_cached(n["title"]).content_lemmas()}
+    shared = opening.content_lemmas() & asked
+    if len(shared) < 2:
+        return 2, [f"Saludo con nombre; apertura genérica: {_q(lines[0])}"]
+    evidence = [f"Saludo con nombre y apertura sobre su consulta: {_q(lines[1] if len(lines) > 1 else lines[0])}"]
+    feeling = T.find(opening, "gracias|agradecer|agradezco") or any(
+        m in facts.replies[0].moves and facts.replies[0].moves[m] in " ".join(lines[1:3]) for m in ("reconocer-emocion",))
+    usted = not _TU & {tok.surface for tok in facts.replies[0].reply.tokens}
+    if feeling and usted:
+        return 4, evidence + ["Reconoce la emoción o agradece, y mantiene el usted"]
+    return 3, evidence
+
+
 def greeting(facts, flags):
+    if facts.mode == "email":
+        return email_greeting(facts, flags)
     first = facts.replies[0]
     parts, evidence = 0, []
     for move_id, label in (("saludo", "Saluda"), ("identificarse", "Se identifica")):
@@ -146,7 +180,8 @@ def greeting(facts, flags):
         parts += 1
         evidence.append("Confirma disponibilidad")
     names = [T.fold(n.split()[0]) for n in facts.names if n.strip()]
-    if names and any(n in {t.surface for t in first.reply.tokens} for n in names):
+    # the name in the first reply, or in the next one when the customer gives it only then
+    if names and any(n in {t.surface for r in facts.replies[:2] for t in r.reply.tokens} for n in names):
         parts += 1
         evidence.append("Usa el nombre del cliente")
     elif not names:
@@ -516,18 +551,33 @@ def body(facts, flags):
 
 
 def action(facts, flags):
-    text = facts.replies[0].text if facts.replies else ""
+    """The e-mail rubric's «acción con pasos específicos»: 0 no step nor what happens next; 1 vague steps; 2 concrete steps
+    without saying who does each; 3 concrete steps saying who does them; 4 that, numbered, with a way to check it worked or
+    a date for what depends on the company."""
+    text = "\n".join(r.text for r in facts.replies)
     numbered = sum(1 for line in text.splitlines() if line.strip()[:3].rstrip(".)- ").isdigit())
-    parts, evidence = 0, []
-    if _made(facts, "siguiente-paso"):
-        parts += 2
-        evidence.append(f"Paso con plazo: {_q(_made(facts, 'siguiente-paso')[0][1])}")
-    if numbered >= 2 or _made(facts, "pasos-claros"):
-        parts += 1
+    dated = _made(facts, "siguiente-paso")
+    ordered = numbered >= 2 or bool(_made(facts, "pasos-claros"))
+    concrete = ordered or bool(dated) or bool(_made(facts, "escalar"))
+    if not concrete:
+        vague = _made(facts, "anuncio-sin-sustancia")
+        if vague or any(T.find(r.reply, "revis*|comprob*|mir*|verific*") for r in facts.replies):
+            return 1, [f"Pasos vagos: {_q(vague[0][1]) if vague else 'sin concretar'}"]
+        return 0, ["No dice ningún paso ni qué pasará después"]
+    evidence = [f"Paso con plazo: {_q(dated[0][1])}"] if dated else []
+    if ordered:
         evidence.append("Pasos ordenados")
-    if _made(facts, "escalar") or any(T.find(r.reply, "nosotros|equipo|tu parte|su parte|usted debe|tienes que") for r in facts.replies):
-        parts += 1
-    return min(4, parts), evidence
+    who = bool(_made(facts, "escalar")) or any(T.find(r.reply, p) for r in facts.replies for p in _WHO)
+    if not who:
+        return 2, evidence + ["No dice quién hace cada paso"]
+    check = bool(dated) or any(T.find(r.reply, "comprob*|compruebe|verific*|prueba|sabra|sabras|vera|veras|confirmar*") for r in facts.replies)
+    if numbered >= 2 and check:
+        return 4, evidence + ["Numerados, con cómo comprobarlo o cuándo sabrá el resultado"]
+    return 3, evidence
+
+
+#: a step says who does it: the customer, the agent or another team
+_WHO = ("nosotros|equipo|yo", "usted|tu ... debe|tiene|tienes|puede|puedes", "su|tu parte", "=haga|=entre|=pulse|=abra|=marque|=desactive|=active|=revise|=compruebe|=haz|=entra|=pulsa|=abre|=marca|=desactiva|=activa")
 
 
 def writing(facts, flags):

@@ -94,6 +94,7 @@ class Facts:
     unanswered: int = 0          # customer messages left without an agent reply
     moves_library: dict = field(default_factory=dict)
     scenario_moves: list = field(default_factory=list)
+    opening: str = ""            # the customer's first message
 
 
 def _general_model(t: Transcript, library: dict) -> dict:
@@ -234,7 +235,8 @@ def analyse(t: Transcript, library: dict) -> Facts:
     return Facts(replies, model["needs"], met, model.get("type") or t.customer_type, t.customer_names, t.standard_seconds
                  or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
-                 decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []))
+                 decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []),
+                 t.opening_message or "")
 
 
 def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[str]) -> dict:

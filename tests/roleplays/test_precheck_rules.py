@@ -122,3 +122,40 @@ def test_follow_up_levels_follow_who_contacts_and_when():
     assert level("Te escribo yo por email el jueves 11 de diciembre antes de las 12:00; queda registrado en tu caso.") == 4
     # declaring solved what is not is no follow-up at all
     assert level("Te escribo yo el jueves 11 de diciembre. Ya está todo solucionado.") == 0
+
+
+def _email_facts(body: str, name: str = "Mercedes Aguilar"):
+    from lms.roleplays import grading, precheck
+
+    raw = {"id": "e", "channel": "email", "customer_type": "confundido",
+           "opening_message": "Asunto: Me llegan dos correos de envío\\n\\nCada vez que marco un pedido como enviado al cliente le llegan dos "
+                              "correos. ¿He roto algo?", "turns": [{"speaker": "agent", "text": body, "seconds": 3600}]}
+    _tid, t, _rubric = precheck.parse_transcript(raw)
+    t.customer_names = [name]
+    return grading, precheck.analyse(t, grading.library())
+
+
+def test_an_email_greeting_is_graded_by_name_opening_emotion_and_usted():
+    def level(body):
+        grading, facts = _email_facts(body)
+        return grading.email_greeting(facts, set())[0]
+
+    assert level("Asunto: Dos correos de envío\n\nLe explico lo que pasa con los correos.") == 0
+    assert level("Asunto: Dos correos de envío\n\nEstimado cliente:\n\nLe escribo por su consulta.") == 1
+    assert level("Asunto: Dos correos de envío\n\nEstimada Sra. Aguilar:\n\nLe escribo desde el soporte de Kontia.") == 2
+    assert level("Asunto: Dos correos de envío\n\nEstimada Sra. Aguilar:\n\nSobre los dos correos de envío que recibe su cliente "
+                 "cuando marca un pedido: tiene arreglo.") == 3
+    assert level("Asunto: Dos correos de envío\n\nEstimada Sra. Aguilar:\n\nGracias por escribirnos. Entiendo su preocupación: los dos "
+                 "correos que recibe su cliente al marcar un pedido como enviado tienen arreglo y no ha roto nada.") == 4
+
+
+def test_email_action_steps_are_graded_by_concreteness_who_and_how_to_check():
+    def level(body):
+        grading, facts = _email_facts(body)
+        return grading.action(facts, set())[0]
+
+    assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nUn saludo.") == 0
+    assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nVamos a revisar su configuración.") == 1
+    assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nPrimero la opción de avisos y luego las plantillas.") == 2
+    assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\n1. Entre en Ajustes.\n2. Desactive el aviso duplicado.\n\n"
+                 "Después haga un pedido de prueba para comprobar que llega un solo correo.") == 4
