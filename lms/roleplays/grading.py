@@ -537,7 +537,7 @@ def subject(facts, flags):
     if not line:
         return 0, ["Sin asunto"]
     reply = T.understand(line)
-    topic = {m for n in facts.needs for m in T.understand(n["title"]).content_lemmas()}
+    topic = {m for n in facts.needs for m in T.understand_cached(n["title"]).content_lemmas()}
     hits = reply.content_lemmas() & topic
     extra = any(tok.kind == "num" for tok in reply.tokens) or T.find(reply, "resuelto|solucion|pasos|caso|confirmacion|confirmada") is not None
     level = 4 if hits and extra else 3 if hits else 2 if len(reply.content_lemmas()) >= 3 else 1

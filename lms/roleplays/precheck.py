@@ -231,7 +231,7 @@ def analyse(t: Transcript, library: dict) -> Facts:
     decision = _decision(t, replies, sim)
     record_values = set()
     for value in _flatten(t.record if t.record is not None else (customer.get("record") or {})):
-        record_values |= {tok.surface for tok in T.understand(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
+        record_values |= {tok.surface for tok in T.understand_cached(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
     return Facts(replies, model["needs"], met, model.get("type") or t.customer_type, t.customer_names, t.standard_seconds
                  or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,

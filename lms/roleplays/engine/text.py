@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -314,29 +315,33 @@ def _positions(reply: Reply, term: Term) -> list[int]:
         out = sorted(reply.dates | reply.durations)
     else:
         by_surface, by_lemma = _index(reply)
+        surface_words, lemma_words = reply._terms["__sorted__"]
+        prefixes, exact, plain = _term_plan(term)
         out = []
+        for prefix in prefixes:
+            for index, words in ((by_surface, surface_words), (by_lemma, lemma_words)):
+                at = bisect_left(words, prefix)
+                while at < len(words) and words[at].startswith(prefix):
+                    out += index[words[at]]
+                    at += 1
+        for word in exact:
+            out += by_surface.get(word, ())
         fuzzy_needed = []
-        for option in term.options:
-            if option.endswith("*"):
-                prefix = option[:-1]
-                for index in (by_surface, by_lemma):
-                    for word, positions in index.items():
-                        if word.startswith(prefix):
-                            out += positions
-                continue
-            if option.startswith("="):
-                out += by_surface.get(option[1:], [])
-                continue
-            hits = by_surface.get(option, []) + by_lemma.get(option, []) + by_lemma.get(_option_lemma(option), [])
-            out += hits
-            if not hits and len(option) >= _FUZZY_MIN:
+        for option, option_lemma, fuzzy in plain:
+            hits = by_surface.get(option, ()), by_lemma.get(option, ()), by_lemma.get(option_lemma, ())
+            if any(hits):
+                for h in hits:
+                    out += h
+            elif fuzzy:
                 fuzzy_needed.append(option)
         if fuzzy_needed:
-            vocabulary = _vocabulary(reply)
+            initials = _vocabulary_by_initial(reply)
             for option in fuzzy_needed:
-                for word, _score, _n in process.extract(option, vocabulary, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
-                    if len(word) >= _FUZZY_MIN and word[0] == option[0]:
-                        out += by_surface.get(word, [])
+                candidates = initials.get(option[0])
+                if not candidates:
+                    continue  # a typo keeps the first letter: no word of the reply starts like the option
+                for word, _score, _n in process.extract(option, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
+                    out += by_surface.get(word, ())
         out = sorted(set(out))
     reply._terms[key] = out
     return out
@@ -371,6 +376,28 @@ def _index(reply: Reply) -> tuple[dict, dict]:
             if t.lemma != t.surface:
                 by_lemma.setdefault(t.lemma, []).append(i)
         cached = reply._terms["__index__"] = (by_surface, by_lemma)
+        reply._terms["__sorted__"] = (sorted(by_surface), sorted(by_lemma))  # prefix terms look words up by bisection
+    return cached
+
+
+@lru_cache(maxsize=20_000)
+def _term_plan(term: Term) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    """A term's options sorted once: prefixes, exact forms, and plain words with their lemma and whether a typo of them
+    is looked for."""
+    prefixes = tuple(o[:-1] for o in term.options if o.endswith("*"))
+    exact = tuple(o[1:] for o in term.options if o.startswith("=") and not o.endswith("*"))
+    plain = tuple((o, _option_lemma(o), len(o) >= _FUZZY_MIN) for o in term.options if not o.endswith("*") and not o.startswith("="))
+    return prefixes, exact, plain
+
+
+def _vocabulary_by_initial(reply: Reply) -> dict[str, list[str]]:
+    """The reply's words of at least :data:`_FUZZY_MIN` letters, by first letter (the candidates of a typo)."""
+    cached = reply._terms.get("__initials__")
+    if cached is None:
+        cached = {}
+        for word in _vocabulary(reply):
+            cached.setdefault(word[0], []).append(word)
+        reply._terms["__initials__"] = cached
     return cached
 
 
