@@ -2,6 +2,7 @@
 faults flagged and capped, and the band (house banding, roleplays/README.md «Pre-check»)."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -237,7 +238,41 @@ def empathy(facts, flags):
     return level, evidence
 
 
+#: acronyms a customer is expected to know (documents, formats, the channel)
+KNOWN_ACRONYMS = frozenset({"TI", "DNI", "NIE", "NIF", "CIF", "IBAN", "IVA", "PDF", "SMS", "DM", "OK", "CP", "UE", "EUR", "USD", "FAQ", "PIN",
+                            "SL", "SA", "ID", "WIFI", "TV", "AM", "PM"})
+_ACRONYM = re.compile(r"(?<![\w-])([A-ZÁÉÍÓÚÑ]{2,5})(?![\w-])")
+
+
+def unexplained_acronyms(facts) -> list[str]:
+    """Internal acronyms the agent writes and the customer never used, not explained in brackets (right after it, or
+    the acronym itself in brackets after its meaning)."""
+    customer = facts.customer_text or facts.opening
+    out = []
+    for r in facts.replies:
+        for m in _ACRONYM.finditer(r.text):
+            word = m.group(1)
+            explained = r.text[m.end():m.end() + 3].lstrip().startswith("(") or r.text[max(0, m.start() - 1):m.start()] == "("
+            if word in KNOWN_ACRONYMS or word in customer or explained or word in out:
+                continue
+            out.append(word)
+    return out
+
+
 def clarity(facts, flags):
+    incorrect = _made(facts, "prometer-sin-autoridad") or _false_resolution(facts) or _solved_without_authority(facts)
+    if incorrect:
+        quote = incorrect[0][1] if isinstance(incorrect, list) else incorrect if isinstance(incorrect, str) else "lo que solo puede hacer otro equipo"
+        return 0, [f"Información incorrecta: da por hecho lo que no lo está: {_q(quote)}"]
+    level, evidence = _plain_language(facts)
+    acronyms = unexplained_acronyms(facts)
+    if len(acronyms) >= 2:
+        level = min(level, 1 if len(acronyms) < 4 else 0)
+        evidence.append(f"Siglas internas sin explicar: {', '.join(acronyms[:5])}")
+    return level, evidence
+
+
+def _plain_language(facts):
     jargon, vague = _made(facts, "jerga"), _made(facts, "anuncio-sin-sustancia")
     evidence = [f"Jerga sin explicar: {_q(q)}" for _i, q in jargon[:2]] + [f"Anuncia sin concretar: {_q(q)}" for _i, q in vague[:2]]
     concrete = _made(facts, "siguiente-paso") or _made(facts, "pasos-claros")
@@ -461,22 +496,30 @@ def reception(facts, flags):
     return {3: 4, 2: 3, 1: 2}.get(parts, 0), evidence
 
 
+#: the agent checks the scope of a fault: other charges, orders or contacts affected
+SCOPE = ("alcance", "afectad*", "otro|otros|otra|otras|mas|ningun|ninguna|resto ... cobro*|cargo*|pedido*|contacto*|cuenta*|cliente*|factura*")
+#: the agent tells what he reviewed («he revisado», «veo en tu cuenta»)
+REVIEWED = ("he|hemos revisado|mirado|comprobado|consultado|verificado", "lo he|hemos mirado|revisado|comprobado", "veo en|que", "revisando")
+
+
 def investigation(facts, flags):
-    parts, evidence = 0, []
+    """The complaint rubric's «investigación»: 0 a standard answer without reviewing anything; 1 reviews without finding the
+    cause; 2 the cause, without checking its scope (or without the team it needs); 3 cause and scope, with the team when
+    needed; 4 that, telling the customer what was reviewed and found."""
     cause = _made(facts, "explicar-causa")
-    if cause:
-        parts += 1
-        evidence.append(f"Identifica la causa: {_q(cause[0][1])}")
     used = _record_used(facts)
+    reviewed = [r for r in facts.replies if any(T.find(r.reply, p) for p in REVIEWED)]
+    evidence = []
     if used:
-        parts += 1
         evidence.append(f"Usa la ficha: {', '.join(sorted(used)[:3])}")
-    if any(r.asked for r in facts.replies):
-        parts += 1
-        evidence.append("Pregunta lo que falta")
-    if any(not m.get("main") for m in facts.met.values()):
-        parts += 1
-    return min(4, parts), evidence
+    if not cause:
+        return (1 if used or reviewed else 0), evidence + ["No identifica la causa"]
+    evidence.append(f"Identifica la causa: {_q(cause[0][1])}")
+    scope = any(T.find(r.reply, p) for r in facts.replies for p in SCOPE)
+    if not scope or _escalation_missing(facts):
+        return 2, evidence + (["No comprueba el alcance"] if not scope else ["No consulta al equipo que corresponde"])
+    evidence.append("Comprueba el alcance")
+    return (4 if reviewed else 3), evidence + (["Cuenta qué revisó y qué encontró"] if reviewed else [])
 
 
 def _record_used(facts) -> set[str]:

@@ -95,6 +95,7 @@ class Facts:
     moves_library: dict = field(default_factory=dict)
     scenario_moves: list = field(default_factory=list)
     opening: str = ""            # the customer's first message
+    customer_text: str = ""      # everything the customer wrote
 
 
 def _general_model(t: Transcript, library: dict) -> dict:
@@ -236,7 +237,7 @@ def analyse(t: Transcript, library: dict) -> Facts:
                  or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
                  decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []),
-                 t.opening_message or "")
+                 t.opening_message or "", heard_text)
 
 
 def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[str]) -> dict:

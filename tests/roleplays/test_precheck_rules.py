@@ -159,3 +159,35 @@ def test_email_action_steps_are_graded_by_concreteness_who_and_how_to_check():
     assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nPrimero la opción de avisos y luego las plantillas.") == 2
     assert level("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\n1. Entre en Ajustes.\n2. Desactive el aviso duplicado.\n\n"
                  "Después haga un pedido de prueba para comprobar que llega un solo correo.") == 4
+
+
+def _chat_facts(*agent_texts, **context):
+    from lms.roleplays import grading, precheck
+
+    turns = []
+    for text in agent_texts:
+        turns += [text, "Vale."]
+    _tid, t, _rubric = precheck.parse_transcript(_chat(*turns[:-1], **context))
+    return grading, precheck.analyse(t, grading.library())
+
+
+def test_internal_acronyms_the_customer_never_used_are_unclear_language():
+    grading, facts = _chat_facts("Hola, soy Ana. Tu pedido 4471 tiene una OT abierta en SAT y el slot de la GA vence el jueves.")
+    assert grading.unexplained_acronyms(facts) == ["OT", "SAT", "GA"]
+    assert grading.clarity(facts, set())[0] <= 1
+    grading, facts = _chat_facts("Hola, soy Ana. Tu pedido 4471 tiene una orden de trabajo (OT) abierta; me envías tu DNI por privado.")
+    assert grading.unexplained_acronyms(facts) == []
+
+
+def test_stating_as_done_what_is_not_is_incorrect_information():
+    grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Te garantizo que mañana lo tienes en casa.")
+    assert grading.clarity(facts, set())[0] == 0
+
+
+def test_complaint_investigation_needs_the_cause_its_scope_and_what_was_reviewed():
+    grading, facts = _chat_facts("Lo siento mucho. Te lo devolvemos, no te preocupes.")
+    assert grading.investigation(facts, set())[0] == 0
+    grading, facts = _chat_facts("Lo siento mucho. El segundo cargo fue un error del sistema de cobros.")
+    assert grading.investigation(facts, set())[0] == 2
+    grading, facts = _chat_facts("He revisado tu cuenta: el segundo cargo fue un error del sistema de cobros y no hay otros cobros afectados.")
+    assert grading.investigation(facts, set())[0] == 4
