@@ -390,32 +390,98 @@ def escalation(facts, flags):
     return 4, ["No escala, y no hacía falta"]
 
 
+#: the handbook's escalation criteria (by time, by complexity, by impact, by authority), as a reply names them
+ESCALATION_CRITERIA = {
+    "tiempo": ("#num horas|dias|semanas ... sin resolver|resolucion|solucion|respuesta", "plazo ... vencido|vencio|incumplido|pasado",
+               "lleva|llevan ... horas|dias|semanas"),
+    "complejidad": ("tecnic*|legal|financier*|negocio|estrategic*|compensacion|compensaciones",),
+    "autoridad": ("no estoy|esta|estamos autorizado|autorizada|autorizados", "autoridad", "no puedo ... decidir|aprobar|asignar|desbloquear|emitir"),
+    "impacto": ("impacto", "prioridad|severidad ... alta|critica|media|baja|urgente"),
+}
+
+
+def _criteria_named(facts, replies=None) -> list[str]:
+    texts = replies if replies is not None else facts.replies
+    return [name for name, patterns in ESCALATION_CRITERIA.items() if any(T.find(r.reply, p) for r in texts for p in patterns)]
+
+
 def escalation_need(facts, flags):
-    level, evidence = escalation(facts, flags)
-    if level is None:
+    """The escalation rubric's «necesidad y criterio»: 0 no escalation of a case that needs it (or escalating a case the
+    agent could solve); 1 escalating after promising what the agent cannot keep; 2 a generic reason; 3 a criterion of the
+    handbook named; 4 several criteria and the impact (or priority)."""
+    expected, decision = facts.expected_escalation, facts.decision
+    if expected is None:
         return None, []
-    if level >= 3 and (_made(facts, "explicar-causa") or any(T.find(r.reply, "porque|motivo|autorizado|autorizada") for r in facts.replies)):
-        return 4, evidence + ["Explica por qué escala"]
-    return min(level, 3), evidence
+    if not expected.get("required"):
+        if decision:
+            flags.add("escalo_sin_necesidad")
+            return 0, ["Escala un caso que podía resolver"]
+        return 4, ["No escala, y no hacía falta"]
+    if not decision:
+        flags.add("no_escalo")
+        return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
+    escalated_at = min((r.index for r in facts.replies if "escalar" in r.moves), default=len(facts.replies))
+    promised = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") if i <= escalated_at]
+    if promised:
+        return 1, [f"Escala después de prometer lo que no puede cumplir: {_q(promised[0][1])}"]
+    named = _criteria_named(facts)
+    if not named:
+        return 2, ["Escala sin nombrar ningún criterio del manual"]
+    level = 4 if len(named) >= 2 and "impacto" in named else 3
+    return level, [f"Nombra criterios: {', '.join(named)}"]
 
 
 def handoff(facts, flags):
+    """The hand-off note's five elements (reason and criterion, full context, priority, what is asked, timeline): all five
+    4, one missing 3, two missing 2, three or more missing 1, no note 0."""
     decision = facts.decision
     if not decision:
         return (0, ["Sin nota de traspaso"]) if (facts.expected_escalation or {}).get("required") else (None, [])
-    filled = [k for k, v in decision["handoff"].items() if v]
-    names = {"context": "contexto", "priority": "prioridad", "expectations": "qué se pide", "timeline": "plazo"}
-    return len(filled), [f"La nota incluye: {', '.join(names[k] for k in filled) or 'nada'}"]
+    elements = dict(decision["handoff"])
+    notes = [r for r in facts.replies if "escalar" in r.moves]
+    elements["criterion"] = bool(_criteria_named(facts, notes)) if decision.get("from") != "form" else True
+    names = {"criterion": "motivo y criterio", "context": "contexto", "priority": "prioridad", "expectations": "qué se pide", "timeline": "plazo"}
+    missing = [k for k, v in elements.items() if not v]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, [f"La nota incluye: {', '.join(names[k] for k, v in elements.items() if v) or 'nada'}"] + (
+        [f"Falta: {', '.join(names[k] for k in missing)}"] if missing else [])
 
 
 def informed(facts, flags):
+    """The escalation rubric's «cliente informado»: 0 not told, or promised a result or date that does not depend on the
+    agent; 1 told it is escalated; 2 to whom (and why); 3 and when there will be news; 4 and the channel agreed."""
     replies = [r for r in facts.replies if "escalar" in r.moves]
     if not replies:
         return (0, ["No dice al cliente qué pasará con su caso"]) if (facts.expected_escalation or {}).get("required") else solution(facts, flags)
+    promised = _made(facts, "prometer-sin-autoridad")
+    if promised:
+        return 0, [f"Promete un resultado que no depende de él: {_q(promised[0][1])}"]
     timed = [r for r in replies if T.find(r.reply, "#when")]
+    if not facts.decision or not facts.decision["teams"]:
+        return 1, [f"Dice que se escala, sin decir a quién: {_q(replies[0].moves['escalar'])}"]
     if timed:
-        return 4, [f"Informa del traspaso y del plazo: {_q(timed[0].moves['escalar'])}"]
+        channel = any(T.find(r.reply, CHANNEL) for r in facts.replies)
+        return (4 if channel else 3), [f"Informa del traspaso y del plazo: {_q(timed[0].moves['escalar'])}"]
     return 2, [f"Informa del traspaso sin plazo: {_q(replies[0].moves['escalar'])}"]
+
+
+def five_elements(facts, flags):
+    """The escalation rubric's «comunicación»: greeting with name and company, the emotion recognised before explaining,
+    plain language, thanks, a warm farewell; 0 when defensive or ignoring the emotion of an upset customer."""
+    defensive = _made(facts, "defensivo")
+    if defensive:
+        return 0, [f"Tono defensivo: {_q(defensive[0][1])}"]
+    first, last = facts.replies[0], facts.replies[-1]
+    present = {
+        "saludo con nombre y empresa": "saludo" in first.moves and "identificarse" in first.moves,
+        "reconoce la emoción": any("reconocer-emocion" in r.moves for r in facts.replies[:2]),
+        "lenguaje simple": not _made(facts, "jerga") and len(unexplained_acronyms(facts)) < 2,
+        "agradece": any(T.find(r.reply, "gracias|agradecer|agradezco") for r in facts.replies),
+        "despedida cálida": "cierre" in last.moves,
+    }
+    missing = [k for k, v in present.items() if not v]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, ([f"Falta: {', '.join(missing)}"] if missing else ["Están los cinco elementos"])
 
 
 #: the agent himself contacting the customer later («te escribo», «la llamo yo», «me pongo en contacto»)
@@ -711,7 +777,7 @@ ASPECTS = {
     "informacion-correcta": correctness, "cierre": closing, "tiempos": timing, "tiempo": timing, "atencion": timing,
     "escalamiento": escalation, "nivel-y-destino": escalation, "necesidad-y-criterio": escalation_need,
     "nota-de-transferencia": handoff, "cliente-informado": informed, "seguimiento": followup,
-    "comunicacion": _mean(empathy, clarity), "comunicacion-efectiva": complaint_steps, "recepcion": reception,
+    "comunicacion": five_elements, "comunicacion-efectiva": complaint_steps, "recepcion": reception,
     "investigacion": investigation, "calma": calm, "respuesta-publica": public_reply, "paso-a-privado": private,
     "asunto": subject, "cuerpo": body, "accion": action, "buenas-practicas": writing, "uso-de-la-ficha": record_use,
     "guion-aprobado": _compliance("guion-aprobado", 1), "confidencialidad": _compliance("confidencialidad"), "cumplimiento": _compliance(None, 0, True),

@@ -191,3 +191,35 @@ def test_complaint_investigation_needs_the_cause_its_scope_and_what_was_reviewed
     assert grading.investigation(facts, set())[0] == 2
     grading, facts = _chat_facts("He revisado tu cuenta: el segundo cargo fue un error del sistema de cobros y no hay otros cobros afectados.")
     assert grading.investigation(facts, set())[0] == 4
+
+
+def test_escalation_need_is_graded_by_the_handbook_criteria_named():
+    def level(text):
+        grading, facts = _chat_facts(text, escalation=DELIVERY)
+        return grading.escalation_need(facts, set())[0]
+
+    assert level("Hola, soy Ana. Lo siento mucho; te escribo mañana.") == 0
+    assert level("Hola, soy Ana. Te garantizo que mañana lo tienes en casa; lo paso a Logística.") == 1
+    assert level("Hola, soy Ana. Es complicado, así que lo paso a Logística y te escribo hoy antes de las 18:00.") == 2
+    assert level("Hola, soy Ana. Tu pedido lleva más de 24 horas sin resolver, así que lo paso a Logística.") == 3
+    assert level("Hola, soy Ana. Tu pedido lleva más de 24 horas sin resolver y no estoy autorizada a asignar rutas, así que lo paso "
+                 "a Logística con prioridad alta.") == 4
+
+
+def test_the_customer_is_not_informed_when_promised_what_does_not_depend_on_the_agent():
+    grading, facts = _chat_facts("Hola, soy Ana. Lo paso a Logística con prioridad alta y te garantizo que mañana lo tienes en casa.",
+                                 escalation=DELIVERY)
+    assert grading.informed(facts, set())[0] == 0
+    grading, facts = _chat_facts("Hola, soy Ana. Lo paso a Logística con prioridad alta y te escribo yo por este chat hoy antes de las 18:00.",
+                                 escalation=DELIVERY)
+    assert grading.informed(facts, set())[0] == 4
+
+
+def test_escalation_communication_counts_the_five_elements():
+    grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. Lo paso a Logística. Gracias por tu paciencia, "
+                                 "que tengas un buen día.", escalation=DELIVERY)
+    assert grading.five_elements(facts, set())[0] == 4
+    grading, facts = _chat_facts("Lo paso a Logística.", escalation=DELIVERY)
+    assert grading.five_elements(facts, set())[0] == 1
+    grading, facts = _chat_facts("Eso no es culpa nuestra, es del transportista. Lo paso a Logística.", escalation=DELIVERY)
+    assert grading.five_elements(facts, set())[0] == 0
