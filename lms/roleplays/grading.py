@@ -331,22 +331,45 @@ def solution(facts, flags):
     return level, evidence
 
 
-def closing(facts, flags):
+CLOSING_PARTS = {
+    "resumen": ("resum*", "en resumen", "queda|quedamos|acordado|entonces|recapitul*", "asi queda"),
+    "seguimiento": ("#when",),  # and the agent's own contact (OWN_CONTACT)
+    "agradecimiento": ("gracias|agradecer|agradezco|agradecemos",),
+    "disponibilidad": ("cualquier|disposicion|escribenos|llamanos|escribeme|llamame", "aqui estamos|estoy", "estamos|estoy en",
+                       "si necesitas|necesita|necesitais", "no dudes|dude", "para lo que necesites|necesite", "volver a contactar|escribir|llamar"),
+    "despedida": ("que tengas|tenga|pases|pase ... dia|tarde|noche|semana|fin", "hasta pronto|luego", "un saludo", "saludos|atentamente|cordialmente",
+                  "buen|buena|feliz dia|tarde|noche|semana|fin"),
+}
+
+
+def _closing_window(facts) -> list:
+    """The replies (or, in an e-mail, the paragraphs) the closing is in: the last reply, and the one before when the last is
+    only a line (a chat often closes over its last two messages)."""
+    if facts.mode == "email":
+        paragraphs = [p for p in facts.replies[-1].text.split("\n\n") if p.strip()]
+        return [T.understand("\n\n".join(paragraphs[-4:]))]
     last = facts.replies[-1]
-    parts, evidence = 0, []
-    if "cierre" in last.moves:
-        parts += 1
-        evidence.append(f"Se despide: {_q(last.moves['cierre'])}")
-    if T.find(last.reply, "gracias|agradecer|agradezco") is not None:
-        parts += 1
-        evidence.append("Agradece")
-    if "siguiente-paso" in last.moves or T.find(last.reply, "resumen|resumo|entonces|queda|quedamos|acordado") is not None:
-        parts += 1
-        evidence.append("Resume lo acordado")
-    if T.find(last.reply, "#when") is not None or T.find(last.reply, "cualquier|disposicion|aqui estamos|escribenos|llamanos") is not None:
-        parts += 1
-        evidence.append("Seguimiento o disponibilidad")
-    return {4: 4, 3: 3, 2: 2, 1: 1}.get(parts, 0), evidence
+    window = [last.reply]
+    if len(last.reply.words()) < 25 and len(facts.replies) >= 2:
+        window.insert(0, facts.replies[-2].reply)
+    return window
+
+
+def closing(facts, flags):
+    """The rubrics' closing: summary, follow-up (only when something is pending or escalated), thanks, availability and a
+    warm farewell; all that apply 4, one missing 3, two 2, three or more 1, none 0."""
+    window = _closing_window(facts)
+    pending = bool(facts.decision) or bool((facts.expected_escalation or {}).get("required")) or any(n["id"] not in facts.met for n in facts.needs)
+    present, missing = [], []
+    for part, patterns in CLOSING_PARTS.items():
+        if part == "seguimiento" and not pending:
+            continue
+        patterns = patterns + OWN_CONTACT if part == "seguimiento" else patterns
+        (present if any(T.find(reply, p) for reply in window for p in patterns) else missing).append(part)
+    if not present:
+        return 0, ["Sin cierre"]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, [f"Cierre con: {', '.join(present)}"] + ([f"Falta: {', '.join(missing)}"] if missing else [])
 
 
 def timing(facts, flags):

@@ -223,3 +223,19 @@ def test_escalation_communication_counts_the_five_elements():
     assert grading.five_elements(facts, set())[0] == 1
     grading, facts = _chat_facts("Eso no es culpa nuestra, es del transportista. Lo paso a Logística.", escalation=DELIVERY)
     assert grading.five_elements(facts, set())[0] == 0
+
+
+def test_the_closing_counts_the_elements_that_apply_over_the_last_messages():
+    def level(*texts, **context):
+        grading, facts = _chat_facts(*texts, **context)
+        return grading.closing(facts, set())[0]
+
+    assert level("Tu pedido 4471 llega el jueves 11 de diciembre.") == 0
+    assert level("Tu pedido 4471 llega el jueves 11 de diciembre. Un saludo.") == 1
+    # nothing pending (no escalation, nothing unmet): follow-up does not apply
+    full = ("En resumen: tu pedido 4471 llega el jueves 11 de diciembre. Gracias por escribirnos; si necesitas algo, aquí estamos. "
+            "Que tengas un buen día.")
+    assert level(full, objectives=["Saber cuándo llega el pedido 4471"]) == 4
+    # escalated: the follow-up applies, and may be in the message before a one-line goodbye
+    assert level("Lo paso a Logística con prioridad alta. En resumen: te escribo yo hoy antes de las 18:00. Gracias por tu paciencia; "
+                 "si necesitas algo, aquí estamos.", "¡Que tengas un buen día!", escalation=DELIVERY) == 4
