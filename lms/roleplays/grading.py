@@ -221,8 +221,7 @@ def empathy(facts, flags):
         first_index, quote = recognised[0]
         evidence.append(f"Reconoce la emoción: {_q(quote)}")
         level = 3 if first_index <= 1 else 2
-        validated = any(T.find(facts.replies[i].reply, "comprensible|normal|logico que") or T.find(facts.replies[i].reply, "razon")
-                        for i, _q2 in recognised)
+        validated = any(T.find(facts.replies[i].reply, "comprensible|normal|logico|razon") for i, _q2 in recognised)
         if level == 3 and (validated or len(recognised) >= 2):
             level = 4
     elif generic:
@@ -663,16 +662,29 @@ def private(facts, flags):
     return (4 if moved[0][0] == 0 else 3), [f"Pasa a privado: {_q(moved[0][1])}"]
 
 
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|rv|fw|fwd)\s*:\s*)+", re.IGNORECASE)
+
+
 def subject(facts, flags):
+    """The e-mail subject: 1 generic (only «RE:» on the customer's), 2 the area, 3 the customer's concrete topic, 4 that
+    with the case number or the state; a state «resuelto» that is not true is at most 2."""
     text = facts.replies[0].text if facts.replies else ""
     line = next((line for line in text.splitlines() if T.fold(line).strip().startswith("asunto")), "")
     if not line:
         return 0, ["Sin asunto"]
-    reply = T.understand(line)
-    topic = {m for n in facts.needs for m in T.understand_cached(n["title"]).content_lemmas()}
+    own = _SUBJECT_PREFIX.sub("", line.split(":", 1)[1] if ":" in line else "").strip()
+    theirs = next((x for x in facts.opening.splitlines() if T.fold(x).strip().startswith("asunto")), "")
+    theirs = _SUBJECT_PREFIX.sub("", theirs.split(":", 1)[1] if ":" in theirs else "").strip()
+    if not own or (theirs and T.fold(own) == T.fold(theirs) and _SUBJECT_PREFIX.match(line.split(":", 1)[1].strip() if ":" in line else "")):
+        return 1, [f"Asunto genérico (solo «RE:» sobre el del cliente): {_q(line)}"]
+    reply = T.understand(own)
+    topic = {m for n in facts.needs for m in T.understand_cached(n["title"]).content_lemmas()} | (
+        T.understand_cached(facts.opening).content_lemmas() - {"asunto"})
     hits = reply.content_lemmas() & topic
     extra = any(tok.kind == "num" for tok in reply.tokens) or T.find(reply, "resuelto|solucion|pasos|caso|confirmacion|confirmada") is not None
     level = 4 if hits and extra else 3 if hits else 2 if len(reply.content_lemmas()) >= 3 else 1
+    if level > 2 and _false_resolution(facts) and T.find(reply, "resuelto|resuelta|solucionado|solucionada"):
+        return 2, [f"El asunto da por resuelto lo que no lo está: {_q(line)}"]
     return level, [f"Asunto: {_q(line)}"]
 
 
@@ -713,23 +725,31 @@ _WHO = ("nosotros|equipo|yo", "usted|tu ... debe|tiene|tienes|puede|puedes", "su
 
 
 def writing(facts, flags):
+    """The e-mail rubric's writing practices that apply: short paragraphs; lists and bold when there are several data or
+    steps; a link when a resource is mentioned; a signature with the team and a way to contact. All 4, one missing 3, two
+    2, more 1; a block without paragraphs nor signature 0."""
     text = facts.replies[0].text if facts.replies else ""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    parts, evidence = 0, []
-    if len(paragraphs) >= 3 and all(len(p) <= 600 for p in paragraphs):
-        parts += 1
-        evidence.append("Párrafos cortos")
-    if any(line.strip().startswith(("-", "•", "*")) or line.strip()[:2].rstrip(".)").isdigit() for line in text.splitlines()):
-        parts += 1
-        evidence.append("Listas")
-    if "**" in text:
-        parts += 1
-        evidence.append("Negrita")
-    tail = T.fold(text.strip().splitlines()[-1] if text.strip() else "")
-    if len(text.strip().splitlines()) >= 2 and (len(tail.split()) <= 8):
-        parts += 1
-        evidence.append("Firma")
-    return parts, evidence
+    paragraphs = [p for p in text.split("\n\n") if p.strip() and not T.fold(p).strip().startswith("asunto")]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    reply = facts.replies[0].reply
+    data = sum(1 for tok in reply.tokens if tok.kind == "num") + len(reply.dates)
+    listed = any(line.startswith(("-", "•", "*")) or line[:2].rstrip(".)").isdigit() for line in lines)
+    tail = T.understand("\n".join(lines[-5:]))
+    practices = {"párrafos cortos": len(paragraphs) >= 3 and all(len(p) <= 600 for p in paragraphs)}
+    steps = sum(1 for i in range(len(reply.sentences)) if T.find(reply, _WHO[3], sentence=i))
+    if data >= 3 or steps >= 2 or _made(facts, "pasos-claros"):
+        practices["listas"] = listed
+        practices["negrita"] = "**" in text
+    if T.find(reply, "guia|manual|articulo|tutorial|enlace|pagina|web|video|kb"):
+        practices["enlace"] = "http" in text or "www." in text
+    practices["firma"] = bool(T.find(tail, "equipo|soporte|atencion|departamento|servicio|area")) and bool(
+        T.find(tail, "telefono|correo|email|responder|respondiendo|extension") or "@" in "\n".join(lines[-5:])
+        or any(tok.kind == "num" and len(tok.surface.replace(" ", "")) >= 6 for tok in tail.tokens))
+    missing = [k for k, v in practices.items() if not v]
+    if not practices["párrafos cortos"] and not practices["firma"] and len(paragraphs) <= 1:
+        return 0, ["Un bloque de texto sin firma"]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, [f"Aplica: {', '.join(k for k, v in practices.items() if v) or 'ninguna'}"] + ([f"Falta: {', '.join(missing)}"] if missing else [])
 
 
 #: the library's move for disclosing account or order data (its fault depends on who can read the reply, see _breaches)

@@ -128,7 +128,7 @@ def _email_facts(body: str, name: str = "Mercedes Aguilar"):
     from lms.roleplays import grading, precheck
 
     raw = {"id": "e", "channel": "email", "customer_type": "confundido",
-           "opening_message": "Asunto: Me llegan dos correos de envío\\n\\nCada vez que marco un pedido como enviado al cliente le llegan dos "
+           "opening_message": "Asunto: Me llegan dos correos de envío\n\nCada vez que marco un pedido como enviado al cliente le llegan dos "
                               "correos. ¿He roto algo?", "turns": [{"speaker": "agent", "text": body, "seconds": 3600}]}
     _tid, t, _rubric = precheck.parse_transcript(raw)
     t.customer_names = [name]
@@ -239,3 +239,25 @@ def test_the_closing_counts_the_elements_that_apply_over_the_last_messages():
     # escalated: the follow-up applies, and may be in the message before a one-line goodbye
     assert level("Lo paso a Logística con prioridad alta. En resumen: te escribo yo hoy antes de las 18:00. Gracias por tu paciencia; "
                  "si necesitas algo, aquí estamos.", "¡Que tengas un buen día!", escalation=DELIVERY) == 4
+
+
+def test_an_email_subject_that_only_answers_re_is_generic():
+    grading, facts = _email_facts("Asunto: RE: Me llegan dos correos de envío\n\nEstimada Sra. Aguilar:\n\nLe escribo por su consulta.")
+    assert grading.subject(facts, set())[0] == 1
+    grading, facts = _email_facts("Asunto: Dos correos de envío: pasos para dejar uno solo\n\nEstimada Sra. Aguilar:\n\nLe escribo.")
+    assert grading.subject(facts, set())[0] >= 3
+
+
+def test_email_writing_practices_apply_only_where_they_help():
+    def level(body):
+        grading, facts = _email_facts(body)
+        return grading.writing(facts, set())[0]
+
+    block = "Asunto: Correos\n\nEstimada Sra. Aguilar: le escribo por los correos y todo tiene arreglo, no se preocupe por nada."
+    assert level(block) == 0
+    short = ("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nNo ha roto nada.\n\nLe explico lo que pasa con los correos.\n\n"
+             "Un saludo,\nClara Navarro\nEquipo de soporte de Kontia · soporte@kontia.es")
+    assert level(short) == 4  # no data nor steps: lists, bold and links do not apply
+    steps = ("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nNo ha roto nada.\n\nEntre en Ajustes. Desactive el aviso. Pulse Guardar.\n\n"
+             "Un saludo,\nClara Navarro\nEquipo de soporte de Kontia · soporte@kontia.es")
+    assert level(steps) == 2  # steps without a list nor bold
