@@ -460,8 +460,8 @@ def handoff(facts, flags):
     if not decision:
         return (0, ["Sin nota de traspaso"]) if (facts.expected_escalation or {}).get("required") else (None, [])
     elements = dict(decision["handoff"])
-    notes = [r for r in facts.replies if "escalar" in r.moves]
-    elements["criterion"] = bool(_criteria_named(facts, notes)) if decision.get("from") != "form" else True
+    note = T.understand(decision.get("note") or "")
+    elements["criterion"] = any(T.find(note, p) for patterns in ESCALATION_CRITERIA.values() for p in patterns) if decision.get("from") != "form" else True
     names = {"criterion": "motivo y criterio", "context": "contexto", "priority": "prioridad", "expectations": "qué se pide", "timeline": "plazo"}
     missing = [k for k, v in elements.items() if not v]
     level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
@@ -493,6 +493,9 @@ def five_elements(facts, flags):
     defensive = _made(facts, "defensivo")
     if defensive:
         return 0, [f"Tono defensivo: {_q(defensive[0][1])}"]
+    upset = facts.customer_type in ("frustrado", "exigente")
+    if upset and not _made(facts, "reconocer-emocion"):
+        return 0, ["Ignora la emoción del cliente"]
     first, last = facts.replies[0], facts.replies[-1]
     present = {
         "saludo con nombre y empresa": "saludo" in first.moves and "identificarse" in first.moves,
@@ -646,6 +649,9 @@ def public_reply(facts, flags):
     if "pasar-a-privado" in first.moves:
         parts += 1
         evidence.append("Invita al canal privado")
+    if any(r.index == 0 for r, _move in _breaches(facts)):
+        flags.add("incumplimiento")
+        return 0, [f"Muestra datos en la respuesta pública: {_q(first.moves.get(DISCLOSURE_MOVE, first.text))}"]
     if "revelar-datos" not in first.moves and not (first.asked and "pasar-a-privado" not in first.moves):
         parts += 1
     else:

@@ -10,6 +10,7 @@ conversation forward. It is *advisory*: the trainer's rubric grade is the grade.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lms.roleplays.engine import text as T
@@ -299,15 +300,25 @@ def _decision(t: Transcript, replies: list[ReplyFacts], sim: Customer) -> dict |
         return {"teams": teams, "level": int(form["level"]), "handoff": handoff, "from": "form"}
     if found is None:
         return None
-    note = "\n".join(r.text for r in replies if r.escalation)
+    # the internal note when the reply has one («Nota de escalamiento: …»), else the replies that escalate
+    note = "\n".join(_note_of(r.text) for r in replies if r.escalation)
     reply = T.understand(note)
     handoff = {
-        "context": len([tok for tok in reply.tokens if tok.kind != "punct"]) >= 25 or any(tok.kind == "num" for tok in reply.tokens),
+        "context": len([tok for tok in reply.tokens if tok.kind != "punct"]) >= 25 and any(tok.kind == "num" for tok in reply.tokens),
         "priority": T.find(reply, "prioridad|urgente|urgencia|severidad|critico|critica") is not None,
         "expectations": T.find(reply, "pido|pedir|solicito|solicitar|necesito|espero|esperar|encargar") is not None,
         "timeline": T.find(reply, "#when") is not None,
     }
-    return {"teams": found["teams"], "level": found["level"], "handoff": handoff, "from": "text"}
+    return {"teams": found["teams"], "level": found["level"], "handoff": handoff, "from": "text", "note": note}
+
+
+_NOTE = re.compile(r"^\W*nota(?:\s+interna)?(?:\s+(?:de|del|para)\s+(?:escalamiento|escalado|traspaso|transferencia|[a-zé]+))?\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _note_of(text: str) -> str:
+    """The internal hand-off note of a reply: what follows a line starting «Nota (de escalamiento):», or the whole reply."""
+    found = _NOTE.search(text)
+    return text[found.end():] if found else text
 
 
 def check(t: Transcript, rubric: dict | None = None) -> Result:

@@ -219,7 +219,7 @@ def test_escalation_communication_counts_the_five_elements():
     grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. Lo paso a Logística. Gracias por tu paciencia, "
                                  "que tengas un buen día.", escalation=DELIVERY)
     assert grading.five_elements(facts, set())[0] == 4
-    grading, facts = _chat_facts("Lo paso a Logística.", escalation=DELIVERY)
+    grading, facts = _chat_facts("Lo paso a Logística.", escalation=DELIVERY, customer_type="satisfecho")
     assert grading.five_elements(facts, set())[0] == 1
     grading, facts = _chat_facts("Eso no es culpa nuestra, es del transportista. Lo paso a Logística.", escalation=DELIVERY)
     assert grading.five_elements(facts, set())[0] == 0
@@ -261,3 +261,23 @@ def test_email_writing_practices_apply_only_where_they_help():
     steps = ("Asunto: Correos\n\nEstimada Sra. Aguilar:\n\nNo ha roto nada.\n\nEntre en Ajustes. Desactive el aviso. Pulse Guardar.\n\n"
              "Un saludo,\nClara Navarro\nEquipo de soporte de Kontia · soporte@kontia.es")
     assert level(steps) == 2  # steps without a list nor bold
+
+
+def test_the_hand_off_note_is_read_from_the_internal_note_when_there_is_one():
+    from lms.roleplays.precheck import _note_of
+
+    text = "Lo paso a Logística y te escribo hoy.\n\nNota de escalamiento: pedido 4471 sin ruta desde el 10/12; prioridad alta."
+    assert _note_of(text).strip() == "pedido 4471 sin ruta desde el 10/12; prioridad alta."
+    assert _note_of("Lo paso a Logística.") == "Lo paso a Logística."
+
+
+def test_ignoring_an_upset_customers_emotion_is_level_0_communication():
+    grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Lo paso a Logística. Gracias, que tengas un buen día.", escalation=DELIVERY)
+    assert facts.customer_type == "frustrado"
+    assert grading.five_elements(facts, set())[0] == 0
+
+
+def test_order_data_in_the_public_reply_makes_the_public_reply_level_0():
+    grading, facts = _chat_facts("Hola, soy Álvaro. Lo siento mucho: tu número de tarjeta termina en 4417, te escribimos por mensaje directo.",
+                                 channel="social")
+    assert grading.public_reply(facts, set())[0] == 0
