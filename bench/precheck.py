@@ -14,7 +14,10 @@ Goals: Spearman >= 0.8, adjacent agreement >= 80 %, no trap above regular, every
 Exit status 1 when a goal is missed in any of the three rows, 0 when all are met, 2 when the pre-check
 cannot be run or leaves a transcript without a result.
 
-    .venv/bin/python bench/precheck.py [--flask .venv/bin/flask] [--calibration roleplays/calibration]
+    .venv/bin/python bench/precheck.py [--flask .venv/bin/flask] [--calibration roleplays/calibration] [--split dev|holdout|all]
+
+``--split dev`` runs and reports only the dev transcripts (the ones a tuner may read); ``--split holdout`` only the
+held-out ones; ``all`` (the default) both, and the three rows.
 """
 from __future__ import annotations
 
@@ -308,7 +311,7 @@ def print_report(rows: list[Row], with_context: bool, elapsed: float, total: int
     if everything.foreign_ids:
         p(f"criteria outside the scenario's rubric, not compared: {', '.join(sorted(everything.foreign_ids))}")
     p("")
-    p("Per rubric criterion (all transcripts):")
+    p(f"Per rubric criterion ({everything.name} transcripts):")
     p(f"  {'criterion':46} {'graded':>6} {'scored':>6} {'exact':>6} {'adjacent':>8}")
     uncovered = []
     for key in sorted(everything.graded_per_criterion):
@@ -319,7 +322,7 @@ def print_report(rows: list[Row], with_context: bool, elapsed: float, total: int
         p(f"  {key:46} {everything.graded_per_criterion[key]:>6} {len(pairs):>6} {_pct(exact):>6} {_pct(adjacent):>8}")
     p(f"coverage: {len(everything.graded_per_criterion) - len(uncovered)} of {len(everything.graded_per_criterion)} rubric criteria scored"
       + (f"; not scored: {', '.join(uncovered)}" if uncovered else ""))
-    for r in rows[:-1]:
+    for r in rows[:-1] or rows:
         for title, offenders in (("traps above regular", r.trap_offenders), ("excellent below bueno", r.excellent_offenders)):
             if offenders:
                 p("")
@@ -335,14 +338,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flask", default=str(Path(sys.executable).with_name("flask")), help="the flask command to run")
     parser.add_argument("--calibration", type=Path, default=CALIBRATION, help="folder of calibration files")
+    parser.add_argument("--split", choices=("dev", "holdout", "all"), default="all",
+                        help="which transcripts to run: dev (the ones a tuner may read), holdout (never tuned on) or all (default)")
     args = parser.parse_args(argv)
     rubrics, scenarios = load_rubrics(), load_scenarios()
     items = load_calibration(args.calibration)
     if not items:
         print(f"no calibration transcripts in {args.calibration}", file=sys.stderr)
         return 2
+    splits = SPLITS if args.split == "all" else (args.split,)
+    items = [i for i in items if i["split"] in splits]
     results, elapsed, with_context = {}, 0.0, True
-    by_split = {s: [i for i in items if i["split"] == s] for s in SPLITS}
+    by_split = {s: [i for i in items if i["split"] == s] for s in splits}
     try:
         for split, chosen in by_split.items():
             if chosen:
@@ -358,8 +365,9 @@ def main(argv=None) -> int:
         print(f"the pre-check gave no result for: {', '.join(missing)}", file=sys.stderr)
         return 2
     runs = sum(1 for chosen in by_split.values() if chosen)
-    rows = [evaluate(s, by_split[s], results, rubrics, scenarios, with_context) for s in SPLITS]
-    rows.append(evaluate("all", items, results, rubrics, scenarios, with_context))
+    rows = [evaluate(s, by_split[s], results, rubrics, scenarios, with_context) for s in splits]
+    if args.split == "all":
+        rows.append(evaluate("all", items, results, rubrics, scenarios, with_context))
     return 0 if print_report(rows, with_context, elapsed, len(items), startup=runs * startup_seconds(args.flask)) else 1
 
 

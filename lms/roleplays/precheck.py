@@ -10,6 +10,7 @@ conversation forward. It is *advisory*: the trainer's rubric grade is the grade.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lms.roleplays.engine import text as T
@@ -94,6 +95,8 @@ class Facts:
     unanswered: int = 0          # customer messages left without an agent reply
     moves_library: dict = field(default_factory=dict)
     scenario_moves: list = field(default_factory=list)
+    opening: str = ""            # the customer's first message
+    customer_text: str = ""      # everything the customer wrote
 
 
 def _general_model(t: Transcript, library: dict) -> dict:
@@ -195,13 +198,14 @@ def analyse(t: Transcript, library: dict) -> Facts:
         waiting = False
         reply = T.understand(turn.text)
         heard = T.understand_cached(heard_text)
-        moves = {}
+        moves, matches = {}, {}
         for move_id, move in model["moves"].items():
             if move.get("first_reply_only") and replies:
                 continue
             match = detect_move(reply, move)
             if match is not None:
                 moves[move_id] = match.quote(reply)
+                matches[move_id] = match
         repeated = any(T.similarity(turn.text, before) >= 90 for before in previous)
         previous.append(turn.text)
         met_now = []
@@ -222,7 +226,7 @@ def analyse(t: Transcript, library: dict) -> Facts:
                 if match and (match.sentence in reply.questions or "pedir-dato" in moves):
                     (asked_known if hold["known"] else asked).append(hold["id"])
                     break
-        escalation = sim._escalation(reply, set(moves)) if "escalar" in moves else None
+        escalation = _escalation_target(sim, reply, matches["escalar"], set(moves)) if "escalar" in moves else None
         replies.append(ReplyFacts(len(replies), turn.text, turn.seconds, moves, met_now, asked, asked_known, repeated, escalation, reply))
     # a question the customer was left with at the end is a message without an answer (nudges and last words are not)
     if waiting and replies and t.turns and t.turns[-1].speaker == "customer" and t.turns[-1].text.rstrip().endswith("?"):
@@ -230,11 +234,48 @@ def analyse(t: Transcript, library: dict) -> Facts:
     decision = _decision(t, replies, sim)
     record_values = set()
     for value in _flatten(t.record if t.record is not None else (customer.get("record") or {})):
-        record_values |= {tok.surface for tok in T.understand(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
+        record_values |= {tok.surface for tok in T.understand_cached(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
     return Facts(replies, model["needs"], met, model.get("type") or t.customer_type, t.customer_names, t.standard_seconds
                  or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
-                 decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []))
+                 decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []),
+                 t.opening_message or "", heard_text)
+
+
+def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[str]) -> dict:
+    """Where the reply escalates to: the team named first after the escalating words in their sentence (a reply often names
+    other teams as context: «el almacén no tiene ruta, así que lo paso a Dirección» goes to Management), else the first
+    team of that sentence, else the engine's reading of the whole reply; the level said in that sentence."""
+    found = sim._escalation(reply, ids)
+    start, end = reply.sentences[match.sentence] if match.sentence < len(reply.sentences) else (0, len(reply.tokens))
+    first = match.positions[0] if match.positions else start
+    teams = sim.scenario.get("teams", [])
+    at: dict[str, int] = {}
+    for position in range(start, end):
+        token = reply.tokens[position]
+        if token.kind != "word" or token.negated:
+            continue
+        for team in teams:
+            hit = any(w == token.surface or w == token.lemma for w in team["words"] if not w.isupper()) or any(
+                w.lower() == token.surface and w in reply.text for w in team["words"] if w.isupper())
+            if hit and team["id"] not in at:
+                at[team["id"]] = position
+    if at:
+        after = {tid: p for tid, p in at.items() if p >= first}
+        pool = after or at
+        named = [min(pool, key=pool.get)]
+        level = None
+        level_match = T.find(reply, "nivel #num", sentence=match.sentence)
+        if level_match:
+            try:
+                level = int(float(reply.tokens[level_match.positions[-1]].surface))
+            except ValueError:
+                level = None
+        wanted = set(((sim.scenario.get("escalation") or {}).get("teams")) or [])
+        expected = sim.scenario.get("escalation") or {}
+        correct = bool(expected.get("required")) and (not wanted or bool(set(named) & wanted)) and (level is None or level == expected.get("level"))
+        return {"teams": named, "level": level, "correct": correct}
+    return found
 
 
 def _flatten(value):
@@ -260,15 +301,25 @@ def _decision(t: Transcript, replies: list[ReplyFacts], sim: Customer) -> dict |
         return {"teams": teams, "level": int(form["level"]), "handoff": handoff, "from": "form"}
     if found is None:
         return None
-    note = "\n".join(r.text for r in replies if r.escalation)
+    # the internal note when the reply has one («Nota de escalamiento: …»), else the replies that escalate
+    note = "\n".join(_note_of(r.text) for r in replies if r.escalation)
     reply = T.understand(note)
     handoff = {
-        "context": len([tok for tok in reply.tokens if tok.kind != "punct"]) >= 25 or any(tok.kind == "num" for tok in reply.tokens),
+        "context": len([tok for tok in reply.tokens if tok.kind != "punct"]) >= 25 and any(tok.kind == "num" for tok in reply.tokens),
         "priority": T.find(reply, "prioridad|urgente|urgencia|severidad|critico|critica") is not None,
         "expectations": T.find(reply, "pido|pedir|solicito|solicitar|necesito|espero|esperar|encargar") is not None,
         "timeline": T.find(reply, "#when") is not None,
     }
-    return {"teams": found["teams"], "level": found["level"], "handoff": handoff, "from": "text"}
+    return {"teams": found["teams"], "level": found["level"], "handoff": handoff, "from": "text", "note": note}
+
+
+_NOTE = re.compile(r"^\W*nota(?:\s+interna)?(?:\s+(?:de|del|para)\s+(?:escalamiento|escalado|traspaso|transferencia|[a-zé]+))?\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _note_of(text: str) -> str:
+    """The internal hand-off note of a reply: what follows a line starting «Nota (de escalamiento):», or the whole reply."""
+    found = _NOTE.search(text)
+    return text[found.end():] if found else text
 
 
 def check(t: Transcript, rubric: dict | None = None) -> Result:

@@ -6,6 +6,7 @@ tests), and :func:`lms.roleplays.engine.conversation.check_reachable` plays each
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from pathlib import Path
@@ -28,6 +29,28 @@ ENGINE_REACTIONS = ("repetido", "ignorado", "traspaso-sin-plazo", "espera", "des
 MIN_MOVE_EXAMPLES = 3
 MIN_NEED_EXAMPLES = 2
 DEFAULT_MAX_TURNS = 12
+
+
+#: whether loading a library or a customer model replays its must / must-not examples through the matcher (content check
+#: and sync do; the pre-check, which only reads models that content check has passed, skips it: see examples_unchecked)
+_CHECK_EXAMPLES = True
+
+
+@contextlib.contextmanager
+def examples_unchecked():
+    """Load models without replaying their examples (the pre-check of many transcripts: the examples are content check's
+    job, and replaying them costs seconds per process)."""
+    global _CHECK_EXAMPLES
+    before, _CHECK_EXAMPLES = _CHECK_EXAMPLES, False
+    try:
+        yield
+    finally:
+        _CHECK_EXAMPLES = before
+
+
+def checking_examples() -> bool:
+    """False inside :func:`examples_unchecked` (then the loader also skips playing each ending through)."""
+    return _CHECK_EXAMPLES
 
 
 class Sink:
@@ -152,7 +175,7 @@ def load_library(root: Path, problems, reference: dict) -> dict | None:
         library["endings"][kind] = _ending(sink, kind, spec, data["endings"].line_of(kind), reference, None)
     if len(problems) > before:
         return None
-    if reference is None:
+    if reference is None or not _CHECK_EXAMPLES:
         return library
     for move_id, move in library["moves"].items():
         check_move_examples(sink, data["moves"].line_of(move_id), move_id, move)
@@ -339,6 +362,8 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
         sink.add(line, f"customer {customer['id']!r}: at least 5 needs or moves that matter (has {len(needs) + len(model['scenario_moves'])})")
     if len(sink.problems) > before:
         return None
+    if not _CHECK_EXAMPLES:
+        return model
     for move_id in model["scenario_moves"]:
         check_move_examples(sink, line, move_id, moves[move_id])
     opening = customer.get("opening") or ""
