@@ -157,6 +157,11 @@ POLICY: dict[str, object] = {
     "lti_manage.create_invitation": {"admin"},
     "lti_manage.platforms": {"admin"},
     "lti_manage.import_roster": {"admin"},
+    "lti_manage.confirm_link": {"admin"},  # POST: an admin confirms a refused launch's staff link
+    "accounts.admin_users_import_job": {"admin"},
+    "tracks_manage.enroll_import_job": {"manager", "admin"},  # the uploader's own job; admins see every one
+    "badges_did.did_document": PUBLIC,  # did:web document of the issuer
+    "xapi_extensions.extension": PUBLIC,  # the site's xAPI extension IRIs resolve
     "authoring.index": {"trainer", "admin"},
     "authoring.draft": {"trainer", "admin"},
     "authoring.act": {"trainer", "admin"},
@@ -207,6 +212,11 @@ def world(session, content, team, agent, manager, trainer, admin):
 
     draft = authoring.start_draft(session, kind="quiz", slug="evaluacion-a", path="quizzes/evaluacion-a.yaml", title="x", text="id: x\n",
                                   base_text=None, author=trainer, now=now_utc())
+    from lms.accounts import imports
+
+    users_job = imports.start_users_import(session, "email,name,role\n", skip_invalid=False, actor=admin, now=now_utc())
+    enrollments_job = imports.start_import(session, "enrollments", "email,track,start_date\n", skip_invalid=False, actor=manager,
+                                           now=now_utc())
     session.commit()
     from flask import current_app
 
@@ -216,7 +226,8 @@ def world(session, content, team, agent, manager, trainer, admin):
         mailbox.mailbox_sender(current_app.config)({"to": agent.email, "subject": "Prueba", "body": "Hola"})
         mail_id = mailbox.messages(current_app.config)[0].id
     return {
-        "mail_id": mail_id,
+        "mail_id": mail_id, "request_id": 999, "name": "expires-at",
+        "job_id": {"accounts.admin_users_import_job": users_job.id, "tracks_manage.enroll_import_job": enrollments_job.id},
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code, "token_id": token.id,
         "token": feed_token, "holiday_id": 1,
         "certification": "proceso", "assertion_id": published.public_id,
@@ -234,6 +245,8 @@ def _url(app, rule, world):
             values[arg] = "chat-retraso"
         elif arg == "slug" and rule.rule.startswith(("/tracks", "/quizzes", "/manage/quizzes", "/authoring/edit/")):
             values[arg] = "corto" if rule.rule.startswith("/tracks") else "evaluacion-a"
+        elif arg == "job_id":
+            values[arg] = world[arg][rule.endpoint]
         else:
             values[arg] = world[arg]
     with app.test_request_context():
@@ -241,7 +254,7 @@ def _url(app, rule, world):
 
 
 def _cases(app):
-    return sorted((r.endpoint, r) for r in app.url_map.iter_rules())
+    return sorted(((r.endpoint, r) for r in app.url_map.iter_rules()), key=lambda pair: (pair[0], pair[1].rule))
 
 
 @pytest.mark.parametrize("role", (None,) + ROLES)

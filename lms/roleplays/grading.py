@@ -110,7 +110,8 @@ def _level_ok(decision: dict, expected: dict) -> bool:
     wanted = set(expected.get("teams") or [])
     if decision["level"] is None or not expected.get("level") or decision["level"] == expected["level"]:
         return True
-    return bool(wanted and set(decision["teams"]) & wanted)
+    # only read from the replies' words: the hand-off form's level is the agent's own explicit decision
+    return decision.get("from") == "text" and bool(wanted and set(decision["teams"]) & wanted)
 
 
 def _false_resolution(facts) -> str | None:
