@@ -88,7 +88,8 @@ def test_every_quiz_attempt_fits_a_phone(browser, site_url):
             start = page.locator("form[action$='/start'] button")
             if start.count() == 0:
                 continue
-            start.click()
+            with page.expect_navigation():  # read the page once it has loaded, never mid-navigation
+                start.click()
             if not re.search(r"/attempts/\d+$", page.url):
                 continue
             seen_types.update(page.eval_on_selector_all(".question table.matching, .question .inline-field, .question textarea",
