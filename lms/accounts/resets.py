@@ -19,6 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -76,13 +78,17 @@ def request_reset(session: Session, email: str, *, address: str | None, now: dat
     session.add(row)
     session.flush()
     link = f"{base_url.rstrip('/')}/password-reset/{token}"
+    with force_locale(services.email_locale(user)):  # in the person's language
+        subject = _("Restablece tu contraseña de la Academia de Atención")
+        body = (_("Hola, %(name)s:", name=user.name) + "\n\n"
+                + _("Hemos recibido una petición para restablecer la contraseña de tu cuenta (%(email)s) en la Academia de Atención.",
+                    email=user.email) + "\n\n"
+                + _("Para elegir una contraseña nueva, abre este enlace en los próximos %(minutes)d minutos:", minutes=limits.minutes)
+                + f"\n\n{link}\n\n"
+                + _("El enlace sirve una sola vez. Si no has pedido tú el cambio, ignora este mensaje: tu contraseña sigue siendo la misma.")
+                + "\n")
     outbox.enqueue(session, kind="email", dedupe_key=f"password-reset:{row.id}", now=now, payload={
-        "to": user.email,
-        "subject": "Restablece tu contraseña de la Academia de Atención",
-        "body": (f"Hola, {user.name}:\n\nHemos recibido una petición para restablecer la contraseña de tu cuenta "
-                 f"({user.email}) en la Academia de Atención.\n\nPara elegir una contraseña nueva, abre este enlace "
-                 f"en los próximos {limits.minutes} minutos:\n\n{link}\n\nEl enlace sirve una sola vez. Si no has "
-                 "pedido tú el cambio, ignora este mensaje: tu contraseña sigue siendo la misma.\n"),
+        "to": user.email, "subject": subject, "body": body,
         outbox.SECRET: True,  # the link is erased from the outbox once the e-mail is sent
     })
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -490,3 +491,9 @@ def _audit_role_change(session: Session, user: User, role: str, *, actor_id: int
         return
     audit.record(session, kind="role_changed", subject=f"user:{user.id}", actor_id=actor_id,
                  data={"user_id": user.id, "before": user.role, "after": role}, now=now_utc())
+
+
+def email_locale(user: User) -> str:
+    """The language e-mails to ``user`` are written in: their own choice when the site offers it, else the default."""
+    languages = list(current_app.config.get("LANGUAGES", ["es"])) if has_app_context() else ["es"]
+    return user.locale if user.locale in languages else languages[0]

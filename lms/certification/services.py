@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -342,12 +343,15 @@ def queue_expiry_reminders(session: Session, *, now: datetime, base_url: str) ->
                 if not accounts.wants_email(session, person.id, "certificate_expiring"):
                     continue
                 when = _day_for(session, person, record.expires_at)
-                subject = f"La certificación «{record.definition.title}» caduca el {when}"
-                how = ("Para renovarla hay que completar su recertificación antes de esa fecha.\n" if record.definition.recertification
-                       else "Para renovarla hay que volver a cumplir sus requisitos con evidencias nuevas.\n")
-                body = (f"Hola, {person.name}:\n\nLa certificación «{record.definition.title}» de {agent.name} caduca el {when}.\n"
-                        f"{how}\nVerificación: {link}\n\n"
-                        f"Para elegir qué avisos recibes por correo: {base_url.rstrip('/')}/account/notifications\n")
+                with force_locale(accounts.email_locale(person)):  # in the recipient's language
+                    title = record.definition.title
+                    subject = _("La certificación «%(title)s» caduca el %(when)s", title=title, when=when)
+                    how = (_("Para renovarla hay que completar su recertificación antes de esa fecha.") if record.definition.recertification
+                           else _("Para renovarla hay que volver a cumplir sus requisitos con evidencias nuevas."))
+                    body = (_("Hola, %(name)s:", name=person.name) + "\n\n"
+                            + _("La certificación «%(title)s» de %(agent)s caduca el %(when)s.", title=title, agent=agent.name, when=when)
+                            + "\n" + how + "\n\n" + _("Verificación: %(url)s", url=link) + "\n\n"
+                            + _("Para elegir qué avisos recibes por correo: %(url)s", url=f"{base_url.rstrip('/')}/account/notifications") + "\n")
                 queued += outbox.enqueue(session, kind="email", dedupe_key=f"cert-expiry:{record.id}:{window}:{person.id}",
                                          payload={"to": person.email, "subject": subject, "body": body}, now=now)
     return queued
@@ -530,30 +534,36 @@ def open_due_paths(session: Session, *, now: datetime, base_url: str = "") -> in
             continue
         when = _day_for(session, agent, record.expires_at)
         link = f"{base_url.rstrip('/')}/certifications"
-        outbox.enqueue(session, kind="email", dedupe_key=f"recert-open:{path.id}", now=now, payload={
-            "to": agent.email, "subject": f"Renueva tu certificación «{definition.title}» antes del {when}",
-            "body": (f"Hola, {agent.name}:\n\nSe ha abierto la recertificación de «{definition.title}», que caduca el {when}.\n"
-                     f"Para renovarla, completa estos pasos (cuentan los que hagas a partir de hoy):\n"
-                     + "".join(f"- {describe_requirement(r, names)}\n" for r in recert["requirements"])
-                     + f"\nTus certificaciones: {link}\n\n"
-                     f"Para elegir qué avisos recibes por correo: {base_url.rstrip('/')}/account/notifications\n")})
+        with force_locale(accounts.email_locale(agent)):  # in the agent's language
+            payload = {
+                "to": agent.email,
+                "subject": _("Renueva tu certificación «%(title)s» antes del %(when)s", title=definition.title, when=when),
+                "body": (_("Hola, %(name)s:", name=agent.name) + "\n\n"
+                         + _("Se ha abierto la recertificación de «%(title)s», que caduca el %(when)s.", title=definition.title, when=when)
+                         + "\n" + _("Para renovarla, completa estos pasos (cuentan los que hagas a partir de hoy):") + "\n"
+                         + "".join(f"- {describe_requirement(r, names)}\n" for r in recert["requirements"])
+                         + "\n" + _("Tus certificaciones: %(url)s", url=link) + "\n\n"
+                         + _("Para elegir qué avisos recibes por correo: %(url)s", url=f"{base_url.rstrip('/')}/account/notifications") + "\n")}
+        outbox.enqueue(session, kind="email", dedupe_key=f"recert-open:{path.id}", now=now, payload=payload)
     session.flush()
     return opened
 
 
 def describe_requirement(req: dict, names: dict[str, dict[str, str]] | None = None) -> str:
-    """A requirement in one Spanish line (e-mails): titles from ``names`` (see requirement_names)."""
+    """A requirement in one line of the current language (e-mails): titles from ``names`` (see requirement_names)."""
+    from lms.core.templating import format_number
+
     names = names or {}
-    score = f" con al menos {req['min_score']:g} %" if req.get("min_score") else ""
+    score = _(" con al menos %(n)s %%", n=format_number(req["min_score"])) if req.get("min_score") else ""
     if req["type"] == "quiz_passed":
-        return f"Aprobar la evaluación «{names.get('quiz', {}).get(req['quiz'], req['quiz'])}»{score}"
+        return _("Aprobar la evaluación «%(title)s»", title=names.get("quiz", {}).get(req["quiz"], req["quiz"])) + score
     if req["type"] == "roleplay_grade":
-        titles = [f"«{names.get('scenario', {}).get(s, s)}»" for s in req["scenarios"]]
-        return f"Un role-play calificado{score} en uno de estos: {', '.join(titles)}"
+        titles = ", ".join(f"«{names.get('scenario', {}).get(s, s)}»" for s in req["scenarios"])
+        return _("Un role-play calificado%(score)s en uno de estos: %(titles)s", score=score, titles=titles)
     if req["type"] == "coverage":
-        parts = [*req.get("channels", []), *req.get("customer_types", [])]
-        return f"Un role-play aprobado{score} en cada uno de: {', '.join(parts)}"
-    return f"Completar los módulos: {', '.join(req.get('modules', []))}"
+        parts = ", ".join([*req.get("channels", []), *req.get("customer_types", [])])
+        return _("Un role-play aprobado%(score)s en cada uno de: %(parts)s", score=score, parts=parts)
+    return _("Completar los módulos: %(modules)s", modules=", ".join(req.get("modules", [])))
 
 
 def may_take_for_recertification(session: Session, user: "User", quiz) -> bool:

@@ -41,13 +41,15 @@ def practise(session, agent, scenario, started: datetime):
     """Answer a chat/phone role-play with its model answer and hand it in; returns the submission (or None)."""
     submission = roleplays.start_practice(session, agent, scenario, now=started)
     moment = started
+    def waiting():  # a customer whose conversation has reached its ending only takes an optional goodbye
+        return [v for v in roleplays.threads(submission) if v.awaiting is not None and not getattr(v, "ending", None)]
+
     for text in agent_replies(scenario):
-        waiting = [v for v in roleplays.threads(submission) if v.awaiting is not None]
-        if not waiting:
+        if not waiting():
             break
         moment += timedelta(seconds=25)
-        roleplays.reply(session, submission, agent, thread=waiting[0].customer["id"], text=text, now=moment)
-    if any(v.awaiting for v in roleplays.threads(submission)):
+        roleplays.reply(session, submission, agent, thread=waiting()[0].customer["id"], text=text, now=moment)
+    if waiting():
         return None
     return roleplays.submit(session, submission, agent, escalation=None, now=moment)
 
