@@ -7,19 +7,28 @@ of replies each time and gets every turn back (:func:`lms.roleplays.engine.simul
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lms.authoring import services, tree
 from lms.authoring.models import Draft
 from lms.content.export import export_texts
+from lms.core.audit import AuditEvent
 from lms.roleplays.engine import simulation
 
 #: the most replies (in all) and characters in one reply the page may send
 MAX_REPLIES = 200
 MAX_REPLY = 5000
+#: compiled drafts, by (database, last publish, path, text): compiling the whole tree takes seconds, and the
+#: page asks again at every reply; a publish (an audit event) or an edit of the draft makes a new key
+_COMPILED: OrderedDict = OrderedDict()
+_CACHE_SIZE = 8
 
 
 @dataclass
@@ -43,6 +52,17 @@ class TryOut:
 
 def compile_draft(session: Session, draft: Draft) -> tuple[tuple[dict, dict | None] | None, list[tree.FieldProblem]]:
     """((scenario data, rubric data) as ``roleplays simulate`` gets them, None) or (None, the draft's problems)."""
+    last_publish = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.kind == "content_published"))
+    key = (str(session.get_bind().url), last_publish, draft.path, hashlib.sha256(draft.text.encode("utf-8")).hexdigest())
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile(session, draft)
+        while len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    _COMPILED.move_to_end(key)
+    return copy.deepcopy(_COMPILED[key])
+
+
+def _compile(session: Session, draft: Draft):
     published = export_texts(session)
     collected, errors = tree.collect_files(session, services.files_of(session, draft, published), published)
     if errors:
