@@ -2,7 +2,7 @@
 role-play scenarios), imports of GIFT / Aiken / Moodle XML into draft banks."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -186,7 +186,12 @@ def try_draft(draft_id: int):
     replies, message = tryit.replies_of(request.get_json(silent=True))
     if replies is None:
         return jsonify(ok=False, error=message), 400
-    return jsonify(tryit.play(session, draft, replies).as_json())
+    out = tryit.play(session, draft, replies).as_json()
+    if out["ok"]:  # the pre-check as the agent sees it after a practice: the site's own template, autoescaped
+        box, sim = get_template_attribute("roleplays/_parts.html", "precheck_box"), out["simulation"]
+        checks = sim["precheck"] if len(out["customers"]) > 1 else {out["customers"][0]["id"]: sim["precheck"]}
+        out["precheck_html"] = {cid: str(box(check)) for cid, check in checks.items()}
+    return jsonify(out)
 
 
 def _question_form(draft):

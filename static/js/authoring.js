@@ -168,7 +168,7 @@
       var send = el("button", "button secondary", box.dataset.msgSend); send.type = "button";
       thread.appendChild(log); thread.appendChild(label); thread.appendChild(input); thread.appendChild(send);
       holder.appendChild(thread);
-      var t = threads[customer.id] = { log: log, input: input, send: send, since: Date.now(), customer: customer };
+      var t = threads[customer.id] = { thread: thread, log: log, input: input, send: send, since: Date.now(), customer: customer };
       send.addEventListener("click", function () { reply(t); });
       input.addEventListener("keydown", function (event) {
         if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); reply(t); }
@@ -190,35 +190,28 @@
           box.dataset.msgTime.replace("{s}", sent.seconds).replace("{max}", standard)));
       }
       if (turn.customer) t.log.appendChild(el("li", "customer", t.customer.name + ": " + turn.customer));
-      var facts = el("li", "facts"), dl = el("dl");
+      var facts = el("li", "try-facts"), dl = el("dl");
       [[box.dataset.msgMoves, names(turn.moves, t.customer.moves)], [box.dataset.msgNeeds, names(turn.needs_met, t.customer.needs)],
        [box.dataset.msgMood, turn.mood + (data.mood_labels[String(turn.mood)] ? " · " + data.mood_labels[String(turn.mood)] : "")]]
         .forEach(function (pair) { dl.appendChild(el("dt", "", pair[0])); dl.appendChild(el("dd", "", pair[1])); });
       facts.appendChild(dl); t.log.appendChild(facts);
-      if (turn.ending) t.log.appendChild(el("li", "end", box.dataset.msgEnding + " (" + turn.ending + ")" + (turn.ending_text ? ": " + turn.ending_text : "")));
+      if (turn.ending) t.log.appendChild(el("li", "end", box.dataset.msgEnding + (turn.ending_text ? ": " + turn.ending_text : "") + " (" + turn.ending + ")"));
     });
     var endings = several ? sim.ending : (function () { var o = {}; o[customers[0].id] = sim.ending; return o; })();
-    var checks = several ? sim.precheck : (function () { var o = {}; o[customers[0].id] = sim.precheck; return o; })();
     var allDone = true;
     Object.keys(threads).forEach(function (id) {
-      var done = !!endings[id]; threads[id].input.disabled = done; threads[id].send.disabled = done || busy;
+      var done = !!endings[id]; threads[id].input.disabled = done; threads[id].send.disabled = done;
+      threads[id].thread.classList.toggle("ended", done);
       if (!done) allDone = false;
     });
     endBox.textContent = "";
     if (allDone && replies.length) {
       Object.keys(threads).forEach(function (id) {
-        var check = checks[id], section = el("section", "try-precheck");
-        section.appendChild(el("h3", "", box.dataset.msgPrecheck + (several ? " · " + threads[id].customer.name : "")));
-        section.appendChild(el("p", "", box.dataset.msgEnding + ": " + endings[id] + " · " + box.dataset.msgScore + ": " + check.score + " (" + check.band + ")"));
-        var ul = el("ul");
-        Object.keys(check.criteria).forEach(function (cid) {
-          var line = (check.titles && check.titles[cid] || cid) + ": " + check.criteria[cid];
-          var evidence = check.evidence && check.evidence[cid];
-          if (typeof evidence === "string" && evidence) line += " · " + evidence;
-          ul.appendChild(el("li", "", line));
-        });
-        section.appendChild(ul);
-        (check.flags || []).forEach(function (flag) { section.appendChild(el("p", "hint", typeof flag === "string" ? flag : JSON.stringify(flag))); });
+        var section = el("section", "try-precheck");
+        if (several) section.appendChild(el("p", "try-precheck-who", threads[id].customer.name + " · " + box.dataset.msgEnding + ": " + endings[id]));
+        var holderDiv = el("div");
+        holderDiv.innerHTML = data.precheck_html[id];  // rendered by the server from the site's template (autoescaped)
+        section.appendChild(holderDiv);
         endBox.appendChild(section);
       });
       endBox.hidden = false;
