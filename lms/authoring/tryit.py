@@ -53,7 +53,7 @@ class TryOut:
 def compile_draft(session: Session, draft: Draft) -> tuple[tuple[dict, dict | None] | None, list[tree.FieldProblem]]:
     """((scenario data, rubric data) as ``roleplays simulate`` gets them, None) or (None, the draft's problems)."""
     last_publish = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.kind == "content_published"))
-    key = (str(session.get_bind().url), last_publish, draft.path, hashlib.sha256(draft.text.encode("utf-8")).hexdigest())
+    key = (str(session.get_bind().engine.url), last_publish, draft.path, hashlib.sha256(draft.text.encode("utf-8")).hexdigest())
     if key not in _COMPILED:
         _COMPILED[key] = _compile(session, draft)
         while len(_COMPILED) > _CACHE_SIZE:
