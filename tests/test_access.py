@@ -177,6 +177,7 @@ POLICY: dict[str, object] = {
     "authoring.edit_item": {"trainer", "admin"},
     "authoring.new_item": {"trainer", "admin"},
     "authoring.edit_file": {"trainer", "admin"},
+    "authoring.try_draft": {"trainer", "admin"},
     "authoring.import_bank": {"trainer", "admin"},
     "authoring.impact": {"trainer", "admin"},
 }

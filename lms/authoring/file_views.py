@@ -2,12 +2,12 @@
 role-play scenarios), imports of GIFT / Aiken / Moodle XML into draft banks."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.authoring import imports, question_form, questions, services, templates_yaml
+from lms.authoring import imports, question_form, questions, services, templates_yaml, tryit
 from lms.authoring.citations import check_one
 from lms.authoring.exporters import question_as_file
 from lms.authoring.tree import FieldProblem
@@ -170,6 +170,28 @@ def edit_file(draft_id: int):
             flash(_("Borrador guardado, con errores que corregir antes de enviarlo a revisión.") if problems else _("Borrador guardado."),
                   "error" if problems else "success")
     return _render(draft, text, problems, skipped)
+
+
+@bp.route("/drafts/<int:draft_id>/try", methods=["POST"])
+@roles_required(*AUTHORS)
+def try_draft(draft_id: int):
+    """«Probar el role-play»: JSON {replies: [{text, seconds, customer}]} in; the draft's simulation (or its problems) out."""
+    session = get_session()
+    try:
+        draft = services.get_draft(session, draft_id)
+    except DomainError:
+        abort(404)
+    if draft.kind != "scenario":
+        return jsonify(ok=False, error=_("Solo se prueban los borradores de escenarios de role-play.")), 400
+    replies, message = tryit.replies_of(request.get_json(silent=True))
+    if replies is None:
+        return jsonify(ok=False, error=message), 400
+    out = tryit.play(session, draft, replies).as_json()
+    if out["ok"]:  # the pre-check as the agent sees it after a practice: the site's own template, autoescaped
+        box, sim = get_template_attribute("roleplays/_parts.html", "precheck_box"), out["simulation"]
+        checks = sim["precheck"] if len(out["customers"]) > 1 else {out["customers"][0]["id"]: sim["precheck"]}
+        out["precheck_html"] = {cid: str(box(check)) for cid, check in checks.items()}
+    return jsonify(out)
 
 
 def _question_form(draft):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from lms.content import check, sync
+from lms.content import sync
+from lms.content.registry import _collect as collect_tree
 from lms.content.conflicts import record_site_edit
 from lms.content.export import export_texts, write_tree
 from lms.content.files import ContentError, ContentFileError, read_front_matter, read_yaml
@@ -41,10 +42,17 @@ def overlay(texts: dict[str, str], files: dict[str, str | None]) -> dict[str, st
 
 def check_files(session: Session, files: dict[str, str | None], published: dict[str, str] | None = None) -> list[ContentError]:
     """Every problem ``content check`` finds in the published content with ``files`` put in place."""
+    return collect_files(session, files, published)[1]
+
+
+def collect_files(session: Session, files: dict[str, str | None], published: dict[str, str] | None = None) -> tuple[dict, list[ContentError]]:
+    """(what every loader collected, every problem) of the published content with ``files`` put in place: the very
+    checks of ``content check``, and the compiled items they build (a scenario's customer models)."""
     texts = overlay(export_texts(session) if published is None else published, files)
     with tempfile.TemporaryDirectory(prefix="lms-draft-") as tmp:
         write_tree(texts, Path(tmp))
-        return list(check(Path(tmp)))
+        collected, problems = collect_tree(Path(tmp))
+        return collected, list(problems)
 
 
 class PublishRefused(Exception):

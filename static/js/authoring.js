@@ -119,37 +119,130 @@
   });
 })();
 
-// "Try it": a draft role-play as the agent would see it (each customer's messages in turn, the reply timed).
+// "Try it": the draft scenario's customer model played on the server (lms/authoring/tryit.py), as the agent would
+// see it. The page keeps the list of replies and sends all of it each time; every text is shown with textContent.
 (function () {
   "use strict";
   var box = document.getElementById("try-it");
   if (!box) return;
-  var customers = JSON.parse(box.dataset.customers || "[]");
+  var form = document.getElementById("file-form");
+  var csrf = form && form.querySelector("input[name=csrf_token]");
   var standard = parseInt(box.dataset.seconds || "0", 10);
-  var holder = document.getElementById("try-it-threads");
-  customers.forEach(function (customer) {
-    var thread = document.createElement("div"); thread.className = "try-thread";
-    var title = document.createElement("h3"); title.textContent = customer.name + " (" + customer.type + ")";
-    var log = document.createElement("ol"); log.className = "try-log";
-    var label = document.createElement("label"); label.textContent = box.dataset.msgYou;
-    var input = document.createElement("textarea"); input.rows = 2; input.id = "try-" + customer.id;
-    label.htmlFor = input.id;
-    var send = document.createElement("button"); send.type = "button"; send.className = "button secondary"; send.textContent = box.dataset.msgSend;
-    var shown = 0, since = Date.now();
-    function say(who, text, cls) { var li = document.createElement("li"); li.className = cls; li.textContent = who ? who + ": " + text : text; log.appendChild(li); }
-    function next() {
-      if (shown < customer.messages.length) { say(customer.name, customer.messages[shown], "customer"); shown += 1; since = Date.now(); }
-      else { say("", box.dataset.msgEnd, "end"); input.disabled = true; send.disabled = true; }
-    }
-    send.addEventListener("click", function () {
-      var text = input.value.trim(); if (!text) return;
-      var seconds = Math.round((Date.now() - since) / 1000);
-      say(box.dataset.msgYou, text, "agent");
-      if (standard) say("", box.dataset.msgTime.replace("{s}", seconds).replace("{max}", standard), seconds <= standard ? "time ok" : "time late");
-      input.value = ""; next();
+  var holder = document.getElementById("try-it-threads"), problemsBox = document.getElementById("try-it-problems");
+  var statusBox = document.getElementById("try-it-status"), endBox = document.getElementById("try-it-end");
+  var restart = document.getElementById("try-it-restart");
+  var replies = [], threads = {}, customers = [], busy = false;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function ask(list) {
+    return fetch(box.dataset.url, { method: "POST", credentials: "same-origin", body: JSON.stringify({ replies: list }),
+                                   headers: { "Content-Type": "application/json", "Accept": "application/json",
+                                              "X-CSRFToken": csrf ? csrf.value : "" } })
+      .then(function (r) { return r.json(); });
+  }
+  function showProblems(data) {
+    problemsBox.textContent = "";
+    problemsBox.appendChild(el("p", "", box.dataset.msgProblems));
+    var ul = el("ul");
+    (data.problems || []).forEach(function (p) {
+      ul.appendChild(el("li", "", (p.field ? p.field + " · " : "") + (p.line ? p.line + ": " : "") + p.message));
     });
-    thread.appendChild(title); thread.appendChild(log); thread.appendChild(label); thread.appendChild(input); thread.appendChild(send);
-    holder.appendChild(thread);
-    next();
+    problemsBox.appendChild(ul); problemsBox.hidden = false;
+  }
+  function names(ids, titles) {
+    return ids.length ? ids.map(function (id) { return titles[id] || id; }).join(", ") : box.dataset.msgNone;
+  }
+  function build(data) {
+    customers = data.customers; holder.textContent = ""; threads = {};
+    customers.forEach(function (customer) {
+      var thread = el("div", "try-thread"); thread.dataset.customer = customer.id;
+      thread.appendChild(el("h3", "", customer.name + " (" + customer.type + ")"));
+      var log = el("ol", "try-log"); log.setAttribute("aria-live", "polite");
+      var input = el("textarea"); input.rows = 3; input.id = "try-" + customer.id;
+      var label = el("label", "", box.dataset.msgYou); label.htmlFor = input.id;
+      var send = el("button", "button secondary", box.dataset.msgSend); send.type = "button";
+      thread.appendChild(log); thread.appendChild(label); thread.appendChild(input); thread.appendChild(send);
+      holder.appendChild(thread);
+      var t = threads[customer.id] = { thread: thread, log: log, input: input, send: send, since: Date.now(), customer: customer };
+      send.addEventListener("click", function () { reply(t); });
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); reply(t); }
+      });
+    });
+  }
+  function render(data) {
+    var sim = data.simulation, several = customers.length > 1;
+    Object.keys(threads).forEach(function (id) {
+      var t = threads[id]; t.log.textContent = "";
+      t.log.appendChild(el("li", "customer", t.customer.name + ": " + t.customer.opening));
+    });
+    sim.turns.forEach(function (turn, n) {
+      var id = turn.customer_id || customers[0].id, t = threads[id], sent = replies[n];
+      turn.nudges.forEach(function (text) { t.log.appendChild(el("li", "customer nudge", t.customer.name + ": " + text)); });
+      t.log.appendChild(el("li", "agent", box.dataset.msgYou + ": " + sent.text));
+      if (standard && sent.seconds !== undefined) {
+        t.log.appendChild(el("li", sent.seconds <= standard ? "time ok" : "time late",
+          box.dataset.msgTime.replace("{s}", sent.seconds).replace("{max}", standard)));
+      }
+      if (turn.customer) t.log.appendChild(el("li", "customer", t.customer.name + ": " + turn.customer));
+      var facts = el("li", "try-facts"), dl = el("dl");
+      [[box.dataset.msgMoves, names(turn.moves, t.customer.moves)], [box.dataset.msgNeeds, names(turn.needs_met, t.customer.needs)],
+       [box.dataset.msgMood, turn.mood + (data.mood_labels[String(turn.mood)] ? " · " + data.mood_labels[String(turn.mood)] : "")]]
+        .forEach(function (pair) { dl.appendChild(el("dt", "", pair[0])); dl.appendChild(el("dd", "", pair[1])); });
+      facts.appendChild(dl); t.log.appendChild(facts);
+      if (turn.ending) t.log.appendChild(el("li", "end", box.dataset.msgEnding + (turn.ending_text ? ": " + turn.ending_text : "") + " (" + turn.ending + ")"));
+    });
+    var endings = several ? sim.ending : (function () { var o = {}; o[customers[0].id] = sim.ending; return o; })();
+    var allDone = true;
+    Object.keys(threads).forEach(function (id) {
+      var done = !!endings[id]; threads[id].input.disabled = done; threads[id].send.disabled = done;
+      threads[id].thread.classList.toggle("ended", done);
+      if (!done) allDone = false;
+    });
+    endBox.textContent = "";
+    if (allDone && replies.length) {
+      Object.keys(threads).forEach(function (id) {
+        var section = el("section", "try-precheck");
+        if (several) section.appendChild(el("p", "try-precheck-who", threads[id].customer.name + " · " + box.dataset.msgEnding + ": " + endings[id]));
+        var holderDiv = el("div");
+        holderDiv.innerHTML = data.precheck_html[id];  // rendered by the server from the site's template (autoescaped)
+        section.appendChild(holderDiv);
+        endBox.appendChild(section);
+      });
+      endBox.hidden = false;
+    } else {
+      endBox.hidden = true;
+    }
+    restart.hidden = !replies.length;
+  }
+  function run(list) {
+    busy = true; statusBox.textContent = box.dataset.msgWorking;
+    return ask(list).then(function (data) {
+      busy = false; statusBox.textContent = "";
+      if (data.problems) { showProblems(data); holder.textContent = ""; return false; }
+      problemsBox.hidden = true;
+      if (!data.ok) { statusBox.textContent = data.error || box.dataset.msgFailed; return false; }
+      if (!customers.length) build(data);
+      replies = list; render(data);
+      return true;
+    }).catch(function () { busy = false; statusBox.textContent = box.dataset.msgFailed; return false; });
+  }
+  function reply(t) {
+    var text = t.input.value.trim();
+    if (!text || busy) return;
+    var item = { text: text, seconds: Math.round((Date.now() - t.since) / 1000) };
+    if (customers.length > 1) item.customer = t.customer.id;
+    run(replies.concat([item])).then(function (ok) {
+      if (ok) { t.input.value = ""; t.since = Date.now(); t.input.focus(); }
+    });
+  }
+  restart.addEventListener("click", function () {
+    run([]).then(function () { Object.keys(threads).forEach(function (id) { threads[id].since = Date.now(); threads[id].input.value = ""; }); });
   });
+  run([]);
 })();

@@ -237,3 +237,39 @@ def test_bad_input_gets_a_field_error_and_the_draft_keeps_what_was_typed(page, s
     expect(page.locator("#ticket-error")).to_contain_text("hours_at_current_level cannot exceed hours_since_opening")
     assert page.locator("#f-ticket").input_value() == ticket
     screenshot(page, "authoring-drill-error")
+
+
+def test_trainer_tries_a_scenario_draft_against_its_customer_model(page, site_url):
+    """«Probar el role-play»: the draft's customer reacts to each reply (moves, needs, mood), what was typed is shown
+    as text, and the conversation ends with the ending line and the pre-check; a draft with errors shows them."""
+    log_in(page, site_url, "formadora@demo.lms")
+    page.goto(f"{site_url}/authoring/files")
+    page.locator("form[action$='/authoring/edit/scenario/queja-facturacion-cobro-duplicado'] button").click()
+    panel = page.locator("#try-it")
+    expect(panel.locator(".try-log li.customer").first).to_contain_text("Me habéis cobrado DOS veces")
+    reply = page.get_by_label("Tú")
+    reply.fill("Hola, Gabriela. Soy Álvaro, de Kontia. Entiendo tu frustración. <b>ya</b>")
+    panel.get_by_role("button", name="Responder").click()
+    expect(panel.locator(".try-log li.try-facts")).to_have_count(1)
+    expect(panel.locator(".try-log li.agent").first).to_contain_text("<b>ya</b>")  # text, not HTML
+    assert panel.locator(".try-log b").count() == 0
+    expect(panel.locator(".try-log li.customer").nth(1)).to_contain_text("gracias por entenderlo")
+    expect(panel.locator(".try-log li.try-facts").first).to_contain_text("Reconoce la emoción del cliente")
+    expect(panel.locator(".try-log li.try-facts").first).to_contain_text("3 · tranquilo")
+    reply.fill("Paso ahora tu caso al equipo de logistica, nivel 4; te escribirán en 24 horas.")
+    panel.get_by_role("button", name="Responder").click()
+    expect(panel.locator(".try-log li.end")).to_contain_text("hacia un destino que no le corresponde")
+    expect(panel.locator("#try-it-end .precheck")).to_contain_text("Revisión automática (orientativa)")
+    expect(panel.locator("#try-it-end .precheck")).to_contain_text("nivel de escalamiento distinto del esperado")
+    expect(reply).to_be_hidden()
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"authoring-try-it-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # a draft with errors: the panel lists them instead of a conversation
+    text = page.locator("#text").input_value()
+    page.locator("#text").fill(text.replace("mode: chat", "mode: email"))
+    page.get_by_role("button", name="Guardar borrador").click()
+    expect(page.locator("#try-it-problems")).to_contain_text("a email role-play is timed against the email standard, not chat")
+    expect(panel.locator(".try-thread")).to_have_count(0)
