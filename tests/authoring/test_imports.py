@@ -106,3 +106,19 @@ def test_moodle_xml_with_entities_is_refused():
     assert report.errors and "entities" in report.errors[0][1] and not report.questions
     assert moodle_xml.parse("<quiz><question")  .errors[0][1].startswith("not well-formed XML")
 
+
+
+def test_moodles_own_gift_examples_become_a_draft_bank(content, client, auth, session, trainer):
+    """Moodle's GIFT documentation examples and test file (tests/quizzes/data/moodle_gift_examples.txt) upload whole."""
+    auth.login_as(trainer)
+    moodle = Path(__file__).resolve().parent.parent / "quizzes" / "data" / "moodle_gift_examples.txt"
+    response = client.post("/authoring/import", data={"file": (io.BytesIO(moodle.read_bytes()), "moodle.gift"), "fmt": "auto",
+                                                      "bank": "moodle", "title": "Ejemplos de Moodle"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    session.expire_all()
+    draft = session.scalar(select(Draft).where(Draft.kind == "bank", Draft.slug == "moodle"))
+    assert draft.state == "draft" and draft.options["import"]["errors"] == []
+    assert draft.options["import"]["count"] == draft.text.count("- id: ") == 44
+    for kind in ("essay", "matching", "multiple_choice", "numeric", "short_text", "single_choice", "true_false"):
+        assert f"type: {kind}" in draft.text, kind

@@ -129,7 +129,7 @@ def test_trainer_imports_a_gift_file_reviewer_publishes_agent_takes_a_quiz_from_
     page.get_by_label("Archivo GIFT, Aiken o Moodle XML").set_input_files(str(GIFT))
     page.get_by_label(re.compile("Omitir las preguntas no válidas")).check()
     page.get_by_role("button", name="Importar como borrador").click()
-    expect(page.get_by_text("Línea 24: the answer block is not closed with '}'")).to_be_visible()
+    expect(page.get_by_text("Línea 24: el bloque de respuestas no se cierra con «}»")).to_be_visible()
 
     # one citation for every question, picked from the handbook
     page.get_by_label("Buscar en la biblioteca de referencia").fill("respuesta inicial")
