@@ -1,10 +1,13 @@
 """Agents' certifications, the certificate PDF, and the public verification page."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Response, abort, render_template, url_for
 from flask_login import current_user, login_required
 
 from lms.accounts import services as accounts
+from lms.accounts.zones import zone_of
 from lms.certification import services
 from lms.certification.pdf import certificate_pdf
 from lms.core.clock import now_utc
@@ -35,8 +38,11 @@ def certificate(record_id: int):
     if record.user_id != current_user.id and not (current_user.role in ("manager", "admin") and accounts.can_supervise(session, current_user, agent)):
         abort(404)
     url = url_for("certification.verify", code=record.code, _external=True)
+    holder_zone = ZoneInfo(zone_of(session, agent))
     pdf = certificate_pdf(agent_name=agent.name, title=record.definition.title, area=AREA_LABELS.get(record.definition.area, record.definition.area),
-                          issued=record.issued_at.strftime("%d/%m/%Y"), expires=record.expires_at.strftime("%d/%m/%Y"),
+                          # the days as the holder lives them (their time zone), not the UTC day
+                          issued=record.issued_at.astimezone(holder_zone).strftime("%d/%m/%Y"),
+                          expires=record.expires_at.astimezone(holder_zone).strftime("%d/%m/%Y"),
                           code=record.code, url=url, status=services.effective_status(record, now_utc()))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="certificado-{record.definition.slug}-{record.id}.pdf"'})

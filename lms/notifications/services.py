@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, undefer
 
 from lms.accounts import services as accounts
 from lms.accounts.models import NOTIFICATION_EVENTS, User
@@ -213,7 +214,22 @@ def queue_due_reminders(session: Session, *, today: date, now: datetime, batch: 
     from lms.tracks.models import Enrollment
 
     agents = list(session.scalars(select(User).where(User.role == "agent", User.is_active_user.is_(True),
-                                                     User.id.in_(select(Enrollment.user_id))).order_by(User.id)))
+                                                     User.id.in_(select(Enrollment.user_id))).order_by(User.id)
+                                  .options(undefer(User.zone_in_effect))))
+    # "tomorrow" is the agent's: their own day at ``now`` in their time zone (``today`` shifted by the zone's offset)
+    by_day: dict[date, list[User]] = {}
+    for agent in agents:
+        local = now.astimezone(ZoneInfo(zone_of(session, agent))).date()
+        by_day.setdefault(today + (local - now.date()), []).append(agent)
+    created = 0
+    for today, group in sorted(by_day.items()):
+        created += _due_reminders(session, group, today=today, now=now, batch=batch)
+    return created
+
+
+def _due_reminders(session: Session, agents: list[User], *, today: date, now: datetime, batch: int) -> int:
+    from lms.tracks import services as tracks
+
     tomorrow, created = today + timedelta(days=1), 0
     for start in range(0, len(agents), batch):
         for row in tracks.team_overview(session, agents[start:start + batch], today):

@@ -43,3 +43,20 @@ def test_a_password_reset_is_written_in_the_persons_language(app, session, agent
     assert "within the next 30 minutes" in mails[agent.email]["body"] and "Hola" not in mails[agent.email]["body"]
     assert mails[trainer.email]["subject"] == "Restablece tu contraseña de la Academia de Atención"
     assert "en los próximos 30 minutos" in mails[trainer.email]["body"]
+
+
+def test_the_certificate_pdf_dates_are_the_holders_days(client, auth, session, content, agent, admin):
+    """Issued at 03:00 UTC on 2 March is still 1 March in Bogotá: the PDF prints the holder's day."""
+    import io
+
+    from pypdf import PdfReader
+
+    record = certs.issue_manually(session, certs.get_definition(session, "proceso"), agent, actor=admin, reason="Prueba",
+                                  now=datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc))
+    agent.time_zone = "America/Bogota"
+    session.commit()
+    auth.login_as(agent)
+    response = client.get(f"/certificates/{record.id}.pdf")
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "01/03/2026" in text and "02/03/2026" not in text

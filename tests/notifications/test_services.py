@@ -127,6 +127,20 @@ def test_lessons_due_tomorrow_and_overdue_modules_once_each(session, content, ag
     assert services.queue_due_reminders(session, today=much_later.date(), now=much_later) == 0
 
 
+
+def test_tomorrow_is_the_agents_own_tomorrow(session, content, agent, manager):
+    """At 03:00 UTC on 6 January it is still the 5th in Bogotá: a lesson due on the 7th is not 'due tomorrow' there yet."""
+    agent.time_zone = "America/Bogota"
+    track = tracks.find_track(session, "corto")
+    tracks.enroll(session, actor=manager, agent=agent, track=track, start_date=date(2026, 1, 5), now=T0)
+    tracks.complete_lesson(session, agent, tracks.get_lesson(session, "a-uno"), now=T0)
+    night = datetime(2026, 1, 6, 3, 0, tzinfo=timezone.utc)
+    services.queue_due_reminders(session, today=night.date(), now=night)
+    assert [n for n in notifications_of(session, agent, "lesson_due_tomorrow") if n.params["date"] == "2026-01-07"] == []
+    morning = datetime(2026, 1, 6, 14, 0, tzinfo=timezone.utc)  # 09:00 in Bogotá on the 6th
+    services.queue_due_reminders(session, today=morning.date(), now=morning)
+    assert [n.params["date"] for n in notifications_of(session, agent, "lesson_due_tomorrow")].count("2026-01-07") == 1
+
 def test_emails_speak_the_recipient_language_and_link_back(app, session, content, agent, trainer, make_user):
     english = make_user("agent", name="Emma")
     english.locale = "en"
