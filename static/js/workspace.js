@@ -22,10 +22,14 @@
   function fmt(template, values) {
     return template.replace(/%\((\w+)\)[sd]/g, function (_m, key) { return values[key]; });
   }
+  // announcements made together (a nudge and the late clock of the same poll) are read together, not overwritten
+  var announceQueue = { polite: [], urgent: [] }, announceTimer = {};
   function announce(text, urgent) {
-    var el = urgent ? alertEl : announceEl;
+    var k = urgent ? "urgent" : "polite", el = urgent ? alertEl : announceEl;
+    announceQueue[k].push(text);
+    clearTimeout(announceTimer[k]);
     el.textContent = "";
-    setTimeout(function () { el.textContent = text; }, 50);
+    announceTimer[k] = setTimeout(function () { el.textContent = announceQueue[k].join(" · "); announceQueue[k] = []; }, 50);
   }
   function clockTime() { return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
   function key(name) { return "ws:" + submission + ":" + name; }
