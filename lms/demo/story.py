@@ -47,7 +47,7 @@ def practise(session, agent, scenario, started: datetime):
             break
         moment += timedelta(seconds=25)
         roleplays.reply(session, submission, agent, thread=waiting[0].customer["id"], text=text, now=moment)
-    if any(v.awaiting for v in roleplays.threads(submission)):
+    if any(v.awaiting is not None and not v.finished for v in roleplays.threads(submission)):
         return None
     return roleplays.submit(session, submission, agent, escalation=None, now=moment)
 
