@@ -274,7 +274,8 @@ LIVE = {"es-ES": {"new": "Nuevo mensaje de Diego Salas", "ended": "terminada", "
         "en-US": {"new": "New message from Diego Salas", "ended": "finished", "all": "Every conversation has ended"}}
 
 
-@pytest.mark.parametrize("size, locale, agent", [("desk", "es-ES", "agente9@demo.lms"), ("phone", "en-US", "agente7@demo.lms")])
+@pytest.mark.parametrize("size, locale, agent", [("desk", "es-ES", "agente9@demo.lms"), ("phone", "en-US", "agente7@demo.lms"),
+                                                 ("desk", "en-US", "agente4@demo.lms"), ("phone", "es-ES", "agente2@demo.lms")])
 def test_surge_nudges_arrive_by_themselves_and_a_customer_who_left_shows_their_ending(browser, site_url, size, locale, agent):
     """Left unanswered past the standard, a surge customer nudges in their conversation while the agent types in
     another; past their patience they leave: the ending line replaces the reply box. The page's poll writes nothing;
