@@ -152,7 +152,8 @@ def threads(submission: RoleplaySubmission) -> list[ThreadView]:
 
 
 def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, skip: str | None = None) -> None:
-    """Server-side timing: a customer left waiting past their patience walks out (the thread ends as timed out)."""
+    """Server-side timing: a customer left waiting past their patience walks out (the thread ends as timed out), after
+    the nudges they sent while waiting. The page's poll shows the same turns before they are stored (``pending``)."""
     if submission.state != "in_progress" or submission.scenario.mode == "email":
         return
     position = max(t.position for t in submission.turns) + 1
@@ -161,6 +162,11 @@ def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, 
         if view.customer["id"] == skip or view.awaiting is None or not engine_practice.has_model(view.customer) or view.ending:
             continue
         if (now - view.awaiting.at).total_seconds() > engine_practice.leave_after(submission, view.customer):
+            # the nudges the page showed while the customer waited (engine_practice.pending), then the walk-out
+            for said, at in engine_practice.pending(submission, view.customer, view.awaiting.at, now).nudges:
+                session.add(RoleplayTurn(submission_id=submission.id, position=position, thread=view.customer["id"],
+                                         speaker="customer", text=said, at=at))
+                position += 1
             text, at = engine_practice.walk_out(submission, view.customer, view.awaiting.at)
             session.add(RoleplayTurn(submission_id=submission.id, position=position, thread=view.customer["id"], speaker="customer",
                                      text=text, at=at))
@@ -169,6 +175,21 @@ def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, 
     if changed:
         session.flush()
         session.refresh(submission, ["turns"])
+
+
+def pending(submission: RoleplaySubmission, *, now: datetime) -> dict[str, engine_practice.Pending]:
+    """Read-only (the page's poll is a GET): per waiting conversation, the nudges and walk-out due by ``now`` that
+    the agent's next reply or the hand-in stores (``advance`` and the engine's ``respond``). Writes nothing."""
+    if submission.state != "in_progress" or submission.scenario.mode == "email":
+        return {}
+    out = {}
+    for view in threads(submission):
+        if view.awaiting is None or view.ending or not engine_practice.has_model(view.customer):
+            continue
+        due = engine_practice.pending(submission, view.customer, view.awaiting.at, now)
+        if due.nudges or due.walk_out:
+            out[view.customer["id"]] = due
+    return out
 
 
 def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str, text: str, now: datetime) -> RoleplayTurn:

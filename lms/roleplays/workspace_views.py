@@ -50,8 +50,25 @@ def private_from(drafts: dict) -> int | None:
     return int(moved["position"]) if moved and moved.get("position") is not None else None
 
 
-def state(session, submission) -> dict:
-    """Everything the page shows of the conversation, as the server has it now."""
+def _pending_json(view, due) -> list[dict]:
+    """The customer's messages due but not stored yet (read-only, see services.pending): rendered like customer
+    messages, flagged ``pending``, keyed by the waiting message so a poll never shows one twice."""
+    if due is None:
+        return []
+    base = f"{view.customer['id']}:{view.awaiting.position}"
+    out = [{"key": f"{base}:{n}", "speaker": "customer", "text": text, "at": at.isoformat(), "seconds": None, "pending": True}
+           for n, (text, at) in enumerate(due.nudges)]
+    if due.walk_out:
+        out.append({"key": f"{base}:out", "speaker": "customer", "text": due.walk_out[0], "at": due.walk_out[1].isoformat(),
+                    "seconds": None, "pending": True})
+    return out
+
+
+def state(session, submission, now=None) -> dict:
+    """Everything the page shows of the conversation, as the server has it ``now``: the stored turns, and the nudges
+    and walk-outs due by now that the next reply or the hand-in stores (computed read-only: this answers a GET)."""
+    now = now or now_utc()
+    due_by_thread = services.pending(submission, now=now)
     drafts = workspace.drafts_of(session, submission)
     moved = private_from(drafts) if submission.scenario.mode == "social" else None
     tickets = workspace.tickets_of(session, submission)
@@ -64,19 +81,24 @@ def state(session, submission) -> dict:
         if draft is not None and agent_turns and (draft.get("_at") or "") < agent_turns[-1].at.isoformat():
             draft = None
         ticket = tickets.get(cid)
+        due = due_by_thread.get(cid)
+        gone = due is not None and due.walk_out is not None  # left while the agent typed elsewhere: stored at the next POST
         conversations.append({
             "id": cid, "name": view.customer["name"], "type": view.customer["type"],
-            "awaiting_since": view.awaiting.at.isoformat() if view.awaiting is not None else None,
-            "finished": view.finished, "messages": [_turn(t, moved) for t in view.turns],
+            "awaiting_since": view.awaiting.at.isoformat() if view.awaiting is not None and not gone else None,
+            "finished": view.finished or gone, "messages": [_turn(t, moved) for t in view.turns],
+            "pending": _pending_json(view, due),
+            "ending": "timed_out" if gone else view.ending, "ending_text": due.ending_text if gone else view.ending_text,
+            "mood": due.mood if gone else view.mood,
             "draft": (draft or {}).get("text", ""),
             "ticket": _ticket_json(ticket) if ticket else None,
         })
     return {
         "conversation": submission.id, "mode": submission.scenario.mode, "ended": submission.state != "in_progress",
         "ending": getattr(submission, "ending", None), "precheck_url": url_for("roleplays.result", submission_id=submission.id),
-        "server_now": now_utc().isoformat(), "standard_seconds": submission.scenario.data["response_standard"]["seconds"],
+        "server_now": now.isoformat(), "standard_seconds": submission.scenario.data["response_standard"]["seconds"],
         "private_from": moved, "handoff": {k: v for k, v in (drafts.get(workspace.HANDOFF) or {}).items() if not k.startswith("_")},
-        "conversations": conversations,
+        "conversations": conversations, "all_finished": all(c["finished"] for c in conversations),
     }
 
 

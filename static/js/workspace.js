@@ -22,10 +22,14 @@
   function fmt(template, values) {
     return template.replace(/%\((\w+)\)[sd]/g, function (_m, key) { return values[key]; });
   }
+  // announcements made together (a nudge and the late clock of the same poll) are read together, not overwritten
+  var announceQueue = { polite: [], urgent: [] }, announceTimer = {};
   function announce(text, urgent) {
-    var el = urgent ? alertEl : announceEl;
+    var k = urgent ? "urgent" : "polite", el = urgent ? alertEl : announceEl;
+    announceQueue[k].push(text);
+    clearTimeout(announceTimer[k]);
     el.textContent = "";
-    setTimeout(function () { el.textContent = text; }, 50);
+    announceTimer[k] = setTimeout(function () { el.textContent = announceQueue[k].join(" · "); announceQueue[k] = []; }, 50);
   }
   function clockTime() { return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
   function key(name) { return "ws:" + submission + ":" + name; }
@@ -103,6 +107,7 @@
     root.querySelectorAll(".ws-clock").forEach(function (el) {
       var since = el.dataset.since;
       el.classList.remove("ws-near", "ws-late");
+      if (el.dataset.ended) { el.textContent = "○ " + D.msgEnded; var it = itemOf(el.dataset.thread); if (it) it.classList.remove("ws-waiting-late"); return; }
       if (!since) { el.textContent = "✓ " + D.msgAnswered; return; }
       var seconds = Math.max(0, Math.round((Date.now() + skew - Date.parse(since)) / 1000));
       var text = "● " + human(seconds) + " · " + D.msgWaiting;
@@ -188,8 +193,9 @@
   // The engine's state: new messages, finished conversations, the ending ------------------
   function renderMessage(conv, m, name) {
     var li = document.createElement("li");
-    li.className = "msg msg-" + m.speaker + (m.place === "private" ? " msg-private" : "");
-    li.dataset.position = m.position;
+    li.className = "msg msg-" + m.speaker + (m.place === "private" ? " msg-private" : "") + (m.pending ? " msg-pending" : "");
+    // a message due but not stored yet (a nudge, a walk-out) is keyed apart: the next reply or the hand-in stores it
+    if (m.pending) li.dataset.pending = m.key; else li.dataset.position = m.position;
     var who = document.createElement("span"); who.className = "who"; who.textContent = m.speaker === "customer" ? name : D.msgYou;
     var text = document.createElement("span"); text.className = "text pre-wrap"; text.textContent = m.text;
     li.appendChild(who); li.appendChild(text);
@@ -215,38 +221,74 @@
       var log = conv.querySelector(".ws-log");
       var seen = {};
       log.querySelectorAll("[data-position]").forEach(function (li) { seen[li.dataset.position] = true; });
+      // pending messages (due, not stored): keep those still due, drop those the server has stored since
+      var due = {}, shown = pendingShown[c.id] = pendingShown[c.id] || [];
+      (c.pending || []).forEach(function (m) { due[m.key] = true; });
+      log.querySelectorAll("[data-pending]").forEach(function (li) { if (!due[li.dataset.pending]) li.remove(); });
       var fresh = c.messages.filter(function (m) { return !seen[m.position]; });
+      var newPending = (c.pending || []).filter(function (m) { return !log.querySelector('[data-pending="' + m.key + '"]'); });
       fresh.forEach(function (m) {
-        if (m.place === "private" && privateFrom !== null && m.position === privateFrom && !log.querySelector(".ws-divider")) log.appendChild(divider());
-        log.appendChild(renderMessage(conv, m, c.name));
-        if (m.speaker === "customer") {
-          announce(fmt(D.msgNew, { name: c.name }) + ": " + m.text);
-          speak(m.text);
-          if (c.id !== active) {
-            var item = itemOf(c.id);
-            if (item) { item.querySelector(".ws-unread").hidden = false; item.classList.add("ws-has-unread"); }
-            beep(880, 160);
-          }
-        }
+        var before = log.querySelector("[data-pending]");  // stored turns come before what is still only due
+        if (m.place === "private" && privateFrom !== null && m.position === privateFrom && !log.querySelector(".ws-divider")) log.insertBefore(divider(), before);
+        log.insertBefore(renderMessage(conv, m, c.name), before);
+        var already = m.speaker === "customer" ? shown.indexOf(m.text) : -1;
+        if (already >= 0) { shown.splice(already, 1); return; }  // shown (and announced) while it was due
+        if (m.speaker === "customer") arrived(c, m);
       });
-      if (fresh.length) log.scrollTop = log.scrollHeight;
-      root.querySelectorAll('.ws-clock[data-thread="' + c.id + '"]').forEach(function (el) { el.dataset.since = c.awaiting_since || ""; });
-      if (c.finished) {
-        var form = composerOf(c.id);
-        if (form) {
-          var done = document.createElement("p"); done.className = "ws-done muted";
-          done.textContent = "✓ " + (root.dataset.msgDone || "");
-          form.replaceWith(done);
-        }
-      }
+      newPending.forEach(function (m) {
+        log.appendChild(renderMessage(conv, m, c.name));
+        shown.push(m.text);
+        arrived(c, m);
+      });
+      if (fresh.length || newPending.length) log.scrollTop = log.scrollHeight;
+      root.querySelectorAll('.ws-clock[data-thread="' + c.id + '"]').forEach(function (el) {
+        el.dataset.since = c.finished ? "" : (c.awaiting_since || "");
+        if (c.finished) el.dataset.ended = "1"; else delete el.dataset.ended;
+      });
+      if (c.finished) ended(c);
     });
+    var allDone = document.getElementById("ws-all-done");
+    if (allDone && mode !== "email") {
+      var wasHidden = allDone.hidden;
+      allDone.hidden = !state.all_finished;
+      var finishBtn = root.querySelector(".ws-finish");
+      if (finishBtn) finishBtn.classList.toggle("ws-finish-ready", !!state.all_finished);
+      if (wasHidden && state.all_finished) announce(allDone.textContent.replace(/\s+/g, " ").trim());
+    }
     tick();
+  }
+  var pendingShown = {};
+  function arrived(c, m) {
+    announce(fmt(D.msgNew, { name: c.name }) + ": " + m.text);
+    speak(m.text);
+    if (c.id !== active) {
+      var item = itemOf(c.id);
+      if (item) { item.querySelector(".ws-unread").hidden = false; item.classList.add("ws-has-unread"); }
+      beep(880, 160);
+    }
+  }
+  // a conversation that has ended: its one-line ending instead of the reply box (said once to screen readers)
+  function ended(c) {
+    var conv = convOf(c.id), form = composerOf(c.id);
+    var line = conv && conv.querySelector(".ws-ending");
+    if (!line) {
+      line = document.createElement("p"); line.className = "ws-done ws-ending"; line.setAttribute("role", "status");
+      var strong = document.createElement("strong"); strong.textContent = "○ " + (D.msgDone || "");
+      line.appendChild(strong);
+      if (form) form.replaceWith(line); else if (conv) conv.appendChild(line);
+      announce(fmt(D.msgEndedAnnounce, { name: c.name }) + (c.ending_text ? " " + c.ending_text : ""));
+    }
+    if (c.ending_text && !line.querySelector(".ws-ending-text")) {
+      var text = document.createElement("span"); text.className = "ws-ending-text"; text.textContent = c.ending_text;
+      line.appendChild(document.createTextNode(" ")); line.appendChild(text);
+    }
   }
   function poll() {
     fetch(D.stateUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; }).then(apply).catch(function () { /* offline: next time */ });
   }
   setInterval(poll, mode === "surge" ? 3000 : 6000);
+  if (mode !== "email") setTimeout(poll, 300);  // what came due while the page was away (nudges, a customer gone)
 
   // Side panel: record, ticket, handbook, hand-off ---------------------------------------------
   var side = document.getElementById("ws-side"), openBtn = root.querySelector(".ws-side-open"), closeBtn = root.querySelector(".ws-side-close");

@@ -156,6 +156,8 @@ def test_a_ticket_kept_correctly_in_a_chat_and_a_wrongly_prioritised_one_flagged
             box.fill(text)
             page.get_by_role("button", name="Enviar", exact=True).click()
             expect(page.locator(".msg-agent")).to_have_count(sent + 1)
+            if page.locator(".ws-done").count():
+                break  # the customer's conversation ended (the engine: the refund passed to Finanzas)
         expect(page.locator(".ws-done")).to_be_visible()
         confirm_finish(page)
         review = page.locator(".ws-review").first
@@ -255,4 +257,80 @@ def test_axe_finds_nothing_serious_in_any_mode(browser, site_url, size, locale):
         problems += [f"{mode}: {p}" for p in serious(AXE.run(page, options=WCAG))]
         screenshot(page, f"workspace-{mode}-{size}-{locale}")
     assert problems == [], "\n".join(problems)
+    context.close()
+
+
+def _waiting_since(submission_id: int, thread: str, seconds_ago: float) -> None:
+    """The customer of ``thread`` has been waiting that long (the server's clock is real: the wait is moved back)."""
+    from datetime import datetime, timedelta, timezone
+
+    with SITE["app"].app_context():
+        session = get_db(SITE["app"]).sessionmaker()
+        for turn in session.query(RoleplayTurn).filter_by(submission_id=submission_id, thread=thread):
+            turn.at = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+        session.commit()
+        session.close()
+
+
+LIVE = {"es-ES": {"new": "Nuevo mensaje de Diego Salas", "ended": "terminada", "all": "Todas las conversaciones han terminado"},
+        "en-US": {"new": "New message from Diego Salas", "ended": "finished", "all": "Every conversation has ended"}}
+
+
+@pytest.mark.parametrize("size, locale, agent", [("desk", "es-ES", "agente9@demo.lms"), ("phone", "en-US", "agente7@demo.lms"),
+                                                 ("desk", "en-US", "agente4@demo.lms"), ("phone", "es-ES", "agente2@demo.lms")])
+def test_surge_nudges_arrive_by_themselves_and_a_customer_who_left_shows_their_ending(browser, site_url, size, locale, agent):
+    """Left unanswered past the standard, a surge customer nudges in their conversation while the agent types in
+    another; past their patience they leave: the ending line replaces the reply box. The page's poll writes nothing;
+    the next reply stores what was shown, and when every conversation has ended the page points to the hand-in."""
+    words = LIVE[locale]
+    context = browser.new_context(locale=locale, viewport=SIZES[size], is_mobile=size == "phone", has_touch=size == "phone")
+    page = context.new_page()
+    log_in(page, site_url, agent)
+    start(page, site_url, "surge")
+    submission_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    page.keyboard.press("Alt+1")
+    marta_box = page.locator('.ws-conv[data-thread="marta"] textarea')
+    marta_box.fill("Hola, Marta. Soy Luis; ")
+
+    _waiting_since(submission_id, "diego", 40)  # past the 30-second standard, within his patience
+    marta_box.type("reviso tu pedido ahora mismo.")
+    diego_item, diego = page.locator('.ws-item[data-thread="diego"]'), page.locator('.ws-conv[data-thread="diego"]')
+    expect(diego_item.locator(".ws-unread")).to_be_visible(timeout=10000)
+    expect(page.locator("#ws-announce")).to_contain_text(words["new"])
+    expect(diego.locator(".msg-customer.msg-pending")).to_have_count(1)
+    expect(diego.locator(".ws-composer")).to_have_count(1)  # nudging, not gone
+    expect(marta_box).to_have_value("Hola, Marta. Soy Luis; reviso tu pedido ahora mismo.")  # typing undisturbed
+    screenshot(page, f"workspace-live-nudge-{size}-{locale}")
+
+    _waiting_since(submission_id, "lucia", 3600)  # long past her patience: she has left
+    lucia = page.locator('.ws-conv[data-thread="lucia"]')
+    expect(lucia.locator(".ws-ending .ws-ending-text")).not_to_be_empty(timeout=10000)
+    expect(lucia.locator(".ws-composer")).to_have_count(0)
+    expect(page.locator('.ws-item[data-thread="lucia"] .ws-clock')).to_contain_text(words["ended"])
+    lucia_said = lucia.locator(".msg-customer").count()
+    page.keyboard.press("Alt+3")
+    expect(lucia.locator(".ws-ending")).to_be_visible()
+    screenshot(page, f"workspace-live-ended-{size}-{locale}")
+
+    # the next reply stores what the page showed: Lucía's nudges and last words, no longer pending, none twice
+    page.keyboard.press("Alt+1")
+    marta_box.press("Control+Enter")
+    expect(page.locator('.ws-conv[data-thread="marta"] .msg-agent')).to_have_count(1)
+    expect(lucia.locator(".msg-pending")).to_have_count(0, timeout=10000)
+    expect(lucia.locator(".msg-customer")).to_have_count(lucia_said)
+    with SITE["app"].app_context():
+        session = get_db(SITE["app"]).sessionmaker()
+        stored = session.query(RoleplayTurn).filter_by(submission_id=submission_id, thread="lucia", speaker="customer").count()
+        session.close()
+    assert stored == lucia_said
+
+    _waiting_since(submission_id, "marta", 3600)
+    _waiting_since(submission_id, "diego", 3600)
+    expect(page.locator("#ws-all-done")).to_contain_text(words["all"], timeout=10000)
+    expect(page.locator(".ws-composer")).to_have_count(0)
+    screenshot(page, f"workspace-live-all-ended-{size}-{locale}")
+    page.locator(".ws-finish").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.locator("#finish-confirm").click()
+    page.wait_for_url(re.compile(r".*/result$"))
     context.close()

@@ -3,6 +3,7 @@ the stored turns (seeded by the practice), the waits are timed by the server, an
 ``RoleplaySubmission.conversation``."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lms.roleplays.engine.conversation import LEAVE_AFTER_EXTRA, Customer, pick
@@ -74,6 +75,39 @@ def walk_out(submission, customer: dict, waited_since: datetime) -> tuple[str, d
     _set_state(submission, customer["id"], state)
     at = waited_since + timedelta(seconds=leave_after(submission, customer))
     return (step.customer or pick(customer["model"]["endings"]["timed_out"]["customer"], submission.id, "walkout"), at)
+
+
+@dataclass
+class Pending:
+    """What a customer left without a reply has said by a given time, not yet stored: the nudges due (one per
+    standard passed, up to their patience) and, past ``leave_after``, their last words (the thread ends timed out)."""
+    nudges: list[tuple[str, datetime]] = field(default_factory=list)
+    walk_out: tuple[str, datetime] | None = None
+    ending_text: str | None = None
+    mood: int | None = None
+
+
+def pending(submission, customer: dict, waited_since: datetime, now: datetime) -> Pending:
+    """Read-only: the customer's messages due by ``now`` while waiting since ``waited_since`` — exactly the nudges
+    ``respond`` stores on the agent's next reply in this thread and the walk-out ``advance`` stores past their
+    patience (same phrasings, same times). Nothing is written: the practice page's poll (a GET) shows them."""
+    standard = float(submission.scenario.data["response_standard"]["seconds"])
+    waited = (now - waited_since).total_seconds()
+    if not has_model(customer) or waited <= standard:
+        return Pending()
+    sim = replayed(submission, customer)
+    if sim.ending:
+        return Pending()
+    key = (sim.seed, customer["id"], sim.turn + 1)  # the turn the agent's next reply (or the walk-out) will be
+    phrasings = customer["model"]["reactions"]["espera"]["phrasings"]
+    count = min(int(waited // standard), customer["model"]["patience"])
+    out = Pending([(pick(phrasings, *key, "espera", n), waited_since + timedelta(seconds=standard * (n + 1))) for n in range(count)])
+    if waited > leave_after(submission, customer):
+        step = sim.give_up_waiting()  # the replayed customer only: in memory
+        text = step.customer or pick(customer["model"]["endings"]["timed_out"]["customer"], submission.id, "walkout")
+        out.walk_out = (text, waited_since + timedelta(seconds=leave_after(submission, customer)))
+        out.ending_text, out.mood = step.ending_text, sim.mood
+    return out
 
 
 def close_open_threads(submission, now: datetime) -> None:
