@@ -41,6 +41,7 @@ def practise(session, agent, scenario, started: datetime):
     """Answer a chat/phone role-play with its model answer and hand it in; returns the submission (or None)."""
     submission = roleplays.start_practice(session, agent, scenario, now=started)
     moment = started
+
     def waiting():  # a customer whose conversation has reached its ending only takes an optional goodbye
         return [v for v in roleplays.threads(submission) if v.awaiting is not None and not getattr(v, "ending", None)]
 

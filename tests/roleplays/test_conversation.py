@@ -94,8 +94,12 @@ def test_a_correct_escalation_with_a_complete_hand_off_ends_as_escalated(session
         services.reply(session, submission, agent, thread="gabriela", text="¿Algo más?", now=T0 + timedelta(minutes=5))
     services.submit(session, submission, agent, escalation=None, now=T0 + timedelta(minutes=6))
     check = submission.precheck
-    assert check["band"] in ("excelente", "bueno") and set(check["criteria"]) == {"recepcion", "investigacion", "comunicacion-efectiva",
-                                                                                  "resolucion", "seguimiento", "calma"}
+    # a short conversation (no details asked, no apology, scope unchecked): the band is the rubric's call, but the
+    # escalation is the right one and nothing critical is flagged
+    assert check["band"] != "deficiente" and set(check["criteria"]) == {"recepcion", "investigacion", "comunicacion-efectiva",
+                                                                         "resolucion", "seguimiento", "calma"}
+    assert not {"nivel_de_escalamiento_distinto", "destino_de_escalamiento_distinto", "no_escalo"} & set(check["flags"])
+    assert check["criteria"]["resolucion"] >= 3 and check["criteria"]["seguimiento"] >= 3
     assert check["evidence"]["resolucion"] and check["met"] and not check["missed"]
 
 
