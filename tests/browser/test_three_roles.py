@@ -134,10 +134,15 @@ def test_agent_trainer_and_manager_journey(browser, site_url, lang):
     page.get_by_role("button", name=t("Empezar la práctica")).click()
     page.wait_for_url(re.compile(r".*/practice/\d+$"))
     for text in WARRANTY_REPLIES:
+        if not page.locator("textarea[name=text]").count():
+            break  # the customer's conversation has reached its ending
         page.locator("textarea[name=text]").first.fill(text)
         page.get_by_role("button", name=t("Enviar"), exact=True).first.click()
+        expect(page.locator(".ws-log").first).to_contain_text(text[:40])  # sent by fetch: wait for it in the conversation
     screenshot(page, f"{shot}-5-agent-roleplay-chat")
     page.get_by_role("button", name=t("Terminar y enviar")).click()
+    expect(page.get_by_role("dialog")).to_be_visible()  # finishing asks for confirmation
+    page.keyboard.press("Enter")  # the confirm button has the focus
     page.wait_for_url(re.compile(r".*/result$"))
     screenshot(page, f"{shot}-6-agent-roleplay-result")
 
