@@ -6,7 +6,8 @@ Plain functions; they flush, never commit.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytz
 from flask import current_app, has_app_context
@@ -79,6 +80,16 @@ def zone_of(session: Session, user: User | None) -> str:
                                      .scalar_subquery())).one()
         return row[0] or row[1] or default_zone()
     return organisation_zone(session)
+
+
+def by_local_day(session: Session, users: list[User], now: datetime) -> dict[date, list[User]]:
+    """People grouped by the day it is for each of them at ``now`` in their own zone (what is due today, overdue or
+    due tomorrow is theirs: at 20:00 in Bogotá it is already tomorrow in UTC). Load the users with
+    ``undefer(User.zone_in_effect)`` to spare a query per person."""
+    days: dict[date, list[User]] = {}
+    for user in users:
+        days.setdefault(now.astimezone(ZoneInfo(zone_of(session, user))).date(), []).append(user)
+    return days
 
 
 def set_user_zone(session: Session, user: User, name: str | None) -> None:

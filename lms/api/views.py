@@ -12,14 +12,17 @@ from pathlib import Path
 import yaml
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import undefer
 
 from lms.accounts import services as accounts
+from lms.accounts.models import User
+from lms.accounts.zones import by_local_day as zone_days
 from lms.api import serialize
 from lms.api.auth import idempotent_for_token, scope_required
 from lms.api.errors import allowed_methods, error_response, not_found, register_handlers
 from lms.api.params import Body, Query, page
 from lms.certification import services as certs
-from lms.core.clock import now_utc, today
+from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import InvalidInput, NotFound
 from lms.core.security import password_problem
@@ -290,14 +293,22 @@ def create_enrollment():
 
 # Progress ----------------------------------------------------------------------------------
 
+def _overview(session, agents: list) -> list:
+    """Each agent's progress as of their own day (on track, behind or overdue where they are: Madrid or Bogotá)."""
+    rows = {}
+    for day, group in zone_days(session, agents, now_utc()).items():
+        rows.update((row.agent.id, row) for row in tracks.team_overview(session, group, day))
+    return [rows[agent.id] for agent in agents]
+
+
 @bp.get(V1 + "/progress")
 @scope_required("progress:read")
 def list_progress():
     session = get_session()
     query = Query("team", "active")
     stmt = accounts.users_query(role="agent", team_id=query.integer("team"), active=query.boolean("active"))
-    agents, next_cursor = page(session, query, stmt)
-    rows = tracks.team_overview(session, agents, today())
+    agents, next_cursor = page(session, query, stmt.options(undefer(User.zone_in_effect)))
+    rows = _overview(session, agents)
     return jsonify(data=[serialize.agent_progress(row.agent, row.progress, row.state) for row in rows], next_cursor=next_cursor)
 
 
@@ -306,7 +317,7 @@ def list_progress():
 def user_progress(user_id: int):
     Query(paged=False).done()
     session = get_session()
-    (row,) = tracks.team_overview(session, [accounts.get_user(session, user_id)], today())
+    (row,) = _overview(session, [accounts.get_user(session, user_id)])
     return jsonify(serialize.agent_progress(row.agent, row.progress, row.state))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session, object_session, undefer
 
 from lms.accounts import services as accounts
 from lms.accounts.models import NOTIFICATION_EVENTS, User
-from lms.accounts.zones import zone_of
+from lms.accounts.zones import by_local_day, zone_of
 from lms.core import outbox
 from lms.core.i18n import force_timezone
 from lms.core.templating import format_day
@@ -217,13 +216,9 @@ def queue_due_reminders(session: Session, *, today: date, now: datetime, batch: 
                                                      User.id.in_(select(Enrollment.user_id))).order_by(User.id)
                                   .options(undefer(User.zone_in_effect))))
     # "tomorrow" is the agent's: their own day at ``now`` in their time zone (``today`` shifted by the zone's offset)
-    by_day: dict[date, list[User]] = {}
-    for agent in agents:
-        local = now.astimezone(ZoneInfo(zone_of(session, agent))).date()
-        by_day.setdefault(today + (local - now.date()), []).append(agent)
     created = 0
-    for today, group in sorted(by_day.items()):
-        created += _due_reminders(session, group, today=today, now=now, batch=batch)
+    for local, group in sorted(by_local_day(session, agents, now).items()):
+        created += _due_reminders(session, group, today=today + (local - now.date()), now=now, batch=batch)
     return created
 
 

@@ -283,3 +283,25 @@ def test_an_active_record_past_its_date_is_listed_as_expired(api, org, session, 
     assert api.get(f"/api/v1/certifications/{record.id}").get_json()["status"] == "expired"
     assert [r["id"] for r in api.get("/api/v1/certifications", query={"status": "expired"}).get_json()["data"]] == [record.id]
     assert api.get("/api/v1/certifications", query={"status": "active"}).get_json()["data"] == []
+
+
+def test_progress_is_read_on_each_agents_own_day(api, org, session, monkeypatch):
+    """At 02:00 UTC it is still yesterday evening in Bogotá: an agent there is not yet overdue on what falls due
+    in their own day, while one in Madrid (03:00, the next day) already is."""
+    from datetime import date, datetime, timezone
+
+    from lms.api import views
+
+    other = org["other"]
+    def state_on(day):
+        (row,) = tracks.team_overview(session, [other], day)
+        return row.state
+    day = next(d for d in (date(2026, 1, 5) + timedelta(days=n) for n in range(14)) if state_on(d) != state_on(d + timedelta(days=1)))
+    monkeypatch.setattr(views, "now_utc", lambda: datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(hours=2))
+    madrid = api.get(f"/api/v1/users/{other.id}/progress").get_json()["state"]
+    accounts.get_user(session, other.id).time_zone = "America/Bogota"
+    session.commit()
+    bogota = api.get(f"/api/v1/users/{other.id}/progress").get_json()["state"]
+    listed = {a["user_id"]: a["state"] for a in api.get("/api/v1/progress").get_json()["data"]}
+    assert (madrid, bogota) == (state_on(day + timedelta(days=1)), state_on(day)) and madrid != bogota
+    assert listed[other.id] == bogota
