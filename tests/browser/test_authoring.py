@@ -15,6 +15,7 @@ from tests.browser.conftest import SITE, screenshot
 from tests.browser.test_journeys import log_in
 
 pytestmark = pytest.mark.browser
+COMPILE_MS = 30_000  # a draft checked against the whole content tree (see the try-it journey)
 
 GIFT = Path(__file__).resolve().parent.parent / "authoring" / "data" / "ejemplos_gift.gift"
 LESSON = "s1-base-de-conocimiento"
@@ -246,7 +247,9 @@ def test_trainer_tries_a_scenario_draft_against_its_customer_model(page, site_ur
     page.goto(f"{site_url}/authoring/files")
     page.locator("form[action$='/authoring/edit/scenario/queja-facturacion-cobro-duplicado'] button").click()
     panel = page.locator("#try-it")
-    expect(panel.locator(".try-log li.customer").first).to_contain_text("Me habéis cobrado DOS veces")
+    # each new text of the draft is checked with the whole published tree (content check's code path): a few
+    # seconds on a loaded two-core machine, so the first answer of each text gets longer than expect's 5 s
+    expect(panel.locator(".try-log li.customer").first).to_contain_text("Me habéis cobrado DOS veces", timeout=COMPILE_MS)
     reply = page.get_by_label("Tú")
     reply.fill("Hola, Gabriela. Soy Álvaro, de Kontia. Entiendo tu frustración. <b>ya</b>")
     panel.get_by_role("button", name="Responder").click()
@@ -271,5 +274,6 @@ def test_trainer_tries_a_scenario_draft_against_its_customer_model(page, site_ur
     text = page.locator("#text").input_value()
     page.locator("#text").fill(text.replace("mode: chat", "mode: email"))
     page.get_by_role("button", name="Guardar borrador").click()
-    expect(page.locator("#try-it-problems")).to_contain_text("a email role-play is timed against the email standard, not chat")
+    expect(page.locator("#try-it-problems")).to_contain_text("a email role-play is timed against the email standard, not chat",
+                                                             timeout=COMPILE_MS)
     expect(panel.locator(".try-thread")).to_have_count(0)
