@@ -79,3 +79,11 @@ def test_team_words_in_capitals_only_when_written_so():
     assert teams_named(teams, T.understand("Lo paso al equipo de TI.")) == ["ti"]
     assert teams_named(teams, T.understand("Esto es para ti, de Finanzas.")) == ["finanzas"]
     assert teams_named(teams, T.understand("No lo paso a Finanzas.")) == []
+
+
+def test_an_email_address_is_one_word_that_email_matches():
+    sent = T.understand("Le envío ahora mismo los movimientos a carmen.ov61@gmail.com, como me pide.")
+    assert T.find(sent, "envio ... #email") and T.find(sent, "#email")
+    assert not T.find(T.understand("Se los envío al correo registrado terminado en @correo.es."), "#email")
+    assert not T.find(T.understand("No puedo enviarlos a carmen.ov61@gmail.com."), "enviar ... #email")  # negated
+    assert not T.find(T.understand("Le envío los movimientos a su banca en línea."), "envio ... #email")

@@ -49,6 +49,7 @@ RELATIVE_DAYS = ("hoy", "manana", "pasado")
 UNITS = frozenset({"minuto", "minutos", "min", "hora", "horas", "h", "dia", "dias", "semana", "semanas", "mes", "meses",
                    "habil", "habiles", "laborable", "laborables"})
 CURRENCY = frozenset({"€", "eur", "euro", "euros", "dolar", "dolares", "usd", "$", "peso", "pesos"})
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TOKEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\d+(?:[.,:/]\d+)*|[#@]?\w+|[€$]|[¿?¡!.;:,]|\n", re.UNICODE)
 _FUZZY_MIN = 5
 _FUZZY_SCORE = 85
@@ -250,13 +251,13 @@ def _mark_dates(reply: Reply, text: str, now: datetime | None) -> None:
 
 # Patterns ---------------------------------------------------------------------------------------------------------
 
-SPECIAL = ("#num", "#money", "#date", "#when", "#q", "...")
+SPECIAL = ("#num", "#money", "#date", "#when", "#email", "#q", "...")
 
 
 @dataclass(frozen=True)
 class Term:
     options: tuple[str, ...]     # folded words or lemmas; «word*» is a prefix
-    special: str | None = None   # #num | #money | #date | #when
+    special: str | None = None   # #num | #money | #date | #when | #email
     negative: bool = False       # the term is a negator itself («no»): the pattern is about a negation
 
 
@@ -277,8 +278,8 @@ class PatternError(ValueError):
 def compile_pattern(source: str) -> Pattern:
     """``"reembolso|devolver ... #when"``: terms in order within one sentence; ``a|b`` alternatives (words or lemmas,
     accents and case ignored), ``pref*`` a prefix, ``...`` any number of words between, otherwise at most 3;
-    ``#num`` a number, ``#money`` an amount, ``#date`` a date, ``#when`` a date, a time or a duration, ``#q``
-    anywhere: the sentence asks something."""
+    ``#num`` a number, ``#money`` an amount, ``#date`` a date, ``#when`` a date, a time or a duration, ``#email`` an
+    e-mail address (name@domain.tld, one word), ``#q`` anywhere: the sentence asks something."""
     if not isinstance(source, str) or not source.strip():
         raise PatternError("a pattern must be a non-empty string")
     terms, gaps, gap, question = [], [], 0, False
@@ -321,6 +322,8 @@ def _positions(reply: Reply, term: Term) -> list[int]:
         out = sorted(reply.dates)
     elif term.special == "#when":
         out = sorted(reply.dates | reply.durations)
+    elif term.special == "#email":
+        out = [i for i, t in enumerate(tokens) if _ADDRESS.fullmatch(t.surface)]
     else:
         by_surface, by_lemma = _index(reply)
         surface_words, lemma_words = reply._terms["__sorted__"]
