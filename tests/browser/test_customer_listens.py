@@ -101,7 +101,7 @@ def agents(site_url, browser):
             with SITE["app"].app_context():
                 session = get_db(SITE["app"]).sessionmaker()
                 template = session.query(User).filter_by(email="agente@demo.lms").one()
-                session.add(User(email=email, name=f"Agente {key}", role="agent", is_active_user=True, session_version=1,
+                session.add(User(email=email, name="Laura Prueba", role="agent", is_active_user=True, session_version=1,
                                  password_hash=template.password_hash))
                 session.commit()
                 session.close()
@@ -255,6 +255,8 @@ def test_a_correct_escalation_with_a_complete_hand_off_ends_as_escalated(browser
     andrea = conv(page, "andrea")
     expect(andrea.locator(".ws-ending-text")).to_have_text(model["endings"]["escalated"]["text"])
     expect(andrea.locator(".ws-composer")).to_have_count(0)  # nothing more to write: the reply box is gone
+    expect(page.locator(".ws-call-state")).to_have_text("○ Llamada terminada")  # the call is over: no hold any more
+    expect(page.get_by_role("button", name="Poner en espera")).to_be_hidden()
     assert customer_said(page, "andrea")[-1] in model["endings"]["escalated"]["customer"]  # she accepts the hand-off
     expect(page.locator("#ws-all-done")).to_be_visible()
     screenshot(page, "listens-escalated")
@@ -278,7 +280,9 @@ def _shoot(browser, page, site_url, storage, slug, kind):
         expect(other.locator(".ws-ending").first).to_be_visible()
         for size, viewport in SIZES.items():
             other.set_viewport_size(viewport)
-            screenshot(other, f"ending-{slug}-{kind}-{size}-{locale}")
+            other.locator(".ws-ending").first.scroll_into_view_if_needed()
+            ARTIFACTS.mkdir(exist_ok=True)  # what the agent sees at that size, not the whole page
+            other.screenshot(path=str(ARTIFACTS / f"ending-{slug}-{kind}-{size}-{locale}.png"))
         context.close()
 
 
