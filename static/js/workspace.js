@@ -289,7 +289,7 @@
     var call = root.querySelector(".ws-call"); if (!call) return;
     call.querySelector(".ws-ringing").hidden = true; call.querySelector(".ws-call-bar").hidden = false;
     call.querySelector(".ws-call-state").textContent = "○ " + D.msgCallEnded;
-    call.querySelectorAll(".ws-hold, .ws-voice-toggle").forEach(function (el) { el.hidden = true; });
+    call.classList.add("ws-call-ended");  // hides hold, the voice toggle and its hint (css)
   }
   function poll() {
     fetch(D.stateUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })

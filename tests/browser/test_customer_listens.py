@@ -23,7 +23,7 @@ from lms.core.db import get_db
 from lms.demo import DEMO_PASSWORD
 from lms.roleplays.engine import conversation
 from lms.roleplays.models import RoleplayTurn
-from tests.browser.conftest import ARTIFACTS, SITE, screenshot
+from tests.browser.conftest import ARTIFACTS, SITE
 from tests.conftest import PROJECT
 
 pytestmark = pytest.mark.browser
@@ -159,6 +159,12 @@ def wait_as_if(submission_id: int, customer_id: str, seconds: float) -> None:
         session.close()
 
 
+def shot(page, name: str) -> None:
+    """What the agent sees at this size (a full-page capture would grow the page and hide the log's last lines)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
 def hand_in(page):
     page.locator(".ws-finish").click()
     expect(page.get_by_role("dialog")).to_be_visible()
@@ -175,7 +181,7 @@ def walk(page, site_url, slug, customer_id, kind) -> str:
         (text, _seconds), = path
         page.locator("#email-body").fill(text)
         hand_in(page)
-        return page.locator(".conversation-ending").first.inner_text()
+        return page.locator("section.ws-ending .conversation-ending").first.inner_text()
     for text, seconds in path:
         customer = conversation.customer_of(data, customer_id)
         if seconds is not None and seconds > float(data["response_standard"]["seconds"]) * customer["model"]["patience"]:
@@ -204,7 +210,7 @@ def test_ignored_asked_again_datum_given_cause_not_asked_again_and_a_repeat_noti
     send(page, "gabriela", "Hola.")  # her question (the double charge) ignored
     said = customer_said(page, "gabriela")
     assert said[-1] in needs["reembolso"]["again"], said  # asked again, annoyed: «Te lo repito…», «¿… o no?»
-    screenshot(page, "listens-1-ignored")
+    shot(page, "listens-1-ignored")
 
     send(page, "gabriela", "¿Me confirmas la fecha y el importe de los dos cargos que ves en tu banco?")
     given = next(h for h in model["holds"] if h["id"] == "cargos")["give"]
@@ -214,7 +220,7 @@ def test_ignored_asked_again_datum_given_cause_not_asked_again_and_a_repeat_noti
     send(page, "gabriela", "Entiendo tu frustración, Gabriela, lo reviso ahora.")
     send(page, "gabriela", "Entiendo tu frustración, Gabriela, lo reviso ahora.")  # the same reply twice
     assert customer_said(page, "gabriela")[-1] in model["reactions"]["repetido"]["phrasings"]
-    screenshot(page, "listens-2-repeated")
+    shot(page, "listens-2-repeated")
 
     send(page, "gabriela", "El segundo cargo fue un reintento automático de nuestro sistema de cobros que no debía producirse.")
     told = len(customer_said(page, "gabriela"))
@@ -224,7 +230,7 @@ def test_ignored_asked_again_datum_given_cause_not_asked_again_and_a_repeat_noti
     assert after and not any(line in cause for line in after), after
     assert "por qué" not in " ".join(after).lower()
     expect(conv(page, "gabriela").locator(".ws-composer")).to_have_count(1)  # the refund is still owed: not over
-    screenshot(page, "listens-3-cause-told")
+    shot(page, "listens-3-cause-told")
     context.close()
 
 
@@ -259,12 +265,14 @@ def test_a_correct_escalation_with_a_complete_hand_off_ends_as_escalated(browser
     expect(page.get_by_role("button", name="Poner en espera")).to_be_hidden()
     assert customer_said(page, "andrea")[-1] in model["endings"]["escalated"]["customer"]  # she accepts the hand-off
     expect(page.locator("#ws-all-done")).to_be_visible()
-    screenshot(page, "listens-escalated")
+    shot(page, "listens-escalated")
     hand_in(page)
-    expect(page.locator(".conversation-ending")).to_contain_text(model["endings"]["escalated"]["text"])
+    told = page.locator("section.ws-ending")  # «Cómo terminó para el cliente»: the same line
+    expect(told.get_by_role("heading")).to_have_text("Cómo terminó para el cliente")
+    expect(told.locator(".conversation-ending")).to_have_text(f"Andrea Castillo Núñez: {model['endings']['escalated']['text']}")
     expect(page.get_by_role("heading", name="Tu escalamiento")).to_be_visible()
     expect(page.get_by_text("Nivel 2 · Logística / Operaciones")).to_be_visible()
-    screenshot(page, "listens-escalated-result")
+    shot(page, "listens-escalated-result")
     context.close()
 
 
@@ -281,8 +289,7 @@ def _shoot(browser, page, site_url, storage, slug, kind):
         for size, viewport in SIZES.items():
             other.set_viewport_size(viewport)
             other.locator(".ws-ending").first.scroll_into_view_if_needed()
-            ARTIFACTS.mkdir(exist_ok=True)  # what the agent sees at that size, not the whole page
-            other.screenshot(path=str(ARTIFACTS / f"ending-{slug}-{kind}-{size}-{locale}.png"))
+            shot(other, f"ending-{slug}-{kind}-{size}-{locale}")
         context.close()
 
 
@@ -303,7 +310,7 @@ def test_the_scenario_reaches_the_ending_through_the_practice_page(browser, site
     finally:
         if os.environ.get("WALK_ALL_ENDINGS"):
             ARTIFACTS.mkdir(exist_ok=True)
-            screenshot(page, f"walk-{slug}-{customer_id}-{kind}")
+            shot(page, f"walk-{slug}-{customer_id}-{kind}")
             with RESULTS.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"scenario": slug, "customer": customer_id, "ending": kind, "ok": ok, "shown": shown}) + "\n")
         context.close()
