@@ -13,7 +13,6 @@ import os
 import re
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,8 @@ from playwright.sync_api import expect
 from lms.core.db import get_db
 from lms.demo import DEMO_PASSWORD
 from lms.roleplays.engine import conversation
-from lms.roleplays.models import RoleplayTurn
 from tests.browser.conftest import ARTIFACTS, SITE
+from tests.browser.test_workspace import _waiting_since as waiting_since
 from tests.conftest import PROJECT
 
 pytestmark = pytest.mark.browser
@@ -149,16 +148,6 @@ def send(page, customer_id, text):
     expect(box.locator(".msg-agent")).to_have_count(sent + 1)
 
 
-def wait_as_if(submission_id: int, customer_id: str, seconds: float) -> None:
-    """The server's clock is real: the customer's wait is moved back instead of waited."""
-    with SITE["app"].app_context():
-        session = get_db(SITE["app"]).sessionmaker()
-        for turn in session.query(RoleplayTurn).filter_by(submission_id=submission_id, thread=customer_id):
-            turn.at = datetime.now(timezone.utc) - timedelta(seconds=seconds)
-        session.commit()
-        session.close()
-
-
 def shot(page, name: str) -> None:
     """What the agent sees at this size (a full-page capture would grow the page and hide the log's last lines)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -187,7 +176,7 @@ def walk(page, site_url, slug, customer_id, kind) -> str:
         if seconds is not None and seconds > float(data["response_standard"]["seconds"]) * customer["model"]["patience"]:
             # past the customer's patience: they walk out on the server's clock, and the page shows it by itself
             patience = float(data["response_standard"]["seconds"]) * (customer["model"]["patience"] + conversation.LEAVE_AFTER_EXTRA)
-            wait_as_if(submission_id, customer_id, patience + 1)
+            waiting_since(submission_id, customer_id, patience + 1)  # the server's clock is real: the wait is moved back
             page.reload()
             break
         send(page, customer_id, text)
