@@ -278,10 +278,18 @@
       if (form) form.replaceWith(line); else if (conv) conv.appendChild(line);
       announce(fmt(D.msgEndedAnnounce, { name: c.name }) + (c.ending_text ? " " + c.ending_text : ""));
     }
+    if (mode === "phone") callEnded();
     if (c.ending_text && !line.querySelector(".ws-ending-text")) {
       var text = document.createElement("span"); text.className = "ws-ending-text"; text.textContent = c.ending_text;
       line.appendChild(document.createTextNode(" ")); line.appendChild(text);
     }
+  }
+  // phone: a call whose conversation has ended is over (no hold, no voice); «Transferir» stays for the hand-off note
+  function callEnded() {
+    var call = root.querySelector(".ws-call"); if (!call) return;
+    call.querySelector(".ws-ringing").hidden = true; call.querySelector(".ws-call-bar").hidden = false;
+    call.querySelector(".ws-call-state").textContent = "○ " + D.msgCallEnded;
+    call.classList.add("ws-call-ended");  // hides hold, the voice toggle and its hint (css)
   }
   function poll() {
     fetch(D.stateUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -494,6 +502,7 @@
       announce(onHold ? D.msgOnHold : D.msgOffHold);
     });
     hold.dataset.inCall = call.querySelector(".ws-call-state").textContent;
+    if (!conv.querySelector(".ws-composer")) callEnded();
     var transfer = call.querySelector(".ws-transfer");
     if (transfer) transfer.addEventListener("click", function () { setSide(true); selectTab("handoff", true); });
     var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;

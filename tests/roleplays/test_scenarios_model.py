@@ -126,3 +126,15 @@ def test_the_ticket_queue_customers_react_apart_and_the_outage_goes_to_managemen
     assert "nivel_de_escalamiento_distinto" in wrong["precheck"]["tienda-caida"]["flags"]
     late = play([("factura-nif", "Hola, Tomás. ¿Me confirma su NIF?", 14400 * 2)])
     assert late["turns"][0]["nudges"] and late["turns"][0]["mood"] < 3  # past the 4-hour standard he nudges and cools
+
+
+def test_an_ending_line_names_the_customer_rather_than_a_generic_el_cliente(scenarios):
+    """The library's default endings say «{nombre}»: the agent reads «Gabriela pierde la paciencia…», as in the
+    endings a scenario writes itself, never «El cliente…» of a woman (seen on the practice page)."""
+    gabriela = scenarios["queja-facturacion-cobro-duplicado"][0]["customers"][0]["model"]["endings"]
+    assert gabriela["gives_up"]["text"] == "Gabriela pierde la paciencia y pide hablar con un responsable."
+    assert gabriela["timed_out"]["text"].startswith("Gabriela se cansa de esperar")
+    for slug, (data, _rubric) in scenarios.items():
+        for customer in data["customers"]:
+            for kind, ending in customer["model"]["endings"].items():
+                assert "{" not in ending["text"] and not ending["text"].startswith("El cliente"), (slug, customer["id"], kind)

@@ -246,6 +246,13 @@ def _ending(sink: Sink, kind: str, spec, line: int, reference: dict, base: dict 
 CUSTOMER_MODEL_KEYS = {"opening", "mood", "needs", "holds", "moves", "reactions", "endings", "max_turns", "escalates"}
 
 
+def named(ending: dict, name) -> dict:
+    """The ending's line said of this customer: the library's ``{nombre}`` is their first name («Gabriela pierde la
+    paciencia…», not «El cliente…» of a woman)."""
+    first = (str(name or "").split() or [""])[0]
+    return ending | {"text": ending["text"].replace("{nombre}", first)} if first and "text" in ending else ending
+
+
 def has_model(customer: dict) -> bool:
     return "needs" in customer
 
@@ -357,7 +364,7 @@ def build_customer(sink: Sink, customer, library: dict, reference: dict, *, esca
         spec = raw_endings.get(kind)
         endings[kind] = _ending(sink, kind, spec, raw_endings.line_of(kind) if spec is not None else line, reference,
                                 library["endings"][kind]) if spec is not None else copy.deepcopy(library["endings"][kind])
-    model["endings"] = endings
+    model["endings"] = {kind: named(ending, customer.get("name")) for kind, ending in endings.items()}
     if len(needs) + len(model["scenario_moves"]) < 5:
         sink.add(line, f"customer {customer['id']!r}: at least 5 needs or moves that matter (has {len(needs) + len(model['scenario_moves'])})")
     if len(sink.problems) > before:
