@@ -486,22 +486,33 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime)
         else:
             signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
         return
-    # the figures before (locked until the end of the transaction), so that listeners can move by the difference
-    before = session.execute(select(*figures).where(*where).with_for_update()).first()
-    if before is None:
-        refresh_summary(session, attempt.user_id, quiz)
-        return
     percent = attempt.percent
     grade = (literal(percent) if method == "last"
              else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade))
     stmt = (update(S).where(*where).values(
         graded=S.graded + 1, grade=grade, passed=grade >= float(quiz.settings["pass_mark"]),
         first_passed_at=S.first_passed_at if not attempt.passed else func.coalesce(S.first_passed_at, now),
-        last_activity_at=later).returning(*figures))
-    after = signals.Figures(*session.execute(stmt.execution_options(synchronize_session=False)).one())
-    before = signals.Figures(*before)
+        last_activity_at=later).returning(*figures)).execution_options(synchronize_session=False)
+    if method == "highest" and not attempt.passed and percent < float(quiz.settings["pass_mark"]):
+        # a failed attempt under "highest" can move the grade only (up to its own, still below the pass mark): the pass,
+        # the first pass and the activity's order need no reading before (a tie counts as moved, which is harmless)
+        row = session.execute(stmt).first()
+        if row is None:
+            refresh_summary(session, attempt.user_id, quiz)
+            return
+        after = signals.Figures(*row)
+        before = after._replace(grade=None, last_activity_at=None)
+        grade_changed = after.grade == percent
+    else:
+        # the figures before (locked until the end of the transaction), so that listeners can move by the difference
+        row = session.execute(select(*figures).where(*where).with_for_update()).first()
+        if row is None:
+            refresh_summary(session, attempt.user_id, quiz)
+            return
+        before, after = signals.Figures(*row), signals.Figures(*session.execute(stmt).one())
+        grade_changed = before[:3] != after[:3]
     signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
-                                  grade_changed=before[:3] != after[:3], before=before, after=after)
+                                  grade_changed=grade_changed, before=before, after=after)
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:

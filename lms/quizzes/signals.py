@@ -15,7 +15,8 @@ attempt_awaiting_grading = _signals.signal("attempt-awaiting-grading")
 
 
 class Figures(NamedTuple):
-    """What an agent's summary row for a quiz says, before or after a change (see ``standing_changed``)."""
+    """What an agent's summary row for a quiz says, before or after a change (see ``standing_changed``). A ``before``
+    may leave the grade and the activity unread (None) where the change cannot have moved anything else."""
 
     grade: float | None
     passed: bool

@@ -11,7 +11,7 @@ A quiz standing moves a summary row in these columns only:
 
 :func:`move_by_standing` writes exactly what a rebuild would write, or declines (returns False, nothing written) where
 it cannot know it cheaply: a pass that completes the first module not yet complete (the modules after it may be complete
-too), a row missing or not what ``before`` says, an activity that moved back. The caller then rebuilds.
+too), a row missing or not what ``before`` says (its pass or first pass), an activity that moved back. The caller then rebuilds.
 ``tests/tracks/test_progress_moves.py`` compares the two after random histories.
 """
 from __future__ import annotations
@@ -77,9 +77,7 @@ def _moved(progress: EnrollmentProgress, key: str, before, after, *, due: date |
     """The columns of one summary row after the change, or None when the row is not what ``before`` says or the
     change cannot be followed exactly. ``_completes_module``: the pass may complete the first incomplete module."""
     start = progress.start_date
-    grades = dict(progress.quiz_grades or {})
-    if grades.get(key) != before.grade:
-        return None
+    grades = dict(progress.quiz_grades or {})  # the old grade is not needed: the new one replaces it
     if after.grade is None:
         grades.pop(key, None)
     else:

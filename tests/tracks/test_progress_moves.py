@@ -86,3 +86,21 @@ def test_random_histories_match_a_rebuild(session, content, agent, manager, trai
                     waiting.append(attempt)
         assert stored(session, agent.id) == rebuilt(session, agent.id)
     assert True in moves  # the summaries were moved, not only rebuilt
+
+
+def test_a_first_pass_moves_the_summary_in_four_statements(app, session, content, agent, manager):
+    """The submit that passes a quiz for the first time: the progress summary moves by the pass (the enrollments with the
+    quiz's module, the agent's calendar, whether the module has other steps left, the UPDATE) instead of being rebuilt
+    (13 statements before)."""
+    from tests.test_query_counts import counting
+
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"), start_date=date(2026, 1, 5), now=T0)
+    quiz = quizzes.get_quiz(session, "evaluacion-a")
+    attempt = quizzes.start_attempt(session, agent, quiz, now=T0)
+    values = answer_attempt(attempt, 1.0)
+    with counting(app) as statements:
+        quizzes.submit_attempt(session, attempt, agent, values, now=T0 + timedelta(minutes=3))
+    assert attempt.passed
+    progress = [s for s in statements if "enrollment" in s or "non_working_days" in s or "lessons.module_id" in s]
+    assert len(progress) == 4, progress
+    assert stored(session, agent.id) == rebuilt(session, agent.id)
