@@ -116,10 +116,10 @@ HEAVIER = {
     # versions, holds the attempt, writes every slot in one statement, the attempt's state and grade in one UPDATE, its two
     # history rows in one INSERT and the quiz summary by increments in one UPDATE; then the progress summary (moved by the
     # standing's change, not rebuilt: here only its activity moves, in one UPDATE; a first pass takes 4, see
-    # tests/tracks/test_progress_moves.py), certification's evidence check and the outboxes of xAPI/LTI/notifications.
+    # tests/tracks/test_progress_moves.py), certification's evidence check (definitions, the agent's records, open paths) and the outboxes of xAPI/LTI/notifications.
     # (The exam start, "start", stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz summary's
     # upsert and the progress summary's activity.)
-    "submit": 15,
+    "submit": 14,
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 13,

@@ -117,7 +117,8 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     issued = []
     definitions = [d for d in list_definitions(session) if could_change(d.requirements, evidence)]
     history: dict[int, list[CertificationRecord]] = {}
-    records = records_of(session, user.id) if definitions else None
+    # the agent's records without their definitions (those needed are in ``definitions``): one statement
+    records = list(session.scalars(select(CertificationRecord).where(CertificationRecord.user_id == user.id))) if definitions else None
     for record in records or ():
         history.setdefault(record.definition_id, []).append(record)
     ctx = Context(session, user)
