@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import undefer
@@ -42,6 +41,8 @@ RECORD_STATUSES = ("active", "expired", "revoked", "superseded")
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
+    import yaml  # only for the API's description: not at start-up
+
     return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 

@@ -117,7 +117,9 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     issued = []
     definitions = [d for d in list_definitions(session) if could_change(d.requirements, evidence)]
     history: dict[int, list[CertificationRecord]] = {}
-    for record in records_of(session, user.id) if definitions else ():
+    # the agent's records without their definitions (those needed are in ``definitions``): one statement
+    records = list(session.scalars(select(CertificationRecord).where(CertificationRecord.user_id == user.id))) if definitions else None
+    for record in records or ():
         history.setdefault(record.definition_id, []).append(record)
     ctx = Context(session, user)
     for definition in definitions:
@@ -135,7 +137,8 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
         record = _issue(session, definition, user, results, actor=None, reason="", now=now)
         if record is not None:
             issued.append(record)
-    for path in open_paths_of(session, user.id):
+    # a recertification path belongs to one of the agent's records: none at all, no path to read
+    for path in open_paths_of(session, user.id) if records is None or records else ():
         if not could_change(path.requirements, evidence):
             continue
         record = _renew_if_met(session, path, user, now=now)
@@ -164,11 +167,14 @@ def could_change(requirements: list[dict], evidence: tuple[str, str | None] | No
 def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
     """Every requirement's result, in their order, when all are met; None at the first one that is not.
 
-    Cheap kinds are evaluated first (lessons: one query; a quiz: two; role-plays: the agent's released
-    grades and their graders' calibration), so an agent who has not finished the lessons costs one query."""
+    Cheap kinds are evaluated first (lessons: the agent's completions, then the lessons when there are any; a quiz: two;
+    role-plays: the agent's released grades and their graders' calibration), so an agent who has not finished the lessons
+    costs one or two queries."""
     order = sorted(range(len(requirements)), key=lambda i: REQUIREMENT_COST.get(requirements[i]["type"], len(REQUIREMENT_COST)))
     results: list[RequirementResult | None] = [None] * len(requirements)
     for i in order:
+        if requirements[i]["type"] == "lessons_completed" and not ctx.completions:
+            return None  # no lesson completed: unmet whatever its lessons are (they are not read)
         result = evaluate(ctx, [requirements[i]])[0]
         if not result.met:
             return None

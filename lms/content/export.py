@@ -7,10 +7,10 @@ identical files.
 """
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Callable
 
-import yaml
 from sqlalchemy.orm import Session
 
 Exporter = Callable[[Session], dict[str, str]]
@@ -67,22 +67,29 @@ def export(session: Session, root: Path, *, prune: bool = False) -> tuple[int, l
 
 
 # -- writing helpers the exporters share --------------------------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):  # lists indented under their key, as the files write them
-        return super().increase_indent(flow, False)
-
-
 def _str_representer(dumper, value: str):
     # multi-line text as a literal block (the emitter falls back to quotes when a block cannot hold it)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 
-_Dumper.add_representer(str, _str_representer)
+@cache
+def _dumper() -> type:
+    """Our YAML dumper, built on first use: a web worker that writes no content file never imports yaml."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        def increase_indent(self, flow=False, indentless=False):  # lists indented under their key, as the files write them
+            return super().increase_indent(flow, False)
+
+    _Dumper.add_representer(str, _str_representer)
+    return _Dumper
 
 
 def dump_yaml(data) -> str:
     """YAML as the content files write it: block style, Unicode kept, keys in the given order."""
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
+    import yaml
+
+    return yaml.dump(data, Dumper=_dumper(), allow_unicode=True, sort_keys=False, default_flow_style=False, width=120)
 
 
 def markdown_file(front_matter: dict, body: str) -> str:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,9 @@ class LocatedList(list):
     item_lines: list
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+def _construct_mapping(loader, node: yaml.MappingNode, deep: bool = False):
+    import yaml
 
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False):
     loader.flatten_mapping(node)
     result = Located()
     result.line = node.start_mark.line + 1
@@ -57,20 +57,35 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     return result
 
 
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode, deep: bool = False):
+def _construct_sequence(loader, node: yaml.SequenceNode, deep: bool = False):
     result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-# Dates stay strings: content never needs YAML's implicit timestamps.
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+@cache
+def _safe_loader() -> type:
+    """Our YAML loader, built on first use: a web worker that reads no content file never imports yaml."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    # Dates stay strings: content never needs YAML's implicit timestamps.
+    _Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _Loader
+
+
+def __getattr__(name: str):
+    if name == "_Loader":  # lms.content.files._Loader, as before it was built lazily
+        return _safe_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ContentFileError(Exception):
@@ -80,6 +95,9 @@ class ContentFileError(Exception):
 
 
 def parse_yaml(text: str, path: str, line_offset: int = 0) -> Any:
+    import yaml
+
+    _Loader = _safe_loader()
     try:
         return yaml.load(text, Loader=_Loader)  # nosec B506  # _Loader derives from yaml.SafeLoader (asserted in tests/test_static_checks.py)
     except yaml.MarkedYAMLError as exc:

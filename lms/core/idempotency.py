@@ -32,7 +32,6 @@ from flask import Response, flash, jsonify, make_response, redirect, request
 from flask import session as flask_session
 from flask_babel import gettext as _
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.clock import now_utc
@@ -92,7 +91,12 @@ def claim(session: Session, *, owner: str, user_id: int | None, key: str, endpoi
     """Claim ``key`` for ``owner``; None when this request is the first (it then runs the view), else the row
     of the earlier request (committed: a concurrent first request is waited for)."""
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
+    # the dialect's own INSERT … ON CONFLICT, imported here: a SQLite site never loads PostgreSQL's dialect (2.4 MiB)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    insert = upsert(IdempotencyKey)
     inserted = session.execute(
         insert.values(owner=owner, user_id=user_id, key=key, endpoint=endpoint, created_at=now)
         .on_conflict_do_nothing(index_elements=["owner", "key"]).returning(IdempotencyKey.id)

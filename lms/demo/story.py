@@ -15,7 +15,6 @@ import random
 from pathlib import Path
 from datetime import datetime, timedelta
 
-import yaml
 
 from lms.accounts import services as accounts
 from lms.certification import services as certification
@@ -62,6 +61,8 @@ def top_levels(session, submission) -> dict[str, int]:
 
 def exemplar_set() -> dict:
     """The exemplars file: {scenario, exemplars: [{title, seconds, replies ('model' or a list), agreed: {criterion: [level, why]}}]}."""
+    import yaml  # demo data only: not at start-up
+
     return yaml.safe_load(EXEMPLARS_FILE.read_text(encoding="utf-8"))
 
 

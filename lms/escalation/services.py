@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
 
 from lms.escalation.rules import (  # noqa: F401
     CHANNELS,
@@ -38,6 +37,8 @@ def read_tickets(path: Path) -> tuple[list[Ticket], list[str]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{path}: cannot read the file: {exc}"]
+    import yaml  # only when tickets are loaded: not at start-up
+
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

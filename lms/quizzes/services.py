@@ -67,6 +67,13 @@ def quizzes_for_modules(session: Session, module_slugs: list[str]) -> list[Quiz]
     ))
 
 
+def unpassed_quizzes(user_id: int, module_slug: str, *, except_id: int | None = None):
+    """A select of the ids of a module's live quizzes (but ``except_id``) that the agent has not passed, for an EXISTS."""
+    passed = select(QuizSummary.quiz_id).where(QuizSummary.user_id == user_id, QuizSummary.passed.is_(True))
+    return select(Quiz.id).where(Quiz.module_slug == module_slug, Quiz.is_archived.is_(False), Quiz.id != except_id,
+                                 Quiz.id.not_in(passed))
+
+
 def list_quizzes(session: Session) -> list[Quiz]:
     return list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False)).order_by(Quiz.slug)))
 
@@ -471,24 +478,41 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime)
     S = QuizSummary
     where = (S.user_id == attempt.user_id, S.quiz_id == quiz.id)
     later = case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)
-    if attempt.state == AttemptState.graded.value:
-        percent = attempt.percent
-        grade = (literal(percent) if method == "last"
-                 else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade))
-        stmt = (update(S).where(*where).values(
-            graded=S.graded + 1, grade=grade, passed=grade >= float(quiz.settings["pass_mark"]),
-            first_passed_at=S.first_passed_at if not attempt.passed else func.coalesce(S.first_passed_at, now),
-            last_activity_at=later).returning(S.grade, S.first_passed_at))
-    else:
-        stmt = update(S).where(*where).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade, S.first_passed_at)
-    row = session.execute(stmt.execution_options(synchronize_session=False)).first()
-    if row is None:
-        refresh_summary(session, attempt.user_id, quiz)
+    figures = (S.grade, S.passed, S.first_passed_at, S.last_activity_at)
+    if attempt.state != AttemptState.graded.value:
+        stmt = update(S).where(*where).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade)
+        if session.execute(stmt.execution_options(synchronize_session=False)).first() is None:
+            refresh_summary(session, attempt.user_id, quiz)
+        else:
+            signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
         return
-    # the grade, the pass or the first pass moved when they now carry this attempt's figures (a tie counts as moved:
-    # the listeners then recompute what did not change, which is harmless)
-    grade_changed = attempt.state == AttemptState.graded.value and (row.grade == attempt.percent or row.first_passed_at == now)
-    signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=grade_changed)
+    percent = attempt.percent
+    grade = (literal(percent) if method == "last"
+             else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade))
+    stmt = (update(S).where(*where).values(
+        graded=S.graded + 1, grade=grade, passed=grade >= float(quiz.settings["pass_mark"]),
+        first_passed_at=S.first_passed_at if not attempt.passed else func.coalesce(S.first_passed_at, now),
+        last_activity_at=later).returning(*figures)).execution_options(synchronize_session=False)
+    if method == "highest" and not attempt.passed and percent < float(quiz.settings["pass_mark"]):
+        # a failed attempt under "highest" can move the grade only (up to its own, still below the pass mark): the pass,
+        # the first pass and the activity's order need no reading before (a tie counts as moved, which is harmless)
+        row = session.execute(stmt).first()
+        if row is None:
+            refresh_summary(session, attempt.user_id, quiz)
+            return
+        after = signals.Figures(*row)
+        before = after._replace(grade=None, last_activity_at=None)
+        grade_changed = after.grade == percent
+    else:
+        # the figures before (locked until the end of the transaction), so that listeners can move by the difference
+        row = session.execute(select(*figures).where(*where).with_for_update()).first()
+        if row is None:
+            refresh_summary(session, attempt.user_id, quiz)
+            return
+        before, after = signals.Figures(*row), signals.Figures(*session.execute(stmt).one())
+        grade_changed = before[:3] != after[:3]
+    signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
+                                  grade_changed=grade_changed, before=before, after=after)
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:
@@ -627,24 +651,32 @@ def refresh_summary(session: Session, user_id: int, quiz: Quiz) -> QuizSummary:
     rows = session.execute(select(*RESULT_COLUMNS).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
                            .order_by(QuizAttempt.number)).all()
     values = summarise(quiz, rows)
-    summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
-    before = (None, False, None) if summary is None else (summary.grade, summary.passed, summary.first_passed_at)
-    news = {"user_id": user_id, "quiz": quiz, "last_activity_at": values["last_activity_at"],
-            "grade_changed": before != (values["grade"], values["passed"], values["first_passed_at"])}
+    mine = select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id).with_for_update()
+    mine = mine.execution_options(populate_existing=True)  # the row as stored (an UPDATE of increments may have moved it)
+    summary = session.scalar(mine)
+    after = signals.Figures(values["grade"], values["passed"], values["first_passed_at"], values["last_activity_at"])
+
+    def news(summary: QuizSummary | None) -> dict:
+        before = signals.NO_FIGURES if summary is None else signals.Figures(
+            summary.grade, summary.passed, summary.first_passed_at, summary.last_activity_at)
+        return {"user_id": user_id, "quiz": quiz, "last_activity_at": values["last_activity_at"],
+                "grade_changed": before[:3] != after[:3], "before": before, "after": after}
+
     if summary is None:
         try:
             with session.begin_nested():
                 summary = QuizSummary(user_id=user_id, quiz_id=quiz.id, **values)
                 session.add(summary)
                 session.flush()
-            signals.standing_changed.send(session, **news)
+            signals.standing_changed.send(session, **news(None))
             return summary
         except IntegrityError:  # another request created it at the same moment
-            summary = session.scalar(select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id))
+            summary = session.scalar(mine)
+    sent = news(summary)
     for key, value in values.items():
         setattr(summary, key, value)
     session.flush()
-    signals.standing_changed.send(session, **news)
+    signals.standing_changed.send(session, **sent)
     return summary
 
 

@@ -727,17 +727,21 @@ def refresh_progress(session: Session, user_ids: list[int], *, now: datetime) ->
     return len(enrollments)
 
 
-def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=None, grade_changed: bool = True, **_kw) -> None:
-    """A quiz standing moved: rewrite the agent's summaries if its grade or pass did; if only its activity did
+def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=None, grade_changed: bool = True,
+                         before=None, after=None, **_kw) -> None:
+    """A quiz standing moved: move the agent's summaries by its grade and pass (``before`` → ``after``, see
+    :mod:`lms.tracks.progress_moves`), or rewrite them where that cannot be done exactly; if only its activity moved
     (an attempt started, saved, abandoned), move last_activity_at forward in one statement."""
     from sqlalchemy import or_, update
 
     from lms.core.clock import now_utc
+    from lms.tracks.progress_moves import move_by_standing
 
-    if not quiz.module_slug:
-        return
+    if not quiz.module_slug or quiz.is_archived:
+        return  # no step of any track
     if grade_changed:
-        refresh_progress(session, [user_id], now=now_utc())
+        if before is None or after is None or not move_by_standing(session, user_id, quiz, before, after, now=now_utc()):
+            refresh_progress(session, [user_id], now=now_utc())
     elif last_activity_at is not None:
         tracks_with_quiz = select(TrackModule.track_id).join(Module, Module.id == TrackModule.module_id).where(Module.slug == quiz.module_slug)
         session.execute(update(EnrollmentProgress).where(
