@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-import yaml
 from flask.cli import with_appcontext
 
 from lms.roleplays import precheck
@@ -15,6 +14,8 @@ roleplays_cli = click.Group("roleplays", help="Role-play transcripts: the adviso
 
 
 def _read_list(path: Path):
+    import yaml  # on first use: a worker that never reads a transcript file does not load it
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
