@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from lms.accounts import services as accounts
 from lms.core import outbox
-from lms.core.db import get_db, get_session
+from lms.core.db import get_db, get_session, write_intent
 from lms.core.errors import NotFound
 from lms.reporting import exports, services
 from lms.reporting.models import ExportJob
@@ -107,6 +107,9 @@ def run_step(session: Session, job_id: int, *, now: datetime, where: Path, step:
     where.mkdir(parents=True, exist_ok=True)
     path = where / job.file_name
     reader = get_db().sessionmaker()  # emptied batch by batch; the job stays in the worker's session
+    # the reader only reads: a plain BEGIN (on SQLite, BEGIN IMMEDIATE would wait for the write lock the worker's
+    # own transaction holds, for ever)
+    reading = write_intent.set(False)
     try:
         with force_locale(job.locale or "es"), open(path, "r+b" if job.status == "running" and path.exists() else "wb") as out:
             style = exports.style_for(job.kind, job.format, zone)
@@ -135,6 +138,7 @@ def run_step(session: Session, job_id: int, *, now: datetime, where: Path, step:
             job.size = out.tell()
     finally:
         reader.close()
+        write_intent.reset(reading)
     if finished:
         job.status, job.finished_at = "done", now
         job.expires_at = now + timedelta(hours=int(current_app.config.get("EXPORT_KEEP_HOURS") or KEEP_HOURS))

@@ -152,3 +152,33 @@ def test_a_scope_the_requester_does_not_supervise_is_refused(client, auth, sessi
     answer = client.post("/manage/dashboard/exports", data={"kind": "nada"})
     assert answer.status_code == 302 and session.query(ExportJob).count() == 0
     assert "No se pudo preparar" in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_worker_command_prepares_an_export_on_a_database_of_its_own(databases, tmp_path):
+    """Real transactions (no shared test connection): the worker's step holds the write lock while its reader
+    session reads the rows; on SQLite the reader must not wait for that lock."""
+    from lms.core.db import get_db
+    from tests.conftest import make_test_app
+
+    app = make_test_app(databases.create("exportworker"), tmp_path, EXPORT_BACKGROUND_AGENTS=2)
+    with app.app_context():
+        with get_db(app).sessionmaker() as s:
+            team = accounts.create_team(s, "Norte")
+            manager = accounts.create_user(s, email="jefa@example.com", name="Jefa", role="manager", password="Una clave larga 2026")
+            accounts.add_to_team(s, team, manager)
+            for n in range(3):
+                accounts.add_to_team(s, team, accounts.create_user(s, email=f"a{n}@example.com", name=f"Agente {n}", role="agent"))
+            s.commit()
+            manager_email = manager.email
+    client = app.test_client()
+    assert client.post("/login", data={"email": manager_email, "password": "Una clave larga 2026"}).status_code == 302
+    assert "Preparar la exportación" in client.get("/manage/dashboard/certifications.csv").get_data(as_text=True)
+    status_url = client.post("/manage/dashboard/exports", data={"kind": "progress"}).headers["Location"]
+    with app.app_context():  # the worker runs on this app (not on the tests' shared one, whose context is pushed)
+        result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "sent 1, failed 0" in result.output, result.output
+    assert "La exportación está lista" in client.get(status_url).get_data(as_text=True)
+    download = client.get(status_url + "/download")
+    lines = download.get_data().decode("utf-8-sig").splitlines()
+    download.close()
+    assert lines[0].startswith("agente,email") and [line.split(",")[0] for line in lines[1:]] == ["Agente 0", "Agente 1", "Agente 2"]
