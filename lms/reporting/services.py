@@ -25,7 +25,7 @@ from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from lms.accounts import services as accounts
@@ -137,9 +137,13 @@ def agents_after(session: Session, team_ids: list[int], after: tuple[str, int] |
     """The next ``limit`` agents of these teams in the exports' order (name, then id) after the agent ``after``
     ((name, id); None: from the first): one keyset query, as cheap for the last batch as for the first, and no
     list of every id held while the export runs."""
-    members = select(TeamMembership.user_id).where(TeamMembership.kind == MembershipKind.agent.value,
-                                                    TeamMembership.team_id.in_(team_ids))
-    stmt = select(User).where(User.id.in_(members)).order_by(User.name, User.id).limit(limit)
+    # EXISTS, not IN: the rows are walked in the index on (name, id) (ix_users_name_id) and each is checked
+    # against its own memberships (by user_id; "team_id + 0" keeps SQLite from probing the (team, user, kind)
+    # index once per team of the list), so a batch of the whole organisation reads its own rows, not every agent
+    # sorted
+    member = (select(TeamMembership.id).where(TeamMembership.user_id == User.id, TeamMembership.kind == MembershipKind.agent.value,
+                                              (TeamMembership.team_id + literal_column("0")).in_(team_ids)).exists())
+    stmt = select(User).where(member).order_by(User.name, User.id).limit(limit)
     if after is not None:
         stmt = stmt.where(tuple_(User.name, User.id) > tuple_(literal(after[0]), literal(after[1])))
     return list(session.scalars(stmt))

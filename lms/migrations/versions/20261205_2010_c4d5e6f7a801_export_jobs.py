@@ -1,4 +1,5 @@
-"""organisation exports prepared in the background by the worker (export_jobs)
+"""organisation exports prepared in the background by the worker (export_jobs); users indexed in the exports'
+keyset order (name, id)
 
 Revision ID: c4d5e6f7a801
 Revises: d1e2f3a4b801
@@ -43,9 +44,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_export_jobs_created_by_id'), ['created_by_id'], unique=False)
+    op.create_index('ix_users_name_id', 'users', ['name', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_users_name_id', table_name='users')
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_jobs_created_by_id'))
     op.drop_table('export_jobs')
