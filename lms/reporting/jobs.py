@@ -46,7 +46,8 @@ ACTIVE = ("queued", "running")
 
 
 def background_agents(config) -> int:
-    return int(config.get("EXPORT_BACKGROUND_AGENTS") or BACKGROUND_AGENTS)
+    value = config.get("EXPORT_BACKGROUND_AGENTS")
+    return BACKGROUND_AGENTS if value is None else int(value)
 
 
 def folder(app=None) -> Path:
