@@ -108,12 +108,14 @@ def run_step(session: Session, job_id: int, *, now: datetime, where: Path, step:
 
     where.mkdir(parents=True, exist_ok=True)
     path = where / job.file_name
+    if job.status == "running" and not path.exists():  # the file went missing mid-way: start it again
+        job.status, job.processed, job.rows, job.size, job.cursor_name, job.cursor_id = "queued", 0, 0, 0, None, None
     reader = get_db().sessionmaker()  # emptied batch by batch; the job stays in the worker's session
     # the reader only reads: a plain BEGIN (on SQLite, BEGIN IMMEDIATE would wait for the write lock the worker's
     # own transaction holds, for ever)
     reading = write_intent.set(False)
     try:
-        with force_locale(job.locale or "es"), open(path, "r+b" if job.status == "running" and path.exists() else "wb") as out:
+        with force_locale(job.locale or "es"), open(path, "r+b" if job.status == "running" else "wb") as out:
             style = exports.style_for(job.kind, job.format, zone)
             if job.status == "queued":
                 header = services.csv_header(style) if job.kind == "progress" else services.certification_csv_header(style)

@@ -142,6 +142,24 @@ def test_a_retried_step_writes_no_line_twice(app, session, content, team, manage
             session.commit()
     text = (tmp_path / job.file_name).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("agente,email,certificacion") and job.processed == 5
+    written = (tmp_path / job.file_name).read_bytes().decode()
+    assert written == "".join(services.certification_csv_lines(session, [team.id], now_utc()))
+
+
+def test_a_file_lost_mid_way_is_written_again_from_the_start(app, session, content, team, manager, make_user, monkeypatch, tmp_path):
+    for n in range(5):
+        make_user("agent", name=f"Agente {n}", teams=[team])
+    monkeypatch.setattr(services, "EXPORT_BATCH", 2)
+    job = jobs.start(session, kind="progress", fmt="standard", team_id=team.id, actor=manager, total=5, locale="es",
+                     time_zone="UTC", now=now_utc())
+    with app.app_context():
+        jobs.run_step(session, job.id, now=now_utc(), where=tmp_path, step=2)
+        (tmp_path / job.file_name).unlink()
+        while job.status in jobs.ACTIVE:
+            jobs.run_step(session, job.id, now=now_utc(), where=tmp_path, step=2)
+    now = now_utc()
+    expected = "".join(services.csv_lines(services.streamed_rows(session, [team.id], now.date(), now)))
+    assert (tmp_path / job.file_name).read_bytes().decode() == expected and (job.processed, job.rows) == (5, 5)
 
 
 def test_a_scope_the_requester_does_not_supervise_is_refused(client, auth, session, content, manager, make_team):
