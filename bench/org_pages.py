@@ -1,10 +1,17 @@
 """Benchmark: the manager's pages on a synthetic organisation (generated once per database file).
 
     .venv/bin/python bench/org_pages.py [--database-url URL] [--agents 10000 --teams 500 --attempts 1000000 --submissions 100000]
+    .venv/bin/python bench/org_pages.py --exports-only --agents 50000 --teams 2500 --attempts 5000000 --submissions 500000 \
+        --database-url sqlite:////tmp/lms-bench-org-50k.sqlite3
 
 Prints the median and p95 time of each page (in-process test client, 20 runs each) and the page size, then
 streams the organisation-wide CSV exports as an admin and prints their time, rows and peak memory
 (tracemalloc: Python allocations while streaming) next to the same export for one team.
+
+``--exports-only``: only the whole organisation's progress CSV, both ways, each in a fresh process (so that its
+peak RSS is its own): streamed in the request, and prepared by the worker as a background job (lms.reporting.jobs:
+the POST that queues it, then worker passes until the file is written, then its download). Prints time, rows,
+tracemalloc peak and the process's peak RSS for each.
 """
 from __future__ import annotations
 
@@ -25,7 +32,12 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=500)
     parser.add_argument("--attempts", type=int, default=1_000_000)
     parser.add_argument("--submissions", type=int, default=100_000)
+    parser.add_argument("--exports-only", action="store_true", help="only the organisation export, streamed and as a job")
+    parser.add_argument("--export-path", choices=("streaming", "job"), help=argparse.SUPPRESS)  # one path, in this process
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)  # with tracemalloc (slower)
     args = parser.parse_args()
+    if args.exports_only and not args.export_path:
+        return _exports_in_subprocesses(args)
 
     from sqlalchemy import select, text
 
@@ -37,7 +49,8 @@ def main() -> int:
     from lms.migrations import upgrade
 
     upgrade(args.database_url)
-    app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": "bench-" + "k" * 40, "WTF_CSRF_ENABLED": False})
+    app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": "bench-" + "k" * 40, "WTF_CSRF_ENABLED": False,
+                                                    "EXPORTS_FOLDER": "/tmp/lms-bench-exports"})
     with app.app_context():
         session = get_db(app).sessionmaker()
         if session.execute(text("select count(*) from users where email like 'bench-%'")).scalar() == 0:
@@ -53,6 +66,8 @@ def main() -> int:
         agent = session.execute(text(f"select user_id from team_memberships where team_id = {team} and kind = 'agent' limit 1")).scalar()
         agents_in_team = session.execute(text(f"select count(*) from team_memberships where team_id = {team} and kind = 'agent'")).scalar()
         session.close()
+    if args.export_path:
+        return _export_path(app, args.export_path, traced=args.traced)
     client = app.test_client()
     assert client.post("/login", data={"email": "bench-gerente1@example.com", "password": PASSWORD}).status_code == 302
     pages = [(f"team dashboard ({agents_in_team} agents)", f"/manage/dashboard/?team={team}"),
@@ -77,16 +92,8 @@ def main() -> int:
 
     import tracemalloc
 
-    with app.app_context():
-        from lms.accounts import services as accounts
-
-        session = get_db(app).sessionmaker()
-        if accounts.find_user_by_email(session, "bench-admin@example.com") is None:
-            accounts.create_user(session, email="bench-admin@example.com", name="Bench Admin", role="admin", password=PASSWORD)
-            session.commit()
-        session.close()
     client.post("/logout")
-    assert client.post("/login", data={"email": "bench-admin@example.com", "password": PASSWORD}).status_code == 302
+    _admin_client(app, client)
     # the organisation-wide dashboard: the teams aggregated in SQL and the first page of agents (bench/dashboard_sql.py
     # compares the dashboards with a hand-written SQL query for the same figures and with 8 clients at once)
     time_pages(client, [("organisation-wide dashboard (admin, page 1)", "/manage/dashboard/"),
@@ -104,6 +111,90 @@ def main() -> int:
         tracemalloc.stop()
         response.close()
         print(f"{label:45} {elapsed:10.1f} {rows - 1:9d} {peak / 2**20:9.1f}")
+    return 0
+
+
+def _admin_client(app, client=None):
+    """``client`` (a new test client by default) signed in as the bench's admin (created the first time)."""
+    from lms.accounts import services as accounts
+    from lms.core.db import get_db
+    from lms.demo.generate import PASSWORD
+
+    with app.app_context():
+        session = get_db(app).sessionmaker()
+        if accounts.find_user_by_email(session, "bench-admin@example.com") is None:
+            accounts.create_user(session, email="bench-admin@example.com", name="Bench Admin", role="admin", password=PASSWORD)
+            session.commit()
+        session.close()
+    client = client or app.test_client()
+    assert client.post("/login", data={"email": "bench-admin@example.com", "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _exports_in_subprocesses(args) -> int:
+    import subprocess  # nosec B404  # runs this same script
+
+    base = [sys.executable, __file__, "--exports-only", "--database-url", args.database_url, "--agents", str(args.agents),
+            "--teams", str(args.teams), "--attempts", str(args.attempts), "--submissions", str(args.submissions)]
+    print(f"{'organisation progress CSV (admin)':45} {'seconds':>10} {'CPU s':>7} {'rows':>9} {'peak MiB':>9} {'peak RSS MiB':>13}", flush=True)
+    for path in ("streaming", "job"):
+        subprocess.run(base + ["--export-path", path], check=True)  # nosec B603  # our own arguments
+    print("… again with tracemalloc on (its peak is the traced column; it slows Python down several times):")
+    for path in ("streaming", "job"):
+        subprocess.run(base + ["--export-path", path, "--traced"], check=True)  # nosec B603  # our own arguments
+    return 0
+
+
+def _export_path(app, path: str, *, traced: bool) -> int:
+    """The whole organisation's progress CSV one way, in this process: time, CPU, rows, peak RSS, and with
+    ``traced`` the tracemalloc peak (Python allocations) instead of a time that tracemalloc would inflate."""
+    import resource
+    import tracemalloc
+
+    from sqlalchemy import select
+
+    from lms.core import outbox
+    from lms.core.clock import now_utc
+    from lms.core.db import get_db, transaction
+    from lms.reporting import jobs
+    from lms.reporting.models import ExportJob
+
+    client = _admin_client(app)
+    if traced:
+        tracemalloc.start()
+    started, cpu = time.perf_counter(), time.process_time()
+    if path == "streaming":
+        app.config["EXPORT_BACKGROUND_AGENTS"] = 10**9  # streamed whatever the size
+        response = client.get("/manage/dashboard/export.csv", buffered=False)
+        rows = sum(chunk.count(b"\n") for chunk in response.response) - 1
+        response.close()
+        label = "streamed in the request"
+    else:
+        answer = client.post("/manage/dashboard/exports", data={"kind": "progress", "format": "standard"})
+        job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+        senders = {jobs.KIND: jobs.sender_factory(app.config)}
+        passes = 0
+        while True:
+            with app.app_context(), transaction() as worker:
+                outbox.deliver_due(worker, senders, now=now_utc())
+            passes += 1
+            with app.app_context():
+                with get_db(app).sessionmaker() as session:
+                    status = session.scalar(select(ExportJob.status).where(ExportJob.id == job_id))
+            if status not in jobs.ACTIVE:
+                break
+        assert status == "done", status
+        response = client.get(f"/manage/dashboard/exports/{job_id}/download", buffered=False)  # read as it is sent
+        rows = sum(chunk.count(b"\n") for chunk in response.response) - 1
+        response.close()
+        with app.app_context(), get_db(app).sessionmaker() as session:
+            jobs.path_of(session.get(ExportJob, job_id)).unlink()
+        label = f"background job ({passes} worker steps)"
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu  # CPU: this process's (a shared machine's
+    peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:9.1f}" if traced else f"{'-':>9}"  # wall time varies with its other load)
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{label:45} {elapsed:10.1f} {cpu:7.1f} {rows:9d} {peak} {rss:13.0f}", flush=True)
     return 0
 
 

@@ -17,3 +17,4 @@ from lms.badges import models as badges_models  # noqa: F401
 from lms.notifications import models as notifications_models  # noqa: F401
 from lms.content import models as content_models  # noqa: F401
 from lms.authoring import models as authoring_models  # noqa: F401
+from lms.reporting import models as reporting_models  # noqa: F401

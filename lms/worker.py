@@ -27,9 +27,13 @@ def run_periodic_jobs() -> str:
     with transaction() as session:
         notices = notifications.queue_due_reminders(session, today=now.date(), now=now)
     with transaction() as session:
+        from lms.reporting import jobs as exports
+
+        expired_exports = exports.expire_due(session, now=now, where=exports.folder())
+    with transaction() as session:
         refresh_statistics(session)  # the planner's view of the tables (SQLite keeps none on its own)
     return (f"expired {expired}, recertifications opened {opened}, reminders queued {reminders}, "
-            f"notifications (lessons due, modules overdue) {notices}")
+            f"notifications (lessons due, modules overdue) {notices}, prepared exports expired {expired_exports}")
 
 
 @click.command("worker")
@@ -50,4 +54,5 @@ def worker_command(once: bool, interval: int, jobs_every: int):
         click.echo(f"sent {sent}, failed {failed}")
         if once:
             return
-        time.sleep(interval)
+        if not sent:  # work done (a step of a background job queues the next): look again at once
+            time.sleep(interval)

@@ -95,6 +95,9 @@ POLICY: dict[str, object] = {
     "reporting.agent": {"trainer", "manager", "admin"},
     "reporting.export_xlsx": {"manager", "admin"},
     "reporting.export_certifications": {"manager", "admin"},
+    "reporting.start_export": {"manager", "admin"},
+    "reporting.export_job": {"manager", "admin"},  # the requester's own export; admins see every one
+    "reporting.download_export": {"manager", "admin"},
     "tracks_manage.admin_home": {"admin"},
     "tracks_manage.work_calendar": {"admin"},
     "tracks_manage.remove_holiday": {"admin"},
@@ -218,9 +221,17 @@ def world(session, content, team, agent, manager, trainer, admin):
     users_job = imports.start_users_import(session, "email,name,role\n", skip_invalid=False, actor=admin, now=now_utc())
     enrollments_job = imports.start_import(session, "enrollments", "email,track,start_date\n", skip_invalid=False, actor=manager,
                                            now=now_utc())
+    from lms.reporting import jobs as export_jobs
+
+    export_job = export_jobs.start(session, kind="progress", fmt="standard", team_id=None, actor=manager, total=1, locale="es",
+                                   time_zone="UTC", now=now_utc())
     session.commit()
     from flask import current_app
 
+    export_job.status = "done"  # prepared: its file is there to download
+    export_jobs.folder().mkdir(parents=True, exist_ok=True)
+    export_jobs.path_of(export_job).write_text("agente\n")
+    session.commit()
     from lms.notifications import mailbox
 
     with current_app.app_context():
@@ -228,7 +239,8 @@ def world(session, content, team, agent, manager, trainer, admin):
         mail_id = mailbox.messages(current_app.config)[0].id
     return {
         "mail_id": mail_id, "request_id": 999, "name": "expires-at",
-        "job_id": {"accounts.admin_users_import_job": users_job.id, "tracks_manage.enroll_import_job": enrollments_job.id},
+        "job_id": {"accounts.admin_users_import_job": users_job.id, "tracks_manage.enroll_import_job": enrollments_job.id,
+                   "reporting.export_job": export_job.id, "reporting.download_export": export_job.id},
         "user_id": agent.id, "team_id": team.id, "slug": "a-uno", "enrollment_id": enrollment.id, "attempt_id": attempt.id, "submission_id": practice.id, "calibration_id": calibration.id, "record_id": record.id, "code": record.code, "token_id": token.id,
         "token": feed_token, "holiday_id": 1,
         "certification": "proceso", "assertion_id": published.public_id,

@@ -8,6 +8,7 @@ The numbers are random but reproducible (``seed``).
 from __future__ import annotations
 
 import random
+from array import array
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -129,16 +130,20 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
 
     # quiz attempts (graded, without per-question rows: enough for results, dashboards and exports) ---
     quizzes = list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False))))
-    numbers: dict[tuple[int, int], int] = {}
+    # each agent's attempt count per quiz: one array of 4-byte counters per quiz (50,000 agents × 20 quizzes is
+    # 4 MB; a dict keyed by (quiz, agent) tuples was about 150 MB)
+    first_agent = agents[0] if agents else 0
+    numbers = {quiz.id: array("I", bytes(4 * len(agents))) for quiz in quizzes}
 
     def attempts():
         for _ in range(sizes.attempts):
             agent_id, quiz = rng.choice(agents), rng.choice(quizzes)
-            key = (quiz.id, agent_id)
-            numbers[key] = numbers.get(key, 0) + 1
+            counters = numbers[quiz.id]
+            counters[agent_id - first_agent] += 1
+            number = counters[agent_id - first_agent]
             percent = max(0.0, min(100.0, rng.gauss(78 * diligence[agent_id] / 0.8, 12)))
             started = now - timedelta(days=rng.randint(1, 365), minutes=rng.randint(0, 600))
-            yield {"quiz_id": quiz.id, "user_id": agent_id, "number": numbers[key], "state": "graded", "started_at": started,
+            yield {"quiz_id": quiz.id, "user_id": agent_id, "number": number, "state": "graded", "started_at": started,
                    "submitted_at": started + timedelta(minutes=12), "graded_at": started + timedelta(minutes=12), "score": round(percent / 5, 2),
                    "max_score": 20.0, "percent": round(percent, 2), "passed": percent >= quiz.settings["pass_mark"],
                    "pass_mark": float(quiz.settings["pass_mark"]), "seed": rng.randrange(2**31), "revision": 3}
@@ -156,9 +161,9 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
     versions = {r.id: v for r, v in session.execute(
         select(Rubric, RubricVersion).join(RubricVersion, (RubricVersion.rubric_id == Rubric.id) & (RubricVersion.version == Rubric.current_version)))}
     base_sub = (session.scalar(select(func.max(RoleplaySubmission.id))) or 0) + 1
-    grades = []
 
-    def submissions():
+    def submissions():  # (submission, its released grade): written a batch of each at a time, never all held
+
         for n in range(sizes.submissions):
             agent_id, scenario = rng.choice(agents), rng.choice(scenarios)
             version = versions[scenario.rubric_id]
@@ -167,15 +172,19 @@ def generate(session: Session, sizes: Sizes, *, now: datetime, seed: int = 1, pr
             score = round(100 * sum(c.get("weight", 1) * levels[c["id"]] for c in version.data["criteria"]) / (4 * weights), 1)
             passed = score >= 75 and all(levels[c["id"]] >= (c.get("pass_level") or 0) for c in version.data["criteria"] if c.get("critical"))
             at = now - timedelta(days=rng.randint(1, 365))
-            grades.append({"submission_id": base_sub + n, "grader_id": trainers[n % staff_count], "rubric_version_id": version.id,
+            grade = {"submission_id": base_sub + n, "grader_id": trainers[n % staff_count], "rubric_version_id": version.id,
                            "state": "released", "levels": levels, "comments": {}, "overall_comment": "", "inline_comments": [],
-                           "score": score, "passed": passed, "created_at": at, "updated_at": at, "released_at": at, "revision": 1})
+                           "score": score, "passed": passed, "created_at": at, "updated_at": at, "released_at": at, "revision": 1}
             yield {"id": base_sub + n, "scenario_id": scenario.id, "user_id": agent_id, "number": 1, "state": "submitted",
                    "grade_state": "released", "started_at": at - timedelta(minutes=15), "submitted_at": at, "rubric_version_id": version.id,
-                   "score": score, "passed": passed, "revision": 2}
+                   "score": score, "passed": passed, "revision": 2}, grade
 
-    counts["roleplay_submissions"] = _insert(session, RoleplaySubmission, submissions())
-    counts["roleplay_grades"] = _insert(session, RoleplayGrade, grades)
+    counts["roleplay_submissions"] = counts["roleplay_grades"] = 0
+    for batch in _batches(submissions()):
+        session.execute(insert(RoleplaySubmission), [submission for submission, _grade in batch])
+        session.execute(insert(RoleplayGrade), [grade for _submission, grade in batch])
+        counts["roleplay_submissions"] += len(batch)
+        counts["roleplay_grades"] += len(batch)
     from lms.roleplays.services import rebuild_criterion_summaries
 
     counts["roleplay_criterion_summaries"] = rebuild_criterion_summaries(session)  # kept on write by save_grade, bypassed here

@@ -63,3 +63,32 @@ STANDARD = CsvStyle()
 def excel_style(*, titles, labels, zone: tzinfo) -> CsvStyle:
     """What Excel set to Spanish (Spain, Colombia) opens as columns: semicolons and decimal commas."""
     return CsvStyle(delimiter=";", titles=tuple(titles), labels=dict(labels), number_locale="es", zone=zone)
+
+
+def state_labels() -> dict[str, str]:
+    """The states of the exports in the reader's language (as the dashboard's badges say them)."""
+    from flask_babel import gettext as _
+
+    return {"not_enrolled": _("Sin inscribir"), "not_started": _("Por empezar"), "on_track": _("Al día"),
+            "behind": _("Con retraso"), "overdue": _("Vencida"), "completed": _("Completado"),
+            "active": _("Vigente"), "expired": _("Caducado"), "revoked": _("Revocado"), "superseded": _("Sustituido")}
+
+
+def titles(kind: str) -> list[str]:
+    """The column titles of the ``kind`` export ("progress" or "certifications") in the reader's language."""
+    from flask_babel import gettext as _
+
+    if kind == "certifications":
+        return [_("Agente"), _("Correo electrónico"), _("Certificación"), _("Versión"), _("Estado"), _("Emitida"), _("Caduca"),
+                _("Código de verificación")]
+    return [_("Agente"), _("Correo electrónico"), _("Itinerario"), _("Fecha de inicio"), _("Porcentaje de progreso"), _("Estado"),
+            _("Pasos vencidos"), _("Última actividad"), _("Media de evaluaciones"), _("Media de role-plays"),
+            _("Certificaciones vigentes")]
+
+
+def style_for(kind: str, fmt: str | None, zone: tzinfo) -> CsvStyle:
+    """``format=excel``: for Spanish-locale Excel, in the current language and ``zone``; otherwise the standard format.
+    Built in the request for a streamed export, in the worker (in the requester's language) for a background one."""
+    if fmt != EXCEL_FORMAT:
+        return STANDARD
+    return excel_style(titles=titles(kind), labels=state_labels(), zone=zone)

@@ -25,9 +25,11 @@ from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
+from sqlalchemy import literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from lms.accounts import services as accounts
+from lms.accounts.models import MembershipKind, TeamMembership, User
 from lms.certification import services as certification
 from lms.core.templating import format_number
 from lms.quizzes import services as quizzes
@@ -131,17 +133,42 @@ def team_progress(session: Session, team_ids: list[int], today: date) -> list:
 EXPORT_BATCH = 500
 
 
-def _batches(session: Session, agent_ids: list[int], batch: int) -> Iterator[list]:
-    """The agents a batch at a time; the session is emptied before each batch is loaded."""
-    for start in range(0, len(agent_ids), batch):
+def agents_after(session: Session, team_ids: list[int], after: tuple[str, int] | None, limit: int) -> list:
+    """The next ``limit`` agents of these teams in the exports' order (name, then id) after the agent ``after``
+    ((name, id); None: from the first): one keyset query, as cheap for the last batch as for the first, and no
+    list of every id held while the export runs."""
+    # EXISTS, not IN: the rows are walked in the index on (name, id) (ix_users_name_id) and each is checked
+    # against its own memberships (by user_id; "team_id + 0" keeps SQLite from probing the (team, user, kind)
+    # index once per team of the list), so a batch of the whole organisation reads its own rows, not every agent
+    # sorted
+    member = (select(TeamMembership.id).where(TeamMembership.user_id == User.id, TeamMembership.kind == MembershipKind.agent.value,
+                                              (TeamMembership.team_id + literal_column("0")).in_(team_ids)).exists())
+    stmt = select(User).where(member).order_by(User.name, User.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(tuple_(User.name, User.id) > tuple_(literal(after[0]), literal(after[1])))
+    return list(session.scalars(stmt))
+
+
+def agent_batches(session: Session, team_ids: list[int], batch: int = EXPORT_BATCH,
+                  after: tuple[str, int] | None = None) -> Iterator[list]:
+    """The agents of these teams a batch at a time, by keyset (WHERE (name, id) > last ORDER BY name, id LIMIT
+    batch); the session is emptied before each batch is loaded."""
+    while True:
         session.expunge_all()
-        yield accounts.users_by_ids(session, agent_ids[start:start + batch])
+        agents = agents_after(session, team_ids, after, batch)
+        if not agents:
+            return
+        yield agents
+        if len(agents) < batch:
+            return
+        after = (agents[-1].name, agents[-1].id)
 
 
-def streamed_rows(session: Session, agent_ids: list[int], today: date, now: datetime, batch: int = EXPORT_BATCH) -> Iterator[DashboardRow]:
-    """Dashboard rows for any number of agents, computed a batch at a time (a fixed number of queries per batch).
-    ``session`` should be the export's own: it is emptied between batches."""
-    for agents in _batches(session, agent_ids, batch):
+def streamed_rows(session: Session, team_ids: list[int], today: date, now: datetime, batch: int = EXPORT_BATCH,
+                  after: tuple[str, int] | None = None) -> Iterator[DashboardRow]:
+    """Dashboard rows of every agent of these teams, computed a batch at a time (a fixed number of queries per
+    batch). ``session`` should be the export's own: it is emptied between batches."""
+    for agents in agent_batches(session, team_ids, batch, after):
         yield from dashboard(session, agents, today, now)
 
 
@@ -155,8 +182,14 @@ def neutralise(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(rows: Iterable[DashboardRow], style: CsvStyle = STANDARD) -> Iterator[str]:
-    """The export, line by line (streamed to the client), in ``style`` (see lms.reporting.exports)."""
+def csv_header(style: CsvStyle = STANDARD) -> str:
+    """The first line of the progress export (a UTF-8 BOM, then the titles)."""
+    return next(csv_lines((), style))
+
+
+def csv_lines(rows: Iterable[DashboardRow], style: CsvStyle = STANDARD, *, header: bool = True) -> Iterator[str]:
+    """The export, line by line (streamed to the client), in ``style`` (see lms.reporting.exports); without its
+    header line when ``header`` is False (a background export's later steps)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=style.delimiter)
 
@@ -166,8 +199,9 @@ def csv_lines(rows: Iterable[DashboardRow], style: CsvStyle = STANDARD) -> Itera
         buffer.truncate(0)
         return value
 
-    writer.writerow(style.header(CSV_HEADER))
-    yield "\ufeff" + flush()
+    if header:
+        writer.writerow(style.header(CSV_HEADER))
+        yield "\ufeff" + flush()
     for r in rows:
         writer.writerow([neutralise(v) for v in _values(r, style)])
         yield flush()
@@ -314,26 +348,36 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
 CERT_HEADER = ["agente", "email", "certificacion", "version", "estado", "emitida", "caduca", "codigo_verificacion"]
 
 
-def certification_csv_lines(session: Session, agent_ids: list[int], now: datetime, batch: int = EXPORT_BATCH,
+def certification_csv_lines(session: Session, team_ids: list[int], now: datetime, batch: int = EXPORT_BATCH,
                             style: CsvStyle = STANDARD) -> Iterator[str]:
-    """Every certification record of these agents (by agent name, newest first), a batch of agents at a time; the
-    issue and expiry days are the reader's days (UTC's in the standard format)."""
+    """Every certification record of the agents of these teams (by agent name, newest first), a batch of agents at
+    a time; the issue and expiry days are the reader's days (UTC's in the standard format)."""
+    yield certification_csv_header(style)
+    for agents in agent_batches(session, team_ids, batch):
+        yield from certification_lines(session, agents, now, style)
+
+
+def certification_csv_header(style: CsvStyle = STANDARD) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=style.delimiter).writerow(style.header(CERT_HEADER))
+    return "\ufeff" + buffer.getvalue()
+
+
+def certification_lines(session: Session, agents: list, now: datetime, style: CsvStyle = STANDARD) -> Iterator[str]:
+    """The certification records of these agents (in their order, newest first within an agent), line by line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=style.delimiter)
-    writer.writerow(style.header(CERT_HEADER))
-    yield "\ufeff" + buffer.getvalue()
-    for agents in _batches(session, agent_ids, batch):
-        by_id = {a.id: a for a in agents}
-        records = certification.records_for(session, list(by_id))
-        order = {a.id: n for n, a in enumerate(agents)}
-        records.sort(key=lambda r: order[r.user_id])  # stable: newest first within an agent
-        for record in records:
-            buffer.seek(0)
-            buffer.truncate(0)
-            agent = by_id[record.user_id]
-            zone = style.zone or timezone.utc
-            writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
-                                                      style.label(certification.effective_status(record, now)),
-                                                      record.issued_at.astimezone(zone).date().isoformat(),
-                                                      record.expires_at.astimezone(zone).date().isoformat(), record.code)])
-            yield buffer.getvalue()
+    by_id = {a.id: a for a in agents}
+    records = certification.records_for(session, list(by_id))
+    order = {a.id: n for n, a in enumerate(agents)}
+    records.sort(key=lambda r: order[r.user_id])  # stable: newest first within an agent
+    zone = style.zone or timezone.utc
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate(0)
+        agent = by_id[record.user_id]
+        writer.writerow([neutralise(v) for v in (agent.name, agent.email, record.definition.title, record.definition_version,
+                                                  style.label(certification.effective_status(record, now)),
+                                                  record.issued_at.astimezone(zone).date().isoformat(),
+                                                  record.expires_at.astimezone(zone).date().isoformat(), record.code)])
+        yield buffer.getvalue()

@@ -1,8 +1,8 @@
 """The team dashboard and its CSV export."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
-from flask_babel import get_timezone
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -12,8 +12,9 @@ from lms.accounts.models import MembershipKind, Team, TeamMembership, User
 from lms.core.clock import local_today as today
 from lms.core.clock import now_utc
 from lms.core.db import get_db, get_session
+from lms.core.forms import EmptyForm
 from lms.core.security import roles_required
-from lms.reporting import exports, services, table
+from lms.reporting import exports, jobs, services, table
 
 bp = Blueprint("reporting", __name__, template_folder="templates", url_prefix="/manage/dashboard")
 
@@ -99,13 +100,33 @@ def _download(stem: str, extension: str, mimetype: str, body) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _agent_ids() -> list[int]:
+def _team_ids() -> list[int]:
+    """The teams of the export's scope: ``?team=`` (one the user supervises: else 404) or all the user's teams."""
     session = get_session()
     team_id = request.args.get("team", type=int)
     team_ids = accounts.supervised_team_ids(session, current_user)
     if team_id is not None and team_id not in team_ids:
         abort(404)
-    return accounts.supervised_agent_ids(session, current_user, team_id, team_ids=team_ids)
+    return [team_id] if team_id is not None else team_ids
+
+
+def _agent_count(team_ids: list[int]) -> int:
+    return get_session().scalar(select(func.count(func.distinct(TeamMembership.user_id))).where(
+        TeamMembership.kind == MembershipKind.agent.value, TeamMembership.team_id.in_(team_ids))) or 0
+
+
+def _offer_background(kind: str, team_ids: list[int]):
+    """A scope larger than EXPORT_BACKGROUND_AGENTS: the page that offers to prepare the export (None: stream it)."""
+    agents = _agent_count(team_ids)
+    if agents <= jobs.background_agents(current_app.config):
+        return None
+    return render_template("reporting/export_offer.html", form=EmptyForm(), kind=kind, agents=agents,
+                           team_id=request.args.get("team", type=int), fmt=_format(),
+                           recent=jobs.recent_jobs(get_session(), current_user))
+
+
+def _format() -> str:
+    return exports.EXCEL_FORMAT if request.args.get("format") == exports.EXCEL_FORMAT else exports.STANDARD_FORMAT
 
 
 def _streamed(lines):
@@ -132,17 +153,12 @@ def _streamed(lines):
 
 
 def _state_labels() -> dict[str, str]:
-    """The states of the exports in the reader's language (as the dashboard's badges say them)."""
-    return {"not_enrolled": _("Sin inscribir"), "not_started": _("Por empezar"), "on_track": _("Al día"),
-            "behind": _("Con retraso"), "overdue": _("Vencida"), "completed": _("Completado"),
-            "active": _("Vigente"), "expired": _("Caducado"), "revoked": _("Revocado"), "superseded": _("Sustituido")}
+    return exports.state_labels()
 
 
-def _csv_style(titles: list[str]) -> exports.CsvStyle:
+def _csv_style(kind: str) -> exports.CsvStyle:
     """``?format=excel``: for Spanish-locale Excel, in the reader's language and zone; otherwise the standard format."""
-    if request.args.get("format") != exports.EXCEL_FORMAT:
-        return exports.STANDARD
-    return exports.excel_style(titles=titles, labels=_state_labels(), zone=get_timezone())
+    return exports.style_for(kind, request.args.get("format"), get_timezone())
 
 
 def _stem(stem: str) -> str:
@@ -152,31 +168,82 @@ def _stem(stem: str) -> str:
 @bp.route("/export.csv")
 @roles_required("manager", "admin")
 def export():
-    ids, day, now = _agent_ids(), today(), now_utc()
-    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Itinerario"), _("Fecha de inicio"), _("Porcentaje de progreso"), _("Estado"),
-                        _("Pasos vencidos"), _("Última actividad"), _("Media de evaluaciones"), _("Media de role-plays"),
-                        _("Certificaciones vigentes")])
+    team_ids, day, now = _team_ids(), today(), now_utc()
+    offer = _offer_background("progress", team_ids)
+    if offer is not None:
+        return offer
+    style = _csv_style("progress")
     return _download(_stem("progreso"), "csv", CSV,
-                     _streamed(lambda session: services.csv_lines(services.streamed_rows(session, ids, day, now), style)))
+                     _streamed(lambda session: services.csv_lines(services.streamed_rows(session, team_ids, day, now), style)))
 
 
 @bp.route("/certifications.csv")
 @roles_required("manager", "admin")
 def export_certifications():
-    ids, now = _agent_ids(), now_utc()
-    style = _csv_style([_("Agente"), _("Correo electrónico"), _("Certificación"), _("Versión"), _("Estado"), _("Emitida"), _("Caduca"),
-                        _("Código de verificación")])
+    team_ids, now = _team_ids(), now_utc()
+    offer = _offer_background("certifications", team_ids)
+    if offer is not None:
+        return offer
+    style = _csv_style("certifications")
     return _download(_stem("certificaciones"), "csv", CSV,
-                     _streamed(lambda session: services.certification_csv_lines(session, ids, now, style=style)))
+                     _streamed(lambda session: services.certification_csv_lines(session, team_ids, now, style=style)))
 
 
 @bp.route("/export.xlsx")
 @roles_required("manager", "admin")
 def export_xlsx():
-    ids = _agent_ids()
+    team_ids = _team_ids()
     with get_db().sessionmaker() as session:
-        body = services.xlsx_bytes(services.streamed_rows(session, ids, today(), now_utc()), _state_labels(), get_timezone())
+        body = services.xlsx_bytes(services.streamed_rows(session, team_ids, today(), now_utc()), _state_labels(), get_timezone())
     return _download("progreso", "xlsx", XLSX, body)
+
+
+@bp.route("/exports", methods=["POST"])
+@roles_required("manager", "admin")
+def start_export():
+    """Prepare a large export in the background (the worker writes it); answers with its progress page."""
+    form = EmptyForm()
+    kind, fmt = request.form.get("kind"), request.form.get("format", exports.STANDARD_FORMAT)
+    if not form.validate_on_submit() or kind not in jobs.KINDS or fmt not in (exports.STANDARD_FORMAT, exports.EXCEL_FORMAT):
+        flash(_("No se pudo preparar la exportación: vuelve a intentarlo desde el panel."), "error")
+        return redirect(url_for("reporting.dashboard"))
+    team_id = request.form.get("team", type=int)
+    session = get_session()
+    team_ids = accounts.supervised_team_ids(session, current_user)
+    if team_id is not None and team_id not in team_ids:
+        abort(404)
+    job = jobs.start(session, kind=kind, fmt=fmt, team_id=team_id, actor=current_user,
+                     total=_agent_count([team_id] if team_id is not None else team_ids),
+                     locale=str(get_locale() or "es"), time_zone=str(get_timezone()), now=now_utc())
+    flash(_("Preparando la exportación en segundo plano: el enlace de descarga aparecerá aquí."), "success")
+    return redirect(url_for("reporting.export_job", job_id=job.id))
+
+
+def _own_job(job_id: int):
+    job = jobs.get_job(get_session(), job_id)
+    if not jobs.may_download(job, current_user):
+        abort(403)
+    return job
+
+
+@bp.route("/exports/<int:job_id>")
+@roles_required("manager", "admin")
+def export_job(job_id: int):
+    """A background export: its progress while the worker writes it, then the download link."""
+    return render_template("reporting/export_job.html", job=_own_job(job_id))
+
+
+@bp.route("/exports/<int:job_id>/download")
+@roles_required("manager", "admin")
+def download_export(job_id: int):
+    job = _own_job(job_id)
+    path = jobs.path_of(job)
+    if job.status != "done" or not path.is_file():
+        abort(404)
+    stem = {"progress": "progreso", "certifications": "certificaciones"}[job.kind]
+    stem += "-excel" if job.format == exports.EXCEL_FORMAT else ""
+    name = f"{stem}-{'equipo-' + str(job.team_id) if job.team_id else 'organizacion'}.csv"
+    return send_file(path, mimetype=CSV, as_attachment=True, download_name=name, max_age=0)
 
 
 @bp.route("/agents/<int:user_id>")

@@ -123,10 +123,11 @@ def test_exports_run_a_batch_of_agents_at_a_time(session, content, team, manager
     session.commit()
     ids = accounts.supervised_agent_ids(session, manager)
     assert ids == [a.id for a in sorted(agents, key=lambda a: a.name)]
+    team_ids = accounts.supervised_team_ids(session, manager)
     expected = [(r.agent.id, r.percent, r.state, r.certifications) for r in services.dashboard(session, agents, date(2026, 1, 9), T0)]
     def stream(batch):
         held, streamed = [], []
-        for row in services.streamed_rows(session, ids, date(2026, 1, 9), T0, batch=batch):
+        for row in services.streamed_rows(session, team_ids, date(2026, 1, 9), T0, batch=batch):
             held.append(len(session.identity_map))
             streamed.append((row.agent.id, row.percent, row.state, row.certifications))
         return held, streamed
@@ -135,7 +136,7 @@ def test_exports_run_a_batch_of_agents_at_a_time(session, content, team, manager
     assert sorted(streamed) == sorted(expected) and [s[0] for s in streamed] == ids
     held_all, _ = stream(len(ids))
     assert max(held) == 2 and max(held_all) == 7, (held, held_all)  # objects held: a batch's, not everyone's
-    lines = list(services.certification_csv_lines(session, ids, T0, batch=2))
+    lines = list(services.certification_csv_lines(session, team_ids, T0, batch=2))
     assert len(lines) == 1 + 3 and [line.split(",")[0] for line in lines[1:]] == ["Agente 0", "Agente 1", "Agente 2"]
 
 
