@@ -1,0 +1,119 @@
+"""The escalation rubric's criteria: level and destination, need and criterion, the hand-off note, the customer informed
+and the five elements of the communication (see :mod:`lms.roleplays.grading`)."""
+from __future__ import annotations
+
+from lms.roleplays.engine import text as T
+from lms.roleplays.grade_conversation import solution
+from lms.roleplays.grade_facts import (CHANNEL, ESCALATION_CRITERIA, _criteria_named, _level_ok, _made, _q, _team_ok,
+                                       unexplained_acronyms)
+
+
+def escalation(facts, flags):
+    expected, decision = facts.expected_escalation, facts.decision
+    if expected is None:
+        return None, []
+    if expected.get("required"):
+        if not decision:
+            flags.add("no_escalo")
+            return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
+        if not _level_ok(decision, expected):
+            flags.add("nivel_de_escalamiento_distinto")
+            return 1, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+        if not _team_ok(decision, expected):
+            flags.add("destino_de_escalamiento_distinto")
+            return 1, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
+        filled = sum(decision["handoff"].values())
+        if filled < 4:
+            flags.add("nota_de_traspaso_incompleta")
+        missing = [k for k, v in decision["handoff"].items() if not v]
+        return (4 if filled == 4 else 3 if filled >= 2 else 2), [f"Escala a {expected.get('destination')}" +
+                                                                  (f"; falta en el traspaso: {', '.join(missing)}" if missing else "")]
+    if decision:
+        flags.add("escalo_sin_necesidad")
+        return 1, ["Escala un caso que podía resolver"]
+    return 4, ["No escala, y no hacía falta"]
+
+
+
+def escalation_need(facts, flags):
+    """The escalation rubric's «necesidad y criterio»: 0 no escalation of a case that needs it (or escalating a case the
+    agent could solve); 1 escalating after promising what the agent cannot keep; 2 a generic reason; 3 a criterion of the
+    handbook named; 4 several criteria and the impact (or priority)."""
+    expected, decision = facts.expected_escalation, facts.decision
+    if expected is None:
+        return None, []
+    if not expected.get("required"):
+        if decision:
+            flags.add("escalo_sin_necesidad")
+            return 0, ["Escala un caso que podía resolver"]
+        return 4, ["No escala, y no hacía falta"]
+    if not decision:
+        flags.add("no_escalo")
+        return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
+    escalated_at = min((r.index for r in facts.replies if "escalar" in r.moves), default=len(facts.replies))
+    promised = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") if i <= escalated_at]
+    if promised:
+        return 1, [f"Escala después de prometer lo que no puede cumplir: {_q(promised[0][1])}"]
+    named = _criteria_named(facts)
+    if not named:
+        return 2, ["Escala sin nombrar ningún criterio del manual"]
+    level = 4 if len(named) >= 2 and "impacto" in named else 3
+    return level, [f"Nombra criterios: {', '.join(named)}"]
+
+
+def handoff(facts, flags):
+    """The hand-off note's five elements (reason and criterion, full context, priority, what is asked, timeline): all five
+    4, one missing 3, two missing 2, three or more missing 1, no note 0."""
+    decision = facts.decision
+    if not decision:
+        return (0, ["Sin nota de traspaso"]) if (facts.expected_escalation or {}).get("required") else (None, [])
+    elements = dict(decision["handoff"])
+    note = T.understand(decision.get("note") or "")
+    elements["criterion"] = any(T.find(note, p) for patterns in ESCALATION_CRITERIA.values() for p in patterns) if decision.get("from") != "form" else True
+    names = {"criterion": "motivo y criterio", "context": "contexto", "priority": "prioridad", "expectations": "qué se pide", "timeline": "plazo"}
+    missing = [k for k, v in elements.items() if not v]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, [f"La nota incluye: {', '.join(names[k] for k, v in elements.items() if v) or 'nada'}"] + (
+        [f"Falta: {', '.join(names[k] for k in missing)}"] if missing else [])
+
+
+def informed(facts, flags):
+    """The escalation rubric's «cliente informado»: 0 not told, or promised a result or date that does not depend on the
+    agent; 1 told it is escalated; 2 to whom (and why); 3 and when there will be news; 4 and the channel agreed."""
+    replies = [r for r in facts.replies if "escalar" in r.moves]
+    if not replies:
+        return (0, ["No dice al cliente qué pasará con su caso"]) if (facts.expected_escalation or {}).get("required") else solution(facts, flags)
+    promised = _made(facts, "prometer-sin-autoridad")
+    if promised:
+        return 0, [f"Promete un resultado que no depende de él: {_q(promised[0][1])}"]
+    timed = [r for r in replies if T.find(r.reply, "#when")]
+    if not facts.decision or not facts.decision["teams"]:
+        return 1, [f"Dice que se escala, sin decir a quién: {_q(replies[0].moves['escalar'])}"]
+    if timed:
+        channel = any(T.find(r.reply, CHANNEL) for r in facts.replies)
+        return (4 if channel else 3), [f"Informa del traspaso y del plazo: {_q(timed[0].moves['escalar'])}"]
+    return 2, [f"Informa del traspaso sin plazo: {_q(replies[0].moves['escalar'])}"]
+
+
+def five_elements(facts, flags):
+    """The escalation rubric's «comunicación»: greeting with name and company, the emotion recognised before explaining,
+    plain language, thanks, a warm farewell; 0 when defensive or ignoring the emotion of an upset customer."""
+    defensive = _made(facts, "defensivo")
+    if defensive:
+        return 0, [f"Tono defensivo: {_q(defensive[0][1])}"]
+    upset = facts.customer_type in ("frustrado", "exigente")
+    if upset and not _made(facts, "reconocer-emocion"):
+        return 0, ["Ignora la emoción del cliente"]
+    first, last = facts.replies[0], facts.replies[-1]
+    present = {
+        "saludo con nombre y empresa": "saludo" in first.moves and "identificarse" in first.moves,
+        "reconoce la emoción": any("reconocer-emocion" in r.moves for r in facts.replies[:2]),
+        "lenguaje simple": not _made(facts, "jerga") and len(unexplained_acronyms(facts)) < 2,
+        "agradece": any(T.find(r.reply, "gracias|agradecer|agradezco") for r in facts.replies),
+        "despedida cálida": "cierre" in last.moves,
+    }
+    missing = [k for k, v in present.items() if not v]
+    level = {0: 4, 1: 3, 2: 2}.get(len(missing), 1)
+    return level, ([f"Falta: {', '.join(missing)}"] if missing else ["Están los cinco elementos"])
+
+
