@@ -79,3 +79,25 @@ def test_team_words_in_capitals_only_when_written_so():
     assert teams_named(teams, T.understand("Lo paso al equipo de TI.")) == ["ti"]
     assert teams_named(teams, T.understand("Esto es para ti, de Finanzas.")) == ["finanzas"]
     assert teams_named(teams, T.understand("No lo paso a Finanzas.")) == []
+
+
+def test_the_app_does_not_load_the_matcher_libraries_until_a_reply_is_read(tmp_path):
+    """simplemma, rapidfuzz and text_to_num (~8 MiB) are imported on first use: a worker that never reads a role-play
+    reply does not load them; reading one does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lms\n"
+        f"app = lms.create_app({{'TESTING': True, 'DATABASE_URL': 'sqlite:///{tmp_path}/db.sqlite', 'SECRET_KEY': 'k' * 40}})\n"
+        "libs = ('simplemma', 'rapidfuzz', 'text_to_num')\n"
+        "print(','.join(m for m in libs if m in sys.modules) or '-')\n"
+        "from lms.roleplays.engine import text as T\n"
+        "assert T.find(T.understand('Te devolveremos el importe mañana'), 'devolver ... #when') and T.similarity('hola', 'hola') == 100\n"
+        "print(','.join(m for m in libs if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.split()
+    assert before == "-"
+    assert after == "simplemma,rapidfuzz,text_to_num"
