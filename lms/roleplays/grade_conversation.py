@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lms.roleplays.engine import text as T
 from lms.roleplays.grade_facts import (ANY_CONTACT, CHANNEL, OWN_CONTACT, RECORDED, _escalation_ok, _false_resolution, _made, _q,
-                                       _solved_without_authority, unexplained_acronyms)
+                                       _solved_without_authority, jargon, unexplained_acronyms)
 
 
 #: the informal second person: an e-mail that uses it does not keep the «usted»
@@ -123,12 +123,12 @@ def clarity(facts, flags):
 
 
 def _plain_language(facts):
-    jargon, vague = _made(facts, "jerga"), _made(facts, "anuncio-sin-sustancia")
-    evidence = [f"Jerga sin explicar: {_q(q)}" for _i, q in jargon[:2]] + [f"Anuncia sin concretar: {_q(q)}" for _i, q in vague[:2]]
+    jargon_made, vague = jargon(facts), _made(facts, "anuncio-sin-sustancia")
+    evidence = [f"Jerga sin explicar: {_q(q)}" for _i, q in jargon_made[:2]] + [f"Anuncia sin concretar: {_q(q)}" for _i, q in vague[:2]]
     concrete = _made(facts, "siguiente-paso") or _made(facts, "pasos-claros")
-    if len(jargon) >= 2:
+    if len(jargon_made) >= 2:
         level = 0
-    elif jargon:
+    elif jargon_made:
         level = 1
     elif len(vague) >= 2 or not concrete:
         level = 2
@@ -158,6 +158,12 @@ def solution(facts, flags):
         level = 0
     if not facts.needs:
         level = 3 if (_made(facts, "siguiente-paso") or escalated) else 1
+    handed = _handed_off(facts)
+    if handed:
+        # the case needs a team: a correct hand-off that tells the customer when they will hear back is the solution
+        # («resuelve o encamina la necesidad principal (…o escala al equipo correcto cuando no puede)», explaining what follows)
+        level = max(level, 4 if _made(facts, "verificar-comprension") and share >= 0.5 else 3)
+        evidence.append(f"Encamina el caso al equipo que corresponde, con plazo: {_q(handed)}")
     if not main_met and not escalated:
         flags.add("problema_sin_resolver")
     false_done = _false_resolution(facts)
@@ -179,6 +185,14 @@ def solution(facts, flags):
         flags.add("respuestas_repetidas")
         evidence.append(f"Repite la misma respuesta: {_q(repeats[0].text)}")
     return level, evidence
+
+
+def _handed_off(facts) -> str | None:
+    """The escalating reply's quote when the case needs an escalation, it went to the right team and level, and that reply
+    tells the customer when there will be news."""
+    if not (facts.expected_escalation or {}).get("required") or not _escalation_ok(facts):
+        return None
+    return next((r.moves["escalar"] for r in facts.replies if "escalar" in r.moves and T.find(r.reply, "#when")), None)
 
 
 CLOSING_PARTS = {

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from lms.roleplays.engine import text as T
 from lms.roleplays.grade_conversation import solution
-from lms.roleplays.grade_facts import (CHANNEL, ESCALATION_CRITERIA, _criteria_named, _level_ok, _made, _q, _team_ok,
+from lms.roleplays.grade_facts import (CHANNEL, ESCALATION_CRITERIA, _criteria_named, _level_ok, _made, _q, _team_ok, customer_part, jargon,
                                        unexplained_acronyms)
+
+#: telling the customer why that team: the authority or the tools it has («tiene autoridad para decidir compensaciones»,
+#: «tiene acceso a los logs del servidor»)
+WHY_THAT_TEAM = ("autoridad|autorizado|autorizada|herramienta|herramientas|acceso|permisos",
+                 "que|quien|quienes =asigna|=asignan|=decide|=deciden|=emite|=emiten|=desbloquea|=desbloquean|=corrige|=corrigen|=aprueba|=aprueban|=tramita|=tramitan",
+                 "puede|pueden|podra|podran ... decidir|aprobar|conceder|diagnosticar|depurar|corregir|asignar|desbloquear|emitir|reembolsar")
 
 
 def escalation(facts, flags):
+    """The escalation rubric's «nivel y destino»: 0 no destination, or one that delays the case (the wrong team: Management
+    for a technical case, a technical team for a compensation); 1 a generic destination («otro equipo»); 2 the right team at
+    the wrong level (or the reverse); 3 level and team right; 4 that, telling the customer why that team (the authority or
+    the tools it has that the agent has not)."""
     expected, decision = facts.expected_escalation, facts.decision
     if expected is None:
         return None, []
@@ -16,18 +26,22 @@ def escalation(facts, flags):
         if not decision:
             flags.add("no_escalo")
             return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
-        if not _level_ok(decision, expected):
-            flags.add("nivel_de_escalamiento_distinto")
-            return 1, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
         if not _team_ok(decision, expected):
             flags.add("destino_de_escalamiento_distinto")
-            return 1, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
-        filled = sum(decision["handoff"].values())
-        if filled < 4:
+            return 0, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
+        if not _level_ok(decision, expected):
+            flags.add("nivel_de_escalamiento_distinto")
+            return 2, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+        if sum(decision["handoff"].values()) < 4:
             flags.add("nota_de_traspaso_incompleta")
-        missing = [k for k, v in decision["handoff"].items() if not v]
-        return (4 if filled == 4 else 3 if filled >= 2 else 2), [f"Escala a {expected.get('destination')}" +
-                                                                  (f"; falta en el traspaso: {', '.join(missing)}" if missing else "")]
+        if decision.get("from") == "form":
+            return 4, [f"Escala a {expected.get('destination')} (formulario de traspaso)"]
+        if not decision["teams"] and decision["level"] is None and not any(r.escalation and r.escalation.get("teams") for r in facts.replies):
+            return 1, ["Escala sin decir a qué nivel ni a qué equipo"]
+        why = next((r for r in facts.replies if "escalar" in r.moves and any(T.find(T.understand(customer_part(r.text)), p) for p in WHY_THAT_TEAM)), None)
+        if why is None:
+            return 3, [f"Escala a {expected.get('destination')}", "No explica al cliente por qué ese equipo"]
+        return 4, [f"Escala a {expected.get('destination')} y explica por qué ese equipo: {_q(why.moves['escalar'])}"]
     if decision:
         flags.add("escalo_sin_necesidad")
         return 1, ["Escala un caso que podía resolver"]
@@ -102,13 +116,18 @@ def five_elements(facts, flags):
     if defensive:
         return 0, [f"Tono defensivo: {_q(defensive[0][1])}"]
     upset = facts.customer_type in ("frustrado", "exigente")
-    if upset and not _made(facts, "reconocer-emocion"):
+    # «ignora la emoción»: not a word about it, or a stock apology and then a sale to the upset customer; a bare apology
+    # alone acknowledges it (the element «reconoce la emoción» is then the one missing)
+    apology = _made(facts, "disculpa-generica") or any(T.find(r.reply, "lament*|siento|sentimos|disculp*|perdon") for r in facts.replies)
+    if upset and not _made(facts, "reconocer-emocion") and (not apology or _made(facts, "ofrecer-mejora")):
         return 0, ["Ignora la emoción del cliente"]
     first, last = facts.replies[0], facts.replies[-1]
     present = {
-        "saludo con nombre y empresa": "saludo" in first.moves and "identificarse" in first.moves,
+        # an e-mail identifies its writer in the signature (name and team)
+        "saludo con nombre y empresa": "saludo" in first.moves and ("identificarse" in first.moves or facts.mode == "email" and bool(
+            T.find(T.understand("\n".join(customer_part(first.text).strip().splitlines()[-4:])), "equipo|soporte|atencion|departamento|servicio|area"))),
         "reconoce la emoción": any("reconocer-emocion" in r.moves for r in facts.replies[:2]),
-        "lenguaje simple": not _made(facts, "jerga") and len(unexplained_acronyms(facts)) < 2,
+        "lenguaje simple": not jargon(facts) and len(unexplained_acronyms(facts)) < 2,
         "agradece": any(T.find(r.reply, "gracias|agradecer|agradezco") for r in facts.replies),
         "despedida cálida": "cierre" in last.moves,
     }

@@ -54,6 +54,31 @@ def _false_resolution(facts) -> str | None:
     return done[0][1] if unmet or _solved_without_authority(facts) or _escalation_missing(facts) else None
 
 
+def jargon(facts) -> list[tuple[int, str]]:
+    """The replies with technical jargon the customer did not use himself: a term the customer wrote is his own vocabulary,
+    not «jerga interna» (a technical customer writing «token», «sandbox», «logs»), as with acronyms."""
+    made = _made(facts, "jerga")
+    if not made:
+        return made
+    terms = {o for p in (facts.moves_library.get("jerga") or {}).get("patterns", []) for o in T.fold(p).replace("|", " ").split() if o.isalpha()}
+    heard = T.understand_cached(facts.customer_text or facts.opening)
+    own = {tok.surface for tok in heard.tokens} | {tok.lemma for tok in heard.tokens}
+    out = []
+    for i, quote in made:
+        used = {tok.surface for tok in facts.replies[i].reply.tokens if tok.surface in terms or tok.lemma in terms}
+        if used - own:
+            out.append((i, quote))
+    return out
+
+
+def customer_part(text: str) -> str:
+    """What a reply says to the customer: the text before its internal hand-off note («Nota de escalamiento:…»)."""
+    from lms.roleplays.precheck import _NOTE
+
+    found = _NOTE.search(text)
+    return text[:found.start()] if found else text
+
+
 def _escalation_missing(facts) -> bool:
     return bool((facts.expected_escalation or {}).get("required")) and not facts.decision
 
