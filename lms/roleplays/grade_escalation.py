@@ -26,12 +26,13 @@ def escalation(facts, flags):
         if not decision:
             flags.add("no_escalo")
             return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
-        if not _team_ok(decision, expected):
-            flags.add("destino_de_escalamiento_distinto")
-            return 0, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
+        team_ok = _team_ok(decision, expected)
         if not _level_ok(decision, expected):
             flags.add("nivel_de_escalamiento_distinto")
-            return 2, [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+            return (2 if team_ok else 0), [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+        if not team_ok:
+            flags.add("destino_de_escalamiento_distinto")
+            return 0, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
         if sum(decision["handoff"].values()) < 4:
             flags.add("nota_de_traspaso_incompleta")
         if decision.get("from") == "form":

@@ -16,7 +16,7 @@ from lms.roleplays.grade_channels import (action, body, calm, complaint_steps, c
 from lms.roleplays.grade_conversation import (closing, clarity, correctness, email_greeting, empathy, followup, greeting,  # noqa: F401
                                               listening, solution, timing, _mean)
 from lms.roleplays.grade_escalation import escalation, escalation_need, five_elements, handoff, informed  # noqa: F401
-from lms.roleplays.grade_facts import _made, _progress, _q, unexplained_acronyms  # noqa: F401
+from lms.roleplays.grade_facts import _made, _progress, _q, jargon, unexplained_acronyms  # noqa: F401
 
 #: house banding of a score (percentage of level 4): the lowest score of each band — the same cuts as the grade's bands
 #: (roleplays/calibration/README.md «Score and banding»: deficiente < 50, regular 50–75, bueno 75–90, excelente ≥ 90)
