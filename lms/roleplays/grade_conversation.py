@@ -177,7 +177,7 @@ def solution(facts, flags):
         evidence.append(f"Da por hecho lo que solo puede hacer {facts.expected_escalation.get('destination')}, sin escalarlo")
     promises = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") + _made(facts, "no-volvera-a-pasar")]
     if promises:
-        level = min(level, 1)
+        level = 0  # the rubrics' 0: «promete algo que no depende de él» / «fuera de su autoridad»
         flags.add("promesa_sin_autoridad")
         evidence.append(f"Promete lo que no depende de él: {_q(promises[0][1])}")
     repeats = [r for r in facts.replies if r.repeated]

@@ -15,39 +15,70 @@ WHY_THAT_TEAM = ("autoridad|autorizado|autorizada|herramienta|herramientas|acces
 
 
 def escalation(facts, flags):
-    """The escalation rubric's «nivel y destino»: 0 no destination, or one that delays the case (the wrong team: Management
-    for a technical case, a technical team for a compensation); 1 a generic destination («otro equipo»); 2 the right team at
-    the wrong level (or the reverse); 3 level and team right; 4 that, telling the customer why that team (the authority or
-    the tools it has that the agent has not)."""
+    """The general rubric's escalation (critical, pass level 2): 1 the wrong level or team; with the right one, 4 with a
+    complete hand-off note, 3 with two or three of its elements, 2 with fewer."""
     expected, decision = facts.expected_escalation, facts.decision
     if expected is None:
         return None, []
     if expected.get("required"):
-        if not decision:
-            flags.add("no_escalo")
-            return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
-        team_ok = _team_ok(decision, expected)
-        if not _level_ok(decision, expected):
-            flags.add("nivel_de_escalamiento_distinto")
-            return (2 if team_ok else 0), [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
-        if not team_ok:
-            flags.add("destino_de_escalamiento_distinto")
-            return 0, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
-        if sum(decision["handoff"].values()) < 4:
-            flags.add("nota_de_traspaso_incompleta")
-        if decision.get("from") == "form":
-            return 4, [f"Escala a {expected.get('destination')} (formulario de traspaso)"]
-        if not decision["teams"] and decision["level"] is None and not any(r.escalation and r.escalation.get("teams") for r in facts.replies):
-            return 1, ["Escala sin decir a qué nivel ni a qué equipo"]
-        why = next((r for r in facts.replies if "escalar" in r.moves and any(T.find(T.understand(customer_part(r.text)), p) for p in WHY_THAT_TEAM)), None)
-        if why is None:
-            return 3, [f"Escala a {expected.get('destination')}", "No explica al cliente por qué ese equipo"]
-        return 4, [f"Escala a {expected.get('destination')} y explica por qué ese equipo: {_q(why.moves['escalar'])}"]
+        wrong = _wrong_decision(facts, flags)
+        if wrong:
+            return (1 if decision else 0), wrong[1]
+        filled = sum(decision["handoff"].values())
+        missing = [k for k, v in decision["handoff"].items() if not v]
+        return (4 if filled == 4 else 3 if filled >= 2 else 2), [f"Escala a {expected.get('destination')}" +
+                                                                  (f"; falta en el traspaso: {', '.join(missing)}" if missing else "")]
+    return _unneeded(facts, flags)
+
+
+def _wrong_decision(facts, flags) -> tuple[int, list[str]] | None:
+    """(level, evidence) of the escalation rubric when the case needed an escalation and it is missing or wrong (flagged);
+    None when it went to the right team and level (an incomplete hand-off note is flagged)."""
+    expected, decision = facts.expected_escalation, facts.decision
+    if not decision:
+        flags.add("no_escalo")
+        return 0, [f"No escala: correspondía nivel {expected.get('level')} → {expected.get('destination')}"]
+    team_ok = _team_ok(decision, expected)
+    if not _level_ok(decision, expected):
+        flags.add("nivel_de_escalamiento_distinto")
+        return (2 if team_ok else 0), [f"Escala a nivel {decision['level']}; correspondía nivel {expected['level']}"]
+    if not team_ok:
+        flags.add("destino_de_escalamiento_distinto")
+        return 0, [f"Escala a {', '.join(decision['teams'])}; correspondía {expected.get('destination')}"]
+    if sum(decision["handoff"].values()) < 4:
+        flags.add("nota_de_traspaso_incompleta")
+    return None
+
+
+def level_and_destination(facts, flags):
+    """The escalation rubric's «nivel y destino»: 0 no destination, or one that delays the case (the wrong team: Management
+    for a technical case, a technical team for a compensation); 1 a generic destination («otro equipo»); 2 the right team at
+    the wrong level; 3 level and team right; 4 that, telling the customer why that team (the authority or the tools it has
+    that the agent has not)."""
+    expected, decision = facts.expected_escalation, facts.decision
+    if expected is None:
+        return None, []
+    if not expected.get("required"):
+        return _unneeded(facts, flags)
+    wrong = _wrong_decision(facts, flags)
+    if wrong:
+        return wrong
+    if decision.get("from") == "form":
+        return 4, [f"Escala a {expected.get('destination')} (formulario de traspaso)"]
+    if not decision["teams"] and decision["level"] is None and not any(r.escalation and r.escalation.get("teams") for r in facts.replies):
+        return 1, ["Escala sin decir a qué nivel ni a qué equipo"]
+    why = next((r for r in facts.replies if "escalar" in r.moves and any(T.find(T.understand(customer_part(r.text)), p) for p in WHY_THAT_TEAM)), None)
+    if why is None:
+        return 3, [f"Escala a {expected.get('destination')}", "No explica al cliente por qué ese equipo"]
+    return 4, [f"Escala a {expected.get('destination')} y explica por qué ese equipo: {_q(why.moves['escalar'])}"]
+
+
+def _unneeded(facts, flags):
+    decision = facts.decision
     if decision:
         flags.add("escalo_sin_necesidad")
         return 1, ["Escala un caso que podía resolver"]
     return 4, ["No escala, y no hacía falta"]
-
 
 
 def escalation_need(facts, flags):

@@ -15,7 +15,8 @@ from lms.roleplays.grade_channels import (action, body, calm, complaint_steps, c
                                           public_reply, reception, record_use, subject, writing, _compliance)
 from lms.roleplays.grade_conversation import (closing, clarity, correctness, email_greeting, empathy, followup, greeting,  # noqa: F401
                                               listening, solution, timing, _mean)
-from lms.roleplays.grade_escalation import escalation, escalation_need, five_elements, handoff, informed  # noqa: F401
+from lms.roleplays.grade_escalation import (escalation, escalation_need, five_elements, handoff, informed,  # noqa: F401
+                                            level_and_destination)
 from lms.roleplays.grade_facts import _made, _progress, _q, jargon, unexplained_acronyms  # noqa: F401
 
 #: house banding of a score (percentage of level 4): the lowest score of each band — the same cuts as the grade's bands
@@ -92,7 +93,7 @@ ASPECTS = {
     "saludo": greeting, "escucha-activa": listening, "escucha": listening, "empatia": empathy, "tono-y-empatia": empathy,
     "servicio-y-empatia": empathy, "claridad": clarity, "solucion": solution, "resolucion": solution,
     "informacion-correcta": correctness, "cierre": closing, "tiempos": timing, "tiempo": timing, "atencion": timing,
-    "escalamiento": escalation, "nivel-y-destino": escalation, "necesidad-y-criterio": escalation_need,
+    "escalamiento": escalation, "nivel-y-destino": level_and_destination, "necesidad-y-criterio": escalation_need,
     "nota-de-transferencia": handoff, "cliente-informado": informed, "seguimiento": followup,
     "comunicacion": five_elements, "comunicacion-efectiva": complaint_steps, "recepcion": reception,
     "investigacion": investigation, "calma": calm, "respuesta-publica": public_reply, "paso-a-privado": private,

@@ -311,7 +311,7 @@ def test_a_compensation_granted_by_the_agent_is_a_promise_beyond_authority_unles
 def test_level_and_destination_follow_the_rubric():
     def level(text):
         grading, facts = _chat_facts(text, escalation=DELIVERY)
-        return grading.escalation(facts, set())[0]
+        return grading.level_and_destination(facts, set())[0]
 
     assert level("Hola, soy Ana. Lo paso a Dirección para que lo valoren; te escribo hoy antes de las 18:00.") == 0  # a team that delays it
     assert level("Hola, soy Ana. Lo paso a Logística, nivel 2; te escribo hoy antes de las 18:00.") == 3
