@@ -252,6 +252,20 @@ def timing(facts, flags):
 
 
 
+#: the hand-off note asks the receiving team for something by a time («se pide la decisión antes de las 12:30»)
+TEAM_TIMELINE = "pido|pide|pedir|solicito|solicita|solicitar|respuesta|decision|confirmar|confirmacion|espero|necesito|diagnostico"
+
+
+def _team_timeline(facts) -> bool:
+    """With a hand-off, the follow-up date is «coherente con el cronograma acordado con el equipo que lo recibe» only when
+    the note sets that timeline with the team (a request with its time); without a hand-off there is no team to agree with."""
+    decision = facts.decision
+    if not decision or decision.get("from") == "form" or not (facts.expected_escalation or {}).get("required"):
+        return True
+    note = T.understand(decision.get("note") or "")
+    return any(T.find(note, "#when", sentence=i) and T.find(note, TEAM_TIMELINE, sentence=i) for i in range(len(note.sentences)))
+
+
 def followup(facts, flags):
     """Follow-up (the rubrics' «seguimiento»): 0 none, or a case declared solved that is not; 1 a follow-up without a date;
     2 a date without the agent saying he will make the contact himself; 3 the agent's own contact with its date; 4 that,
@@ -275,7 +289,7 @@ def followup(facts, flags):
     recorded = any(T.find(r.reply, p) for r in facts.replies for p in RECORDED) or bool(facts.decision)
     channel = any(T.find(r.reply, CHANNEL) for r in facts.replies)
     if own_dated:
-        level = 4 if recorded and channel else 3
+        level = 4 if recorded and channel and _team_timeline(facts) else 3
         return level, [f"Seguimiento propio con fecha: {_q(own_dated)}"] + (["Registrado, con canal"] if level == 4 else [])
     if dated:
         return 2, [f"Fecha de contacto sin decir que lo hará él: {_q(dated)}"]

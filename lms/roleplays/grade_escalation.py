@@ -103,6 +103,10 @@ def escalation_need(facts, flags):
     named = _criteria_named(facts)
     if not named:
         return 2, ["Escala sin nombrar ningún criterio del manual"]
+    known = [r for r in facts.replies if r.asked_known]
+    if known:
+        # 3 and 4 need the escalation «después de intentar lo que estaba en su mano», not asking again what the customer tried
+        return 2, [f"Nombra criterios: {', '.join(named)}", f"Vuelve a pedir lo que el cliente ya dio o probó: {_q(known[0].text)}"]
     level = 4 if len(named) >= 2 and "impacto" in named else 3
     return level, [f"Nombra criterios: {', '.join(named)}"]
 

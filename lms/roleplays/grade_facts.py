@@ -117,7 +117,10 @@ def unexplained_acronyms(facts) -> list[str]:
 ESCALATION_CRITERIA = {
     "tiempo": ("#num horas|dias|semanas ... sin resolver|resolucion|solucion|respuesta", "plazo ... vencido|vencio|incumplido|pasado",
                "lleva|llevan ... horas|dias|semanas"),
-    "complejidad": ("tecnic*|legal|financier*|negocio|estrategic*|compensacion|compensaciones",),
+    # «técnico» as the kind of case («requiere conocimiento técnico», «un caso técnico»), not as the team («equipo técnico»)
+    "complejidad": ("legal|financier*|negocio|estrategic*|compensacion|compensaciones",
+                    "caso|problema|incidencia|error|fallo|criterio|complejidad|conocimiento|requiere|necesita|cuestion|tema|motivo ... tecnic*",
+                    "tecnico|tecnica|tecnicos|tecnicas ... especializado|especializada|complejo|compleja"),
     "autoridad": ("no estoy|esta|estamos autorizado|autorizada|autorizados", "autoridad", "no puedo ... decidir|aprobar|asignar|desbloquear|emitir"),
     "impacto": ("impacto", "prioridad|severidad ... alta|critica|media|baja|urgente"),
 }

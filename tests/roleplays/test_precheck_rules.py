@@ -334,3 +334,24 @@ def test_a_bare_apology_acknowledges_the_emotion_and_jargon_the_customer_used_is
     assert grading.jargon(facts) == []
     grading, facts = _chat_facts("Hola, soy Ana. Es un timeout del backend.", opening_message="No me carga la página. ¿Qué pasa?")
     assert grading.jargon(facts) != []
+
+
+def test_escalation_need_needs_the_kind_of_case_not_the_team_and_no_asking_again():
+    from lms.roleplays.grade_facts import _criteria_named
+
+    def named(text):
+        _grading, facts = _chat_facts(text, escalation=DELIVERY)
+        return _criteria_named(facts)
+
+    assert "complejidad" not in named("Hola, soy Ana. Lo paso al equipo técnico.")
+    assert "complejidad" in named("Hola, soy Ana. Es un caso técnico que requiere conocimiento especializado: lo paso a Logística.")
+
+
+def test_the_follow_up_of_a_hand_off_is_top_only_with_a_timeline_asked_of_the_team():
+    def level(note):
+        grading, facts = _chat_facts("Hola, soy Ana. Lo paso a Logística y te escribo yo por este chat hoy antes de las 18:00; queda "
+                                     "registrado.\n\nNota de escalamiento: " + note, escalation=DELIVERY)
+        return grading.followup(facts, set())[0]
+
+    assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Se pide la fecha de entrega antes de las 17:00.") == 4
+    assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Llamo al cliente a las 18:00.") == 3
