@@ -206,6 +206,9 @@ def analyse(t: Transcript, library: dict) -> Facts:
             if match is not None:
                 moves[move_id] = match.quote(reply)
                 matches[move_id] = match
+        if "prometer-sin-autoridad" in moves and _within_authority(t.record if t.record is not None else customer.get("record"),
+                                                                   moves["prometer-sin-autoridad"]):
+            del moves["prometer-sin-autoridad"]
         repeated = any(T.similarity(turn.text, before) >= 90 for before in previous)
         previous.append(turn.text)
         met_now = []
@@ -240,6 +243,52 @@ def analyse(t: Transcript, library: dict) -> Facts:
                  or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
                  decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []),
                  t.opening_message or "", heard_text)
+
+
+#: the record grants the agent a compensation («permisos_del_agente: Puede conceder abonos de hasta 10 € por retraso»)
+_GRANT = "puede|pueden|podra|autorizado|autorizada ... conceder|aplicar|ofrecer|dar|hacer|abonar|regalar|devolver|reembolsar|emitir|bonificar"
+#: what a compensation is (folded words and lemmas → its kind), as the promise and the grant name it
+_COMPENSATION = {"descuento": "descuento", "descontar": "descuento", "abono": "abono", "abonar": "abono", "credito": "abono",
+                 "reembolso": "reembolso", "reembolsar": "reembolso", "devolver": "reembolso", "devolucion": "reembolso",
+                 "regalo": "regalo", "regalar": "regalo", "gratis": "regalo", "cupon": "cupon", "vale": "cupon",
+                 "bonificacion": "bonificacion", "bonificar": "bonificacion", "compensacion": "compensacion", "compensar": "compensacion"}
+
+
+def _compensations(tokens) -> set[str]:
+    return {_COMPENSATION[w] for tok in tokens for w in (tok.lemma, tok.surface) if w in _COMPENSATION}
+
+
+def _within_authority(record: dict | None, promise: str) -> bool:
+    """Whether the agent may grant what ``promise`` grants: the handbook leaves compensation decisions to Management
+    («Nivel 4: Management · Autoridad: Decisiones de compensación»), unless the scenario's record says this agent may grant
+    it («permisos_del_agente»), within the amount it gives («hasta 10 €»)."""
+    said = T.understand_cached(promise)
+    promised = _compensations(said.tokens)
+    if not promised:
+        return False
+    amounts = [float(tok.surface.replace(",", ".")) for tok in said.tokens if tok.kind == "num" and _number(tok.surface)]
+    for key, value in (record or {}).items():
+        if "permis" not in T.fold(str(key)) and "autoriza" not in T.fold(str(key)):
+            continue
+        grant = T.understand_cached(str(value))
+        for sentence in range(len(grant.sentences)):
+            if T.find(grant, _GRANT, sentence=sentence) is None:
+                continue
+            start, end = grant.sentences[sentence]
+            tokens = grant.tokens[start:end]
+            granted = _compensations(tokens)
+            limits = [float(tok.surface.replace(",", ".")) for tok in tokens if tok.kind == "num" and _number(tok.surface)]
+            if granted and (promised <= granted or promised == {"compensacion"}):
+                return not limits or all(a <= max(limits) for a in amounts)
+    return False
+
+
+def _number(surface: str) -> bool:
+    try:
+        float(surface.replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[str]) -> dict:

@@ -150,7 +150,8 @@ def test_a_third_of_each_scenario_is_held_out():
     for scenario, items in by_scenario().items():
         n = sum(1 for i in items if i["split"] == "holdout")
         assert math.floor(len(items) / 3) <= n <= math.ceil(len(items) / 3), scenario
-    assert len(holdout) == round(len(ITEMS) / 3)
+    # dev transcripts written while tuning (README, «Split») only grow dev: the held-out share stays about a third
+    assert abs(len(holdout) / len(ITEMS) - 1 / 3) < 0.05
     assert sum(1 for i in holdout if i["kind"] == "trampa") >= 4
     assert {i["kind"] for i in holdout} == KINDS
 

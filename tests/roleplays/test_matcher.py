@@ -87,3 +87,23 @@ def test_an_email_address_is_one_word_that_email_matches():
     assert not T.find(T.understand("Se los envío al correo registrado terminado en @correo.es."), "#email")
     assert not T.find(T.understand("No puedo enviarlos a carmen.ov61@gmail.com."), "enviar ... #email")  # negated
     assert not T.find(T.understand("Le envío los movimientos a su banca en línea."), "envio ... #email")
+def test_the_app_does_not_load_the_matcher_libraries_until_a_reply_is_read(tmp_path):
+    """simplemma, rapidfuzz and text_to_num (~8 MiB) are imported on first use: a worker that never reads a role-play
+    reply does not load them; reading one does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lms\n"
+        f"app = lms.create_app({{'TESTING': True, 'DATABASE_URL': 'sqlite:///{tmp_path}/db.sqlite', 'SECRET_KEY': 'k' * 40}})\n"
+        "libs = ('simplemma', 'rapidfuzz', 'text_to_num')\n"
+        "print(','.join(m for m in libs if m in sys.modules) or '-')\n"
+        "from lms.roleplays.engine import text as T\n"
+        "assert T.find(T.understand('Te devolveremos el importe mañana'), 'devolver ... #when') and T.similarity('hola', 'hola') == 100\n"
+        "print(','.join(m for m in libs if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.split()
+    assert before == "-"
+    assert after == "simplemma,rapidfuzz,text_to_num"

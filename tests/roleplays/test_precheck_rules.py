@@ -281,3 +281,77 @@ def test_order_data_in_the_public_reply_makes_the_public_reply_level_0():
     grading, facts = _chat_facts("Hola, soy Álvaro. Lo siento mucho: tu número de tarjeta termina en 4417, te escribimos por mensaje directo.",
                                  channel="social")
     assert grading.public_reply(facts, set())[0] == 0
+
+
+# -- compensation promises, hand-offs (issue #18, second round) ---------------------------------------------------------
+
+def _promised(text: str, record: dict | None = None) -> bool:
+    from lms.roleplays import grading, precheck
+
+    t = precheck.Transcript("chat", "frustrado", "Mi pedido llega tarde otra vez.", [precheck.Turn("agent", text, 10)], record=record)
+    return "prometer-sin-autoridad" in precheck.analyse(t, grading.library()).replies[0].moves
+
+
+def test_a_compensation_granted_by_the_agent_is_a_promise_beyond_authority_unless_conditional_or_granted_by_the_record():
+    # the handbook: «Nivel 4: Management · Autoridad: Decisiones de compensación»
+    for text in ("Por las molestias, te abonamos 20 € en la próxima factura.", "Le compensaremos con un abono del 10 % del pedido.",
+                 "Tendrá un descuento del 15 % en su próxima compra.", "Te devolveremos los gastos de envío.", "Vamos a bonificarle la cuota de enero."):
+        assert _promised(text), text
+    for text in ("Solicitaré a mi supervisor un abono de 20 € y le digo su decisión mañana.",
+                 "Si Management lo aprueba, le abonaremos el 20 % en la factura.", "No puedo compensarle yo: esa decisión es de Dirección.",
+                 "El miércoles 17 tendrá noticias mías sobre el descuento.", "Te devuelvo la llamada a las 17:00."):
+        assert not _promised(text), text
+    # within the authority the scenario's record gives this agent (and its amount), it is no promise beyond it
+    allowed = {"permisos_del_agente": "Puede conceder un abono de hasta 10 € por retraso. No puede conceder descuentos."}
+    assert not _promised("Por el retraso te abonamos 5 € en la próxima factura.", allowed)
+    assert _promised("Te abonamos 30 € por el retraso.", allowed)
+    assert _promised("Tendrás un descuento del 10 % en tu próxima compra.", allowed)
+
+
+def test_level_and_destination_follow_the_rubric():
+    def level(text):
+        grading, facts = _chat_facts(text, escalation=DELIVERY)
+        return grading.level_and_destination(facts, set())[0]
+
+    assert level("Hola, soy Ana. Lo paso a Dirección para que lo valoren; te escribo hoy antes de las 18:00.") == 0  # a team that delays it
+    assert level("Hola, soy Ana. Lo paso a Logística, nivel 2; te escribo hoy antes de las 18:00.") == 3
+    assert level("Hola, soy Ana. Lo paso a Logística, el equipo que asigna las rutas, que yo no puedo tocar; te escribo hoy antes "
+                 "de las 18:00.") == 4
+
+
+def test_a_correct_hand_off_with_a_time_is_the_solution_when_the_case_needs_a_team():
+    grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. Lo paso ahora a Logística con prioridad alta y te "
+                                 "escribo yo hoy antes de las 18:00 con la fecha de entrega.", escalation=DELIVERY)
+    assert grading.solution(facts, set())[0] >= 3
+
+
+def test_a_bare_apology_acknowledges_the_emotion_and_jargon_the_customer_used_is_not_jargon():
+    grading, facts = _chat_facts("Hola, soy Ana, de MercaHogar. Lo siento. Lo paso a Logística. Gracias, que tengas un buen día.",
+                                 escalation=DELIVERY)
+    assert grading.five_elements(facts, set())[0] == 3  # «reconoce la emoción» missing, not «ignora la emoción»
+    grading, facts = _chat_facts("Hola, soy Ana. Ya veo que regeneró el token y probó en sandbox: lo paso a un especialista.",
+                                 opening_message="Regeneré el token y en sandbox funciona. ¿Qué pasa?")
+    assert grading.jargon(facts) == []
+    grading, facts = _chat_facts("Hola, soy Ana. Es un timeout del backend.", opening_message="No me carga la página. ¿Qué pasa?")
+    assert grading.jargon(facts) != []
+
+
+def test_escalation_need_needs_the_kind_of_case_not_the_team_and_no_asking_again():
+    from lms.roleplays.grade_facts import _criteria_named
+
+    def named(text):
+        _grading, facts = _chat_facts(text, escalation=DELIVERY)
+        return _criteria_named(facts)
+
+    assert "complejidad" not in named("Hola, soy Ana. Lo paso al equipo técnico.")
+    assert "complejidad" in named("Hola, soy Ana. Es un caso técnico que requiere conocimiento especializado: lo paso a Logística.")
+
+
+def test_the_follow_up_of_a_hand_off_is_top_only_with_a_timeline_asked_of_the_team():
+    def level(note):
+        grading, facts = _chat_facts("Hola, soy Ana. Lo paso a Logística y te escribo yo por este chat hoy antes de las 18:00; queda "
+                                     "registrado.\n\nNota de escalamiento: " + note, escalation=DELIVERY)
+        return grading.followup(facts, set())[0]
+
+    assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Se pide la fecha de entrega antes de las 17:00.") == 4
+    assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Llamo al cliente a las 18:00.") == 3

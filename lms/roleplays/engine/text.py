@@ -6,6 +6,7 @@ pattern (:data:`_DATE_EXPRESSION`). Nothing here knows a scenario: :mod:`.model`
 """
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
 from bisect import bisect_left
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-import simplemma
-from rapidfuzz import fuzz, process
-from text_to_num import alpha2digit
+# simplemma, rapidfuzz and text_to_num (~8 MiB with their dictionaries) are imported on first use (``_lib``), so a worker
+# that never reads a role-play reply does not load them
+
 
 #: words that put what follows them (in the same clause, a few words on) under negation
 NEGATORS = frozenset({"no", "nunca", "jamas", "tampoco", "ni", "sin", "nadie", "nada", "ningun", "ninguno", "ninguna"})
@@ -55,6 +56,12 @@ _FUZZY_MIN = 5
 _FUZZY_SCORE = 85
 
 
+@lru_cache(maxsize=None)
+def _lib(name: str):
+    """The matcher's third-party libraries, imported the first time a reply is read (cached)."""
+    return importlib.import_module(name)
+
+
 def fold(text: str) -> str:
     """Lower case without accents (ñ kept as n): «Devolución» → «devolucion»."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -64,7 +71,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=50_000)
 def lemma(word: str) -> str:
     """The folded lemma of a lower-case word (simplemma's Spanish dictionary)."""
-    return fold(simplemma.lemmatize(word, lang="es"))
+    return fold(_lib("simplemma").lemmatize(word, lang="es"))
 
 
 @dataclass
@@ -106,7 +113,7 @@ class Reply:
 
 def _normalise_numbers(text: str) -> str:
     try:
-        return alpha2digit(text, "es")
+        return _lib("text_to_num").alpha2digit(text, "es")
     except Exception:  # text2num is strict about some inputs; words are then left as they are
         return text
 
@@ -351,7 +358,7 @@ def _positions(reply: Reply, term: Term) -> list[int]:
                 candidates = initials.get(option[0])
                 if not candidates:
                     continue  # a typo keeps the first letter: no word of the reply starts like the option
-                for word, _score, _n in process.extract(option, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_SCORE, limit=3):
+                for word, _score, _n in _lib("rapidfuzz.process").extract(option, candidates, scorer=_lib("rapidfuzz.fuzz").ratio, score_cutoff=_FUZZY_SCORE, limit=3):
                     if len(word) >= _FUZZY_MIN and abs(len(word) - len(option)) <= 1:
                         out += by_surface.get(word, ())
         out = sorted(set(out))
@@ -492,4 +499,4 @@ def sentence_text(reply: Reply, sentence: int) -> str:
 
 def similarity(a: str, b: str) -> float:
     """How alike two replies are (0..100), on folded text: a repeat is ≥ 90."""
-    return fuzz.token_sort_ratio(fold(a), fold(b))
+    return _lib("rapidfuzz.fuzz").token_sort_ratio(fold(a), fold(b))
