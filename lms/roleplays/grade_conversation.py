@@ -175,6 +175,13 @@ def solution(facts, flags):
         level = min(level, 1)
         flags.add("resuelto_sin_autoridad")
         evidence.append(f"Da por hecho lo que solo puede hacer {facts.expected_escalation.get('destination')}, sin escalarlo")
+    expected = facts.expected_escalation
+    if expected is not None and not expected.get("required") and facts.decision and facts.decision.get("teams"):
+        # a case the agent resolves (the scenario has no escalation, its house rule says why) handed to a team: the
+        # rubrics' 1, «propone una solución incompleta o que no encaja» (the case waits on a team that should not have it)
+        level = min(level, 1)
+        flags.add("escalo_sin_necesidad")
+        evidence.append(f"Escala a {', '.join(facts.decision['teams'])} un caso que podía resolver")
     promises = [(i, q) for i, q in _made(facts, "prometer-sin-autoridad") + _made(facts, "no-volvera-a-pasar")]
     if promises:
         level = 0  # the rubrics' 0: «promete algo que no depende de él» / «fuera de su autoridad»

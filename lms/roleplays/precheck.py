@@ -238,9 +238,12 @@ def analyse(t: Transcript, library: dict) -> Facts:
     record_values = set()
     for value in _flatten(t.record if t.record is not None else (customer.get("record") or {})):
         record_values |= {tok.surface for tok in T.understand_cached(str(value)).tokens if tok.kind == "num" and len(tok.surface) >= 3}
+    expected = (engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
+                or t.expected_escalation is not None or scenario.get("escalation") is not None else None)
+    if expected is None and scenario.get("customers"):
+        expected = {"required": False}  # a scenario without an escalation: the agent resolves it (the engine says so too)
     return Facts(replies, model["needs"], met, model.get("type") or t.customer_type, t.customer_names, t.standard_seconds
-                 or CHANNEL_SECONDS.get(t.channel), engine_scenario.get("escalation") if (engine_scenario.get("escalation") or {}).get("required")
-                 or t.expected_escalation is not None or scenario.get("escalation") is not None else None,
+                 or CHANNEL_SECONDS.get(t.channel), expected,
                  decision, record_values, scenario.get("mode") or t.channel, unanswered, model["moves"], model.get("scenario_moves", []),
                  t.opening_message or "", heard_text)
 
@@ -296,6 +299,17 @@ def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[s
     other teams as context: «el almacén no tiene ruta, así que lo paso a Dirección» goes to Management), else the first
     team of that sentence, else the engine's reading of the whole reply; the level said in that sentence."""
     found = sim._escalation(reply, ids)
+    history = _history_sentences(reply)
+    if history:
+        # «escalado a Logística el 04/12» tells what happened before: those teams are context, not where the case goes now
+        past = set(_teams_in(sim, reply, history)) - set(_teams_in(sim, reply, set(range(len(reply.sentences))) - history))
+        if match.sentence in history:
+            kept = [team for team in found["teams"] if team not in past]
+            if not kept:
+                return None
+            if kept != found["teams"]:
+                found = dict(found, teams=kept)
+            return found
     start, end = reply.sentences[match.sentence] if match.sentence < len(reply.sentences) else (0, len(reply.tokens))
     first = match.positions[0] if match.positions else start
     teams = sim.scenario.get("teams", [])
@@ -324,7 +338,28 @@ def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[s
         expected = sim.scenario.get("escalation") or {}
         correct = bool(expected.get("required")) and (not wanted or bool(set(named) & wanted)) and (level is None or level == expected.get("level"))
         return {"teams": named, "level": level, "correct": correct}
+    if history and found and set(found["teams"]) - past and set(found["teams"]) & past:
+        found = dict(found, teams=[team for team in found["teams"] if team not in past])
     return found
+
+
+#: a hand-off told as past: a participle with a date («escalado a Logística el 04/12») or with «ya»
+HISTORY = ("escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida|remitido|remitida ... #date",
+           "#date ... escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida|remitido|remitida",
+           "ya ... escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida")
+
+
+def _history_sentences(reply: T.Reply) -> set[int]:
+    return {i for i in range(len(reply.sentences)) if any(T.find(reply, p, sentence=i) for p in HISTORY)}
+
+
+def _teams_in(sim: Customer, reply: T.Reply, sentences: set[int]) -> list[str]:
+    from lms.roleplays.engine.model import teams_named
+
+    if not sentences:
+        return []
+    text = " ".join(" ".join(t.surface for t in reply.tokens[a:b]) for i, (a, b) in enumerate(reply.sentences) if i in sentences)
+    return teams_named(sim.scenario.get("teams", []), T.understand(text))
 
 
 def _flatten(value):

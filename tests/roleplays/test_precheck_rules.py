@@ -355,3 +355,42 @@ def test_the_follow_up_of_a_hand_off_is_top_only_with_a_timeline_asked_of_the_te
 
     assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Se pide la fecha de entrega antes de las 17:00.") == 4
     assert level("Pedido 4471 sin ruta desde hace 3 días. Prioridad alta. Llamo al cliente a las 18:00.") == 3
+
+
+def test_a_past_escalation_told_as_context_is_not_where_the_case_goes_now():
+    text = ("Hola, soy Ana, de MercaHogar. Entiendo tu enfado. Hoy está de guardia Marta Gil, de Logística. Le paso su caso a ella con "
+            "prioridad alta y te escribo hoy antes de las 18:00.\n\nNota de escalamiento: pedido 4471, escalado a Dirección el 04/12 "
+            "sin respuesta; el cliente espera la fecha de entrega; prioridad alta; necesito la ruta antes de las 17:00.")
+    result = _check(_chat(text, escalation=DELIVERY))
+    assert not {"destino_de_escalamiento_distinto", "no_escalo"} & set(result.flags), result.flags
+
+
+def test_a_case_the_agent_resolves_handed_to_a_team_caps_the_solution(app):
+    """A scenario without an escalation (its house rule says the agent resolves it): an escalation is no solution."""
+    from lms.roleplays import precheck
+    from lms.roleplays.cli import content_scenarios
+    from tests.conftest import PROJECT
+
+    with app.app_context():
+        scenarios = content_scenarios(PROJECT)
+    opening = scenarios["informe-consulta-garantia"][0]["customers"][0]["opening"]
+    def check(second):
+        raw = {"id": "t", "scenario": "informe-consulta-garantia", "opening_message": opening, "turns": [
+            {"speaker": "agent", "seconds": 10, "text": "¡Hola, Rosa! Soy Marcos, de Distribuciones Alba. Entiendo el lío con la garantía."},
+            {"speaker": "customer", "text": "Pues eso, ¿entra o no?"},
+            {"speaker": "agent", "seconds": 10, "text": second}]}
+        _tid, transcript, rubric = precheck.parse_transcript(raw, scenarios)
+        return precheck.check(transcript, rubric)
+    handed = check("Tu lavadora está en garantía hasta octubre de 2026. Aun así, paso tu caso a Dirección para que lo valore.")
+    assert "escalo_sin_necesidad" in handed.flags and handed.criteria["solucion"] <= 1
+    kept = check("Tu lavadora está en garantía hasta octubre de 2026. Te pido la visita del servicio técnico para el lunes 15.")
+    assert "escalo_sin_necesidad" not in kept.flags
+
+
+def test_what_is_still_to_come_is_not_declared_resolved():
+    from lms.roleplays.engine.conversation import detect_move
+    from lms.roleplays.grading import library
+
+    move = library()["moves"]["declarar-resuelto"]
+    assert detect_move(T.understand("Listo, tu problema queda resuelto."), move)
+    assert not detect_move(T.understand("El caso sigue a mi nombre hasta que esté resuelto."), move)
