@@ -63,9 +63,12 @@ def jargon(facts) -> list[tuple[int, str]]:
     terms = {o for p in (facts.moves_library.get("jerga") or {}).get("patterns", []) for o in T.fold(p).replace("|", " ").split() if o.isalpha()}
     heard = T.understand_cached(facts.customer_text or facts.opening)
     own = {tok.surface for tok in heard.tokens} | {tok.lemma for tok in heard.tokens}
+    if len({tok.surface for tok in heard.tokens if tok.surface in terms or tok.lemma in terms}) >= 3:
+        return []  # a customer who writes «endpoint», «token», «log» reads technical words: they are his register, not jargon
     out = []
     for i, quote in made:
-        used = {tok.surface for tok in facts.replies[i].reply.tokens if tok.surface in terms or tok.lemma in terms}
+        said = T.understand_cached(customer_part(facts.replies[i].text))  # the internal hand-off note is for the team
+        used = {tok.surface for tok in said.tokens if tok.surface in terms or tok.lemma in terms}
         if used - own:
             out.append((i, quote))
     return out

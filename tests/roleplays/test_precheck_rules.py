@@ -394,3 +394,28 @@ def test_what_is_still_to_come_is_not_declared_resolved():
     move = library()["moves"]["declarar-resuelto"]
     assert detect_move(T.understand("Listo, tu problema queda resuelto."), move)
     assert not detect_move(T.understand("El caso sigue a mi nombre hasta que esté resuelto."), move)
+
+
+def test_short_words_stand_for_themselves_not_for_their_lemma():
+    # «se» and «le» both lemmatise to «él»: «no le pediremos que lo repita» is no «no se repetirá»
+    assert not T.find(T.understand("No le pediremos que lo repita."), "no se repetir|repetira")
+    assert T.find(T.understand("Tranquila, no se repetirá."), "no se repetir|repetira")
+
+
+def test_jargon_is_read_in_what_the_customer_reads_and_against_his_own_register():
+    from lms.roleplays.grade_facts import jargon
+
+    plain_customer = _chat_facts("Hola, soy Ana. El backend devolvió un timeout en el endpoint de pagos.")[1]
+    assert jargon(plain_customer)
+    in_the_note = _chat_facts("Hola, soy Ana. Lo paso a Logística y te escribo hoy antes de las 18:00.\n\nNota de escalamiento: el "
+                              "backend devuelve un timeout en el endpoint de rutas.", escalation=DELIVERY)[1]
+    assert not jargon(in_the_note)
+
+
+def test_naming_what_the_problem_costs_the_customer_acknowledges_it():
+    from lms.roleplays.engine.conversation import detect_move
+    from lms.roleplays.grading import library
+
+    move = library()["moves"]["reconocer-emocion"]
+    assert detect_move(T.understand("Siento el impacto que esto tiene en sus almacenes."), move)
+    assert not detect_move(T.understand("Lo siento, no puedo hacer nada."), move)

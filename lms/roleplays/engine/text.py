@@ -346,7 +346,8 @@ def _positions(reply: Reply, term: Term) -> list[int]:
             out += by_surface.get(word, ())
         fuzzy_needed = []
         for option, option_lemma, fuzzy in plain:
-            hits = by_surface.get(option, ()), by_lemma.get(option, ()), by_lemma.get(option_lemma, ())
+            # a short word stands for itself: «se» is not «le» though both lemmatise to «él», «fue» is not «es»
+            hits = by_surface.get(option, ()), by_lemma.get(option, ()), by_lemma.get(option_lemma, ()) if len(option) > 3 else ()
             if any(hits):
                 for h in hits:
                     out += h
