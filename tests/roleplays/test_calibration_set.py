@@ -144,16 +144,15 @@ def test_each_scenario_has_an_excellent_a_mediocre_and_a_trap():
     assert {i["trap"] for i in ITEMS if i["kind"] == "trampa"} == TRAPS, "every trap kind is in the set"
 
 
-def test_a_third_of_each_scenario_is_held_out():
+def test_every_scenario_holds_out_one_transcript_of_each_kind():
+    """The held-out split (README, «Split»): transcripts written by people who never saw the pre-check and never used to
+    tune it, an excellent (with slips), a poor one and a trap for every scenario."""
     holdout = [i for i in ITEMS if i["split"] == "holdout"]
     assert {i["split"] for i in ITEMS} == {"dev", "holdout"}
     for scenario, items in by_scenario().items():
-        n = sum(1 for i in items if i["split"] == "holdout")
-        assert math.floor(len(items) / 3) <= n <= math.ceil(len(items) / 3), scenario
-    # dev transcripts written while tuning (README, «Split») only grow dev: the held-out share stays about a third
-    assert abs(len(holdout) / len(ITEMS) - 1 / 3) < 0.05
-    assert sum(1 for i in holdout if i["kind"] == "trampa") >= 4
-    assert {i["kind"] for i in holdout} == KINDS
+        assert {i["kind"] for i in items if i["split"] == "holdout"} == KINDS, scenario
+    assert len(holdout) / len(ITEMS) >= 0.2
+    assert sum(1 for i in holdout if i["kind"] == "trampa") >= 12
 
 
 def test_some_replies_are_slow_for_the_timing_criteria():
