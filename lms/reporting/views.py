@@ -115,13 +115,14 @@ def _agent_count(team_ids: list[int]) -> int:
         TeamMembership.kind == MembershipKind.agent.value, TeamMembership.team_id.in_(team_ids))) or 0
 
 
-def _offer_background(kind: str, team_ids: list[int]):
-    """A scope larger than EXPORT_BACKGROUND_AGENTS: the page that offers to prepare the export (None: stream it)."""
+def _offer_background(kind: str, team_ids: list[int], *, fmt: str | None = None):
+    """A scope larger than EXPORT_BACKGROUND_AGENTS: the page that offers to prepare the export (None: stream it).
+    ``fmt`` forces a format (the Excel workbook is offered as the CSV for Excel, which the worker writes in steps)."""
     agents = _agent_count(team_ids)
     if agents <= jobs.background_agents(current_app.config):
         return None
     return render_template("reporting/export_offer.html", form=EmptyForm(), kind=kind, agents=agents,
-                           team_id=request.args.get("team", type=int), fmt=_format(),
+                           team_id=request.args.get("team", type=int), fmt=fmt or _format(), instead_of_xlsx=fmt is not None,
                            recent=jobs.recent_jobs(get_session(), current_user))
 
 
@@ -193,6 +194,9 @@ def export_certifications():
 @roles_required("manager", "admin")
 def export_xlsx():
     team_ids = _team_ids()
+    offer = _offer_background("progress", team_ids, fmt=exports.EXCEL_FORMAT)  # a workbook is built whole, in memory
+    if offer is not None:
+        return offer
     with get_db().sessionmaker() as session:
         body = services.xlsx_bytes(services.streamed_rows(session, team_ids, today(), now_utc()), _state_labels(), get_timezone())
     return _download("progreso", "xlsx", XLSX, body)

@@ -74,6 +74,9 @@ def test_a_large_export_is_prepared_by_the_worker_for_its_requester(app, client,
     offer = client.get("/manage/dashboard/export.csv?format=excel")
     page = offer.get_data(as_text=True)
     assert offer.status_code == 200 and "Preparar la exportación" in page and "7 agentes" in page
+    workbook = client.get("/manage/dashboard/export.xlsx")  # built whole in memory: offered as the CSV for Excel
+    assert workbook.status_code == 200 and workbook.mimetype == "text/html"
+    assert 'name="format" value="excel"' in workbook.get_data(as_text=True) and "no se puede preparar por partes" in workbook.get_data(as_text=True)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert client.post("/manage/dashboard/exports", data={"kind": "progress", "format": "excel"}).status_code == 400
     assert session.query(ExportJob).count() == 0
