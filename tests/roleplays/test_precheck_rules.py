@@ -419,3 +419,14 @@ def test_naming_what_the_problem_costs_the_customer_acknowledges_it():
     move = library()["moves"]["reconocer-emocion"]
     assert detect_move(T.understand("Siento el impacto que esto tiene en sus almacenes."), move)
     assert not detect_move(T.understand("Lo siento, no puedo hacer nada."), move)
+
+
+def test_every_fault_the_precheck_raises_has_words_on_the_pages():
+    """The result and grading pages name each flag in the reader's language, never by its code."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "lms" / "roleplays"
+    raised = {m for path in root.glob("*.py") for m in re.findall(r'flags\.add\("([a-z_]+)"\)', path.read_text(encoding="utf-8"))}
+    labelled = set(re.findall(r"'([a-z_]+)': _\(", (root / "templates" / "roleplays" / "_parts.html").read_text(encoding="utf-8")))
+    assert raised and not raised - labelled, raised - labelled
