@@ -343,14 +343,16 @@ def _escalation_target(sim: Customer, reply: T.Reply, match: T.Match, ids: set[s
     return found
 
 
-#: a hand-off told as past: a participle with a date («escalado a Logística el 04/12») or with «ya»
+#: a hand-off told as past: a participle with a date («escalado a Logística el 04/12», «fue derivado el lunes»)
 HISTORY = ("escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida|remitido|remitida ... #date",
-           "#date ... escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida|remitido|remitida",
-           "ya ... escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida")
+           "#date ... escalado|escalada|derivado|derivada|trasladado|trasladada|transferido|transferida|remitido|remitida")
+#: ... unless the agent does it now: «he escalado tu caso hoy», «queda escalado; te llaman mañana»
+NOW = "=he|=hemos|=acabo|=acabamos|=queda|=quedo|=dejo|=dejamos|=voy|=vamos"
 
 
 def _history_sentences(reply: T.Reply) -> set[int]:
-    return {i for i in range(len(reply.sentences)) if any(T.find(reply, p, sentence=i) for p in HISTORY)}
+    return {i for i in range(len(reply.sentences))
+            if any(T.find(reply, p, sentence=i) for p in HISTORY) and not T.find(reply, NOW, sentence=i)}
 
 
 def _teams_in(sim: Customer, reply: T.Reply, sentences: set[int]) -> list[str]:

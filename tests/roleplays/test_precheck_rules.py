@@ -430,3 +430,11 @@ def test_every_fault_the_precheck_raises_has_words_on_the_pages():
     raised = {m for path in root.glob("*.py") for m in re.findall(r'flags\.add\("([a-z_]+)"\)', path.read_text(encoding="utf-8"))}
     labelled = set(re.findall(r"'([a-z_]+)': _\(", (root / "templates" / "roleplays" / "_parts.html").read_text(encoding="utf-8")))
     assert raised and not raised - labelled, raised - labelled
+
+
+def test_a_hand_off_made_now_is_no_history():
+    from lms.roleplays.precheck import _history_sentences
+
+    assert _history_sentences(T.understand("Escalado a Logística el 04/12, sin respuesta."))
+    assert not _history_sentences(T.understand("He escalado tu caso a Logística hoy y te escriben mañana."))
+    assert not _history_sentences(T.understand("Queda escalado a Logística; te llaman mañana antes de las 12:00."))
