@@ -39,3 +39,29 @@ def test_python_rows_equal_the_template_loop(app, language):
                                 STATES, start_days)
     assert "&lt;López&gt; &amp; &#34;Cía&#34;" in new and "—" in new
     assert new == old
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+@pytest.mark.parametrize("zone", [None, "America/Bogota", "Europe/Madrid", "Asia/Kolkata"])
+def test_many_moments_and_figures_equal_the_template_loop(app, language, zone):
+    """The words of the moments (from their local day and minute) and of the averages (cached per locale and
+    number) are the filters' own: minutes around midnight and a change of daylight saving time, zero and minus zero,
+    thousands, integers and decimals."""
+    from datetime import timedelta
+
+    from lms.core.i18n import force_timezone
+
+    base = datetime(2026, 3, 28, 21, 58, 59, tzinfo=timezone.utc)  # Madrid moves its clocks on 29 March 2026
+    moments = [base + timedelta(minutes=37 * n, seconds=n) for n in range(120)] + [datetime(2026, 1, 1, 0, 0)]  # and a naive one
+    numbers = [0, 0.0, -0.0, 1, 5.5, 37.5, 66.67, 83.33, 99.99, 100, 100.0, 1234.5, 12345.6, 33.333, 0.005]
+    rows = [DashboardRow(SimpleNamespace(id=n, name=f"A{n}"), "T", date(2026, 3, 2), n % 101, "on_track", n % 4, moment,
+                         numbers[n % len(numbers)], numbers[(n * 7) % len(numbers)], n % 3)
+            for n, moment in enumerate(moments)]
+    with app.test_request_context("/", headers={"Accept-Language": language}), force_timezone(zone):
+        start_days = {d: app.jinja_env.filters["day"](d) for d in {r.start_date for r in rows if r.start_date}}
+        context = dict(rows=rows, record_url="/a/", history_url="/h/", certificates_url="/c/", history="historial",
+                       state_labels=STATES, start_days=start_days)
+        old = app.jinja_env.from_string(OLD_LOOP).render(**context)
+        for _ in range(2):  # the second time from the caches
+            new = "  " + agent_rows(rows, "/a/", "/h/", "/c/", "historial", STATES, start_days)
+            assert new == old
