@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -31,7 +32,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true", help="list the statements of one request of each page")
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--save", help="write the pages' HTML to <SAVE>-team.html and <SAVE>-org.html")
+    parser.add_argument("--save", help="write the pages' HTML (CSRF token blanked) to <SAVE>-team.html and <SAVE>-org.html")
     args = parser.parse_args()
 
     from sqlalchemy import event, text
@@ -64,7 +65,8 @@ def main() -> int:
             response = client.get(url, headers=headers, environ_base=environ)
             assert response.status_code == 200, (url, response.status_code)
         if args.save:
-            Path(f"{args.save}-{short}.html").write_bytes(response.data)
+            # the CSRF token changes with every session: blanked, so that two runs' pages compare byte for byte
+            Path(f"{args.save}-{short}.html").write_bytes(re.sub(rb'(name="csrf_token" type="hidden" value=")[^"]*', rb"\1", response.data))
         times = []
         for _ in range(args.runs):
             statements.clear()
