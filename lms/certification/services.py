@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -314,12 +314,12 @@ def on_evidence(session: Session, user_id: int, now: datetime, evidence: tuple[s
 
 def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[int, int]:
     """How many active certificates each agent holds (one query)."""
-    out: dict[int, int] = {}
-    if user_ids:
-        for record in session.scalars(select(CertificationRecord).where(CertificationRecord.user_id.in_(user_ids))):
-            if effective_status(record, now) == "active":
-                out[record.user_id] = out.get(record.user_id, 0) + 1
-    return out
+    if not user_ids:
+        return {}
+    # counted in SQL, no record loaded: "active" as effective_status says it (active and not yet expired)
+    return dict(session.execute(select(CertificationRecord.user_id, func.count()).where(
+        CertificationRecord.user_id.in_(user_ids), CertificationRecord.status == "active", CertificationRecord.expires_at > now)
+        .group_by(CertificationRecord.user_id)).all())
 
 
 REMINDER_WINDOWS = (30, 7)

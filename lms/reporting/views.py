@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
-from lms.accounts.models import MembershipKind, Team, TeamMembership, User
+from lms.accounts.models import MembershipKind, TeamMembership, User
 from lms.core.clock import local_today as today
 from lms.core.clock import now_utc
 from lms.core.db import get_db, get_session
@@ -35,12 +35,13 @@ def dashboard():
     state = request.args.get("state")
     sort = request.args.get("sort", "name")
     session = get_session()
-    team_ids = accounts.supervised_team_ids(session, current_user)
+    # (id, name) rows, in one query: the filter's options and the teams' table need nothing else (hundreds of teams
+    # for an admin)
+    teams = accounts.supervised_teams(session, current_user)
+    team_ids = [t.id for t in teams]
     if team_id is not None and team_id not in team_ids:
         abort(404)
     day, now = today(), now_utc()
-    # (id, name) rows: the filter's options and the teams' table need nothing else (hundreds of teams for an admin)
-    teams = session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids)).order_by(Team.name)).all()
     # one page of agents by name (no filter, no figure to sort by): counted and cut in SQL, no list of every id
     by_name_only = not state and sort not in services.SORTS.keys() - {"name"}
     # ids and names only: DISTINCT over whole user rows would sort every column of every agent; the rows read here

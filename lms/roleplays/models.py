@@ -94,9 +94,10 @@ class RoleplaySubmission(Base):
         CheckConstraint("state IN ('in_progress', 'submitted')", name="state"),
         CheckConstraint("grade_state IN ('ungraded', 'draft', 'released', 'returned')", name="grade_state"),
         Index("ix_roleplay_submissions_user_scenario", "user_id", "scenario_id"),
-        # covers the dashboards' read of agents' released scores (reporting.services.dashboard): the rows are
-        # answered from the index, without a visit to each submission's wide row (issue #22)
-        Index("ix_roleplay_submissions_user_released", "user_id", "grade_state", "score"),
+        # covers the dashboards' read of agents' released scores (roleplays.services.released_scores), in the order
+        # they are summed (scenario, then submission): answered from the index, without a visit to each
+        # submission's wide row and without a sort (issue #22)
+        Index("ix_roleplay_submissions_user_released", "user_id", "grade_state", "scenario_id", "id", "score"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

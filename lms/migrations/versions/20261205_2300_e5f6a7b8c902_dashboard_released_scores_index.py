@@ -1,5 +1,5 @@
-"""agents' released role-play scores indexed for the team dashboard (user_id, grade_state, score): the read of
-a team's scores is answered from the index (issue #22)
+"""agents' released role-play scores indexed for the team dashboard (user_id, grade_state, scenario_id, id, score):
+a team's scores are read from the index alone, in the order they are summed (issue #22)
 
 Revision ID: e5f6a7b8c902
 Revises: c4d5e6f7a801
@@ -15,8 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_roleplay_submissions_user_released', 'roleplay_submissions', ['user_id', 'grade_state', 'score'],
-                    unique=False)
+    op.create_index('ix_roleplay_submissions_user_released', 'roleplay_submissions', ['user_id', 'grade_state', 'scenario_id', 'id', 'score'], unique=False)
 
 
 def downgrade() -> None:
