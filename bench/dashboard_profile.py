@@ -32,6 +32,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true", help="list the statements of one request of each page")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime, calls…")
     parser.add_argument("--save", help="write the pages' HTML (CSRF token blanked) to <SAVE>-team.html and <SAVE>-org.html")
     args = parser.parse_args()
 
@@ -85,7 +86,7 @@ def main() -> int:
             stream = io.StringIO()
             stats = pstats.Stats(profile, stream=stream)
             calls = str(stats.total_calls // 10)
-            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats(args.sort).print_stats(args.top)
             report = stream.getvalue()
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]

@@ -3,17 +3,19 @@ page's largest template work. The output is byte for byte what the template loop
 (tests/reporting/test_dashboard_table.py renders both and compares).
 
 The cells' words are formatted once per distinct value: the averages through a bounded per-process cache keyed by
-the locale and the number (Babel's number formatting was a fifth of the page), the moments from their local day
-and minute (each day and each minute written once per page, joined as the locale's date-time format joins them)."""
+the locale and the number (Babel's number formatting was a fifth of the page), the days and moments from their
+local day and minute (each day and each minute written once per process and locale, joined as the locale's date-time
+format joins them)."""
 from __future__ import annotations
 
 import re
+from datetime import timezone
 
 from babel import dates as babel_dates
 from flask_babel import get_locale, get_timezone
 from markupsafe import Markup, escape
 
-from lms.core.templating import WHEN_FORMATS, format_number, format_when
+from lms.core.templating import DAY_FORMATS, MOMENT, WHEN_FORMATS, format_day, format_number, format_when
 
 #: (locale, repr of the number) → "37,5%" (repr: 0.0 and -0.0 are equal keys but not the same words); bounded
 _FIGURES: dict[tuple[str, str], str] = {}
@@ -47,31 +49,71 @@ _MINUTE_FIELDS = re.compile(r"^(a+|b+|B+|h+|H+|K+|k+|m+)$")
 _FIELD = re.compile(r"%\((\w+)\)s")
 _JOIN = re.compile(r"(\{[01]\})")
 
+#: per locale: (date pattern, time pattern, the date-time format's pieces) — None when a pattern has a field finer
+#: than the day (date) or the minute (time): then every moment goes through format_when
+_LOCALE_PATTERNS: dict[str, tuple | None] = {}
+#: (locale, local date) → "2 mar 2026"; (locale, hour, minute) → "15:30": bounded, per process
+_DAY_TEXTS: dict[tuple, str] = {}
+_MINUTE_TEXTS: dict[tuple, str] = {}
+MAX_TEXTS = 8192
+
+
+def _locale_patterns(locale) -> tuple | None:
+    key = str(locale)
+    if key not in _LOCALE_PATTERNS:
+        date_pattern = babel_dates.parse_pattern(babel_dates.get_date_format(DAY_FORMATS[None], locale=locale).pattern)
+        time_pattern = babel_dates.parse_pattern(babel_dates.get_time_format("short", locale=locale).pattern)
+        glue = [p for p in _JOIN.split(str(babel_dates.get_datetime_format("medium", locale=locale)).replace("'", "")) if p]
+        exact = (WHEN_FORMATS["short"] == MOMENT and DAY_FORMATS[None] == "medium"
+                 and all(_DAY_FIELDS.match(f) for f in _FIELD.findall(date_pattern.format))
+                 and all(_MINUTE_FIELDS.match(f) for f in _FIELD.findall(time_pattern.format)))
+        _LOCALE_PATTERNS[key] = (date_pattern, time_pattern, glue) if exact else None
+    return _LOCALE_PATTERNS[key]
+
+
+def _remember(cache: dict, key, text: str) -> str:
+    if len(cache) >= MAX_TEXTS:
+        cache.clear()
+    cache[key] = text
+    return text
+
+
+def day_texts(days) -> dict:
+    """{date: as the ``day`` filter writes it} for these dates, each written once per process and locale."""
+    locale = get_locale()
+    patterns = _locale_patterns(locale)
+    if patterns is None:
+        return {d: format_day(d, DAY_FORMATS[None]) for d in days}
+    key, date_pattern = str(locale), patterns[0]
+    out = {}
+    for d in days:
+        text = _DAY_TEXTS.get((key, d))
+        out[d] = text if text is not None else _remember(_DAY_TEXTS, (key, d), date_pattern.apply(d, locale))
+    return out
+
 
 def _moments():
-    """A function writing a moment as ``format_when(value, WHEN_FORMATS["short"])`` does, each local day and each
-    local minute written once (None: the locale's pattern has fields finer than a minute; use format_when)."""
+    """A function writing a moment as ``format_when(value, WHEN_FORMATS["short"])`` does from its local day and
+    local minute, each written once per process and locale, joined as the locale's date-time format joins them."""
     locale, zone = get_locale(), get_timezone()
-    date_pattern = babel_dates.parse_pattern(babel_dates.get_date_format("medium", locale=locale).pattern)
-    time_pattern = babel_dates.parse_pattern(babel_dates.get_time_format("short", locale=locale).pattern)
-    if WHEN_FORMATS["short"] != "moment" or not (
-            all(_DAY_FIELDS.match(f) for f in _FIELD.findall(date_pattern.format))
-            and all(_MINUTE_FIELDS.match(f) for f in _FIELD.findall(time_pattern.format))):
-        return None
-    glue = [p for p in _JOIN.split(str(babel_dates.get_datetime_format("medium", locale=locale)).replace("'", "")) if p]
-    days: dict = {}
-    minutes: dict = {}
+    patterns = _locale_patterns(locale)
+    if patterns is None:
+        return lambda value: format_when(value, WHEN_FORMATS["short"])
+    date_pattern, time_pattern, glue = patterns
+    key = str(locale)
 
     def moment(value) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
         local = value.astimezone(zone)
         day = local.date()
-        day_text = days.get(day)
+        day_text = _DAY_TEXTS.get((key, day))
         if day_text is None:
-            day_text = days[day] = date_pattern.apply(local, locale)
-        minute = (local.hour, local.minute)
-        time_text = minutes.get(minute)
+            day_text = _remember(_DAY_TEXTS, (key, day), date_pattern.apply(day, locale))
+        minute = (key, local.hour, local.minute)
+        time_text = _MINUTE_TEXTS.get(minute)
         if time_text is None:
-            time_text = minutes[minute] = time_pattern.apply(local, locale)
+            time_text = _remember(_MINUTE_TEXTS, minute, time_pattern.apply(local, locale))
         return "".join(time_text if p == "{0}" else day_text if p == "{1}" else p for p in glue)
     return moment
 
@@ -99,13 +141,7 @@ def agent_rows(rows, record_url: str, history_url: str, certificates_url: str, h
         if r.last_activity:
             when = moments.get(r.last_activity)
             if when is None:
-                last = r.last_activity
-                if last.tzinfo is None:
-                    from datetime import timezone
-
-                    last = last.replace(tzinfo=timezone.utc)
-                text = write_moment(last) if write_moment is not None else format_when(last, WHEN_FORMATS["short"])
-                when = moments[r.last_activity] = escape(text)
+                when = moments[r.last_activity] = escape(write_moment(r.last_activity))
         else:
             when = "—"
         out.append(

@@ -86,9 +86,8 @@ def dashboard():
 
 
 def _start_days(rows) -> dict:
-    """{start date: as the ``day`` filter writes it}, each date formatted once (agents who start together share it)."""
-    day = current_app.jinja_env.filters["day"]
-    return {d: day(d) for d in {r.start_date for r in rows if r.start_date}}
+    """{start date: as the ``day`` filter writes it}, each date formatted once (table.day_texts: once per process)."""
+    return table.day_texts({r.start_date for r in rows if r.start_date})
 
 
 CSV = "text/csv; charset=utf-8"
