@@ -32,6 +32,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true", help="list the statements of one request of each page")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--times", action="store_true", help="print every request's CPU ms")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime, calls…")
     parser.add_argument("--save", help="write the pages' HTML (CSRF token blanked) to <SAVE>-team.html and <SAVE>-org.html")
     args = parser.parse_args()
@@ -74,7 +75,7 @@ def main() -> int:
             started = time.process_time()
             response = client.get(url, headers=headers, environ_base=environ)
             times.append((time.process_time() - started) * 1000)
-        count = len(statements)
+        count, listed = len(statements), list(statements)
         calls = "-"
         report = ""
         if args.profile:
@@ -88,11 +89,13 @@ def main() -> int:
             calls = str(stats.total_calls // 10)
             stats.sort_stats(args.sort).print_stats(args.top)
             report = stream.getvalue()
+        if args.times:
+            print(label, " ".join(f"{t:.0f}" for t in times))
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
         print(f"{label:40} {count:>10} {statistics.median(times):>14.1f} {p95:>7.1f} {calls:>8} {len(response.data):>8}")
         if args.statements:
-            for sql in statements:
+            for sql in listed:
                 print("   ", " ".join(sql.split())[:300])
         if report:
             print(report)

@@ -155,3 +155,9 @@ def agent_rows(rows, record_url: str, history_url: str, certificates_url: str, h
             f'\n      <td><a href="{certificates_url}{agent_id}">{escape(r.certifications)}</a></td>'
             f'\n      <td><span class="badge badge-{escape(r.state)}">{labels[r.state]}</span></td></tr>\n  ')
     return Markup("".join(out))  # nosec B704  # every value above is escaped
+
+
+def team_options(teams, team_id) -> Markup:
+    """The team filter's <option>s (an admin: hundreds of teams), as the template loop wrote them."""
+    options = "".join(f'<option value="{escape(t.id)}" {"selected" if team_id == t.id else ""}>{escape(t.name)}</option>' for t in teams)
+    return Markup(options)  # nosec B704  # built from escaped ids and names

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from lms.reporting.services import DashboardRow
-from lms.reporting.table import agent_rows, day_texts
+from lms.reporting.table import agent_rows, day_texts, team_options
 
 #: the template loop as it was (lms/reporting/templates/reporting/dashboard.html before issue #22)
 OLD_LOOP = '  {% for r in rows %}\n    <tr><td><a href="{{ record_url }}{{ r.agent.id }}">{{ r.agent.name }}</a>\n      <br><a class="muted" href="{{ history_url }}{{ r.agent.id }}">{{ history }}</a></td>\n      <td>{{ r.track or \'—\' }}{% if r.start_date %}<br><span class="muted">{{ start_days[r.start_date] }}</span>{% endif %}</td>\n      <td>{% if r.percent is not none %}<progress class="progress" max="100" value="{{ r.percent }}" aria-label="{{ r.agent.name }}">{{ r.percent }}%</progress> {{ r.percent }}%{% else %}—{% endif %}</td>\n      <td>{{ r.overdue }}</td><td>{{ r.last_activity|when(\'short\') if r.last_activity else \'—\' }}</td>\n      <td>{{ (r.quiz_average)|num ~ \'%\' if r.quiz_average is not none else \'—\' }}</td>\n      <td>{{ (r.roleplay_average)|num ~ \'%\' if r.roleplay_average is not none else \'—\' }}</td>\n      <td><a href="{{ certificates_url }}{{ r.agent.id }}">{{ r.certifications }}</a></td>\n      <td><span class="badge badge-{{ r.state }}">{{ state_labels[r.state] }}</span></td></tr>\n  {% else %}\n    <tr><td colspan="9">{{ _("Ningún agente coincide.") }}</td></tr>\n  {% endfor %}'
@@ -67,3 +67,12 @@ def test_many_moments_and_figures_equal_the_template_loop(app, language, zone):
             assert new == old
             days = {date(2025, 12, 31) + timedelta(days=n * 11) for n in range(60)}
             assert day_texts(days) == {d: app.jinja_env.filters["day"](d) for d in days}
+
+
+@pytest.mark.parametrize("team_id", [None, 2])
+def test_team_options_equal_the_template_loop(app, team_id):
+    teams = [SimpleNamespace(id=1, name="Ventas <Norte> & \"Co\""), SimpleNamespace(id=2, name="Soporte"), SimpleNamespace(id=3, name="Ñ")]
+    loop = '{% for t in teams %}<option value="{{ t.id }}" {% if team_id == t.id %}selected{% endif %}>{{ t.name }}</option>{% endfor %}'
+    with app.test_request_context("/"):
+        assert str(team_options(teams, team_id)) == app.jinja_env.from_string(loop).render(teams=teams, team_id=team_id)
+    assert "&lt;Norte&gt;" in team_options(teams, team_id)
