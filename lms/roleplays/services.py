@@ -564,49 +564,23 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
 
 
 def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write: one query, the
-    criteria's titles from a per-process cache of the immutable rubric versions (read only for a version not seen
-    yet, keyed by id and content hash: an id alone could come from another database)."""
+    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write (two queries)."""
     if not user_ids:
         return []
-    # the version's hash by a subquery per group (a few dozen), not a join per summary row (thousands)
-    content_hash = (select(RubricVersion.content_hash).where(RubricVersion.id == CriterionSummary.rubric_version_id)
-                    .scalar_subquery())
     rows = session.execute(
-        select(CriterionSummary.rubric_version_id, content_hash, CriterionSummary.criterion_id,
-               func.sum(CriterionSummary.level_sum), func.sum(CriterionSummary.grades))
+        select(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id, func.sum(CriterionSummary.level_sum),
+               func.sum(CriterionSummary.grades))
         .where(CriterionSummary.user_id.in_(user_ids)).group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id)
     ).all()
-    hashes = {version_id: content_hash for version_id, content_hash, *_rest in rows}
-    return _weakest_first(session, {(version_id, criterion_id): (total, count) for version_id, _hash, criterion_id, total, count in rows},
-                          hashes)
+    return _weakest_first(session, {(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count in rows})
 
 
-#: (rubric version id, content hash) → {criterion id: title}; a version is never changed in place (bounded)
-_CRITERION_TITLES: dict[tuple[int, str], dict[str, str]] = {}
-MAX_RUBRIC_VERSIONS = 1024
-
-
-def _weakest_first(session: Session, sums: dict[tuple, tuple], hashes: dict[int, str] | None = None) -> list[tuple[str, float, int]]:
+def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str, float, int]]:
     """{(rubric version, criterion): (sum of levels, grades)} → (title, mean, grades) per criterion title, weakest
-    first (each rubric version read, and its JSON parsed, once; with ``hashes`` {version id: content hash}, once per
-    process)."""
+    first (each rubric version read, and its JSON parsed, once)."""
     version_ids = sorted({version_id for version_id, _criterion in sums})
-    titles_of: dict[int, dict[str, str]] = {}
-    if hashes is not None:
-        for version_id in version_ids:
-            cached = _CRITERION_TITLES.get((version_id, hashes[version_id]))
-            if cached is not None:
-                titles_of[version_id] = cached
-    missing = [v for v in version_ids if v not in titles_of]
-    if missing:
-        for version_id, content_hash, data in session.execute(
-                select(RubricVersion.id, RubricVersion.content_hash, RubricVersion.data).where(RubricVersion.id.in_(missing))):
-            titles = titles_of[version_id] = {c["id"]: c["title"] for c in data["criteria"]}
-            if hashes is not None and hashes.get(version_id) == content_hash:
-                if len(_CRITERION_TITLES) >= MAX_RUBRIC_VERSIONS:
-                    _CRITERION_TITLES.clear()
-                _CRITERION_TITLES[(version_id, content_hash)] = titles
+    titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
+        select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
     by_title: dict[str, list] = {}
     for (version_id, criterion_id), (total, count) in sums.items():
         both = by_title.setdefault(titles_of.get(version_id, {}).get(criterion_id, criterion_id), [0, 0])
