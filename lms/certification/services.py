@@ -312,6 +312,13 @@ def on_evidence(session: Session, user_id: int, now: datetime, evidence: tuple[s
     return evaluate_and_issue(session, user, now=now, evidence=evidence)
 
 
+def active_count_of(user_id, now: datetime):
+    """A SQL expression: how many active certificates the agent ``user_id`` (a column) holds, as
+    :func:`active_counts` counts them (a correlated subquery: a page of agents reads its counts with its names)."""
+    return (select(func.count()).where(CertificationRecord.user_id == user_id, CertificationRecord.status == "active",
+                                       CertificationRecord.expires_at > now).scalar_subquery())
+
+
 def active_counts(session: Session, user_ids: list[int], now: datetime) -> dict[int, int]:
     """How many active certificates each agent holds (one query)."""
     if not user_ids:

@@ -70,7 +70,7 @@ def dashboard(session: Session, agents: list, today: date, now: datetime, summar
     ids = [a.id for a in agents]
     summaries = summaries if summaries is not None else tracks.progress_summaries(session, ids)
     roleplay_scores = roleplays.released_scores(session, ids)
-    active = active if active is not None else certification.active_counts(session, ids, now)
+    active = active if active is not None else active_counts(session, agents, now)
     rows = []
     for agent in agents:
         mine = summaries.get(agent.id, [])
@@ -235,10 +235,38 @@ def xlsx_bytes(rows: Iterable[DashboardRow], labels: dict[str, str] | None = Non
 
 # Charts -------------------------------------------------------------------------------------
 
+def first_agents(session: Session, agents, now: datetime, limit: int) -> list:
+    """At most ``limit`` (id, name, active) rows of the select of agents ``agents`` (a subquery with ``id`` and
+    ``name``), unordered; ``active``: their active certificates, read in the same statement (active_counts' figure)."""
+    return session.execute(with_active_counts(select(agents.c.id, agents.c.name), agents.c.id, now).limit(limit)).all()
+
+
+def active_counts(session: Session, agents: list, now: datetime) -> dict[int, int]:
+    """{agent id: active certificates} (none: no key), as certification.active_counts gives it; agents read with
+    their ``active`` count (:func:`first_agents`, :func:`with_active_counts`) bring it, others cost one query."""
+    if agents and "active" in getattr(agents[0], "_fields", ()):  # SQL rows with the column
+        return {a.id: a.active for a in agents if a.active}
+    return certification.active_counts(session, [a.id for a in agents], now)
+
+
+def agents_page(session: Session, by_name, now: datetime, limit: int, offset: int) -> list:
+    """(id, name, active) rows of one page of ``by_name`` (a select of agents' id and name by name, id): the count
+    of active certificates is read in the same statement, for the page's rows only (outside the page's subquery:
+    a sort would otherwise compute it for every row before the offset)."""
+    page = by_name.limit(limit).offset(offset).subquery()
+    return session.execute(with_active_counts(select(page.c.id, page.c.name), page.c.id, now).order_by(page.c.name, page.c.id)).all()
+
+
+def with_active_counts(stmt, user_id, now: datetime):
+    """``stmt`` (a select of agents) with each agent's count of active certificates as its ``active`` column."""
+    return stmt.add_columns(certification.active_count_of(user_id, now).label("active"))
+
+
 def dashboard_with_charts(session: Session, agents: list, today: date, now: datetime) -> tuple[list[DashboardRow], list]:
+    """The rows and charts of a page of agents (read by :func:`first_agents`: with their certificates' count)."""
     ids = [a.id for a in agents]
     summaries = tracks.progress_summaries(session, ids)
-    active = certification.active_counts(session, ids, now)  # read once: the rows and the funnel both show it
+    active = active_counts(session, agents, now)  # read once: the rows and the funnel both show it
     return (dashboard(session, agents, today, now, summaries, active),
             team_charts(session, agents, today, now, summaries, active))
 

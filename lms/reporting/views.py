@@ -49,7 +49,8 @@ def dashboard():
     agents_query = (accounts.supervised_agents_query(session, current_user, team_id, team_ids=team_ids)
                     .with_only_columns(User.id, User.name).subquery())
     page = max(1, request.args.get("page", 1, type=int))
-    agents = session.execute(select(agents_query.c.id, agents_query.c.name).limit(PAGE_SIZE + 1)).all()  # unordered: stops at PAGE_SIZE + 1
+    # unordered: stops at PAGE_SIZE + 1; with each agent's count of active certificates
+    agents = services.first_agents(session, agents_query, now, PAGE_SIZE + 1)
     if len(agents) <= PAGE_SIZE:
         agents.sort(key=lambda a: a.name)
         rows, charts = services.dashboard_with_charts(session, agents, day, now)
@@ -67,7 +68,7 @@ def dashboard():
     if by_name_only:
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
-        rows = services.dashboard(session, session.execute(by_name.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all(), day, now)
+        rows = services.dashboard(session, services.agents_page(session, by_name, now, PAGE_SIZE, (page - 1) * PAGE_SIZE), day, now)
     else:
         ids = list(session.scalars(by_name.with_only_columns(User.id)))
         rows, pages, total = services.dashboard_page(session, ids, day, now, state=state, sort=sort, page=page, size=PAGE_SIZE)
