@@ -152,6 +152,13 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
     return agents, records[0], pending[0], last, open_attempt
 
 
+#: pages held below LIMIT, at today's figures (issue #22 lowered them, from 10, 10, 11 and 9): the dashboards read the
+#: supervised teams with their names, the agents with their count of active certificates (one statement), the progress
+#: summaries, the released role-play scores, the criterion sums and their rubric versions (the team's charts), the
+#: unread count; the organisation-wide page also counts the agents and reads the teams' table
+LOWER = {"team_dashboard": 8, "all_teams_dashboard": 8, "org_dashboard": 9, "org_dashboard_filtered": 8}
+
+
 def measure_everything(app, client, auth, session, monkeypatch, agents, record, submission, last, open_attempt, manager, trainer, admin,
                        token) -> dict[str, int]:
     counts: dict[str, int] = {}
@@ -216,5 +223,5 @@ def test_every_page_issues_the_same_statements_for_3_and_30_agents(app, client, 
         session.rollback()
     small, large = results
     assert large == small, {k: (small[k], large[k]) for k in small if small[k] != large.get(k)}
-    too_many = {k: v for k, v in small.items() if v > HEAVIER.get(k, LIMIT)}
+    too_many = {k: v for k, v in small.items() if v > HEAVIER.get(k, LOWER.get(k, LIMIT))}
     assert not too_many, (too_many, small)
