@@ -165,3 +165,46 @@ def test_the_organisation_table_of_teams_is_paged(client, auth, content, admin, 
     assert "teams_page=2" in second.split("Página 2 de")[1]  # paging the agents keeps the page of teams
     # out of range: the last page
     assert table_links(client.get("/manage/dashboard/?teams_page=99").get_data(as_text=True)) == [by_name[2].id]
+
+
+def test_supervised_teams_are_the_supervised_team_ids_with_their_names(session, make_user, make_team, content):
+    """The dashboard reads the teams a user supervises with their names in one query: the same teams as
+    supervised_team_ids for every role, by name."""
+    from lms.accounts import services as accounts
+
+    sur, norte, este = make_team("Sur"), make_team("Norte"), make_team("Este")
+    people = [make_user("manager", teams=[sur, norte]), make_user("trainer", teams=[este]), make_user("admin"),
+              make_user("agent", teams=[sur]), make_user("manager")]
+    for user in people:
+        teams = accounts.supervised_teams(session, user)
+        assert sorted(t.id for t in teams) == sorted(accounts.supervised_team_ids(session, user)), user.role
+        assert [t.name for t in teams] == sorted(t.name for t in teams)
+    assert [t.name for t in accounts.supervised_teams(session, people[0])] == ["Norte", "Sur"]
+    assert accounts.supervised_teams(session, people[3]) == [] and accounts.supervised_teams(session, people[4]) == []
+
+
+def test_active_certificates_read_with_the_agents_count_as_active_counts(session, make_user, team, admin, content):
+    """The agents' count of active certificates read in the same statement as their names (the dashboard's pages)
+    is certification.active_counts' figure: expired and revoked records do not count."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.certification import services as certs
+
+    definition = certs.get_definition(session, "proceso")
+    agents = [make_user("agent", name=f"Agente {n}", teams=[team]) for n in range(3)]
+    kept = certs.issue_manually(session, definition, agents[0], actor=admin, reason="Prueba", now=T0)
+    certs.issue_manually(session, definition, agents[1], actor=admin, reason="Prueba", now=T0 - timedelta(days=3 * 365))  # expired by now
+    session.commit()
+    now = T0 + timedelta(days=1)
+    expected = certs.active_counts(session, [a.id for a in agents], now)
+    assert expected == {agents[0].id: 1} and kept.status == "active"
+    by_name = select(User.id, User.name).where(User.id.in_([a.id for a in agents])).order_by(User.name, User.id)
+    page = services.agents_page(session, by_name, now, 10, 0)
+    assert [r.name for r in page] == ["Agente 0", "Agente 1", "Agente 2"]
+    assert services.active_counts(session, page, now) == expected
+    assert services.active_counts(session, services.agents_page(session, by_name, now, 1, 1), now) == {}
+    rows = {r.agent.id: r.certifications for r in services.dashboard(session, page, now.date(), now)}
+    assert rows == {a.id: expected.get(a.id, 0) for a in agents}
