@@ -282,9 +282,23 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
     # cohort burn-up: share of steps done by each day since start, against the share due (the mean over the agents
     # who have lived through that day); each done or due step adds 100/steps to every day from its own to the
     # agent's horizon, so the sums are built with difference arrays, not day by day
-    firsts = [summaries[a.id][0] for a in agents if summaries.get(a.id) and summaries[a.id][0].steps_total]
+    # one pass over the agents' first tracks: the burn-up's cohort (tracks with steps) and the funnel's stages
+    firsts, horizons = [], []
+    enrolled = week1 = week4 = 0
+    for a in agents:
+        mine = summaries.get(a.id)
+        if not mine:
+            continue
+        s = mine[0]
+        enrolled += 1
+        if s.modules_total >= 1 and s.modules_done_in_order >= 1:
+            week1 += 1
+        if s.modules_total >= 4 and s.modules_done_in_order >= 4:
+            week4 += 1
+        if s.steps_total:
+            firsts.append(s)
+            horizons.append(min((today - s.start_date).days, (s.end_date - s.start_date).days))
     cohort = len(firsts)
-    horizons = [min((today - s.start_date).days, (s.end_date - s.start_date).days) for s in firsts]
     span = max(horizons, default=-1) + 2
     alive, done_sum, due_sum = [0] * span, [0.0] * span, [0.0] * span
     for s, horizon in zip(firsts, horizons):
@@ -325,13 +339,10 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))
     # funnel
-    enrolled = [summaries[a.id][0] for a in agents if summaries.get(a.id)]
-    week1 = [s for s in enrolled if s.modules_total >= 1 and s.modules_done_in_order >= 1]
-    week4 = [s for s in enrolled if s.modules_total >= 4 and s.modules_done_in_order >= 4]
     certified = certified if certified is not None else certification.active_counts(session, ids, now)
     if enrolled:
-        out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), len(enrolled)), (_("Semana 1"), len(week1)),
-                                                                  (_("Semana 4"), len(week4)), (_("Certificados"), len(certified))], color=charts.GREEN))
+        out.append(charts.bar_chart(_("Embudo de certificación"), [(_("Inscritos"), enrolled), (_("Semana 1"), week1),
+                                                                  (_("Semana 4"), week4), (_("Certificados"), len(certified))], color=charts.GREEN))
     return out
 
 
