@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from lms.reporting.services import DashboardRow
-from lms.reporting.table import agent_rows, day_texts, team_options
+from lms.reporting.table import agent_rows, day_texts, team_options, team_rows
 
 #: the template loop as it was (lms/reporting/templates/reporting/dashboard.html before issue #22)
 OLD_LOOP = '  {% for r in rows %}\n    <tr><td><a href="{{ record_url }}{{ r.agent.id }}">{{ r.agent.name }}</a>\n      <br><a class="muted" href="{{ history_url }}{{ r.agent.id }}">{{ history }}</a></td>\n      <td>{{ r.track or \'—\' }}{% if r.start_date %}<br><span class="muted">{{ start_days[r.start_date] }}</span>{% endif %}</td>\n      <td>{% if r.percent is not none %}<progress class="progress" max="100" value="{{ r.percent }}" aria-label="{{ r.agent.name }}">{{ r.percent }}%</progress> {{ r.percent }}%{% else %}—{% endif %}</td>\n      <td>{{ r.overdue }}</td><td>{{ r.last_activity|when(\'short\') if r.last_activity else \'—\' }}</td>\n      <td>{{ (r.quiz_average)|num ~ \'%\' if r.quiz_average is not none else \'—\' }}</td>\n      <td>{{ (r.roleplay_average)|num ~ \'%\' if r.roleplay_average is not none else \'—\' }}</td>\n      <td><a href="{{ certificates_url }}{{ r.agent.id }}">{{ r.certifications }}</a></td>\n      <td><span class="badge badge-{{ r.state }}">{{ state_labels[r.state] }}</span></td></tr>\n  {% else %}\n    <tr><td colspan="9">{{ _("Ningún agente coincide.") }}</td></tr>\n  {% endfor %}'
@@ -76,3 +76,23 @@ def test_team_options_equal_the_template_loop(app, team_id):
     with app.test_request_context("/"):
         assert str(team_options(teams, team_id)) == app.jinja_env.from_string(loop).render(teams=teams, team_id=team_id)
     assert "&lt;Norte&gt;" in team_options(teams, team_id)
+
+
+#: the organisation-wide table's loop as it was (dashboard.html before issue #22's second pass)
+OLD_TEAMS_LOOP = '''  {% for t in team_rows %}
+    <tr><td><a href="{{ team_url }}?team={{ t.team_id }}">{{ t.name }}</a></td><td>{{ t.agents }}</td><td>{{ t.enrolled }}</td>
+      {%- set percent = t.percent %}
+      <td><progress class="progress" max="100" value="{{ percent }}" aria-label="{{ t.name }}">{{ percent }}%</progress> {{ percent }}%</td><td>{{ t.overdue }}</td><td>{{ t.behind }}</td><td>{{ t.on_track }}</td><td>{{ t.not_started }}</td><td>{{ t.completed }}</td></tr>
+  {% endfor %}'''
+
+
+def test_team_rows_equal_the_template_loop(app):
+    from lms.tracks.services import TeamProgress
+
+    teams = [TeamProgress(4, 'Ventas <Norte> & "Co"', 20, 18, 1, 2, 10, 3, 2, 37, 90), TeamProgress(9, "Sur", 0, 0, 0, 0, 0, 0, 0, 0, 0),
+             TeamProgress(12, "Ñandú", 5, 5, 0, 0, 0, 0, 5, 40, 40)]
+    with app.test_request_context("/"):
+        old = app.jinja_env.from_string(OLD_TEAMS_LOOP).render(team_rows=teams, team_url="/manage/dashboard/")
+        new = "  " + team_rows(teams, "/manage/dashboard/")
+    assert "&lt;Norte&gt; &amp; &#34;Co&#34;" in new and 'value="41"' in new
+    assert new == old
