@@ -133,17 +133,27 @@ def team_progress(session: Session, team_ids: list[int], today: date) -> list:
 EXPORT_BATCH = 500
 
 
-def agents_after(session: Session, team_ids: list[int], after: tuple[str, int] | None, limit: int) -> list:
-    """The next ``limit`` agents of these teams in the exports' order (name, then id) after the agent ``after``
-    ((name, id); None: from the first): one keyset query, as cheap for the last batch as for the first, and no
-    list of every id held while the export runs."""
+def _member_of(team_ids: list[int]):
+    """EXISTS: the user (``User``) is an agent of one of these teams."""
     # EXISTS, not IN: the rows are walked in the index on (name, id) (ix_users_name_id) and each is checked
     # against its own memberships (by user_id; "team_id + 0" keeps SQLite from probing the (team, user, kind)
     # index once per team of the list), so a batch of the whole organisation reads its own rows, not every agent
     # sorted
-    member = (select(TeamMembership.id).where(TeamMembership.user_id == User.id, TeamMembership.kind == MembershipKind.agent.value,
-                                              (TeamMembership.team_id + literal_column("0")).in_(team_ids)).exists())
-    stmt = select(User).where(member).order_by(User.name, User.id).limit(limit)
+    return (select(TeamMembership.id).where(TeamMembership.user_id == User.id, TeamMembership.kind == MembershipKind.agent.value,
+                                            (TeamMembership.team_id + literal_column("0")).in_(team_ids)).exists())
+
+
+def agents_by_name(team_ids: list[int]):
+    """A select of the (id, name) of the agents of these teams by name, then id: a page of it (LIMIT/OFFSET) walks the
+    users' (name, id) index up to the page instead of sorting every agent of the organisation."""
+    return select(User.id, User.name).where(_member_of(team_ids)).order_by(User.name, User.id)
+
+
+def agents_after(session: Session, team_ids: list[int], after: tuple[str, int] | None, limit: int) -> list:
+    """The next ``limit`` agents of these teams in the exports' order (name, then id) after the agent ``after``
+    ((name, id); None: from the first): one keyset query, as cheap for the last batch as for the first, and no
+    list of every id held while the export runs."""
+    stmt = select(User).where(_member_of(team_ids)).order_by(User.name, User.id).limit(limit)
     if after is not None:
         stmt = stmt.where(tuple_(User.name, User.id) > tuple_(literal(after[0]), literal(after[1])))
     return list(session.scalars(stmt))

@@ -62,9 +62,8 @@ def dashboard():
     # many agents: counted and paged over the memberships (an IN list, no DISTINCT over users joined to memberships)
     shown = [team_id] if team_id is not None else team_ids
     in_teams = (TeamMembership.kind == MembershipKind.agent.value, TeamMembership.team_id.in_(shown))
-    members = select(TeamMembership.user_id).where(*in_teams)
     total = session.scalar(select(func.count(func.distinct(TeamMembership.user_id))).where(*in_teams))
-    by_name = select(User.id, User.name).where(User.id.in_(members)).order_by(User.name, User.id)
+    by_name = services.agents_by_name(shown)
     if by_name_only:
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
