@@ -197,6 +197,11 @@ class CriterionSummary(Base):
     their thousand grades. ``flask --app lms roleplays rebuild-summaries`` recomputes them."""
 
     __tablename__ = "roleplay_criterion_summaries"
+    __table_args__ = (
+        # covers the dashboard's sums over a team's rows (summed_criterion_averages): read from the index alone,
+        # without a visit to each row of the table (issue #22)
+        Index("ix_roleplay_criterion_summaries_user_sums", "user_id", "rubric_version_id", "criterion_id", "level_sum", "grades"),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), primary_key=True)
