@@ -28,6 +28,11 @@ PAGE_SIZE = 100
 TEAM_PAGE_SIZE = 50
 
 
+#: the page's repeated markup, written in Python (lms/reporting/table.py): the agents' rows, the team filter's options
+#: and the teams' rows
+TABLES = {"agent_rows": table.agent_rows, "team_options": table.team_options, "team_table_rows": table.team_rows}
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def dashboard():
@@ -57,7 +62,7 @@ def dashboard():
         if state:
             rows = [r for r in rows if r.state == state]
         rows.sort(key=services.SORTS.get(sort, services.SORTS["name"]))
-        return render_template("reporting/dashboard.html", agent_rows=table.agent_rows, team_options=table.team_options, team_table_rows=table.team_rows, rows=rows, teams=teams, team_id=team_id, sort=sort, state=state,
+        return render_template("reporting/dashboard.html", **TABLES, rows=rows, teams=teams, team_id=team_id, sort=sort, state=state,
                                charts=charts, page=None, team_rows=None, start_days=_start_days(rows))
     # many agents: counted and paged over the memberships (an IN list, no DISTINCT over users joined to memberships)
     shown = [team_id] if team_id is not None else team_ids
@@ -79,7 +84,7 @@ def dashboard():
     else:
         team_page, team_pages, first, shown_teams = 1, 1, 0, [team_id]
     team_rows = services.team_progress(session, shown_teams, day)
-    return render_template("reporting/dashboard.html", agent_rows=table.agent_rows, team_options=table.team_options, team_table_rows=table.team_rows, rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=[],
+    return render_template("reporting/dashboard.html", **TABLES, rows=rows, teams=teams, team_id=team_id, sort=sort, state=state, charts=[],
                            page=page, pages=pages, total=total, team_rows=team_rows, start_days=_start_days(rows),
                            team_page=team_page, team_pages=team_pages, team_first=first + 1,
                            team_last=first + len(team_rows))
