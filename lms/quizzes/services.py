@@ -9,14 +9,14 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Float, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import UTCDateTime, begin_writes
@@ -107,14 +107,17 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
         set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
+_ATTEMPTS_OF = (select(QuizAttempt).where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id"))
+                .order_by(QuizAttempt.number))
+_ACCOMMODATION_OF = select(Accommodation).where(Accommodation.user_id == bindparam("b_user_id"))
+
+
 def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
-    return list(session.scalars(
-        select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id).order_by(QuizAttempt.number)
-    ))
+    return list(session.scalars(_ATTEMPTS_OF, {"b_user_id": user_id, "b_quiz_id": quiz.id}))
 
 
 def accommodation_of(session: Session, user_id: int) -> Accommodation | None:
-    return session.scalar(select(Accommodation).where(Accommodation.user_id == user_id))
+    return session.scalar(_ACCOMMODATION_OF, {"b_user_id": user_id})
 
 
 # Rules of taking ---------------------------------------------------------------
@@ -184,78 +187,97 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         raise InvalidInput(_("Esta evaluación no tiene preguntas disponibles."))
     settings = quiz.settings
     deadline = None if rules.time_limit_minutes is None else now + timedelta(minutes=rules.time_limit_minutes)
-    attempt = QuizAttempt(
-        quiz_id=quiz.id, user_id=user.id, number=rules.attempts_used + 1, state=AttemptState.in_progress.value,
-        started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
-    )
+    values = {"quiz_id": quiz.id, "user_id": user.id, "number": rules.attempts_used + 1, "state": AttemptState.in_progress.value,
+              "started_at": now, "deadline_at": deadline, "submitted_at": None, "graded_at": None, "score": None,
+              "max_score": 0.0, "percent": None, "passed": None, "pass_mark": float(settings["pass_mark"]), "seed": seed,
+              "revision": 1}
     slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
               "layout": version.kind.prepare(version.data, rng, settings.get("shuffle_choices", True))}
              for position, version in enumerate(drawn)]
-    attempt.max_score = sum(slot["points"] for slot in slots)
+    values["max_score"] = sum(slot["points"] for slot in slots)
     # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
     # the same agent meet on the unique attempt number below
     begin_writes(session)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-            # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
-            session.execute(insert(AttemptSlot), [{"attempt_id": attempt.id, **slot} for slot in slots])
-            session.expire(attempt, ["slots"])
-    except IntegrityError:
+    session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
+    statements = _start_statements(session.get_bind().dialect.name)
+    if statements is None:  # (a database without INSERT … ON CONFLICT: a savepoint catches the clash)
+        try:
+            with session.begin_nested():
+                attempt_id = session.execute(insert(_ATTEMPTS).values(values).returning(_ATTEMPTS.c.id)).scalar_one()
+        except IntegrityError:
+            attempt_id = None
+    else:
+        attempt_id = session.execute(statements.attempt, values).scalar()
+    if attempt_id is None:
         # another tab started the same attempt number at the same moment: use that one
         existing = session.scalar(select(QuizAttempt).where(
             QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.state == AttemptState.in_progress.value))
         if existing is None:
             raise Conflict(_("No se pudo empezar el intento; vuelve a intentarlo.")) from None
         return existing
-    session.execute(insert(AttemptEvent).values(attempt_id=attempt.id, actor_id=user.id, kind="started", at=now, data={
-        "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}))
-    _summary_after_start(session, user.id, quiz, now)
+    # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
+    session.execute(_SLOTS_INSERT, [{"attempt_id": attempt_id, **slot} for slot in slots])
+    session.execute(_EVENTS_INSERT, {"attempt_id": attempt_id, "actor_id": user.id, "kind": "started", "at": now, "data": {
+        "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}})
+    # the attempt as written, in the session as if it had been read (its slots are read when first needed)
+    attempt = QuizAttempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    _summary_after_start(session, user.id, quiz, now, statements)
     return attempt
 
 
-def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: datetime) -> None:
-    """One more attempt in the agent's summary: one INSERT … ON CONFLICT DO UPDATE (no re-read of their attempts).
-    A start changes no grade."""
-    dialect = session.get_bind().dialect.name
+@dataclass(frozen=True)
+class _StartStatements:
+    #: INSERT of the attempt, RETURNING its id; none when its number is taken (ON CONFLICT DO NOTHING)
+    attempt: object
+    #: INSERT of the summary's row, or one more attempt in it (ON CONFLICT DO UPDATE)
+    summary: object
+
+
+@lru_cache(maxsize=4)
+def _start_statements(dialect: str) -> _StartStatements | None:
+    """The dialect's INSERT … ON CONFLICT statements of a start, built once (None: a database without them). The dialect's
+    own module is imported here: a SQLite site never loads PostgreSQL's dialect."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
+        return None
+    A, S = _ATTEMPTS.c, _SUMMARIES.c
+    attempt = (upsert(_ATTEMPTS).on_conflict_do_nothing(index_elements=[A.quiz_id, A.user_id, A.number]).returning(A.id))
+    now = bindparam("b_now", type_=UTCDateTime())
+    summary = (upsert(_SUMMARIES).values(user_id=bindparam("b_user_id"), quiz_id=bindparam("b_quiz_id"), attempts=1, graded=0,
+                                         pending=0, grade=None, passed=False, first_passed_at=None, last_activity_at=now)
+               .on_conflict_do_update(index_elements=[S.user_id, S.quiz_id], set_={
+                   "attempts": S.attempts + 1,
+                   "last_activity_at": case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now),
+                                            else_=S.last_activity_at)}))
+    return _StartStatements(attempt, summary)
+
+
+def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: datetime, statements: _StartStatements | None) -> None:
+    """One more attempt in the agent's summary: one INSERT … ON CONFLICT DO UPDATE (no re-read of their attempts).
+    A start changes no grade."""
+    if statements is None:
         refresh_summary(session, user_id, quiz)
         return
-    S = QuizSummary
-    stmt = upsert(S).values(user_id=user_id, quiz_id=quiz.id, attempts=1, graded=0, pending=0, grade=None, passed=False,
-                            first_passed_at=None, last_activity_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=[S.user_id, S.quiz_id], set_={
-        "attempts": S.attempts + 1,
-        "last_activity_at": case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)}))
+    session.execute(statements.summary, {"b_user_id": user_id, "b_quiz_id": quiz.id, "b_now": now})
     signals.standing_changed.send(session, user_id=user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
 
 
 def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, first: bool = False) -> list[versions.CachedVersion]:
     """The questions of a new attempt, following the quiz's draw rules; unseen questions first (``first``: the
     agent has no attempt at this quiz yet, so none was seen and nothing is read to learn it)."""
-    seen = set() if first else set(session.scalars(
-        select(QuestionVersion.question_id)
-        .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
-        .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
-    ))
+    statements = _draw_statements()
+    seen = set() if first else set(session.scalars(statements[0], {"b_user_id": user_id, "b_quiz_id": quiz.id}))
     rules = quiz.settings["draw"]
     named = {slug for rule in rules for slug in rule.get("questions", ())}
     banks = {rule["bank"] for rule in rules if "bank" in rule}
     # only the questions this quiz can draw, only the columns the draw needs, with their current version's identity
     # (its content comes from the per-process cache)
-    questions = {q.slug: q for q in session.execute(
-        select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
-               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
-        .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
-        .where(Question.is_archived.is_(False), or_(Question.slug.in_(named), QuestionBank.slug.in_(banks)))
-    )}
+    questions = {q.slug: q for q in session.execute(statements[1], {"b_named": sorted(named), "b_banks": sorted(banks)})}
     chosen: list = []
     for rule in rules:
         if "questions" in rule:
@@ -271,6 +293,23 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, fir
         rng.shuffle(chosen)
     cached = versions.resolve(session, ((q.version_id, q.content_hash, q.created_at) for q in chosen))
     return [cached[q.version_id] for q in chosen]
+
+
+@lru_cache(maxsize=1)
+def _draw_statements():
+    """The draw's two reads, built once: the questions the agent has seen in this quiz; the live questions a quiz can
+    draw (named ones, and those of its banks) with their current version's identity."""
+    seen = (select(QuestionVersion.question_id)
+            .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
+            .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
+            .where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id")))
+    candidates = (select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
+                         QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
+                  .join(QuestionBank, QuestionBank.id == Question.bank_id)
+                  .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
+                  .where(Question.is_archived.is_(False), or_(Question.slug.in_(bindparam("b_named", expanding=True)),
+                                                               QuestionBank.slug.in_(bindparam("b_banks", expanding=True)))))
+    return seen, candidates
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
@@ -366,6 +405,7 @@ _SUBMIT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPT
                                    _ATTEMPTS.c.revision == bindparam("b_read_revision"))
            .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE))
 _EVENTS_INSERT = insert(_EVENTS)
+_SLOTS_INSERT = insert(_SLOTS)
 _SLOT_WRITES: dict[tuple, object] = {}
 
 
