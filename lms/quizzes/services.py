@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Float, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import UTCDateTime, begin_writes
@@ -112,6 +112,20 @@ _ATTEMPTS_OF = (select(QuizAttempt).where(QuizAttempt.user_id == bindparam("b_us
 _ACCOMMODATION_OF = select(Accommodation).where(Accommodation.user_id == bindparam("b_user_id"))
 
 
+#: the agent's attempts at a quiz and their accommodation, in one statement: both outer-joined to a one-row anchor (one
+#: row with neither when there is neither; the accommodation, unique per agent, repeated on each attempt's row)
+_ATTEMPTS_AND_ACCOMMODATION = (
+    select(QuizAttempt, Accommodation).select_from(select(literal(1).label("anchor")).subquery())
+    .outerjoin(QuizAttempt, (QuizAttempt.user_id == bindparam("b_user_id")) & (QuizAttempt.quiz_id == bindparam("b_quiz_id")))
+    .outerjoin(Accommodation, Accommodation.user_id == bindparam("b_user_id"))
+    .order_by(QuizAttempt.number))
+
+
+def _attempts_and_accommodation(session: Session, user_id: int, quiz: Quiz) -> tuple[list[QuizAttempt], Accommodation | None]:
+    rows = session.execute(_ATTEMPTS_AND_ACCOMMODATION, {"b_user_id": user_id, "b_quiz_id": quiz.id}).all()
+    return [row[0] for row in rows if row[0] is not None], rows[0][1] if rows else None
+
+
 def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
     return list(session.scalars(_ATTEMPTS_OF, {"b_user_id": user_id, "b_quiz_id": quiz.id}))
 
@@ -140,12 +154,16 @@ class Allowance:
         return self.reason is None
 
 
+_UNREAD = object()
+
+
 def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: list[QuizAttempt] | None = None,
-              may_take: bool | None = None) -> Allowance:
-    """The rules of taking for this agent now; ``attempts`` (theirs, of this quiz) and ``may_take`` when the
-    caller already has them (a page that lists the attempts reads them once)."""
+              may_take: bool | None = None, accommodation=_UNREAD) -> Allowance:
+    """The rules of taking for this agent now; ``attempts`` (theirs, of this quiz), ``may_take`` and ``accommodation``
+    (theirs or None) when the caller already has them (a page that lists the attempts reads them once)."""
     settings = quiz.settings
-    accommodation = accommodation_of(session, user.id)
+    if accommodation is _UNREAD:
+        accommodation = accommodation_of(session, user.id)
     multiplier = accommodation.time_multiplier if accommodation else 1.0
     extra = accommodation.extra_attempts if accommodation else 0
     if attempts is None:
@@ -172,10 +190,10 @@ def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: li
 def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take: bool | None = None) -> QuizAttempt:
     """Resume the attempt in progress, or start a new one if the rules allow (``may_take``: the access
     policy's answer when the caller has already asked it)."""
-    attempts = attempts_of(session, user.id, quiz)
+    attempts, accommodation = _attempts_and_accommodation(session, user.id, quiz)
     for attempt in attempts:
         expire_if_overdue(session, attempt, now=now)
-    rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take)
+    rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take, accommodation=accommodation)
     if rules.in_progress is not None:
         return rules.in_progress
     if not rules.can_start:
@@ -270,14 +288,14 @@ def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: dateti
 def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, first: bool = False) -> list[versions.CachedVersion]:
     """The questions of a new attempt, following the quiz's draw rules; unseen questions first (``first``: the
     agent has no attempt at this quiz yet, so none was seen and nothing is read to learn it)."""
-    statements = _draw_statements()
-    seen = set() if first else set(session.scalars(statements[0], {"b_user_id": user_id, "b_quiz_id": quiz.id}))
     rules = quiz.settings["draw"]
     named = {slug for rule in rules for slug in rule.get("questions", ())}
     banks = {rule["bank"] for rule in rules if "bank" in rule}
     # only the questions this quiz can draw, only the columns the draw needs, with their current version's identity
-    # (its content comes from the per-process cache)
-    questions = {q.slug: q for q in session.execute(statements[1], {"b_named": sorted(named), "b_banks": sorted(banks)})}
+    # (its content comes from the per-process cache), and for a retake whether the agent has seen each one
+    questions = {q.slug: q for q in session.execute(_draw_statement(with_seen=not first), {
+        "b_named": sorted(named), "b_banks": sorted(banks), "b_user_id": user_id, "b_quiz_id": quiz.id})}
+    seen = {q.id for q in questions.values() if not first and q.seen}
     chosen: list = []
     for rule in rules:
         if "questions" in rule:
@@ -295,21 +313,26 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, fir
     return [cached[q.version_id] for q in chosen]
 
 
-@lru_cache(maxsize=1)
-def _draw_statements():
-    """The draw's two reads, built once: the questions the agent has seen in this quiz; the live questions a quiz can
-    draw (named ones, and those of its banks) with their current version's identity."""
-    seen = (select(QuestionVersion.question_id)
-            .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
-            .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
-            .where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id")))
-    candidates = (select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
-                         QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
+@lru_cache(maxsize=2)
+def _draw_statement(*, with_seen: bool):
+    """The draw's read, built once: the live questions a quiz can draw (named ones, and those of its banks) with their
+    current version's identity; ``with_seen``: and whether the agent has been given the question in an attempt at this
+    quiz (an uncorrelated IN: the agent's questions are read once, from their attempts)."""
+    columns = [Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
+               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at]
+    if with_seen:
+        given = aliased(QuestionVersion)
+        seen = (select(given.question_id)
+                .join(AttemptSlot, AttemptSlot.question_version_id == given.id)
+                .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
+                .where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id")))
+        columns.append(Question.id.in_(seen).label("seen"))
+    candidates = (select(*columns)
                   .join(QuestionBank, QuestionBank.id == Question.bank_id)
                   .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
                   .where(Question.is_archived.is_(False), or_(Question.slug.in_(bindparam("b_named", expanding=True)),
                                                                QuestionBank.slug.in_(bindparam("b_banks", expanding=True)))))
-    return seen, candidates
+    return candidates
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
