@@ -78,11 +78,18 @@ def list_quizzes(session: Session) -> list[Quiz]:
     return list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False)).order_by(Quiz.slug)))
 
 
+# the statements of the requests of an attempt in progress, built once (their SQL is compiled once and cached)
+_ATTEMPT_WITH_QUIZ = select(QuizAttempt).where(QuizAttempt.id == bindparam("b_attempt_id")).options(joinedload(QuizAttempt.quiz))
+_SLOTS_OF_ATTEMPTS = (select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+                      .where(AttemptSlot.attempt_id.in_(bindparam("b_attempt_ids", expanding=True)))
+                      .order_by(AttemptSlot.attempt_id, AttemptSlot.position))
+
+
 def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
     """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
     versions' identity is read with the slots, their content comes from the per-process cache, see
     :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it)."""
-    attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(joinedload(QuizAttempt.quiz)))
+    attempt = session.scalar(_ATTEMPT_WITH_QUIZ, {"b_attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
     load_slots(session, [attempt])
@@ -93,10 +100,7 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
     """Load the slots of these attempts in one statement, each with its cached question version attached."""
     if not attempts:
         return
-    rows = session.execute(
-        select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
-        .where(AttemptSlot.attempt_id.in_([a.id for a in attempts])).order_by(AttemptSlot.attempt_id, AttemptSlot.position)
-    ).all()
+    rows = session.execute(_SLOTS_OF_ATTEMPTS, {"b_attempt_ids": [a.id for a in attempts]}).all()
     cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
     by_attempt: dict[int, list[AttemptSlot]] = {a.id: [] for a in attempts}
     for row in rows:
