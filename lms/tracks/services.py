@@ -12,7 +12,7 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
@@ -293,14 +293,16 @@ def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: lis
     return by_module, results
 
 
+#: the agents' lesson completions (built once: it runs on every graded quiz, through certification's evidence check)
+_COMPLETIONS_OF = (select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
+                   .where(LessonCompletion.user_id.in_(bindparam("b_user_ids", expanding=True))))
+
+
 def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict[int, datetime]]:
     result: dict[int, dict[int, datetime]] = defaultdict(dict)
     if not user_ids:
         return result
-    rows = session.execute(
-        select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
-        .where(LessonCompletion.user_id.in_(user_ids))
-    )
+    rows = session.execute(_COMPLETIONS_OF, {"b_user_ids": list(user_ids)})
     for user_id, lesson_id, completed_at in rows:
         result[user_id][lesson_id] = completed_at
     return result
