@@ -112,14 +112,17 @@ HEAVIER = {
     "my_certificates": 18, "agent_certificates": 22,
     # the agent's progress (as the lesson page, with the working-day calendar), their attempts and teams, the supervision checks of the viewer
     "agent_record": 18, "timeline": 16,
-    # a submission (set-based since issue #22: was 28) reads the attempt with its quiz and its slots with their cached
-    # versions, holds the attempt, writes every slot in one statement, the attempt's state and grade in one UPDATE, its two
-    # history rows in one INSERT and the quiz summary by increments in one UPDATE; then the progress summary (moved by the
-    # standing's change, not rebuilt: here only its activity moves, in one UPDATE; a first pass takes 4, see
-    # tests/tracks/test_progress_moves.py), certification's evidence check (definitions, the agent's records, open paths) and the outboxes of xAPI/LTI/notifications.
-    # (The exam start, "start", stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz summary's
-    # upsert and the progress summary's activity.)
-    "submit": 14,
+    # a submission (set-based since issue #22: was 28, then 14) reads the attempt with its quiz and its slots with their
+    # cached versions; then one UPDATE submits the attempt at the revision it read (an auto-save moves the revision, so
+    # the answers are read again only when one came in between) and reads the quiz summary's figures before, every slot
+    # goes out in one statement, its two history rows in one INSERT and the quiz summary by increments in one UPDATE
+    # (checked against the figures read: no locking read); then the progress summary (moved by the standing's change,
+    # not rebuilt: here only its activity moves, in one UPDATE; a first pass takes 3, see
+    # tests/tracks/test_progress_moves.py), certification's evidence check (definitions, the agent's records, open paths)
+    # and the outboxes of xAPI/LTI/notifications. Now within LIMIT; kept here to catch growth. (The exam start, "start",
+    # stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz summary's upsert and the progress
+    # summary's activity; tests/quizzes/test_hot_path_statements.py counts both, and the auto-save.)
+    "submit": 12,
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 13,

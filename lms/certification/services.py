@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,9 +31,14 @@ if TYPE_CHECKING:  # typing only: users come from lms.accounts.services
     from lms.accounts.models import User
 
 
+#: statements of the evidence check that runs on every graded quiz, built once
+_LIVE_DEFINITIONS = (select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))
+                     .order_by(CertificationDefinition.area, CertificationDefinition.slug))
+_RECORDS_OF = select(CertificationRecord).where(CertificationRecord.user_id == bindparam("b_user_id"))
+
+
 def list_definitions(session: Session) -> list[CertificationDefinition]:
-    return list(session.scalars(select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))
-                                .order_by(CertificationDefinition.area, CertificationDefinition.slug)))
+    return list(session.scalars(_LIVE_DEFINITIONS))
 
 
 def get_definition(session: Session, slug: str) -> CertificationDefinition:
@@ -118,7 +123,7 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     definitions = [d for d in list_definitions(session) if could_change(d.requirements, evidence)]
     history: dict[int, list[CertificationRecord]] = {}
     # the agent's records without their definitions (those needed are in ``definitions``): one statement
-    records = list(session.scalars(select(CertificationRecord).where(CertificationRecord.user_id == user.id))) if definitions else None
+    records = list(session.scalars(_RECORDS_OF, {"b_user_id": user.id})) if definitions else None
     for record in records or ():
         history.setdefault(record.definition_id, []).append(record)
     ctx = Context(session, user)

@@ -25,13 +25,13 @@ import json
 import re
 import secrets
 from datetime import datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Callable
 
 from flask import Response, flash, jsonify, make_response, redirect, request
 from flask import session as flask_session
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import Integer, String, Text, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms.core.clock import now_utc
@@ -90,28 +90,35 @@ def presented_key() -> str | None:
 def claim(session: Session, *, owner: str, user_id: int | None, key: str, endpoint: str, now: datetime) -> IdempotencyKey | None:
     """Claim ``key`` for ``owner``; None when this request is the first (it then runs the view), else the row
     of the earlier request (committed: a concurrent first request is waited for)."""
-    dialect = session.get_bind().dialect.name
-    # the dialect's own INSERT … ON CONFLICT, imported here: a SQLite site never loads PostgreSQL's dialect (2.4 MiB)
+    inserted = session.execute(_claim_statement(session.get_bind().dialect.name), {
+        "owner": owner, "user_id": user_id, "key": key, "endpoint": endpoint, "created_at": now}).scalar()
+    if inserted is not None:
+        return None
+    return session.scalars(_KEY_ROW.execution_options(populate_existing=True), {"b_owner": owner, "b_key": key}).one()
+
+
+@lru_cache(maxsize=2)
+def _claim_statement(dialect: str):
+    """INSERT of a key, nothing when it is there (RETURNING its id when inserted), built once per dialect. The dialect's
+    own INSERT … ON CONFLICT, imported here: a SQLite site never loads PostgreSQL's dialect (2.4 MiB)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    insert = upsert(IdempotencyKey)
-    inserted = session.execute(
-        insert.values(owner=owner, user_id=user_id, key=key, endpoint=endpoint, created_at=now)
-        .on_conflict_do_nothing(index_elements=["owner", "key"]).returning(IdempotencyKey.id)
-    ).scalar()
-    if inserted is not None:
-        return None
-    return session.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
-        .execution_options(populate_existing=True)
-    ).one()
+    table = IdempotencyKey.__table__
+    return upsert(table).on_conflict_do_nothing(index_elements=["owner", "key"]).returning(table.c.id)
+
+
+#: the row of one owner's key (statements built once)
+_KEY_ROW = select(IdempotencyKey).where(IdempotencyKey.owner == bindparam("b_owner"), IdempotencyKey.key == bindparam("b_key"))
+_RECORD = (update(IdempotencyKey.__table__)
+           .where(IdempotencyKey.__table__.c.owner == bindparam("b_owner"), IdempotencyKey.__table__.c.key == bindparam("b_key"))
+           .values({name: bindparam(f"b_{name}") for name in ("status", "location", "content_type", "body", "body_hash", "flashes")}))
 
 
 def lookup(session: Session, *, owner: str, key: str) -> IdempotencyKey | None:
     """The committed row of ``key`` (a plain read: no claim)."""
-    return session.scalars(select(IdempotencyKey).where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)).one_or_none()
+    return session.scalars(_KEY_ROW, {"b_owner": owner, "b_key": key}).one_or_none()
 
 
 class _ClaimedMeanwhile(Exception):
@@ -126,13 +133,11 @@ def record(session: Session, *, owner: str, key: str, response: Response, flashe
     """Store the answer in the claimed row (same transaction as the submission)."""
     body = response.get_data() if not response.is_streamed else b""
     location = response.headers.get("Location")
-    session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
-        .values(status=response.status_code, location=location, content_type=response.content_type,
-                body=body.decode("utf-8", "replace") if len(body) <= MAX_BODY and not 300 <= response.status_code < 400 else None,
-                body_hash=hashlib.sha256(body).hexdigest(), flashes=json.dumps(flashes) if flashes else None)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_RECORD, {
+        "b_owner": owner, "b_key": key, "b_status": response.status_code, "b_location": location,
+        "b_content_type": response.content_type,
+        "b_body": body.decode("utf-8", "replace") if len(body) <= MAX_BODY and not 300 <= response.status_code < 400 else None,
+        "b_body_hash": hashlib.sha256(body).hexdigest(), "b_flashes": json.dumps(flashes) if flashes else None})
 
 
 def replay(row: IdempotencyKey, endpoint: str):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import desc, select
+from sqlalchemy import bindparam, desc, select
 from sqlalchemy.orm import Session
 
 from lms.core import outbox
@@ -28,17 +28,21 @@ KIND = "lti-score"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
+#: the AGS resource links that open a target and that the user launched from, with their platform and the user's sub
+#: (built once: it runs on every graded quiz)
+_SCORED_LINKS = (select(LtiResourceLink, LtiPlatform, LtiLaunchedLink.sub)
+                 .join(LtiLaunchedLink, (LtiLaunchedLink.resource_link_pk == LtiResourceLink.id)
+                       & (LtiLaunchedLink.user_id == bindparam("b_user_id")))
+                 .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
+                 .where(LtiResourceLink.target == bindparam("b_target"), LtiResourceLink.ags.is_not(None))
+                 .order_by(LtiResourceLink.id))
+
+
 def queue_score(session: Session, *, user_id: int, target: str, event: str, now: datetime, label: str,
                 score: float | None, activity: str, grading: str) -> int:
     """Queue the score for every AGS resource link that opens ``target`` and that the user launched from.
     ``event`` makes the dedupe key (one message per event and link). Returns how many were queued."""
-    rows = session.execute(
-        select(LtiResourceLink, LtiPlatform, LtiLaunchedLink.sub)
-        .join(LtiLaunchedLink, (LtiLaunchedLink.resource_link_pk == LtiResourceLink.id) & (LtiLaunchedLink.user_id == user_id))
-        .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
-        .where(LtiResourceLink.target == target, LtiResourceLink.ags.is_not(None))
-        .order_by(LtiResourceLink.id)
-    ).all()
+    rows = session.execute(_SCORED_LINKS, {"b_user_id": user_id, "b_target": target}).all()
     queued = 0
     for link, platform, sub in rows:
         ags = link.ags or {}

@@ -139,7 +139,8 @@ class QuizAttempt(Base):
     pass_mark: Mapped[float] = mapped_column(Float)
     #: seed of the random draws (questions, choice order, numbers)
     seed: Mapped[int] = mapped_column(Integer)
-    #: bumped on every change of state or grade (optimistic locking for graders)
+    #: bumped on every change of state or grade (optimistic locking for graders) and on every auto-save of answers (a
+    #: submission that read the attempt knows from it alone whether the answers it read are still the stored ones)
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
     slots: Mapped[list["AttemptSlot"]] = relationship(back_populates="attempt", order_by="AttemptSlot.position",

@@ -9,17 +9,17 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.core.db import begin_writes
+from lms.core.db import UTCDateTime, begin_writes
 from lms.core.templating import format_number, format_when
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.quizzes.models import (
@@ -78,11 +78,18 @@ def list_quizzes(session: Session) -> list[Quiz]:
     return list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False)).order_by(Quiz.slug)))
 
 
+# the statements of the requests of an attempt in progress, built once (their SQL is compiled once and cached)
+_ATTEMPT_WITH_QUIZ = select(QuizAttempt).where(QuizAttempt.id == bindparam("b_attempt_id")).options(joinedload(QuizAttempt.quiz))
+_SLOTS_OF_ATTEMPTS = (select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+                      .where(AttemptSlot.attempt_id.in_(bindparam("b_attempt_ids", expanding=True)))
+                      .order_by(AttemptSlot.attempt_id, AttemptSlot.position))
+
+
 def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
     """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
     versions' identity is read with the slots, their content comes from the per-process cache, see
     :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it)."""
-    attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(joinedload(QuizAttempt.quiz)))
+    attempt = session.scalar(_ATTEMPT_WITH_QUIZ, {"b_attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
     load_slots(session, [attempt])
@@ -93,10 +100,7 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
     """Load the slots of these attempts in one statement, each with its cached question version attached."""
     if not attempts:
         return
-    rows = session.execute(
-        select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
-        .where(AttemptSlot.attempt_id.in_([a.id for a in attempts])).order_by(AttemptSlot.attempt_id, AttemptSlot.position)
-    ).all()
+    rows = session.execute(_SLOTS_OF_ATTEMPTS, {"b_attempt_ids": [a.id for a in attempts]}).all()
     cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
     by_attempt: dict[int, list[AttemptSlot]] = {a.id: [] for a in attempts}
     for row in rows:
@@ -107,14 +111,31 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
         set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
+_ATTEMPTS_OF = (select(QuizAttempt).where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id"))
+                .order_by(QuizAttempt.number))
+_ACCOMMODATION_OF = select(Accommodation).where(Accommodation.user_id == bindparam("b_user_id"))
+
+
+#: the agent's attempts at a quiz and their accommodation, in one statement: both outer-joined to a one-row anchor (one
+#: row with neither when there is neither; the accommodation, unique per agent, repeated on each attempt's row)
+_ATTEMPTS_AND_ACCOMMODATION = (
+    select(QuizAttempt, Accommodation).select_from(select(literal(1).label("anchor")).subquery())
+    .outerjoin(QuizAttempt, (QuizAttempt.user_id == bindparam("b_user_id")) & (QuizAttempt.quiz_id == bindparam("b_quiz_id")))
+    .outerjoin(Accommodation, Accommodation.user_id == bindparam("b_user_id"))
+    .order_by(QuizAttempt.number))
+
+
+def _attempts_and_accommodation(session: Session, user_id: int, quiz: Quiz) -> tuple[list[QuizAttempt], Accommodation | None]:
+    rows = session.execute(_ATTEMPTS_AND_ACCOMMODATION, {"b_user_id": user_id, "b_quiz_id": quiz.id}).all()
+    return [row[0] for row in rows if row[0] is not None], rows[0][1] if rows else None
+
+
 def attempts_of(session: Session, user_id: int, quiz: Quiz) -> list[QuizAttempt]:
-    return list(session.scalars(
-        select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id).order_by(QuizAttempt.number)
-    ))
+    return list(session.scalars(_ATTEMPTS_OF, {"b_user_id": user_id, "b_quiz_id": quiz.id}))
 
 
 def accommodation_of(session: Session, user_id: int) -> Accommodation | None:
-    return session.scalar(select(Accommodation).where(Accommodation.user_id == user_id))
+    return session.scalar(_ACCOMMODATION_OF, {"b_user_id": user_id})
 
 
 # Rules of taking ---------------------------------------------------------------
@@ -137,12 +158,16 @@ class Allowance:
         return self.reason is None
 
 
+_UNREAD = object()
+
+
 def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: list[QuizAttempt] | None = None,
-              may_take: bool | None = None) -> Allowance:
-    """The rules of taking for this agent now; ``attempts`` (theirs, of this quiz) and ``may_take`` when the
-    caller already has them (a page that lists the attempts reads them once)."""
+              may_take: bool | None = None, accommodation=_UNREAD) -> Allowance:
+    """The rules of taking for this agent now; ``attempts`` (theirs, of this quiz), ``may_take`` and ``accommodation``
+    (theirs or None) when the caller already has them (a page that lists the attempts reads them once)."""
     settings = quiz.settings
-    accommodation = accommodation_of(session, user.id)
+    if accommodation is _UNREAD:
+        accommodation = accommodation_of(session, user.id)
     multiplier = accommodation.time_multiplier if accommodation else 1.0
     extra = accommodation.extra_attempts if accommodation else 0
     if attempts is None:
@@ -169,10 +194,10 @@ def allowance(session: Session, user, quiz: Quiz, *, now: datetime, attempts: li
 def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take: bool | None = None) -> QuizAttempt:
     """Resume the attempt in progress, or start a new one if the rules allow (``may_take``: the access
     policy's answer when the caller has already asked it)."""
-    attempts = attempts_of(session, user.id, quiz)
+    attempts, accommodation = _attempts_and_accommodation(session, user.id, quiz)
     for attempt in attempts:
         expire_if_overdue(session, attempt, now=now)
-    rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take)
+    rules = allowance(session, user, quiz, now=now, attempts=attempts, may_take=may_take, accommodation=accommodation)
     if rules.in_progress is not None:
         return rules.in_progress
     if not rules.can_start:
@@ -184,78 +209,97 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         raise InvalidInput(_("Esta evaluación no tiene preguntas disponibles."))
     settings = quiz.settings
     deadline = None if rules.time_limit_minutes is None else now + timedelta(minutes=rules.time_limit_minutes)
-    attempt = QuizAttempt(
-        quiz_id=quiz.id, user_id=user.id, number=rules.attempts_used + 1, state=AttemptState.in_progress.value,
-        started_at=now, deadline_at=deadline, pass_mark=float(settings["pass_mark"]), seed=seed, revision=1,
-    )
+    values = {"quiz_id": quiz.id, "user_id": user.id, "number": rules.attempts_used + 1, "state": AttemptState.in_progress.value,
+              "started_at": now, "deadline_at": deadline, "submitted_at": None, "graded_at": None, "score": None,
+              "max_score": 0.0, "percent": None, "passed": None, "pass_mark": float(settings["pass_mark"]), "seed": seed,
+              "revision": 1}
     slots = [{"position": position, "question_version_id": version.id, "points": float(version.data.get("points", 1)),
               "layout": version.kind.prepare(version.data, rng, settings.get("shuffle_choices", True))}
              for position, version in enumerate(drawn)]
-    attempt.max_score = sum(slot["points"] for slot in slots)
+    values["max_score"] = sum(slot["points"] for slot in slots)
     # the rules and the draw were read before the write lock (a view marked reads_first): two starts at once by
     # the same agent meet on the unique attempt number below
     begin_writes(session)
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-            # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
-            session.execute(insert(AttemptSlot), [{"attempt_id": attempt.id, **slot} for slot in slots])
-            session.expire(attempt, ["slots"])
-    except IntegrityError:
+    session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
+    statements = _start_statements(session.get_bind().dialect.name)
+    if statements is None:  # (a database without INSERT … ON CONFLICT: a savepoint catches the clash)
+        try:
+            with session.begin_nested():
+                attempt_id = session.execute(insert(_ATTEMPTS).values(values).returning(_ATTEMPTS.c.id)).scalar_one()
+        except IntegrityError:
+            attempt_id = None
+    else:
+        attempt_id = session.execute(statements.attempt, values).scalar()
+    if attempt_id is None:
         # another tab started the same attempt number at the same moment: use that one
         existing = session.scalar(select(QuizAttempt).where(
             QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id, QuizAttempt.state == AttemptState.in_progress.value))
         if existing is None:
             raise Conflict(_("No se pudo empezar el intento; vuelve a intentarlo.")) from None
         return existing
-    session.execute(insert(AttemptEvent).values(attempt_id=attempt.id, actor_id=user.id, kind="started", at=now, data={
-        "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}))
-    _summary_after_start(session, user.id, quiz, now)
+    # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
+    session.execute(_SLOTS_INSERT, [{"attempt_id": attempt_id, **slot} for slot in slots])
+    session.execute(_EVENTS_INSERT, {"attempt_id": attempt_id, "actor_id": user.id, "kind": "started", "at": now, "data": {
+        "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}})
+    # the attempt as written, in the session as if it had been read (its slots are read when first needed)
+    attempt = QuizAttempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)
+    session.add(attempt)
+    _summary_after_start(session, user.id, quiz, now, statements)
     return attempt
 
 
-def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: datetime) -> None:
-    """One more attempt in the agent's summary: one INSERT … ON CONFLICT DO UPDATE (no re-read of their attempts).
-    A start changes no grade."""
-    dialect = session.get_bind().dialect.name
+@dataclass(frozen=True)
+class _StartStatements:
+    #: INSERT of the attempt, RETURNING its id; none when its number is taken (ON CONFLICT DO NOTHING)
+    attempt: object
+    #: INSERT of the summary's row, or one more attempt in it (ON CONFLICT DO UPDATE)
+    summary: object
+
+
+@lru_cache(maxsize=4)
+def _start_statements(dialect: str) -> _StartStatements | None:
+    """The dialect's INSERT … ON CONFLICT statements of a start, built once (None: a database without them). The dialect's
+    own module is imported here: a SQLite site never loads PostgreSQL's dialect."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
+        return None
+    A, S = _ATTEMPTS.c, _SUMMARIES.c
+    attempt = (upsert(_ATTEMPTS).on_conflict_do_nothing(index_elements=[A.quiz_id, A.user_id, A.number]).returning(A.id))
+    now = bindparam("b_now", type_=UTCDateTime())
+    summary = (upsert(_SUMMARIES).values(user_id=bindparam("b_user_id"), quiz_id=bindparam("b_quiz_id"), attempts=1, graded=0,
+                                         pending=0, grade=None, passed=False, first_passed_at=None, last_activity_at=now)
+               .on_conflict_do_update(index_elements=[S.user_id, S.quiz_id], set_={
+                   "attempts": S.attempts + 1,
+                   "last_activity_at": case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now),
+                                            else_=S.last_activity_at)}))
+    return _StartStatements(attempt, summary)
+
+
+def _summary_after_start(session: Session, user_id: int, quiz: Quiz, now: datetime, statements: _StartStatements | None) -> None:
+    """One more attempt in the agent's summary: one INSERT … ON CONFLICT DO UPDATE (no re-read of their attempts).
+    A start changes no grade."""
+    if statements is None:
         refresh_summary(session, user_id, quiz)
         return
-    S = QuizSummary
-    stmt = upsert(S).values(user_id=user_id, quiz_id=quiz.id, attempts=1, graded=0, pending=0, grade=None, passed=False,
-                            first_passed_at=None, last_activity_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=[S.user_id, S.quiz_id], set_={
-        "attempts": S.attempts + 1,
-        "last_activity_at": case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)}))
+    session.execute(statements.summary, {"b_user_id": user_id, "b_quiz_id": quiz.id, "b_now": now})
     signals.standing_changed.send(session, user_id=user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
 
 
 def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, first: bool = False) -> list[versions.CachedVersion]:
     """The questions of a new attempt, following the quiz's draw rules; unseen questions first (``first``: the
     agent has no attempt at this quiz yet, so none was seen and nothing is read to learn it)."""
-    seen = set() if first else set(session.scalars(
-        select(QuestionVersion.question_id)
-        .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
-        .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
-    ))
     rules = quiz.settings["draw"]
     named = {slug for rule in rules for slug in rule.get("questions", ())}
     banks = {rule["bank"] for rule in rules if "bank" in rule}
     # only the questions this quiz can draw, only the columns the draw needs, with their current version's identity
-    # (its content comes from the per-process cache)
-    questions = {q.slug: q for q in session.execute(
-        select(Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
-               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at)
-        .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
-        .where(Question.is_archived.is_(False), or_(Question.slug.in_(named), QuestionBank.slug.in_(banks)))
-    )}
+    # (its content comes from the per-process cache), and for a retake whether the agent has seen each one
+    questions = {q.slug: q for q in session.execute(_draw_statement(with_seen=not first), {
+        "b_named": sorted(named), "b_banks": sorted(banks), "b_user_id": user_id, "b_quiz_id": quiz.id})}
+    seen = {q.id for q in questions.values() if not first and q.seen}
     chosen: list = []
     for rule in rules:
         if "questions" in rule:
@@ -271,6 +315,28 @@ def _draw(session: Session, user_id: int, quiz: Quiz, rng: random.Random, *, fir
         rng.shuffle(chosen)
     cached = versions.resolve(session, ((q.version_id, q.content_hash, q.created_at) for q in chosen))
     return [cached[q.version_id] for q in chosen]
+
+
+@lru_cache(maxsize=2)
+def _draw_statement(*, with_seen: bool):
+    """The draw's read, built once: the live questions a quiz can draw (named ones, and those of its banks) with their
+    current version's identity; ``with_seen``: and whether the agent has been given the question in an attempt at this
+    quiz (an uncorrelated IN: the agent's questions are read once, from their attempts)."""
+    columns = [Question.id, Question.slug, Question.tags, QuestionBank.slug.label("bank_slug"),
+               QuestionVersion.id.label("version_id"), QuestionVersion.content_hash, QuestionVersion.created_at]
+    if with_seen:
+        given = aliased(QuestionVersion)
+        seen = (select(given.question_id)
+                .join(AttemptSlot, AttemptSlot.question_version_id == given.id)
+                .join(QuizAttempt, QuizAttempt.id == AttemptSlot.attempt_id)
+                .where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id")))
+        columns.append(Question.id.in_(seen).label("seen"))
+    candidates = (select(*columns)
+                  .join(QuestionBank, QuestionBank.id == Question.bank_id)
+                  .join(QuestionVersion, (QuestionVersion.question_id == Question.id) & (QuestionVersion.version == Question.current_version))
+                  .where(Question.is_archived.is_(False), or_(Question.slug.in_(bindparam("b_named", expanding=True)),
+                                                               QuestionBank.slug.in_(bindparam("b_banks", expanding=True)))))
+    return candidates
 
 
 def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
@@ -315,27 +381,68 @@ def _closed(attempt: QuizAttempt) -> AttemptClosed:
     return AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
 
 
-def _hold_open(session: Session, attempt: QuizAttempt) -> None:
+def _hold_open(session: Session, attempt: QuizAttempt, *, bump: bool = False) -> None:
     """Lock the attempt's row while it is still in progress, before its answers are written (raises AttemptClosed
     when it no longer is), and take its stored answers as they are now. On PostgreSQL an auto-save or a second
     submission that read the attempt just before another request submitted it waits here for that commit and then
     finds it closed, instead of overwriting the answers of a graded attempt; the attempt row is always locked before
     its slots, so the two never deadlock. The answers were read before the lock (a reads_first view, or any request on
-    PostgreSQL): an auto-save committed since then is read again, so a submission grades what is stored."""
-    held = session.execute(
-        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
-        .values(state=QuizAttempt.state).execution_options(synchronize_session=False)
-    ).rowcount
-    if held != 1:
+    PostgreSQL): an auto-save committed since then is read again, so a submission grades what is stored.
+
+    ``bump``: the caller changes the answers (an auto-save): the attempt's revision moves by one, so that a request that
+    read the attempt before knows from the revision alone whether its answers are still the stored ones. The answers are
+    read again only when the revision shows that another request wrote since this one read them."""
+    stmt = _BUMP_IN_PROGRESS if bump else _HOLD_IN_PROGRESS
+    revision = session.execute(stmt, {"b_id": attempt.id}).scalar()
+    if revision is None:
         session.refresh(attempt)
         raise _closed(attempt)
-    stored = {row.id: row for row in session.execute(
-        select(AttemptSlot.id, AttemptSlot.answer, AttemptSlot.answered_at).where(AttemptSlot.attempt_id == attempt.id))}
+    if revision == attempt.revision + (1 if bump else 0):
+        set_committed_value(attempt, "revision", revision)
+        return  # nobody wrote the attempt since it was read: the answers read are the stored ones
+    set_committed_value(attempt, "revision", revision)
+    stored = {row.id: row for row in session.execute(_STORED_ANSWERS, {"b_attempt_id": attempt.id})}
     for slot in attempt.slots:
         row = stored.get(slot.id)
         if row is not None and (row.answer, row.answered_at) != (slot.answer, slot.answered_at):
             set_committed_value(slot, "answer", row.answer)
             set_committed_value(slot, "answered_at", row.answered_at)
+
+
+# Statements of the hot paths, built once (their SQL is compiled once per engine and cached): Core statements on the
+# tables, so that executing them costs no ORM bookkeeping; the loaded objects are told what was written
+# (set_committed_value) --------------------------------------------------------------------------------------------
+_ATTEMPTS, _SLOTS, _EVENTS, _SUMMARIES = (QuizAttempt.__table__, AttemptSlot.__table__, AttemptEvent.__table__,
+                                          QuizSummary.__table__)
+_IN_PROGRESS = AttemptState.in_progress.value
+_HOLD_IN_PROGRESS = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS)
+                     .values(state=_ATTEMPTS.c.state).returning(_ATTEMPTS.c.revision))
+_BUMP_IN_PROGRESS = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS)
+                     .values(revision=_ATTEMPTS.c.revision + 1).returning(_ATTEMPTS.c.revision))
+_STORED_ANSWERS = select(_SLOTS.c.id, _SLOTS.c.answer, _SLOTS.c.answered_at).where(_SLOTS.c.attempt_id == bindparam("b_attempt_id"))
+_SUMMARY_FIGURES = (_SUMMARIES.c.grade, _SUMMARIES.c.passed, _SUMMARIES.c.first_passed_at, _SUMMARIES.c.last_activity_at)
+#: the agent's summary figures before the submission, read in the statement that submits (one lookup each by the
+#: summary's unique key); under the write lock on SQLite, checked by the summary's UPDATE on PostgreSQL
+_FIGURES_BEFORE = tuple(select(column).where(_SUMMARIES.c.user_id == bindparam("b_user_id"),
+                                             _SUMMARIES.c.quiz_id == bindparam("b_quiz_id")).scalar_subquery().label(f"before_{column.name}")
+                        for column in _SUMMARY_FIGURES)
+_SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "passed", "revision")
+#: the submission itself: from in progress, at the revision whose answers were graded, to submitted or graded
+_SUBMIT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS,
+                                   _ATTEMPTS.c.revision == bindparam("b_read_revision"))
+           .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE))
+_EVENTS_INSERT = insert(_EVENTS)
+_SLOTS_INSERT = insert(_SLOTS)
+_SLOT_WRITES: dict[tuple, object] = {}
+
+
+def _slot_write(columns: tuple[str, ...]):
+    """UPDATE attempt_slots SET <columns> WHERE id = ?, for an executemany (one per set of columns, built once)."""
+    stmt = _SLOT_WRITES.get(columns)
+    if stmt is None:
+        stmt = _SLOT_WRITES[columns] = (update(_SLOTS).where(_SLOTS.c.id == bindparam("b_id"))
+                                        .values({column: bindparam(f"b_{column}") for column in columns}))
+    return stmt
 
 
 def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]], *, now: datetime) -> int:
@@ -347,7 +454,7 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
     _check_open(session, attempt, user, now)
     parsed = _parse_answers(attempt, values)
     begin_writes(session)  # the attempt, its questions and the answers were read and checked without the write lock
-    _hold_open(session, attempt)
+    _hold_open(session, attempt, bump=True)
     changes = _answer_changes(attempt, parsed, now)
     _write_slots(session, attempt, changes)
     return len(changes)
@@ -378,19 +485,20 @@ def _write_slots(session: Session, attempt: QuizAttempt, changes: dict[int, dict
     values on the loaded slots without marking them dirty (nothing is written twice)."""
     if not changes:
         return
-    columns = sorted({column for change in changes.values() for column in change})
+    columns = tuple(sorted({column for change in changes.values() for column in change}))
     slots = {slot.id: slot for slot in attempt.slots}
     rows = []
     for slot_id, change in changes.items():
         slot = slots[slot_id]
-        row = {"id": slot_id}
+        row = {"b_id": slot_id}
         for column in columns:
-            row[column] = change[column] if column in change else getattr(slot, column)
+            row[f"b_{column}"] = change[column] if column in change else getattr(slot, column)
         rows.append(row)
-    session.execute(update(AttemptSlot), rows)
+    session.execute(_slot_write(columns), rows)
     for row in rows:
+        slot = slots[row["b_id"]]
         for column in columns:
-            set_committed_value(slots[row["id"]], column, row[column])
+            set_committed_value(slot, column, row[f"b_{column}"])
 
 
 def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:
@@ -398,37 +506,29 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     and raises :class:`AttemptClosed`.
 
     The attempt, its questions and the answers are read and checked first; in a view marked reads_first the
-    write lock is taken only then (:func:`begin_writes`). The attempt's row is held in progress
-    (:func:`_hold_open`) before anything is written, so a concurrent submission or auto-save finds it closed.
+    write lock is taken only then (:func:`begin_writes`). The first write is the submission itself: one UPDATE that
+    moves the attempt from in progress, at the revision that was read, to graded (or submitted), and reads the agent's
+    summary figures before the change. An auto-save moves the revision (:func:`_hold_open`), so when that UPDATE
+    finds the attempt at the revision read, the answers graded are the stored ones; otherwise the attempt is held, its
+    stored answers are read again and graded. The attempt row is always written before its slots (no deadlock with
+    an auto-save), and a concurrent submission or auto-save finds it closed.
 
-    Set-based: the answers and marks of every slot go out in one statement, the attempt's state and grade in one
-    UPDATE, its two history rows in one INSERT, and the agent's summary is moved by increments (one UPDATE)."""
+    Set-based: the answers and marks of every slot go out in one statement, its two history rows in one INSERT, and
+    the agent's summary is moved by increments (one UPDATE)."""
     _check_open(session, attempt, user, now)
     parsed = _parse_answers(attempt, values) if values else None
     begin_writes(session)
-    _hold_open(session, attempt)
-    changes = _answer_changes(attempt, parsed, now)
-    for slot_id, score in _slot_scores(attempt, {k: v["answer"] for k, v in changes.items()}).items():
-        changes.setdefault(slot_id, {})["score"] = score
-    _write_slots(session, attempt, changes)
-    totals = _totals(attempt)
-    graded = totals is not None
-    values_ = {"state": AttemptState.graded.value if graded else AttemptState.submitted.value, "submitted_at": now,
-               "revision": attempt.revision + 1}
-    if graded:
-        values_ |= {"graded_at": now, **totals}
-    moved = session.execute(
-        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.in_progress.value)
-        .values(**values_).execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:  # not reached while the row is held; kept as the guard of exactly-once
-        session.rollback()
-        session.refresh(attempt)
-        raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
-    # the UPDATE above already wrote these: record them without marking the object dirty
-    for key, value in values_.items():
-        set_committed_value(attempt, key, value)
-    session.execute(insert(AttemptEvent).execution_options(render_nulls=True), [  # one executemany, nulls included
+    session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
+    before = _submit(session, attempt, parsed, now)
+    if before is None:  # another request wrote the attempt since it was read: hold it, read its answers again
+        _hold_open(session, attempt)
+        before = _submit(session, attempt, parsed, now)
+        if before is None:  # not reached while the row is held; kept as the guard of exactly-once
+            session.rollback()
+            session.refresh(attempt)
+            raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+    graded = attempt.state == AttemptState.graded.value
+    session.execute(_EVENTS_INSERT, [  # one executemany, nulls included
         {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
         {"attempt_id": attempt.id, "actor_id": None, "kind": "graded" if graded else "awaiting_manual_grading", "at": now,
          "data": {"score": attempt.score, "percent": attempt.percent}},
@@ -437,66 +537,103 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
         signals.attempt_graded.send(session, attempt=attempt, now=now)
     else:
         signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now)
-    _summary_after_submit(session, attempt, now)
+    _summary_after_submit(session, attempt, now, before if before.passed is not None else None)
     return attempt
+
+
+def _submit(session: Session, attempt: QuizAttempt, parsed: dict | None, now: datetime) -> signals.Figures | None:
+    """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
+    read, then write its slots; the summary's figures before (all None: no summary row), or None when the attempt is no
+    longer at that revision (nothing written then)."""
+    changes = _answer_changes(attempt, parsed, now)
+    answers = {slot.id: slot.answer for slot in attempt.slots}
+    answers.update((slot_id, change["answer"]) for slot_id, change in changes.items())
+    scores = _slot_scores(attempt, answers)
+    marks = {slot.id: slot.score for slot in attempt.slots} | scores
+    totals = _totals(attempt, marks)
+    graded = totals is not None
+    values_ = {"state": AttemptState.graded.value if graded else AttemptState.submitted.value, "submitted_at": now,
+               "graded_at": now if graded else attempt.graded_at, "score": attempt.score, "percent": attempt.percent,
+               "passed": attempt.passed, "revision": attempt.revision + 1}
+    if graded:
+        values_ |= totals
+    row = session.execute(_SUBMIT, {"b_id": attempt.id, "b_read_revision": attempt.revision, "b_user_id": attempt.user_id,
+                                    "b_quiz_id": attempt.quiz_id, **{f"b_{k}": v for k, v in values_.items()}}).first()
+    if row is None:
+        return None
+    # the UPDATE above already wrote these: record them without marking the object dirty
+    for key, value in values_.items():
+        set_committed_value(attempt, key, value)
+    for slot_id, score in scores.items():
+        changes.setdefault(slot_id, {})["score"] = score
+    _write_slots(session, attempt, changes)
+    return signals.Figures(*row)
 
 
 def _slot_scores(attempt: QuizAttempt, answers: dict[int, object]) -> dict[int, float | None]:
     """The new mark of every automatically gradable question whose mark changes (a trainer's mark on an essay
-    stays); ``answers``: the answers changed by this request."""
+    stays); ``answers``: every slot's answer as it is to be graded."""
     scores = {}
     for slot in attempt.slots:
         version = versions.version_of(slot)
         kind = version.kind
         if slot.score is not None and kind.manual:
             continue  # a trainer's mark stays
-        grade = kind.grade(version.data, slot.layout, answers.get(slot.id, slot.answer))
+        grade = kind.grade(version.data, slot.layout, answers[slot.id])
         score = None if grade.fraction is None else round(grade.fraction * slot.points, 4)
         if score != slot.score:
             scores[slot.id] = score
     return scores
 
 
-def _totals(attempt: QuizAttempt) -> dict | None:
-    """The attempt's score, percent and pass from its slots' marks, or None while a question awaits a trainer."""
-    if any(slot.score is None for slot in attempt.slots):
+def _totals(attempt: QuizAttempt, marks: dict[int, float | None] | None = None) -> dict | None:
+    """The attempt's score, percent and pass from its slots' marks (``marks``: by slot id, instead of the slots' own),
+    or None while a question awaits a trainer."""
+    if marks is None:
+        marks = {slot.id: slot.score for slot in attempt.slots}
+    if any(mark is None for mark in marks.values()):
         return None
-    score = round(sum(slot.score for slot in attempt.slots), 4)
+    score = round(sum(marks[slot.id] for slot in attempt.slots), 4)
     percent = round(100 * score / attempt.max_score, 2) if attempt.max_score else 0.0
     return {"score": score, "percent": percent, "passed": percent >= attempt.pass_mark}
 
 
-def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime) -> None:
+def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime, before: signals.Figures | None = None) -> None:
     """Move the agent's summary by this submission with one UPDATE of increments (no re-read of their attempts):
     one more graded (the grade by the quiz's method) or one more pending. The average method, and a summary
-    row that is not there yet, are recomputed from the attempts instead."""
+    row that is not there yet, are recomputed from the attempts instead.
+
+    ``before``: the summary's figures as the submitting statement read them (None: not read). The UPDATE then moves the
+    row only if it still holds them (on PostgreSQL another transaction may have moved it since; on SQLite nothing can,
+    under the write lock), so listeners get the exact change without a locking read; else the figures are read again."""
     quiz = attempt.quiz
     method = quiz.settings.get("grade_method", "highest")
     if method not in ("highest", "last"):
         refresh_summary(session, attempt.user_id, quiz)
         return
-    S = QuizSummary
-    where = (S.user_id == attempt.user_id, S.quiz_id == quiz.id)
-    later = case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)
-    figures = (S.grade, S.passed, S.first_passed_at, S.last_activity_at)
+    params = {"b_user_id": attempt.user_id, "b_quiz_id": quiz.id, "b_now": now}
     if attempt.state != AttemptState.graded.value:
-        stmt = update(S).where(*where).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade)
-        if session.execute(stmt.execution_options(synchronize_session=False)).first() is None:
+        if session.execute(_PENDING_SUMMARY, params).first() is None:
             refresh_summary(session, attempt.user_id, quiz)
         else:
             signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
         return
     percent = attempt.percent
-    grade = (literal(percent) if method == "last"
-             else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade))
-    stmt = (update(S).where(*where).values(
-        graded=S.graded + 1, grade=grade, passed=grade >= float(quiz.settings["pass_mark"]),
-        first_passed_at=S.first_passed_at if not attempt.passed else func.coalesce(S.first_passed_at, now),
-        last_activity_at=later).returning(*figures)).execution_options(synchronize_session=False)
+    params |= {"b_percent": percent, "b_pass_mark": float(quiz.settings["pass_mark"])}
+    if before is not None:
+        row = session.execute(_graded_summary(method, bool(attempt.passed), guarded=True),
+                              params | {f"b_before_{k}": v for k, v in before._asdict().items()}).first()
+        if row is not None:
+            after = signals.Figures(*row)
+            signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
+                                          grade_changed=before[:3] != after[:3], before=before, after=after)
+            return
+    stmt = _graded_summary(method, bool(attempt.passed), guarded=False)
+    where = (QuizSummary.user_id == attempt.user_id, QuizSummary.quiz_id == quiz.id)
     if method == "highest" and not attempt.passed and percent < float(quiz.settings["pass_mark"]):
         # a failed attempt under "highest" can move the grade only (up to its own, still below the pass mark): the pass,
         # the first pass and the activity's order need no reading before (a tie counts as moved, which is harmless)
-        row = session.execute(stmt).first()
+        row = session.execute(stmt, params).first()
         if row is None:
             refresh_summary(session, attempt.user_id, quiz)
             return
@@ -505,14 +642,49 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime)
         grade_changed = after.grade == percent
     else:
         # the figures before (locked until the end of the transaction), so that listeners can move by the difference
-        row = session.execute(select(*figures).where(*where).with_for_update()).first()
+        row = session.execute(select(*_SUMMARY_FIGURES).where(*where).with_for_update()).first()
         if row is None:
             refresh_summary(session, attempt.user_id, quiz)
             return
-        before, after = signals.Figures(*row), signals.Figures(*session.execute(stmt).one())
+        before, after = signals.Figures(*row), signals.Figures(*session.execute(stmt, params).one())
         grade_changed = before[:3] != after[:3]
     signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
                                   grade_changed=grade_changed, before=before, after=after)
+
+
+def _summary_statements():
+    S = _SUMMARIES.c
+    now = bindparam("b_now", type_=UTCDateTime())
+    mine = (S.user_id == bindparam("b_user_id"), S.quiz_id == bindparam("b_quiz_id"))
+    later = case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)
+    pending = update(_SUMMARIES).where(*mine).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade)
+    percent, pass_mark = bindparam("b_percent", type_=Float()), bindparam("b_pass_mark", type_=Float())
+    graded = {}
+    for method in ("highest", "last"):
+        grade = percent if method == "last" else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade)
+        for passed in (False, True):
+            for guarded in (False, True):
+                where = mine
+                if guarded:  # the row as the submission read it
+                    where += (S.grade.is_not_distinct_from(bindparam("b_before_grade", type_=Float())),
+                              S.passed == bindparam("b_before_passed", type_=Boolean()),
+                              S.first_passed_at.is_not_distinct_from(bindparam("b_before_first_passed_at", type_=UTCDateTime())),
+                              S.last_activity_at.is_not_distinct_from(bindparam("b_before_last_activity_at", type_=UTCDateTime())))
+                graded[(method, passed, guarded)] = (
+                    update(_SUMMARIES).where(*where).values(
+                        graded=S.graded + 1, grade=grade, passed=grade >= pass_mark,
+                        first_passed_at=func.coalesce(S.first_passed_at, now) if passed else S.first_passed_at,
+                        last_activity_at=later).returning(*_SUMMARY_FIGURES))
+    return pending, graded
+
+
+_PENDING_SUMMARY, _GRADED_SUMMARIES = _summary_statements()
+
+
+def _graded_summary(method: str, passed: bool, *, guarded: bool):
+    """The summary's UPDATE for a graded submission (its figures after as RETURNING); ``guarded``: only if the row still
+    holds the figures before (``b_before_…``)."""
+    return _GRADED_SUMMARIES[(method, passed, guarded)]
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, literal, select, union_all
+from sqlalchemy import Date, Integer, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Team, TeamMembership
@@ -89,12 +89,8 @@ def holidays(session: Session) -> list[NonWorkingDay]:
 def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
     """{user id: their calendar} (one statement): an agent works weekends when a team they belong to as an agent does."""
     ids = list(user_ids)
-    holidays_q = select(NonWorkingDay.day.label("day"), literal(None, Integer).label("user_id"))
-    weekend_q = (select(literal(None, Date).label("day"), TeamMembership.user_id.label("user_id"))
-                 .join(Team, Team.id == TeamMembership.team_id)
-                 .where(TeamMembership.user_id.in_(ids or [-1]), TeamMembership.kind == "agent", Team.works_weekends.is_(True)))
     days, weekend = [], set()
-    for day, user_id in session.execute(union_all(holidays_q, weekend_q)):  # one statement for both
+    for day, user_id in session.execute(_calendars_statement(), {"b_user_ids": ids or [-1]}):  # one statement for both
         if day is not None:
             days.append(day)
         else:
@@ -102,6 +98,17 @@ def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
     days = tuple(sorted(days))
     weekdays, weekends = WorkCalendar(False, days), WorkCalendar(True, days)
     return {user_id: (weekends if user_id in weekend else weekdays) for user_id in ids}
+
+
+@lru_cache(maxsize=1)
+def _calendars_statement():
+    """The organisation's non-working days and which of the agents (``b_user_ids``) work weekends, in one statement built once."""
+    holidays_q = select(NonWorkingDay.day.label("day"), literal(None, Integer).label("user_id"))
+    weekend_q = (select(literal(None, Date).label("day"), TeamMembership.user_id.label("user_id"))
+                 .join(Team, Team.id == TeamMembership.team_id)
+                 .where(TeamMembership.user_id.in_(bindparam("b_user_ids", expanding=True)), TeamMembership.kind == "agent",
+                        Team.works_weekends.is_(True)))
+    return union_all(holidays_q, weekend_q)
 
 
 def add_holiday(session: Session, day: date, name: str, *, now: datetime) -> NonWorkingDay:

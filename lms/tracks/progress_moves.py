@@ -18,64 +18,104 @@ from __future__ import annotations
 
 from bisect import insort
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.quizzes import services as quizzes
 from lms.tracks.calendar import calendars_for, due_date
 from lms.tracks.models import Enrollment, EnrollmentProgress, Lesson, LessonCompletion, Module, TrackModule
 
+#: the summary columns a move reads and may write
+_COLUMNS = ("start_date", "steps_done", "modules_done_in_order", "first_pending_due", "pending_days", "done_days", "quiz_grades",
+            "last_activity_at")
+
 
 def move_by_standing(session: Session, user_id: int, quiz, before, after, *, now: datetime) -> bool:
     """Move the summaries of the agent's enrollments whose track holds the quiz's module by the change ``before`` →
-    ``after`` (:class:`lms.quizzes.signals.Figures`); False when it cannot be done exactly (nothing written then)."""
+    ``after`` (:class:`lms.quizzes.signals.Figures`); False when it cannot be done exactly (nothing written then).
+
+    Two statements when the pass does not move (the rows, locked; their UPDATE), three when it does (and the agent's
+    calendar, for the quiz's due day); a first pass reads with the rows whether the module has other steps left."""
     if quiz.is_archived:
         return True  # an archived quiz is no step of any track: no summary counts it
     session.flush()
-    earlier = aliased(TrackModule)
-    index = (select(func.count()).select_from(earlier)
-             .where(earlier.track_id == TrackModule.track_id, earlier.position < TrackModule.position).scalar_subquery())
-    # the same lock as a rebuild takes (the agent's enrollments), so that two changes for the agent follow each other
-    rows = session.execute(
-        select(Enrollment.id, Enrollment.start_date, TrackModule.module_id, TrackModule.start_day, index.label("index"), EnrollmentProgress)
-        .join(TrackModule, TrackModule.track_id == Enrollment.track_id).join(Module, Module.id == TrackModule.module_id)
-        .outerjoin(EnrollmentProgress, EnrollmentProgress.enrollment_id == Enrollment.id)
-        .where(Enrollment.user_id == user_id, Module.slug == quiz.module_slug)
-        .order_by(Enrollment.id).with_for_update(of=Enrollment).execution_options(populate_existing=True)).all()
-    if any(row.EnrollmentProgress is None or row.EnrollmentProgress.start_date != row.start_date for row in rows):
-        return False  # a summary to create or rewrite
     pass_moved = before.passed != after.passed
+    # the same lock as a rebuild takes (the agent's enrollments), so that two changes for the agent follow each other
+    rows = session.execute(_rows_statement(pass_moved and after.passed),
+                           {"b_user_id": user_id, "b_module_slug": quiz.module_slug, "b_quiz_id": quiz.id}).all()
+    if any(row.enrollment_id is None or row.start_date != row.enrollment_start for row in rows):
+        return False  # a summary to create or rewrite
     calendar = calendars_for(session, [user_id])[user_id] if pass_moved and rows else None
     moved = []
     for row in rows:
-        values = _moved(row.EnrollmentProgress, str(quiz.id), before, after,
+        values = _moved(row, str(quiz.id), before, after,
                         due=due_date(row.start_date, row.start_day + (quiz.day or 0), calendar) if pass_moved else None,
                         index=row.index)
         if values is None:
             return False
-        moved.append((row, values))
-    for row, values in moved:
-        if values.pop("_completes_module", False) and not _others_pending(session, user_id, row.module_id, quiz):
+        if values.pop("_completes_module", False) and not row.others_pending:
             return False  # the module is now complete: the modules after it may be too
+        moved.append((row, values))
+    writes: dict[tuple, list[dict]] = {}
     for row, values in moved:
-        progress = row.EnrollmentProgress
-        changed = {key: value for key, value in values.items() if getattr(progress, key) != value}
-        for key, value in changed.items():
-            setattr(progress, key, value)
+        changed = {key: value for key, value in values.items() if getattr(row, key) != value}
         if changed:
-            progress.updated_at = now
-    session.flush()
+            writes.setdefault(tuple(sorted(changed)), []).append({"b_enrollment_id": row.enrollment_id, "b_updated_at": now,
+                                                                  **{f"b_{k}": v for k, v in changed.items()}})
+    for columns, params in writes.items():
+        session.execute(_update_statement(columns), params)
+        for values in params:  # a summary row loaded in this session is told what was written
+            loaded = session.identity_map.get(session.identity_key(EnrollmentProgress, values["b_enrollment_id"]))
+            if loaded is not None:
+                for column in columns + ("updated_at",):
+                    set_committed_value(loaded, column, values[f"b_{column}"])
     return True
+
+
+@lru_cache(maxsize=2)
+def _rows_statement(first_pass: bool):
+    """The agent's enrollments whose track holds the module, with the module's place in the track and their summary's
+    columns, locked (FOR UPDATE on PostgreSQL); with ``first_pass`` also whether the module has a step other than the
+    quiz that the agent has not done (a live lesson not completed, a live quiz not passed). Built once."""
+    earlier = aliased(TrackModule)
+    index = (select(func.count()).select_from(earlier)
+             .where(earlier.track_id == TrackModule.track_id, earlier.position < TrackModule.position).scalar_subquery())
+    progress = EnrollmentProgress.__table__.c
+    columns = [Enrollment.start_date.label("enrollment_start"), TrackModule.module_id, TrackModule.start_day, index.label("index"),
+               progress.enrollment_id, *(progress[name] for name in _COLUMNS)]
+    if first_pass:
+        user_id = bindparam("b_user_id")
+        lessons_left = select(Lesson.id).where(
+            Lesson.module_id == TrackModule.module_id, Lesson.is_archived.is_(False),
+            ~exists().where(LessonCompletion.user_id == user_id, LessonCompletion.lesson_id == Lesson.id))
+        quizzes_left = quizzes.unpassed_quizzes(user_id, bindparam("b_module_slug"), except_id=bindparam("b_quiz_id"))
+        columns.append(or_(exists(lessons_left), exists(quizzes_left)).label("others_pending"))
+    return (select(*columns)
+            .join(TrackModule, TrackModule.track_id == Enrollment.track_id).join(Module, Module.id == TrackModule.module_id)
+            .outerjoin(EnrollmentProgress.__table__, progress.enrollment_id == Enrollment.id)
+            .where(Enrollment.user_id == bindparam("b_user_id"), Module.slug == bindparam("b_module_slug"))
+            .order_by(Enrollment.id).with_for_update(of=Enrollment.__table__))
+
+
+@lru_cache(maxsize=64)
+def _update_statement(columns: tuple[str, ...]):
+    """UPDATE enrollment_progress SET <columns>, updated_at WHERE enrollment_id = ?, for an executemany. Built once."""
+    progress = EnrollmentProgress.__table__
+    return (update(progress).where(progress.c.enrollment_id == bindparam("b_enrollment_id"))
+            .values({column: bindparam(f"b_{column}") for column in columns + ("updated_at",)}))
 
 
 def _day(moment: datetime | None, start: date) -> int | None:
     return None if moment is None else (moment.date() - start).days
 
 
-def _moved(progress: EnrollmentProgress, key: str, before, after, *, due: date | None, index: int) -> dict | None:
-    """The columns of one summary row after the change, or None when the row is not what ``before`` says or the
-    change cannot be followed exactly. ``_completes_module``: the pass may complete the first incomplete module."""
+def _moved(progress, key: str, before, after, *, due: date | None, index: int) -> dict | None:
+    """The columns of one summary row (``progress``: its columns, as read) after the change, or None when the row is not
+    what ``before`` says or the change cannot be followed exactly. ``_completes_module``: the pass may complete the
+    first incomplete module."""
     start = progress.start_date
     grades = dict(progress.quiz_grades or {})  # the old grade is not needed: the new one replaces it
     if after.grade is None:
@@ -112,13 +152,3 @@ def _moved(progress: EnrollmentProgress, key: str, before, after, *, due: date |
     if after.last_activity_at is not None and (progress.last_activity_at is None or progress.last_activity_at < after.last_activity_at):
         values["last_activity_at"] = after.last_activity_at
     return values
-
-
-def _others_pending(session: Session, user_id: int, module_id: int, quiz) -> bool:
-    """Whether the module has a step other than ``quiz`` that the agent has not done (a live lesson not completed, a live
-    quiz not passed): one statement."""
-    lessons_left = select(Lesson.id).where(
-        Lesson.module_id == module_id, Lesson.is_archived.is_(False),
-        ~exists().where(LessonCompletion.user_id == user_id, LessonCompletion.lesson_id == Lesson.id))
-    quizzes_left = quizzes.unpassed_quizzes(user_id, quiz.module_slug, except_id=quiz.id)
-    return bool(session.scalar(select(or_(exists(lessons_left), exists(quizzes_left)))))

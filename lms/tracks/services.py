@@ -8,10 +8,11 @@ import enum
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
@@ -292,14 +293,16 @@ def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: lis
     return by_module, results
 
 
+#: the agents' lesson completions (built once: it runs on every graded quiz, through certification's evidence check)
+_COMPLETIONS_OF = (select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
+                   .where(LessonCompletion.user_id.in_(bindparam("b_user_ids", expanding=True))))
+
+
 def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict[int, datetime]]:
     result: dict[int, dict[int, datetime]] = defaultdict(dict)
     if not user_ids:
         return result
-    rows = session.execute(
-        select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
-        .where(LessonCompletion.user_id.in_(user_ids))
-    )
+    rows = session.execute(_COMPLETIONS_OF, {"b_user_ids": list(user_ids)})
     for user_id, lesson_id, completed_at in rows:
         result[user_id][lesson_id] = completed_at
     return result
@@ -732,8 +735,6 @@ def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=
     """A quiz standing moved: move the agent's summaries by its grade and pass (``before`` → ``after``, see
     :mod:`lms.tracks.progress_moves`), or rewrite them where that cannot be done exactly; if only its activity moved
     (an attempt started, saved, abandoned), move last_activity_at forward in one statement."""
-    from sqlalchemy import or_, update
-
     from lms.core.clock import now_utc
     from lms.tracks.progress_moves import move_by_standing
 
@@ -743,11 +744,25 @@ def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=
         if before is None or after is None or not move_by_standing(session, user_id, quiz, before, after, now=now_utc()):
             refresh_progress(session, [user_id], now=now_utc())
     elif last_activity_at is not None:
-        tracks_with_quiz = select(TrackModule.track_id).join(Module, Module.id == TrackModule.module_id).where(Module.slug == quiz.module_slug)
-        session.execute(update(EnrollmentProgress).where(
-            EnrollmentProgress.user_id == user_id, EnrollmentProgress.track_id.in_(tracks_with_quiz),
-            or_(EnrollmentProgress.last_activity_at.is_(None), EnrollmentProgress.last_activity_at < last_activity_at))
-            .values(last_activity_at=last_activity_at, updated_at=now_utc()).execution_options(synchronize_session=False))
+        session.execute(_activity_statement(), {"b_user_id": user_id, "b_module_slug": quiz.module_slug,
+                                                "b_last_activity_at": last_activity_at, "b_updated_at": now_utc()})
+
+
+@lru_cache(maxsize=1)
+def _activity_statement():
+    """UPDATE of last_activity_at, forward only, in the agent's summaries whose track holds the module (a Core statement
+    built once: nothing loaded is synchronised)."""
+    from sqlalchemy import bindparam, or_, update
+
+    from lms.core.db import UTCDateTime
+
+    progress = EnrollmentProgress.__table__
+    tracks_with_quiz = (select(TrackModule.track_id).join(Module, Module.id == TrackModule.module_id)
+                        .where(Module.slug == bindparam("b_module_slug")))
+    moment = bindparam("b_last_activity_at", type_=UTCDateTime())
+    return (update(progress).where(progress.c.user_id == bindparam("b_user_id"), progress.c.track_id.in_(tracks_with_quiz),
+                                   or_(progress.c.last_activity_at.is_(None), progress.c.last_activity_at < moment))
+            .values(last_activity_at=moment, updated_at=bindparam("b_updated_at")))
 
 
 def rebuild_progress(session: Session, *, batch: int = 500, now: datetime) -> int:

@@ -87,3 +87,43 @@ def test_rebuild_gives_the_rows_kept_on_write(session, agent, manager, quiz, mak
     assert {p.id: stored(session, p.id, quiz) for p in others} == kept
     standings = services.standings(session, [p.id for p in others], [quiz])
     assert standings[(agent.id, quiz.id)].grade == kept[agent.id]["grade"]
+
+
+def test_a_summary_moved_after_the_submission_read_it_is_read_again(session, agent, quiz):
+    """The submitting UPDATE reads the summary's figures before the change; on PostgreSQL another transaction may move
+    the row before the summary's own UPDATE. That UPDATE then matches nothing (it checks the figures read), and the row
+    is read again under its lock: listeners get the figures the change was made from."""
+    from sqlalchemy import update
+
+    from lms.quizzes import signals
+
+    attempt = services.start_attempt(session, agent, quiz, now=T0)
+    elsewhere = T0 + timedelta(hours=1)  # another request's activity, committed after the submission read the figures
+
+    def meanwhile(_session, **_kw):
+        session.execute(update(QuizSummary).where(QuizSummary.user_id == agent.id, QuizSummary.quiz_id == quiz.id)
+                        .values(last_activity_at=elsewhere).execution_options(synchronize_session=False))
+
+    sent = []
+    with signals.attempt_graded.connected_to(meanwhile), \
+            signals.standing_changed.connected_to(lambda _session, **kw: sent.append(kw)):
+        services.submit_attempt(session, attempt, agent, answer_attempt(attempt, 1.0), now=T0 + timedelta(minutes=5))
+    assert sent[-1]["before"] == signals.Figures(None, False, None, elsewhere)
+    assert sent[-1]["after"] == signals.Figures(100, True, T0 + timedelta(minutes=5), elsewhere)
+    session.expire_all()
+    assert stored(session, agent.id, quiz) == {"attempts": 1, "graded": 1, "pending": 0, "grade": 100, "passed": True,
+                                               "first_passed_at": T0 + timedelta(minutes=5), "last_activity_at": elsewhere}
+
+
+def test_a_submission_reads_the_summary_before_it_in_its_own_statement(session, agent, quiz):
+    """Without another writer, the figures before come with the submitting UPDATE, and the summary's UPDATE moves the row."""
+    from lms.quizzes import signals
+
+    attempt = services.start_attempt(session, agent, quiz, now=T0)
+    sent = []
+    with signals.standing_changed.connected_to(lambda _session, **kw: sent.append(kw)):
+        services.submit_attempt(session, attempt, agent, answer_attempt(attempt, 0.0), now=T0 + timedelta(minutes=5))
+    assert sent[-1]["before"] == signals.Figures(None, False, None, T0)
+    assert sent[-1]["after"] == signals.Figures(0, False, None, T0 + timedelta(minutes=5))
+    assert sent[-1]["grade_changed"]
+    assert stored(session, agent.id, quiz) == recomputed(session, agent.id, quiz)

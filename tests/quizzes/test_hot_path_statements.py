@@ -1,0 +1,60 @@
+"""The statements of the quiz hot paths (issue #22): an exam start, an auto-save and a submission, through the views,
+as a browser sends them. The figures are today's, to catch any growth; the reads before the write lock and the writes
+are listed with each budget."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from lms.core.clock import now_utc
+from lms.quizzes import services
+from lms.tracks import services as tracks
+from tests.quizzes.helpers import answer_all_correctly
+from tests.test_query_counts import counting
+
+
+@pytest.fixture
+def enrolled(session, content, agent, manager):
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "corto"),
+                  start_date=date.today() - timedelta(days=4), now=now_utc())
+    session.commit()
+
+
+def statements_of(app, call):
+    with counting(app) as statements:
+        response = call()
+    assert response.status_code in (200, 302), response.status_code
+    # (BEGIN, and the content of question versions not in this process's cache yet: read once per process)
+    return response, [s for s in statements if not s.startswith("BEGIN") and "question_versions.data" not in s]
+
+
+def test_start_save_and_submit_issue_few_statements(app, client, auth, agent, enrolled, session):
+    auth.login_as(agent)
+    # start: the signed-in user, the quiz, the agent's access (their enrollments), their attempts with their accommodation
+    # (one statement), the draw's candidates; then the attempt (INSERT … ON CONFLICT DO NOTHING), its slots (one
+    # executemany), its history row, the quiz summary's upsert and the progress summaries' activity (11 and two
+    # SAVEPOINTs before issue #22's work on it)
+    response, start = statements_of(app, lambda: client.post("/quizzes/evaluacion-a/start"))
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert len(start) <= 10, start
+    assert not any(s.startswith("SAVEPOINT") for s in start)
+    values = answer_all_correctly(services.get_attempt(session, attempt_id))
+    session.rollback()
+    # an auto-save: the user, the attempt with its quiz, its slots; the hold that moves the revision, the answers (one
+    # executemany); no second read of the answers when nobody else wrote since (6 before)
+    _, save = statements_of(app, lambda: client.post(f"/attempts/{attempt_id}/save", data=values,
+                                                     headers={"Accept": "application/json", "X-Requested-With": "fetch"}))
+    assert len(save) <= 5, save
+    # the submission (a first pass): the user, the attempt, its slots; one UPDATE submits at the revision read and reads
+    # the summary's figures before, every slot in one executemany, both history rows in one, the quiz summary's UPDATE,
+    # certification's evidence check and LTI's outbox, the progress summaries moved by the pass (the rows with whether the
+    # module has other steps left, the calendar, the UPDATE) (18 before)
+    _, submit = statements_of(app, lambda: client.post(f"/attempts/{attempt_id}/submit", data=values))
+    assert len(submit) <= 14, submit
+    assert sum(1 for s in submit if "attempt_slots SET" in s) == 1
+    # the figures before came with the submission: the summary is not read on its own
+    assert not any(s.startswith("SELECT quiz_summaries") for s in submit), submit
+    session.expire_all()
+    attempt = services.get_attempt(session, attempt_id)
+    assert attempt.state == "graded" and attempt.score == attempt.max_score
