@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -138,6 +139,13 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
+@cache
+def _session_user() -> Select:
+    """The statement of every signed-in request, built once (SQLAlchemy memoizes a statement object's cache key):
+    the user with the reader's zone in the same statement."""
+    return select(User).where(User.id == bindparam("user_id")).options(undefer(User.zone_in_effect))
+
+
 def load_user_for_session(session: Session, token: str) -> User | None:
     """flask-login's loader: ``"<id>:<session_version>"`` → the user if still valid."""
     try:
@@ -145,7 +153,7 @@ def load_user_for_session(session: Session, token: str) -> User | None:
         user_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = session.get(User, user_id, options=[undefer(User.zone_in_effect)])  # the reader's zone in the same statement
+    user = session.scalar(_session_user(), {"user_id": user_id})
     if user is None or user.session_version != version or not user.is_active_user:
         return None
     return user

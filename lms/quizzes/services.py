@@ -9,12 +9,12 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,11 +78,30 @@ def list_quizzes(session: Session) -> list[Quiz]:
     return list(session.scalars(select(Quiz).where(Quiz.is_archived.is_(False)).order_by(Quiz.slug)))
 
 
+@dataclass(frozen=True)
+class _HotStatements:
+    attempt: Select
+    slots: Select
+
+
+@cache
+def _statements() -> _HotStatements:
+    """The statements every attempt request runs, built once with bound parameters: building a select and its cache
+    key on every request cost about a tenth of the attempt page (SQLAlchemy memoizes the key of a statement object)."""
+    return _HotStatements(
+        attempt=select(QuizAttempt).where(QuizAttempt.id == bindparam("attempt_id")).options(joinedload(QuizAttempt.quiz)),
+        slots=(select(AttemptSlot, *versions.KEY_COLUMNS)
+               .join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
+               .where(AttemptSlot.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
+               .order_by(AttemptSlot.attempt_id, AttemptSlot.position)),
+    )
+
+
 def get_attempt(session: Session, attempt_id: int) -> QuizAttempt:
     """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
     versions' identity is read with the slots, their content comes from the per-process cache, see
     :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it)."""
-    attempt = session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id).options(joinedload(QuizAttempt.quiz)))
+    attempt = session.scalar(_statements().attempt, {"attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
     load_slots(session, [attempt])
@@ -93,10 +112,7 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
     """Load the slots of these attempts in one statement, each with its cached question version attached."""
     if not attempts:
         return
-    rows = session.execute(
-        select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
-        .where(AttemptSlot.attempt_id.in_([a.id for a in attempts])).order_by(AttemptSlot.attempt_id, AttemptSlot.position)
-    ).all()
+    rows = session.execute(_statements().slots, {"attempt_ids": [a.id for a in attempts]}).all()
     cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
     by_attempt: dict[int, list[AttemptSlot]] = {a.id: [] for a in attempts}
     for row in rows:
@@ -747,17 +763,19 @@ class SlotView:
     slot: AttemptSlot
     data: dict
     text: str
-    #: the key of its rendered inputs in versions.FRAGMENTS (attempt page), None: render them
+    #: the key of its rendered question in versions.FRAGMENTS (attempt page), None: render it
     fragment_key: tuple | None = None
+    #: its number on the page (1, 2, …)
+    number: int = 0
 
 
 def slot_views(attempt: QuizAttempt, *, locale: str | None = None) -> list[SlotView]:
-    """The questions of an attempt for display; with ``locale`` each carries the key of its rendered inputs."""
+    """The questions of an attempt for display; with ``locale`` each carries the key of its rendered question."""
     out = []
-    for slot in attempt.slots:
+    for number, slot in enumerate(attempt.slots, start=1):
         version = versions.version_of(slot)
-        key = versions.fragment_key(slot, locale) if locale else None
-        out.append(SlotView(slot, version.data, version.text(slot.layout), key))
+        key = versions.fragment_key(slot, locale, number) if locale else None
+        out.append(SlotView(slot, version.data, version.text(slot.layout), key, number))
     return out
 
 
