@@ -137,13 +137,3 @@ def attach(slot: AttemptSlot, entry: CachedVersion) -> None:
 #: answer, points, number, language): a pure function of those, so a page shown again (reloaded, re-opened after an
 #: auto-save) renders no template for the questions whose answer did not change
 FRAGMENTS: BoundedCache = BoundedCache(2048)
-
-
-def fragment_key(slot: AttemptSlot, locale: str, number: int) -> tuple | None:
-    """The key of a slot's rendered question (shown as question ``number``), or None when its version is not attached.
-    The layout and the saved answer enter as their repr: a tenth of json.dumps's cost, and as exact (the same JSON
-    in another key order is only a cache miss)."""
-    entry = slot.__dict__.get("_cached_version")
-    if entry is None:
-        return None
-    return (entry.key, repr(slot.layout), repr(slot.answer), slot.position, str(slot.points), number, locale)
