@@ -74,7 +74,7 @@ def attempt(attempt_id: int):
     views = services.page_views(session, attempt, locale=str(get_locale()))
     answered = sum(1 for v in views if v.slot.answer)
     return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=views, answered=answered,
-                           remaining=remaining, form=EmptyForm(), fragments=versions.FRAGMENTS)
+                           remaining=remaining, fragments=versions.FRAGMENTS)
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
