@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import shutil
+import os
 import signal
 import socket
 import statistics
@@ -67,6 +68,19 @@ class Server:
                     sizes.append(int(line.split()[1]) / 1024)
         return max(sizes) if sizes else float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far (/proc/<pid>/stat): divided by the requests a run
+        answered, the work per request, which other processes on the machine hardly change (unlike throughput)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.workers():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+        return total
+
     def log_count(self, needle: str) -> int:
         return self.log.read_text(errors="replace").count(needle)
 
@@ -123,6 +137,8 @@ class Result:
     p99: float = float("nan")
     max: float = float("nan")
     latencies: list = field(default_factory=list)
+    #: the server workers' CPU milliseconds per answered request in this run (see Server.cpu_seconds), when measured
+    cpu_ms: float = float("nan")
 
     @property
     def rps(self) -> float:

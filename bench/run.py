@@ -227,11 +227,21 @@ class Bench:
         out = [[] for _ in pairs]
         for r in range(self.args.rounds):
             for i, (floor_fn, lms_fn) in enumerate(pairs):
-                floor, lms = floor_fn(r), lms_fn(r)
-                log(f"    round {r + 1}: floor {floor.requests} req in {floor.seconds:.1f} s, p95 {ms(floor.p95)}, {floor.statuses}; "
-                    f"LMS {lms.requests} req in {lms.seconds:.1f} s, p95 {ms(lms.p95)}, {lms.statuses}")
+                floor, lms = self._with_cpu(self.floor, floor_fn, r), self._with_cpu(self.lms[0], lms_fn, r)
+                log(f"    round {r + 1}: floor {floor.requests} req in {floor.seconds:.1f} s, p95 {ms(floor.p95)}, "
+                    f"{floor.cpu_ms:.2f} CPU ms/req, {floor.statuses}; LMS {lms.requests} req in {lms.seconds:.1f} s, "
+                    f"p95 {ms(lms.p95)}, {lms.cpu_ms:.2f} CPU ms/req, {lms.statuses}")
                 out[i].append((floor, lms))
         return out
+
+    @staticmethod
+    def _with_cpu(server, fn, r) -> Result:
+        """Run ``fn(r)`` and note the server's worker CPU time per answered request."""
+        before = server.cpu_seconds()
+        result = fn(r)
+        if result.requests:
+            result.cpu_ms = (server.cpu_seconds() - before) * 1000 / result.requests
+        return result
 
     def figure_read_and_submit(self) -> None:
         a = self.args
@@ -281,6 +291,8 @@ class Bench:
             ratio = lms.rps / floor.rps
             self.add("2 quiz page throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (read)", f"{ratio:.2f}", "≥ 0.35",
                      ratio >= 0.35)
+            self.add("2 quiz page worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (read)",
+                     f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
             self.add("2 quiz page p95 / errors", f"{ms(lms.p95)} / {lms.errors}", f"{ms(floor.p95)} / {floor.errors}",
                      f"{lms.p95 / floor.p95:.1f}", "0 errors", lms.errors == 0 and floor.errors == 0)
         if "submit" in a.only:
@@ -290,6 +302,8 @@ class Bench:
             self.add("1 quiz submit throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (insert)", f"{ratio:.2f}", "≥ 0.25",
                      ratio >= 0.25)
             self.add("1 quiz submit p95", ms(lms.p95), ms(floor.p95), f"{p95:.1f}", "≤ 5×", p95 <= 5)
+            self.add("1 quiz submit worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (insert)",
+                     f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
             self.add("1 quiz submit errors (all rounds)", str(lms.errors), str(floor.errors), "—", "0",
                      lms.errors == 0 and floor.errors == 0)  # a failing floor is no floor
 
@@ -310,7 +324,7 @@ class Bench:
             return Result(requests=int(median([x.rps for x in results]) * 1000), seconds=1000.0,
                           errors=sum(x.errors for x in results), p50=median([x.p50 for x in results]),
                           p95=median([x.p95 for x in results]), p99=median([x.p99 for x in results]),
-                          max=max(x.max for x in results))
+                          max=max(x.max for x in results), cpu_ms=median([x.cpu_ms for x in results]))
         return med([p[0] for p in pairs]), med([p[1] for p in pairs])
 
     def figure_dashboard(self) -> None:

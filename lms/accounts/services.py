@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -138,6 +139,25 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
+#: what other domains read of the signed-in user on every page, in the user's own statement: name → a scalar
+#: subquery correlated to ``users`` (the header's unread notifications). Read back as ``user.session_extras[name]``.
+_SESSION_EXTRAS: dict = {}
+
+
+def load_with_session_user(name: str, column) -> None:
+    """Have ``column`` (a scalar subquery correlated to ``users``) read with the signed-in user on every request."""
+    _SESSION_EXTRAS[name] = column
+    _session_user.cache_clear()
+
+
+@cache
+def _session_user() -> Select:
+    """The statement of every signed-in request, built once (SQLAlchemy memoizes a statement object's cache key):
+    the user with the reader's zone and what other domains asked for (:func:`load_with_session_user`)."""
+    extras = [column.label(f"extra_{name}") for name, column in _SESSION_EXTRAS.items()]
+    return select(User, *extras).where(User.id == bindparam("user_id")).options(undefer(User.zone_in_effect))
+
+
 def load_user_for_session(session: Session, token: str) -> User | None:
     """flask-login's loader: ``"<id>:<session_version>"`` → the user if still valid."""
     try:
@@ -145,9 +165,13 @@ def load_user_for_session(session: Session, token: str) -> User | None:
         user_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    user = session.get(User, user_id, options=[undefer(User.zone_in_effect)])  # the reader's zone in the same statement
-    if user is None or user.session_version != version or not user.is_active_user:
+    row = session.execute(_session_user(), {"user_id": user_id}).first()
+    if row is None:
         return None
+    user = row[0]
+    if user.session_version != version or not user.is_active_user:
+        return None
+    user.session_extras = dict(zip(_SESSION_EXTRAS, row[1:]))
     return user
 
 

@@ -19,6 +19,9 @@ def register(app: Flask) -> None:
     # e-mails: SMTP when configured; in development without one, the local mailbox (/manage/mailbox)
     outbox.register_sender("email", mailbox.email_sender_factory)
     app.jinja_env.globals["unread_notifications"] = views.unread_for_current_user
+    from lms.accounts import services as accounts
+
+    accounts.load_with_session_user(views.UNREAD, services.unread_count_column())
     if not _SUBSCRIBED:
         _subscribe()
         _SUBSCRIBED.append(True)

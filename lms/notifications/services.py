@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, undefer
 
@@ -261,9 +262,20 @@ def safely(handler):
 # Reading --------------------------------------------------------------------------------------
 
 def unread_count(session: Session, user_id: int) -> int:
-    """One COUNT on an index (the header's counter)."""
-    return session.scalar(select(func.count(Notification.id)).where(Notification.user_id == user_id,
-                                                                   Notification.read_at.is_(None))) or 0
+    """One COUNT on an index (the header's counter, on every page: its statement is built once)."""
+    return session.scalar(_unread_count(), {"user_id": user_id}) or 0
+
+
+def unread_count_column():
+    """The same count as a scalar subquery correlated to ``users``: read with the signed-in user (no statement of its
+    own on every page)."""
+    return (select(func.count(Notification.id)).where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .correlate(User).scalar_subquery())
+
+
+@cache
+def _unread_count() -> Select:
+    return select(func.count(Notification.id)).where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
 def page_of(session: Session, user_id: int, page: int, per_page: int = PAGE_SIZE) -> tuple[list[Notification], int]:

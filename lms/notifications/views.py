@@ -22,11 +22,18 @@ log = logging.getLogger(__name__)
 bp = Blueprint("notifications", __name__, template_folder="templates")
 
 
+#: the name of the unread count read with the signed-in user (lms.accounts.services.load_with_session_user)
+UNREAD = "unread_notifications"
+
+
 def unread_for_current_user() -> int:
-    """The header's counter (one COUNT per request, none for anonymous visitors)."""
+    """The header's counter: on a page (GET) the count read with the signed-in user, in the user's own statement;
+    after a form (POST) counted again, as the request may have changed it. None for anonymous visitors."""
     if not current_user.is_authenticated:
         return 0
     cached = getattr(request, "_unread_notifications", None)
+    if cached is None and request.method in ("GET", "HEAD"):
+        cached = (getattr(current_user, "session_extras", None) or {}).get(UNREAD)
     if cached is None:
         try:
             cached = services.unread_count(get_session(), current_user.id)

@@ -9,7 +9,6 @@ same three values and different content. The cache is bounded (least recently us
 """
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.core.caches import BoundedCache
 from lms.quizzes.models import AttemptSlot, QuestionVersion
 from lms.quizzes.question_types import REGISTRY, QuestionType, render_text
 
@@ -133,51 +133,7 @@ def attach(slot: AttemptSlot, entry: CachedVersion) -> None:
     slot.__dict__["_cached_version"] = entry
 
 
-class FragmentCache:
-    """Rendered answer inputs of a question, by (version, layout, saved answer, form name, language): a pure function of
-    those, so a page shown again (the attempt page is reloaded, re-opened after an auto-save) renders no template for
-    the questions whose answer did not change. Bounded, least recently used out."""
-
-    def __init__(self, maxsize: int = 2048):
-        self.maxsize = maxsize
-        self._entries: OrderedDict[tuple, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple | None):
-        if key is None:
-            return None
-        with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-            return html
-
-    def put(self, key: tuple | None, html):
-        if key is not None:
-            with self._lock:
-                self._entries[key] = html
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.maxsize:
-                    self._entries.popitem(last=False)
-        return html
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-FRAGMENTS = FragmentCache()
-
-
-def fragment_key(slot: AttemptSlot, locale: str) -> tuple | None:
-    """The key of a slot's rendered inputs, or None when it cannot be keyed (an answer or layout JSON cannot encode)."""
-    entry = slot.__dict__.get("_cached_version")
-    if entry is None:
-        return None
-    try:
-        return (entry.key, json.dumps(slot.layout, sort_keys=True), json.dumps(slot.answer, sort_keys=True), slot.position, locale)
-    except (TypeError, ValueError):
-        return None
+#: a question's rendered HTML on the attempt page (its heading, text and answer inputs), by (version, layout, saved
+#: answer, points, number, language): a pure function of those, so a page shown again (reloaded, re-opened after an
+#: auto-save) renders no template for the questions whose answer did not change
+FRAGMENTS: BoundedCache = BoundedCache(2048)

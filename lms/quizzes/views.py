@@ -55,9 +55,9 @@ def start(slug: str):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
-def _own_attempt(attempt_id: int):
+def _own_attempt(attempt_id: int, *, slots: bool = True):
     session = get_session()
-    attempt = services.get_attempt(session, attempt_id)
+    attempt = services.get_attempt(session, attempt_id, slots=slots)
     if attempt.user_id != current_user.id:
         abort(404)
     return session, attempt
@@ -66,14 +66,15 @@ def _own_attempt(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>")
 @roles_required("agent")
 def attempt(attempt_id: int):
-    session, attempt = _own_attempt(attempt_id)
+    session, attempt = _own_attempt(attempt_id, slots=False)
     now = now_utc()
     if services.effective_state(attempt, now) != AttemptState.in_progress.value:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     remaining = None if attempt.deadline_at is None else max(0, int((attempt.deadline_at - now).total_seconds()))
-    views = services.slot_views(attempt, locale=str(get_locale()))
-    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=views,
-                           remaining=remaining, form=EmptyForm(), fragments=versions.FRAGMENTS)
+    views = services.page_views(session, attempt, locale=str(get_locale()))
+    answered = sum(1 for v in views if v.slot.answer)
+    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=views, answered=answered,
+                           remaining=remaining, fragments=versions.FRAGMENTS)
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])

@@ -10,14 +10,17 @@ from lms.tracks import services
 @pytest.fixture
 def enrolled(session, content, agent, manager):
     track = services.find_track(session, "corto")
-    services.enroll(session, actor=manager, agent=agent, track=track, start_date=today() - timedelta(days=1), now=now_utc())
+    start = today() - timedelta(days=1)
+    while start.weekday() >= 5:  # the last working day before today: its lesson is overdue whatever weekday today is
+        start -= timedelta(days=1)
+    services.enroll(session, actor=manager, agent=agent, track=track, start_date=start, now=now_utc())
     session.commit()
 
 
 def test_agent_home_shows_overdue_and_next_lessons_with_progress(client, auth, agent, enrolled):
     auth.login_as(agent)
     page = client.get("/").get_data(as_text=True)
-    assert "Tiempos de respuesta" in page and "Vencida" in page  # a-uno was due yesterday
+    assert "Tiempos de respuesta" in page and "Vencida" in page  # a-uno was due on the last working day
     assert "Resolución por niveles" in page  # a-dos, open
     assert "0%" in page
 

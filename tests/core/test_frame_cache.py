@@ -1,0 +1,39 @@
+"""The page frame's navigation is rendered once per role, language and mount point (issue #22), and each reader still
+gets their own: a manager never sees the agent's menu from the cache, nor a Spanish reader the English one."""
+from __future__ import annotations
+
+from lms.core import templating
+
+
+def _nav(page: str) -> str:
+    return page[page.index("<nav"):page.index("</nav>")]
+
+
+def test_each_role_and_language_gets_its_own_navigation(client, auth, agent, manager, session):
+    templating.FRAME.clear()
+    pages = {}
+    for user in (agent, manager):
+        for language in ("es", "en"):
+            user.locale = language
+            session.commit()
+            auth.login_as(user)
+            pages[(user.role, language)] = _nav(client.get("/", follow_redirects=True).get_data(as_text=True))
+            client.post("/logout")
+    assert len(templating.FRAME) == 4 and templating.FRAME.hits == 0
+    assert "Role-plays" in pages[("agent", "es")] and "Equipos" not in pages[("agent", "es")]
+    assert "Equipos" in pages[("manager", "es")] and "Teams" in pages[("manager", "en")]
+    assert "Itinerarios" in pages[("agent", "es")] and "Itinerarios" not in pages[("agent", "en")]
+    auth.login_as(agent)  # the same reader again: from the cache, the same navigation
+    assert _nav(client.get("/").get_data(as_text=True)) == pages[("agent", "en")] and templating.FRAME.hits == 1
+
+
+def test_the_header_counts_unread_notifications_with_the_signed_in_user(client, auth, agent, session):
+    from lms.notifications.models import Notification
+    from lms.core.clock import now_utc
+
+    auth.login_as(agent)
+    assert "badge" not in client.get("/").get_data(as_text=True).split("</header>")[0]
+    session.add(Notification(user_id=agent.id, kind="lesson_due", params={}, created_at=now_utc(), dedupe_key="frame-test"))
+    session.commit()
+    header = client.get("/").get_data(as_text=True).split("</header>")[0]
+    assert '<span class="badge">(1' in header
