@@ -162,9 +162,10 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
 
 #: pages held below LIMIT, at today's figures (issue #22 lowered them, from 10, 10, 11 and 9): the dashboards read the
 #: supervised teams with their names, the agents with their count of active certificates (one statement), the progress
-#: summaries, the released role-play scores, the criterion sums and their rubric versions (the team's charts), the
-#: unread count; the organisation-wide page also counts the agents and reads the teams' table
-LOWER = {"team_dashboard": 8, "all_teams_dashboard": 8, "org_dashboard": 9, "org_dashboard_filtered": 8}
+#: summaries, the released role-play scores, the criterion sums and their rubric versions (the team's charts); the
+#: organisation-wide page also counts the agents and reads the teams' table. (The unread count comes with the user.)
+#: The exam start: tests/quizzes/test_hot_path_statements.py says what its 10 are.
+LOWER = {"team_dashboard": 7, "all_teams_dashboard": 7, "org_dashboard": 8, "org_dashboard_filtered": 7, "start": 10}
 
 
 def measure_everything(app, client, auth, session, monkeypatch, agents, record, submission, last, open_attempt, manager, trainer, admin,
