@@ -73,12 +73,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _forget_the_zone():
-        """Each request asks for its reader's zone and language afresh (a context kept across requests, as in tests,
-        would otherwise keep the first reader's)."""
+        """Each request asks for its reader's zone afresh (a context kept across requests, as in tests, would
+        otherwise keep the first reader's)."""
         ctx = g.get("_flask_babel")
         if ctx is not None:
             ctx.babel_tzinfo = None
-            ctx.babel_locale = None
     _install_template_gettext(app)
 
 

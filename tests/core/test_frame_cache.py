@@ -2,6 +2,8 @@
 gets their own: a manager never sees the agent's menu from the cache, nor a Spanish reader the English one."""
 from __future__ import annotations
 
+from flask_babel import refresh
+
 from lms.core import templating
 
 
@@ -17,6 +19,7 @@ def test_each_role_and_language_gets_its_own_navigation(client, auth, agent, man
             user.locale = language
             session.commit()
             auth.login_as(user)
+            refresh()  # the test's application context outlives requests: let this one pick the reader's language
             pages[(user.role, language)] = _nav(client.get("/", follow_redirects=True).get_data(as_text=True))
             client.post("/logout")
     assert len(templating.FRAME) == 4 and templating.FRAME.hits == 0
