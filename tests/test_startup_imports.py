@@ -22,6 +22,7 @@ RARE_PATH_LIBRARIES = {
     "icalendar",  # the calendar feed
     "snowballstemmer",  # search terms
     "email_validator",  # e-mail addresses (accounts)
+    "argon2", "_argon2_cffi_bindings", "_cffi_backend",  # password hashing: sign-in and password changes only
 }
 
 
