@@ -10,8 +10,12 @@ enrolled in a track, a 20-question quiz, one attempt in progress each) is prepar
     .venv/bin/python bench/memory_probe.py [--requests 10000] [--agents 50] [--floor] [--modules]
 
 --floor measures the floor app (bench/floor_app.py: 9 reads to 1 insert) the same way; --modules lists the
-top-level packages the worker imported after ``create_app()``. Figures of one machine and Python only: compare
-before and after a change with the same command.
+top-level packages the worker imported after ``create_app()``. At the end: glibc's heap, SQLite's own memory, the
+statement and template caches, and what ``malloc_trim`` and a full collection would give back. With PROBE_TRACE=N
+in the environment, tracemalloc (N frames) lists what the requests left allocated, by file and by the innermost
+line of the LMS (slow for N > 10). Figures of one machine and Python only: compare before and after a change with
+the same command. The in-process floor is larger than under gunicorn (the test client, this script's imports):
+compare the LMS's figures between versions, and the ratio with the benchmark's floor.
 """
 from __future__ import annotations
 
@@ -86,11 +90,6 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
 
     if AFTER_APP is not None:
         AFTER_APP(app)
-    if os.environ.get("PROBE_GC") == "freeze":
-        import gc
-
-        gc.collect()
-        gc.freeze()
     rss_app = rss_mib()
     app_modules = set(sys.modules)
     if os.environ.get("PROBE_TRACE"):
