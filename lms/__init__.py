@@ -64,19 +64,4 @@ def create_app(config: dict | None = None) -> Flask:
     demo.register(app)
     migrations.register(app)
     app.cli.add_command(worker_command)
-    if not app.testing:
-        _settle_memory()
     return app
-
-
-def _settle_memory() -> None:
-    """What create_app built lives as long as the process: collect the start's garbage once, then move the rest out
-    of the cyclic collector's sight (``gc.freeze``). A full collection otherwise waits until the garbage promoted
-    since the last one reaches a quarter of every long-lived object, the app's hundreds of thousands included, and a
-    worker keeps that much garbage of its requests resident; frozen, the full collections scan and wait for what
-    requests create only (issue #22: worker memory, 1.4 MiB less on ``bench/memory_probe.py``). Not under tests,
-    which build many apps in one process: the cycles of a frozen app are never collected."""
-    import gc
-
-    gc.collect()
-    gc.freeze()

@@ -61,17 +61,3 @@ def test_create_app_leaves_the_rare_paths_own_modules_unloaded(tmp_path):
     assert "lms.roleplays.services" in loaded  # the pages' own services are there
     early = sorted(m for m in loaded if any(m == rare or m.startswith(rare + ".") for rare in RARE_PATH_MODULES))
     assert not early, f"imported at app creation: {early}"
-
-
-def test_a_worker_freezes_what_create_app_built_and_tests_do_not(tmp_path):
-    code = ("import gc, json\nfrom lms import create_app\n"
-            "create_app({'TESTING': True}); testing = gc.get_freeze_count()\n"
-            "create_app(); print(json.dumps([testing, gc.get_freeze_count()]))")
-    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               PYTHONPATH=str(PROJECT))
-    env.pop("FLASK_DEBUG", None)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    testing, worker = json.loads(out.stdout.strip().splitlines()[-1])
-    assert testing == 0  # a test's app stays collectable
-    assert worker > 50_000  # the modules, mappings and routes of the app: out of the cyclic collector's scans
