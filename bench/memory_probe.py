@@ -90,6 +90,11 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
 
     if AFTER_APP is not None:
         AFTER_APP(app)
+    if (ROOT / "gunicorn.conf.py").exists():  # as its post_worker_init does in each benchmark worker
+        import gc
+
+        gc.collect()
+        gc.freeze()
     rss_app = rss_mib()
     app_modules = set(sys.modules)
     if os.environ.get("PROBE_TRACE"):
