@@ -22,6 +22,7 @@ RARE_PATH_LIBRARIES = {
     "icalendar",  # the calendar feed
     "snowballstemmer",  # search terms
     "email_validator",  # e-mail addresses (accounts)
+    "argon2", "_argon2_cffi_bindings", "_cffi_backend",  # password hashing: sign-in and password changes only
 }
 
 
@@ -37,3 +38,26 @@ def test_create_app_leaves_rare_path_libraries_unloaded(tmp_path):
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert "flask" in loaded and "lms" in loaded
     assert not loaded & RARE_PATH_LIBRARIES, f"imported at app creation: {sorted(loaded & RARE_PATH_LIBRARIES)}"
+
+
+#: the project's own modules of rare paths, kept out of a web worker's start the same way (issue #22: worker RSS)
+RARE_PATH_MODULES = {
+    "lms.roleplays.engine",  # the simulated customer: a practice's replies, the authoring try-out, a content sync
+    "lms.roleplays.precheck", "lms.roleplays.grading", "lms.roleplays.calibration",  # grading a hand-in
+    "lms.demo.story", "lms.quizzes.simulate",  # `flask demo load`
+}
+
+
+def test_create_app_leaves_the_rare_paths_own_modules_unloaded(tmp_path):
+    code = ("import json, sys\nfrom lms import create_app\napp = create_app()\n"
+            "assert app.url_map.bind('localhost').match('/roleplays')\n"  # the role-play pages are registered all the same
+            "print(json.dumps(sorted(sys.modules)))")
+    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               PYTHONPATH=str(PROJECT))
+    env.pop("FLASK_DEBUG", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "lms.roleplays.services" in loaded  # the pages' own services are there
+    early = sorted(m for m in loaded if any(m == rare or m.startswith(rare + ".") for rare in RARE_PATH_MODULES))
+    assert not early, f"imported at app creation: {early}"

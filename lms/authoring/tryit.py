@@ -20,7 +20,6 @@ from lms.authoring import services, tree
 from lms.authoring.models import Draft
 from lms.content.export import export_texts
 from lms.core.audit import AuditEvent
-from lms.roleplays.engine import simulation
 
 #: the most replies (in all) and characters in one reply the page may send
 MAX_REPLIES = 200
@@ -94,6 +93,8 @@ def replies_of(payload) -> tuple[list[dict] | None, str]:
 
 
 def play(session: Session, draft: Draft, replies: list[dict]) -> TryOut:
+    from lms.roleplays.engine import simulation  # the customer engine: loaded by the first try-out, not at start
+
     compiled, problems = compile_draft(session, draft)
     if compiled is None:
         return TryOut(problems=problems)

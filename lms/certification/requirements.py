@@ -7,7 +7,6 @@ from typing import Callable
 
 from lms.core.templating import format_number
 from lms.quizzes import services as quizzes
-from lms.roleplays import calibration
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
@@ -59,6 +58,8 @@ class Context:
             results = roleplays.released_results(self.session, self.user.id)
             graders = {r.grade.grader_id for r in results if r.grade.grader_id is not None} - set(self._qualified)
             if graders:  # every grader's calibration standing in one query
+                from lms.roleplays import calibration  # with the pre-check it compares against: only where grades count
+
                 self._qualified.update({tid: st.qualified for tid, st in calibration.standings(self.session, graders).items()})
             self._released = [r for r in results if self.counts(r.grade.grader_id)
                               and (self.since is None or (r.submission.submitted_at and r.submission.submitted_at >= self.since))]
@@ -68,6 +69,8 @@ class Context:
         if grader_id is None:
             return False
         if grader_id not in self._qualified:
+            from lms.roleplays import calibration
+
             self._qualified[grader_id] = calibration.standing(self.session, grader_id).qualified
         return self._qualified[grader_id]
 

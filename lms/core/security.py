@@ -6,8 +6,6 @@ import unicodedata
 from functools import lru_cache, wraps
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
@@ -22,7 +20,14 @@ from lms.core import clock
 #: (about 35 ms a check on these 2-core machines, against 250 ms for the library's default 64 MiB / 3 passes /
 #: 4 lanes: a cohort's 9:00 sign-in must not queue behind the hashes). Older hashes keep verifying (the parameters
 #: are in each hash) and are rewritten with these at the next successful sign-in.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+#: Built at the first sign-in or password change: argon2 (and its cffi bindings) stay out of a worker that
+#: serves signed-in pages only.
+@lru_cache(maxsize=1)
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -34,28 +39,34 @@ MAX_PASSWORD_LENGTH = 256
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with other parameters than today's (rewritten at the next sign-in)."""
+    from argon2.exceptions import InvalidHashError
+
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
 
-#: Verified against when the user is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+#: Verified against when the user is unknown, so both paths cost the same time: a hash of a throw-away password
+#: made once with the parameters of _hasher (written here, not hashed at import: that cost every worker 35 ms and
+#: a 19 MiB allocation at start). tests/accounts/test_passwords.py checks it matches them.
+_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$3woQ7ZTR3knx8/FCUFFv4w$NHApAZh0c7F48dAJQHTQyo9EXpDqC+pDa08qBOuvS0k"
 
 
 def burn_password_check(password: str) -> None:

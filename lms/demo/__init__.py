@@ -17,11 +17,8 @@ from lms.accounts import services as accounts
 from lms.core.clock import now_utc, today
 from lms.core.db import transaction
 from lms.quizzes import services as quizzes
-from lms.quizzes import simulate
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
-
-from lms.demo import story
 
 DEMO_PASSWORD = "demo-lms-2026"  # nosec B105  # the documented password of the demo accounts (flask demo load), never production
 
@@ -71,6 +68,9 @@ DEMO_PRACTICE = [
 
 def load_demo(session, *, on: date) -> list[str]:
     """Create the demo users, teams and enrollments that are missing; return what was done."""
+    from lms.demo import story  # the demo's stories and simulated answers: only for `flask demo load`
+    from lms.quizzes import simulate
+
     done = []
     for email, name, role, team_names in DEMO_USERS:
         user = accounts.find_user_by_email(session, email)

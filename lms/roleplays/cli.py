@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lms.roleplays import precheck
 
 roleplays_cli = click.Group("roleplays", help="Role-play transcripts: the advisory pre-check and calibration anchors.")
 
@@ -61,6 +60,8 @@ def content_scenarios(root: Path | None = None) -> dict:
 
 def read_transcripts(path: Path, scenarios: dict | None = None):
     """(id, Transcript, raw, rubric) from a YAML or JSON list; problems as messages naming the transcript and the field."""
+    from lms.roleplays import precheck  # the pre-check is loaded by the commands that run it
+
     data, problem = _read_list(path)
     if problem:
         return [], [problem.replace("a list", "a list of transcripts")]
@@ -105,6 +106,8 @@ def precheck_command(path: Path):
     turns: [{speaker: agent|customer, text, seconds}]}, each optionally with `scenario` (+ `customer`) or inline
     `context`, `objectives` and `escalation` {required, level, destination}, and print JSON
     {id: {score, band, criteria, evidence, flags, ...}}."""
+    from lms.roleplays import precheck
+
     scenarios = content_scenarios() if _needs_scenarios(path) else None
     items, problems = read_transcripts(path, scenarios)
     if problems:

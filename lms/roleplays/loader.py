@@ -17,9 +17,7 @@ from lms.content.impact import StoredCitation, citations_of
 
 from lms.content.schema import Field, check_id, item_line, non_empty_text, positive_int, validate_mapping
 from lms.reference.services import check_citations, check_house_rules
-from lms.roleplays.engine import model as engine_model
 from lms.roleplays.models import Rubric, RubricVersion, Scenario
-from lms.roleplays.workspace import load_ticket_block
 
 MODES = ("chat", "email", "phone", "social", "surge", "ticket")  # ticket: a queue of incoming tickets (docs/practice-workspace.md)
 CHANNELS = ("chat", "email", "phone", "social", "ticket")
@@ -141,6 +139,10 @@ class RoleplaysLoader:
         return rubrics
 
     def _collect_scenarios(self, root, problems, reference, rubrics) -> dict[str, CScenario]:
+        # the customer engine and the ticket blocks: loaded by a content sync, not by a web worker's start
+        from lms.roleplays.engine import model as engine_model
+        from lms.roleplays.workspace import load_ticket_block
+
         scenarios: dict[str, CScenario] = {}
         library = engine_model.load_library(root, problems, reference)
         for _path, display, meta, body, body_line in markdown_files(root, "roleplays/*.md", SCENARIO_FIELDS, problems):
@@ -210,6 +212,8 @@ class RoleplaysLoader:
         return scenarios
 
     def _customers(self, meta, path, problems) -> list[dict]:
+        from lms.roleplays.engine import model as engine_model
+
         customers, ids = [], set()
         for index, customer in enumerate(meta["customers"]):
             line = item_line(meta["customers"], index, meta.line_of("customers"))
@@ -232,6 +236,8 @@ class RoleplaysLoader:
 
     def _customer_models(self, meta, data, display, problems, reference, library) -> bool:
         """Build and check every customer's model (needs, moves, reactions, endings); False when it has problems."""
+        from lms.roleplays.engine import model as engine_model
+
         if library is None:
             problems.add(display, meta.line_of("customers"), f"the customer model needs a valid {engine_model.LIBRARY_FILE}")
             return False

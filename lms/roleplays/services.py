@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -12,10 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lms.roleplays import grading
-from lms.roleplays import precheck as precheck_module
 from lms.roleplays import signals
-from lms.roleplays.engine import practice as engine_practice
 from lms.roleplays.models import (
     CriterionSummary,
     GradeEvent,
@@ -27,6 +25,12 @@ from lms.roleplays.models import (
     RubricVersion,
     Scenario,
 )
+
+# The customer engine, the pre-check and the grading rules are imported by the functions that run them: a worker
+# that only lists or shows role-plays (the home page's notices, the dashboards) does not load them.
+if TYPE_CHECKING:
+    from lms.roleplays import precheck as precheck_module
+    from lms.roleplays.engine import practice as engine_practice
 
 MAX_REPLY = 5000
 EMAIL_FIELDS = ("subject", "greeting", "body", "steps", "closing", "signature")
@@ -133,6 +137,8 @@ class ThreadView:
 
 
 def threads(submission: RoleplaySubmission) -> list[ThreadView]:
+    from lms.roleplays.engine import practice as engine_practice
+
     views = []
     for customer in submission.scenario.data["customers"]:
         turns = [t for t in submission.turns if t.thread == customer["id"]]
@@ -154,6 +160,8 @@ def threads(submission: RoleplaySubmission) -> list[ThreadView]:
 def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, skip: str | None = None) -> None:
     """Server-side timing: a customer left waiting past their patience walks out (the thread ends as timed out), after
     the nudges they sent while waiting. The page's poll shows the same turns before they are stored (``pending``)."""
+    from lms.roleplays.engine import practice as engine_practice
+
     if submission.state != "in_progress" or submission.scenario.mode == "email":
         return
     position = max(t.position for t in submission.turns) + 1
@@ -180,6 +188,8 @@ def advance(session: Session, submission: RoleplaySubmission, *, now: datetime, 
 def pending(submission: RoleplaySubmission, *, now: datetime) -> dict[str, engine_practice.Pending]:
     """Read-only (the page's poll is a GET): per waiting conversation, the nudges and walk-out due by ``now`` that
     the agent's next reply or the hand-in stores (``advance`` and the engine's ``respond``). Writes nothing."""
+    from lms.roleplays.engine import practice as engine_practice
+
     if submission.state != "in_progress" or submission.scenario.mode == "email":
         return {}
     out = {}
@@ -194,6 +204,8 @@ def pending(submission: RoleplaySubmission, *, now: datetime) -> dict[str, engin
 
 def reply(session: Session, submission: RoleplaySubmission, user, *, thread: str, text: str, now: datetime) -> RoleplayTurn:
     """Record the agent's reply to the waiting customer message (timed) and show the customer's next one."""
+    from lms.roleplays.engine import practice as engine_practice
+
     _own_open(submission, user)
     if submission.scenario.mode == "email":
         raise InvalidInput(_("En un role-play por email se envía una sola respuesta redactada."))
@@ -266,6 +278,8 @@ def email_text(email: dict | None) -> str:
 
 def submit(session: Session, submission: RoleplaySubmission, user, *, escalation: dict | None, now: datetime) -> RoleplaySubmission:
     """Hand the practice in (exactly once): the rubric version is fixed and the pre-check computed."""
+    from lms.roleplays.engine import practice as engine_practice
+
     _own_open(submission, user)
     scenario = submission.scenario
     if scenario.mode == "email":
@@ -320,6 +334,10 @@ def clean_escalation(raw: dict | None) -> dict | None:
 def run_precheck(submission: RoleplaySubmission, rubric: dict | None = None) -> precheck_module.Result:
     """The advisory pre-check: each customer's conversation graded against the scenario's rubric (surge: the lowest
     level of the conversations per criterion, times over all of them)."""
+    from lms.roleplays import grading
+    from lms.roleplays import precheck as precheck_module
+    from lms.roleplays.engine import practice as engine_practice
+
     scenario = submission.scenario
     data = scenario.data | {"mode": scenario.mode, "channel": scenario.channel}
     results = []

@@ -85,3 +85,14 @@ def test_hashes_use_the_owasp_argon2id_profile_and_old_ones_are_rewritten_at_sig
     assert services.authenticate(session, user.email, "una frase bastante larga", now=now_utc()) == user
     assert user.password_hash != old and not password_needs_rehash(user.password_hash)
     assert services.authenticate(session, user.email, "una frase bastante larga", now=now_utc()) == user
+
+
+def test_the_unknown_user_check_verifies_a_hash_of_todays_profile():
+    """burn_password_check verifies against a written-down hash (no hashing at import): it must cost what a real
+    check costs, so it has to be a valid hash made with today's parameters."""
+    from lms.core.security import _DUMMY_HASH, password_needs_rehash, verify_password
+
+    assert _DUMMY_HASH.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert not password_needs_rehash(_DUMMY_HASH)
+    assert verify_password(_DUMMY_HASH, "not-a-real-password-0")
+    assert not verify_password(_DUMMY_HASH, "otra cosa")

@@ -1,0 +1,267 @@
+"""A worker's resident memory after the memory figure's request mix, in-process (no server, no network).
+
+Like a gunicorn worker of ``make bench``'s figure 5: a fresh process runs ``create_app()``, warms the pages the
+benchmark warms (the admin's dashboard, the quiz page, an attempt page), then serves the mixed requests of the
+figure through the Flask test client — quiz page, /tracks, /, a lesson, the attempt page and answer saves (two
+answer sets in turn) of agents logged in with minted session cookies, as the benchmark's — and prints VmRSS
+after ``create_app()``, after the warm-up and after the requests. The database (a small generated one: agents
+enrolled in a track, a 20-question quiz, one attempt in progress each) is prepared by a separate process first.
+
+    .venv/bin/python bench/memory_probe.py [--requests 10000] [--agents 50] [--floor] [--modules]
+
+--floor measures the floor app (bench/floor_app.py: 9 reads to 1 insert) the same way; --modules lists the
+top-level packages the worker imported after ``create_app()``. At the end: glibc's heap, SQLite's own memory, the
+statement and template caches, and what ``malloc_trim`` and a full collection would give back. With PROBE_TRACE=N
+in the environment, tracemalloc (N frames) lists what the requests left allocated, by file and by the innermost
+line of the LMS (slow for N > 10). Figures of one machine and Python only: compare before and after a change with
+the same command. The in-process floor is larger than under gunicorn (the test client, this script's imports):
+compare the LMS's figures between versions, and the ratio with the benchmark's floor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SLUG = "evaluacion-semana-1"
+SECRET = "bench-" + "k" * 40
+#: a function called with the app right after create_app (an analysis script's hook)
+AFTER_APP = None
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def prepare(url: str, n_agents: int, out: Path) -> None:
+    """The database, and the attempts in progress: in this (separate) process."""
+    from sqlalchemy import select
+
+    from bench.quiz_submit import prepare as prepare_quiz
+    from lms import create_app
+    from lms.accounts.models import User
+    from lms.core.clock import now_utc
+    from lms.core.db import get_db
+    from lms.quizzes import services as quizzes
+    from lms.tracks.models import Enrollment, Lesson, TrackModule
+
+    prepare_quiz(url, n_agents, "")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET})
+    with app.app_context():
+        s = get_db(app).sessionmaker()
+        users = list(s.scalars(select(User).where(User.role == "agent").order_by(User.id)))
+        admin = s.scalar(select(User).where(User.role == "admin"))
+        quiz = quizzes.get_quiz(s, SLUG)
+        attempts = {}
+        for user in users:
+            attempts[user.id] = quizzes.start_attempt(s, user, quiz, now=now_utc())
+        s.flush()
+        lesson = s.scalar(select(Lesson.slug).join(TrackModule, TrackModule.module_id == Lesson.module_id)
+                          .join(Enrollment, Enrollment.track_id == TrackModule.track_id)
+                          .where(Lesson.is_archived.is_(False)).order_by(Lesson.id).limit(1))
+        data = {"users": [[u.id, u.session_version] for u in users], "admin": [admin.id, admin.session_version],
+                "attempts": {str(k): v.id for k, v in attempts.items()}, "lesson": lesson}
+        s.commit()
+        s.close()
+    out.write_text(json.dumps(data))
+
+
+def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> None:
+    from bench import loadgen
+
+    before_modules = set(sys.modules)
+    rss_start = rss_mib()
+    from lms import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET})
+    from lms.core.db import get_db
+
+    if AFTER_APP is not None:
+        AFTER_APP(app)
+    if (ROOT / "gunicorn.conf.py").exists():  # as its post_worker_init does in each benchmark worker
+        import gc
+
+        gc.collect()
+        gc.freeze()
+    rss_app = rss_mib()
+    app_modules = set(sys.modules)
+    if os.environ.get("PROBE_TRACE"):
+        import tracemalloc
+
+        tracemalloc.start(int(os.environ["PROBE_TRACE"]))
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": loadgen.USER_AGENT}
+
+    def client_for(user):
+        cookie, token = loadgen.mint_session(app, f"{user[0]}:{user[1]}")
+        client = app.test_client()
+        client.environ_base.update(environ)
+        name, _, value = cookie.partition("=")
+        client.set_cookie(name, value, domain="localhost")
+        return client, token
+
+    def get(client, path):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.headers.get("Location"))
+        return response
+
+    admin, _ = client_for(data["admin"])
+    users = [tuple(u) for u in data["users"]]
+    clients = {u: client_for(u) for u in users}
+    attempts = {int(k): v for k, v in data["attempts"].items()}
+    first_user = users[0]
+    for _ in range(4):  # the benchmark's warm-up: dashboard, quiz page, attempt page
+        get(admin, "/manage/dashboard/")
+        get(clients[first_user][0], f"/quizzes/{SLUG}")
+        page = get(clients[first_user][0], f"/attempts/{attempts[first_user[0]]}").get_data(as_text=True)
+    first, last = loadgen.answer_bodies(page)
+    rss_warm = rss_mib()
+    if os.environ.get("PROBE_TRACE"):
+        current, peak = tracemalloc.get_traced_memory()
+        print(f"traced after warm-up: {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB")
+
+    lines = []
+    for k, user in enumerate(users):
+        lines += [("GET", f"/quizzes/{SLUG}", user), ("GET", "/tracks", user), ("GET", "/", user),
+                  ("GET", f"/lessons/{data['lesson']}", user), ("GET", f"/attempts/{attempts[user[0]]}", user),
+                  ("POST", (f"/attempts/{attempts[user[0]]}/save", first if k % 2 else last), user)]
+    checkpoints = {}
+    for i in range(n_requests):
+        method, target, user = lines[i % len(lines)]
+        client, token = clients[user]
+        if method == "GET":
+            get(client, target)
+        else:
+            path, answers = target
+            response = client.post(path, data=loadgen.form([("csrf_token", token), *answers]),
+                                   content_type="application/x-www-form-urlencoded")
+            assert response.status_code in (200, 204, 302, 303), (path, response.status_code)
+        if i + 1 in (n_requests // 10, n_requests // 2):
+            checkpoints[i + 1] = rss_mib()
+    rss_end = rss_mib()
+    import gc
+
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                                                    "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    try:
+        sqlite_lib = ctypes.CDLL("libsqlite3.so.0")
+        sqlite_lib.sqlite3_memory_used.restype = ctypes.c_int64
+        sqlite_used = sqlite_lib.sqlite3_memory_used() / 2**20
+    except OSError:
+        sqlite_used = float("nan")
+    pool = get_db(app).engine.pool
+    print(f"malloc: heap {info.arena / 2**20:.1f} MiB (in use {info.uordblks / 2**20:.1f}, free {info.fordblks / 2**20:.1f}), "
+          f"mmap {info.hblkhd / 2**20:.1f} MiB; SQLite {sqlite_used:.1f} MiB; pool: {pool.status()}")
+    libc.malloc_trim(0)
+    print(f"after malloc_trim: RSS {rss_mib():.1f} MiB")
+    print(f"gc counts {gc.get_count()}, frozen {gc.get_freeze_count()}; a full collection finds {gc.collect()} objects "
+          f"→ RSS {rss_mib():.1f} MiB")
+    print(f"LMS: start {rss_start:.1f} MiB; after create_app {rss_app:.1f}; after warm-up {rss_warm:.1f}; "
+          + "; ".join(f"after {n:,} requests {v:.1f}" for n, v in checkpoints.items())
+          + f"; after {n_requests:,} requests {rss_end:.1f} MiB")
+    if os.environ.get("PROBE_TRACE"):
+        import tracemalloc
+
+        snap = tracemalloc.take_snapshot()
+        from collections import Counter
+
+        by_lms = Counter()
+        for trace in snap.traces:
+            frames = [f for f in trace.traceback if "/lms/" in f.filename and "/site-packages/" not in f.filename][::-1]
+            key = f"{frames[0].filename.replace(str(ROOT), '')}:{frames[0].lineno}" if frames else "(no lms frame)"
+            inner = trace.traceback[-1]
+            by_lms[(key, inner.filename.split("site-packages/")[-1].split("python3.11/")[-1])] += trace.size
+        print("--- traced after create_app, by innermost lms frame and allocating file:")
+        for (key, inner), size in by_lms.most_common(40):
+            print(f"  {size / 1024:8.0f} KiB  {key}  <- {inner}")
+        for kind in ("filename", "lineno"):
+            print(f"--- traced after create_app, by {kind}:")
+            for stat in snap.statistics(kind)[:30]:
+                print(f"  {stat.size / 1024:8.0f} KiB {stat.count:7d}  {stat.traceback[0].filename.replace(str(ROOT), '')}:{stat.traceback[0].lineno if kind == 'lineno' else ''}")
+    print(f"SQLAlchemy compiled cache: {len(get_db(app).engine._compiled_cache)} entries; "
+          f"Jinja cache: {len(app.jinja_env.cache) if app.jinja_env.cache is not None else 0} templates")
+    print(f"modules: {len(before_modules)} at start, {len(app_modules)} after create_app, {len(sys.modules)} at the end")
+    if show_modules:
+        from collections import Counter
+
+        def tops(names):
+            return Counter(n.split(".")[0] if not n.startswith("lms.") else ".".join(n.split(".")[:2]) for n in names)
+
+        print("imported by create_app:", sorted(tops(app_modules - before_modules).items()))
+        print("imported by requests:  ", sorted(tops(set(sys.modules) - app_modules).items()))
+
+
+def measure_floor(url: str, n_requests: int) -> None:
+    os.environ["DATABASE_URL"] = url
+    from bench import floor_app
+
+    floor_app.prepare(url)
+    rss_start = rss_mib()
+    app = floor_app.create_app()
+    client = app.test_client()
+    for i in range(1, 5):
+        client.get(f"/read/{i}")
+    for i in range(n_requests):
+        response = client.post("/insert") if i % 10 == 0 else client.get(f"/read/{i % 1000 + 1}")
+        assert response.status_code in (200, 201), response.status_code
+    print(f"floor: start {rss_start:.1f} MiB; after {n_requests:,} requests {rss_mib():.1f} MiB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--floor", action="store_true", help="also measure the floor app (in its own process)")
+    parser.add_argument("--modules", action="store_true", help="list the packages imported by create_app and by the requests")
+    parser.add_argument("--keep", default=None, help="a folder to keep (and reuse) the prepared database in")
+    parser.add_argument("--_measure", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--_prepare", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--_floor", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._prepare:
+        url, out = args._prepare.split("|")
+        prepare(url, args.agents, Path(out))
+        return 0
+    if args._measure:
+        url, out = args._measure.split("|")
+        measure_lms(url, json.loads(Path(out).read_text()), args.requests, args.modules)
+        return 0
+    if args._floor:
+        measure_floor(args._floor, args.requests)
+        return 0
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="lms-memory-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    url, out = f"sqlite:///{workdir / 'probe.sqlite3'}", workdir / "probe.json"
+    me = [sys.executable, str(Path(__file__).resolve()), "--agents", str(args.agents), "--requests", str(args.requests)]
+    try:
+        if not out.exists():
+            subprocess.run([*me, "--_prepare", f"{url}|{out}"], check=True, cwd=ROOT)
+        subprocess.run([*me, "--_measure", f"{url}|{out}", *(["--modules"] if args.modules else [])], check=True, cwd=ROOT)
+        if args.floor:
+            subprocess.run([*me, "--_floor", f"sqlite:///{workdir / 'floor.sqlite3'}"], check=True, cwd=ROOT)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
