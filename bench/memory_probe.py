@@ -33,16 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 SLUG = "evaluacion-semana-1"
 SECRET = "bench-" + "k" * 40
+from bench.request_profile import rss_mib  # noqa: E402  (stdlib only at its top: the start figure stays the process's)
+
 #: a function called with the app right after create_app (an analysis script's hook)
 AFTER_APP = None
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def prepare(url: str, n_agents: int, out: Path) -> None:

@@ -26,16 +26,22 @@ RARE_PATH_LIBRARIES = {
 }
 
 
-def test_create_app_leaves_rare_path_libraries_unloaded(tmp_path):
+def _modules_after_create_app(tmp_path, route: str) -> set[str]:
+    """The modules a fresh process holds after create_app() (as a gunicorn worker starts), checking that ``route`` is
+    registered all the same."""
     code = ("import json, sys\nfrom lms import create_app\napp = create_app()\n"
-            "assert app.url_map.bind('localhost').match('/lti/jwks.json')\n"  # the LTI routes are registered all the same
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+            f"assert app.url_map.bind('localhost').match({route!r})\n"
+            "print(json.dumps(sorted(sys.modules)))")
     env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
                PYTHONPATH=str(PROJECT))
     env.pop("FLASK_DEBUG", None)
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
-    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_create_app_leaves_rare_path_libraries_unloaded(tmp_path):
+    loaded = {m.split(".")[0] for m in _modules_after_create_app(tmp_path, "/lti/jwks.json")}  # LTI routes registered
     assert "flask" in loaded and "lms" in loaded
     assert not loaded & RARE_PATH_LIBRARIES, f"imported at app creation: {sorted(loaded & RARE_PATH_LIBRARIES)}"
 
@@ -49,15 +55,7 @@ RARE_PATH_MODULES = {
 
 
 def test_create_app_leaves_the_rare_paths_own_modules_unloaded(tmp_path):
-    code = ("import json, sys\nfrom lms import create_app\napp = create_app()\n"
-            "assert app.url_map.bind('localhost').match('/roleplays')\n"  # the role-play pages are registered all the same
-            "print(json.dumps(sorted(sys.modules)))")
-    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               PYTHONPATH=str(PROJECT))
-    env.pop("FLASK_DEBUG", None)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    loaded = _modules_after_create_app(tmp_path, "/roleplays")  # the role-play pages are registered all the same
     assert "lms.roleplays.services" in loaded  # the pages' own services are there
     early = sorted(m for m in loaded if any(m == rare or m.startswith(rare + ".") for rare in RARE_PATH_MODULES))
     assert not early, f"imported at app creation: {early}"

@@ -9,8 +9,6 @@ same three values and different content. The cache is bounded (least recently us
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
@@ -51,39 +49,14 @@ class CachedVersion:
         return text
 
 
-class VersionCache:
+class VersionCache(BoundedCache):
+    """The versions by key (bounded, least recently used out); ``put`` takes a version's data and keeps its entry."""
+
     def __init__(self, maxsize: int = MAX_VERSIONS):
-        self.maxsize = maxsize
-        self._entries: OrderedDict[Key, CachedVersion] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        super().__init__(maxsize)
 
-    def get(self, key: Key) -> CachedVersion | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return entry
-
-    def put(self, key: Key, data: dict) -> CachedVersion:
-        entry = CachedVersion(key[0], data, REGISTRY[data["type"]], key)
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-        return entry
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
+    def put(self, key: Key, data: dict) -> CachedVersion:  # type: ignore[override]
+        return super().put(key, CachedVersion(key[0], data, REGISTRY[data["type"]], key))
 
 
 CACHE = VersionCache()
