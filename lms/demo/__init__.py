@@ -89,7 +89,10 @@ def load_demo(session, *, on: date) -> list[str]:
             raise click.ClickException(f"track {slug} is not loaded: run 'flask --app lms content sync' first")
         if any(e.track_id == track.id for e in tracks.enrollments_of(session, agent)):
             continue
-        tracks.enroll(session, actor=admin, agent=agent, track=track, start_date=on + timedelta(days=offset), now=now_utc())
+        start = on + timedelta(days=offset)
+        while offset < 0 and start.weekday() >= 5:  # a past start on a working day: on a Sunday or a Monday the
+            start -= timedelta(days=1)              # agent who "started yesterday" has an open module all the same
+        tracks.enroll(session, actor=admin, agent=agent, track=track, start_date=start, now=now_utc())
         done.append(f"enrollment {email} in {slug}")
         track = tracks.get_track(session, slug)
         lessons = [lesson for tm in track.track_modules for lesson in tm.module.lessons if not lesson.is_archived]
