@@ -63,11 +63,12 @@ def format_number(value, decimals: int = 2) -> str:
     """A decimal number in the reader's language, at most ``decimals`` decimals, no grouping below 10 000 in Spanish."""
     if value is None:
         return ""
-    return _format_number(value, decimals, str(get_locale()))
+    # the sign apart: 0.0 and -0.0 are equal keys, and Babel writes them "0" and "-0"
+    return _format_number(value, decimals, str(get_locale()), str(value).startswith("-"))
 
 
 @lru_cache(maxsize=4096)
-def _format_number(value, decimals: int, locale: str) -> str:
+def _format_number(value, decimals: int, locale: str, _negative: bool) -> str:
     """Babel parses the pattern and quantizes on every call (about 60 µs): a page of twenty questions' points paid
     it twenty times. The result depends on the three arguments alone (values equal as keys, 1 and 1.0 or a Decimal,
     write the same)."""

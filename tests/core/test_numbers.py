@@ -71,3 +71,14 @@ def test_plurals_follow_the_count(client, auth, session, content, agent, manager
         session.commit()
         page = client.get("/lessons/a-uno").get_data(as_text=True)
         assert re.search(r'<p class="muted">\s*' + text + r'\s', page), minutes
+
+
+def test_cached_numbers_keep_the_sign_of_zero(app):
+    """format_number caches by value, and 0.0 == -0.0: each is still written as Babel writes it."""
+    from babel.numbers import format_decimal
+
+    from lms.core.templating import format_number
+
+    with app.test_request_context("/"):
+        for value in (0.0, -0.0, 0.0, -0.0):
+            assert format_number(value) == format_decimal(round(value, 2), format="#,##0.##", locale="es")
