@@ -128,6 +128,9 @@ def _install_template_gettext(app: Flask) -> None:
     @pass_context
     def fused_gettext(context, string, /, **variables):
         rv = translations_of(context).ugettext(string)
+        if not variables and "%" not in rv:
+            # nothing to format (most of a page's strings): Markup's % would only copy it
+            return Markup(rv) if context.eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
         if context.eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables

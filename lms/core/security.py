@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import unicodedata
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -10,11 +11,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from flask_babel import gettext
 from flask_login import LoginManager, current_user, user_logged_in
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from lms.core import clock
+from lms.core.caches import BoundedCache
 
 #: argon2id with the OWASP Password Storage Cheat Sheet's first profile: 19 MiB of memory, 2 passes, 1 lane
 #: (about 35 ms a check on these 2-core machines, against 250 ms for the library's default 64 MiB / 3 passes /
@@ -171,10 +174,38 @@ def _frame_ancestors() -> list[str]:
     return list(session.get(EMBED_SESSION_KEY) or ())
 
 
+#: session cookies whose signature was verified: (keys, cookie) → (data, when it was signed). A signed-in page
+#: sends the same cookie again and again (it changes at most once a minute, see SEEN_GRANULARITY_SECONDS), and
+#: checking its signature and decoding it was about a twentieth of a page's work. Only cookies whose values are
+#: all immutable (no flashed messages waiting) are kept: each request gets its own copy of the dict.
+_VERIFIED_COOKIES: BoundedCache = BoundedCache(512)
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
 class EmbeddableSessionInterface(SecureCookieSessionInterface):
     """A session started by an LTI launch lives in the platform's iframe: over HTTPS its cookie is
     ``SameSite=None; Secure; Partitioned`` (CHIPS), or browsers would not send it inside the frame.
-    Every other session keeps the configured (Lax) cookie."""
+    Every other session keeps the configured (Lax) cookie.
+
+    A cookie already verified by this process is not verified again (:data:`_VERIFIED_COOKIES`): the same bytes
+    under the same keys verify the same way; only its age is checked again, as itsdangerous checks it."""
+
+    def open_session(self, app, request):
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or not app.secret_key:
+            return super().open_session(app, request)
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()), value)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        known = _VERIFIED_COOKIES.get(key)
+        if known is not None and 0 <= int(time.time()) - known[1] <= max_age:
+            return self.session_class(known[0])
+        try:
+            data, signed_at = self.get_signing_serializer(app).loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if isinstance(data, dict) and all(isinstance(v, _IMMUTABLE) for v in data.values()):
+            _VERIFIED_COOKIES.put(key, (dict(data), int(signed_at.timestamp())))
+        return self.session_class(data)
 
     def save_session(self, app, sess, response):
         g.embedded_cookie = bool(sess.get(EMBED_SESSION_KEY)) and request.is_secure
@@ -311,8 +342,34 @@ def _has_nul(req) -> bool:
     return False
 
 
+#: signed CSRF tokens by (key, the session's raw token, minute): signing one was about a twentieth of a page's work,
+#: and pages and forms of the same session within a minute get the same token (a new one each minute).
+_SIGNED_CSRF: BoundedCache = BoundedCache(512)
+CSRF_TOKEN_REUSE_SECONDS = 60
+
+
+def csrf_token() -> str:
+    """The page's CSRF token (templates' ``csrf_token()``): Flask-WTF's :func:`generate_csrf`, signed once a minute
+    per session. Tokens are checked by Flask-WTF as before; a token signed up to a minute earlier is as valid as a new
+    one (``WTF_CSRF_TIME_LIMIT`` counts from its signature: it may end up to a minute sooner)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    raw = session.get(field)
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    if not isinstance(raw, str) or not secret:
+        return generate_csrf()  # the session's first token: Flask-WTF makes it
+    key = (secret, raw, int(time.time()) // CSRF_TOKEN_REUSE_SECONDS)
+    token = _SIGNED_CSRF.get(key)
+    if token is None:
+        return _SIGNED_CSRF.put(key, generate_csrf())
+    setattr(g, field, token)  # what generate_csrf() would keep for the rest of the request (the forms' tokens)
+    return token
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
     app.session_interface = EmbeddableSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Float, Text, bindparam, case, cast, func, insert, literal, or_, select, update
+from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -84,18 +84,13 @@ _ATTEMPT_WITH_QUIZ = select(QuizAttempt).where(QuizAttempt.id == bindparam("b_at
 _SLOTS_OF_ATTEMPTS = (select(AttemptSlot, *versions.KEY_COLUMNS).join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
                       .where(AttemptSlot.attempt_id.in_(bindparam("b_attempt_ids", expanding=True)))
                       .order_by(AttemptSlot.attempt_id, AttemptSlot.position))
-#: the attempt page's slots: plain columns, the layout and answer as their stored JSON text (see page_views)
-_PAGE_SLOTS = (select(AttemptSlot.position, AttemptSlot.points, cast(AttemptSlot.layout, Text).label("layout_json"),
-                      cast(AttemptSlot.answer, Text).label("answer_json"), *versions.KEY_COLUMNS)
-               .join(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
-               .where(AttemptSlot.attempt_id == bindparam("b_attempt_id")).order_by(AttemptSlot.position))
 
 
 def get_attempt(session: Session, attempt_id: int, *, slots: bool = True) -> QuizAttempt:
     """The attempt with its quiz (one statement) and its slots with their question versions (one statement: the
     versions' identity is read with the slots, their content comes from the per-process cache, see
-    :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it). ``slots=False``: without its slots (the
-    attempt page reads them as :func:`page_views`)."""
+    :mod:`lms.quizzes.versions`; ``versions.version_of(slot)`` gives it). ``slots=False``: without its slots.
+    (The attempt page reads neither: :func:`lms.quizzes.page.attempt_page`.)"""
     attempt = session.scalar(_ATTEMPT_WITH_QUIZ, {"b_attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(_("Ese intento no existe."))
@@ -927,56 +922,6 @@ class SlotView:
     slot: AttemptSlot
     data: dict
     text: str
-
-
-class PageSlot:
-    """A slot as the attempt page reads it: plain values, its layout and answer as their stored JSON text, decoded
-    only when a question is rendered (not when its HTML comes from the cache). What the page's templates read of
-    an :class:`AttemptSlot` (position, points, layout, answer) it has too."""
-
-    __slots__ = ("position", "points", "layout_json", "answer_json", "__dict__")
-
-    def __init__(self, position: int, points: float, layout_json: str | None, answer_json: str | None):
-        self.position, self.points, self.layout_json, self.answer_json = position, points, layout_json, answer_json
-
-    @cached_property
-    def layout(self) -> dict:
-        return json.loads(self.layout_json) if self.layout_json else {}
-
-    @cached_property
-    def answer(self) -> dict | None:
-        return json.loads(self.answer_json) if self.answer_json else None
-
-
-@dataclass
-class PageView:
-    """One question of the attempt page: its slot, its version (data and text) and the key of its rendered HTML."""
-
-    slot: PageSlot
-    version: versions.CachedVersion
-    fragment_key: tuple
-    number: int
-
-    @property
-    def data(self) -> dict:
-        return self.version.data
-
-    @property
-    def text(self) -> str:
-        return self.version.text(self.slot.layout)
-
-
-def page_views(session: Session, attempt: QuizAttempt, *, locale: str) -> list[PageView]:
-    """The questions of an attempt in progress as its page shows them, in one statement and without ORM objects: a
-    page of twenty questions is read on every reload and after every auto-save."""
-    rows = session.execute(_PAGE_SLOTS, {"b_attempt_id": attempt.id}).all()
-    cached = versions.resolve(session, ((row.id, row.content_hash, row.created_at) for row in rows))
-    out = []
-    for number, row in enumerate(rows, start=1):
-        entry = cached[row.id]
-        key = (entry.key, row.layout_json, row.answer_json, row.position, str(row.points), number, locale)
-        out.append(PageView(PageSlot(row.position, row.points, row.layout_json, row.answer_json), entry, key, number))
-    return out
 
 
 def slot_views(attempt: QuizAttempt) -> list[SlotView]:

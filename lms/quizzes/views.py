@@ -12,6 +12,7 @@ from lms.core.forms import EmptyForm
 from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
 from lms.quizzes import services, versions
+from lms.quizzes.page import attempt_page, cached_questions_html
 from lms.quizzes.question_types import REGISTRY
 from lms.quizzes.states import AttemptState
 
@@ -55,9 +56,9 @@ def start(slug: str):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
-def _own_attempt(attempt_id: int, *, slots: bool = True):
+def _own_attempt(attempt_id: int):
     session = get_session()
-    attempt = services.get_attempt(session, attempt_id, slots=slots)
+    attempt = services.get_attempt(session, attempt_id)
     if attempt.user_id != current_user.id:
         abort(404)
     return session, attempt
@@ -66,15 +67,16 @@ def _own_attempt(attempt_id: int, *, slots: bool = True):
 @bp.route("/attempts/<int:attempt_id>")
 @roles_required("agent")
 def attempt(attempt_id: int):
-    session, attempt = _own_attempt(attempt_id, slots=False)
+    page = attempt_page(get_session(), attempt_id, locale=str(get_locale()))
+    if page.user_id != current_user.id:
+        abort(404)
     now = now_utc()
-    if services.effective_state(attempt, now) != AttemptState.in_progress.value:
-        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    remaining = None if attempt.deadline_at is None else max(0, int((attempt.deadline_at - now).total_seconds()))
-    views = services.page_views(session, attempt, locale=str(get_locale()))
-    answered = sum(1 for v in views if v.slot.answer)
-    return render_template("quizzes/learn/attempt.html", attempt=attempt, quiz=attempt.quiz, views=views, answered=answered,
-                           remaining=remaining, fragments=versions.FRAGMENTS)
+    if services.effective_state(page, now) != AttemptState.in_progress.value:
+        return redirect(url_for("quizzes.review", attempt_id=page.id))
+    remaining = None if page.deadline_at is None else max(0, int((page.deadline_at - now).total_seconds()))
+    return render_template("quizzes/learn/attempt.html", attempt=page, quiz=page.quiz, views=page.views,
+                           answered=page.answered, remaining=remaining, fragments=versions.FRAGMENTS,
+                           questions_html=cached_questions_html(page.views))
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
