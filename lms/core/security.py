@@ -369,7 +369,10 @@ def csrf_token() -> str:
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    # templates' csrf_token() is ours; Flask-WTF's context processor would hand them its own (both names stay globals)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    processors = app.template_context_processors[None]
+    processors[:] = [p for p in processors if getattr(p, "__module__", None) != "flask_wtf.csrf"]
     app.session_interface = EmbeddableSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

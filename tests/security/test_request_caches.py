@@ -47,7 +47,7 @@ def _open(app, cookie: str | None):
     return app.session_interface.open_session(app, Request(EnvironBuilder(path="/", headers=headers).get_environ()))
 
 
-def test_a_verified_cookie_is_served_from_the_cache_and_only_as_it_was(app, verifications):
+def test_a_verified_cookie_is_served_from_the_cache_and_only_as_it_was(app, verifications, monkeypatch):
     security._VERIFIED_COOKIES.clear()
     cookie = _signed_cookie(app, {"_user_id": "7:1", "_auth_at": 5})
     first = _open(app, cookie)
@@ -59,16 +59,13 @@ def test_a_verified_cookie_is_served_from_the_cache_and_only_as_it_was(app, veri
     tampered = cookie[:-2] + ("A" if cookie[-2] != "A" else "B") + cookie[-1]
     assert dict(_open(app, tampered)) == {} and verifications["n"] == 2
     # the same cookie under another key is verified again, and refused
-    app.secret_key, old = "another key " * 4, app.secret_key
-    try:
-        assert dict(_open(app, cookie)) == {} and verifications["n"] == 3
-    finally:
-        app.secret_key = old
+    monkeypatch.setattr(app, "secret_key", "another key " * 4)
+    assert dict(_open(app, cookie)) == {} and verifications["n"] == 3
 
 
-def test_a_cached_cookie_expires_as_itsdangerous_would_expire_it(app, fake_time, verifications):
+def test_a_cached_cookie_expires_as_itsdangerous_would_expire_it(app, fake_time, verifications, monkeypatch):
     security._VERIFIED_COOKIES.clear()
-    app.permanent_session_lifetime = timedelta(seconds=100)
+    monkeypatch.setattr(app, "permanent_session_lifetime", timedelta(seconds=100))
     cookie = _signed_cookie(app, {"_user_id": "7:1"})
     assert dict(_open(app, cookie)) == {"_user_id": "7:1"}
     fake_time["t"] += 100
@@ -107,3 +104,36 @@ def test_a_csrf_token_is_signed_once_a_minute_and_validates(app, fake_time):
         with pytest.raises(Exception):
             session["csrf_token"] = "raw-token-of-this-session"
             validate_csrf(other)
+
+
+def test_pages_carry_the_cached_token_and_forms_accept_it(app, client, auth, agent, fake_time, monkeypatch):
+    """The token in a page's forms comes from csrf_token() above: two pages within a minute carry the same token, and
+    a form sent with it is accepted (CSRF on, as in production). (A page with a form object gets the token Flask-WTF
+    signs for it: csrf_token() then finds it on ``g``.)"""
+    import re
+
+    from flask import g
+
+    from tests.conftest import PASSWORD
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # (the app is the whole test session's)
+    token_of = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+    login_page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"email": agent.email, "password": PASSWORD,
+                                           "csrf_token": token_of.search(login_page).group(1)})
+    assert response.status_code == 302
+    g.pop("csrf_token", None)
+    client.get("/")  # the session's raw token is made on its first page after sign-in
+    g.pop("csrf_token", None)
+    first = token_of.search(client.get("/tracks").get_data(as_text=True)).group(1)
+    fake_time["t"] += 30
+    g.pop("csrf_token", None)
+    second = token_of.search(client.get("/tracks").get_data(as_text=True)).group(1)
+    pass
+    assert first == second
+    fake_time["t"] += 60
+    g.pop("csrf_token", None)  # (under pytest-flask the app context, and ``g``, outlive requests)
+    third = token_of.search(client.get("/").get_data(as_text=True)).group(1)
+    assert third != first
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 302  # an earlier minute's token still works
+    assert client.get("/account").status_code == 302  # signed out
