@@ -93,7 +93,7 @@ def _install_template_gettext(app: Flask) -> None:
     from the render's context, put there by a context processor, and fall back to Flask-Babel's lookup where
     a template runs without that context (a macro imported without context)."""
     from flask_babel import get_translations
-    from jinja2 import pass_context
+    from jinja2 import pass_context, pass_eval_context
     from markupsafe import Markup
 
     @app.context_processor
@@ -125,21 +125,30 @@ def _install_template_gettext(app: Flask) -> None:
     # ``_`` and ``ngettext`` as one call each: Jinja's newstyle wrappers reach the translation through three context
     # calls (the ``_`` alias, the format wrapper, the callable), about a third of a page frame's translating. Same
     # result: the translation, marked safe when autoescaping, always %-formatted with the keyword arguments.
-    @pass_context
-    def fused_gettext(context, string, /, **variables):
-        rv = translations_of(context).ugettext(string)
+    # They take the render's evaluation context, not its context: Jinja copies the whole context for every call of a
+    # context function made after a {% set %} in a block or inside a loop; the translations are looked up once per
+    # render and kept on the evaluation context (one per render, shared by its blocks and loops).
+    def translations_for(eval_ctx):
+        translations = eval_ctx.__dict__.get(_TRANSLATIONS)
+        if translations is None:
+            translations = eval_ctx.__dict__[_TRANSLATIONS] = get_translations()
+        return translations
+
+    @pass_eval_context
+    def fused_gettext(eval_ctx, string, /, **variables):
+        rv = translations_for(eval_ctx).ugettext(string)
         if not variables and "%" not in rv:
             # nothing to format (most of a page's strings): Markup's % would only copy it
-            return Markup(rv) if context.eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
-        if context.eval_ctx.autoescape:
+            return Markup(rv) if eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
+        if eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables
 
-    @pass_context
-    def fused_ngettext(context, singular, plural, num, /, **variables):
+    @pass_eval_context
+    def fused_ngettext(eval_ctx, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
-        rv = translations_of(context).ungettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
+        rv = translations_for(eval_ctx).ungettext(singular, plural, num)
+        if eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables
 

@@ -74,9 +74,11 @@ def attempt(attempt_id: int):
     if services.effective_state(page, now) != AttemptState.in_progress.value:
         return redirect(url_for("quizzes.review", attempt_id=page.id))
     remaining = None if page.deadline_at is None else max(0, int((page.deadline_at - now).total_seconds()))
+    # (the URLs built here: a {% set %} in a block makes every later call in it copy the template's context)
     return render_template("quizzes/learn/attempt.html", attempt=page, quiz=page.quiz, views=page.views,
                            answered=page.answered, remaining=remaining, fragments=versions.FRAGMENTS,
-                           questions_html=cached_questions_html(page.views))
+                           questions_html=cached_questions_html(page.views),
+                           save_url=url_for("quizzes.save", attempt_id=page.id), submit_url=url_for("quizzes.submit", attempt_id=page.id))
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
