@@ -34,6 +34,19 @@ class BoundedCache(Generic[V]):
                 self.hits += 1
             return value
 
+    def get_all(self, keys: list[Hashable]) -> list[V] | None:
+        """The values of all these keys (one lock for all), or None when any is missing (none is counted a hit)."""
+        with self._lock:
+            entries = self._entries
+            values = [entries.get(key) for key in keys]
+            if None in values:
+                self.misses += 1
+                return None
+            for key in keys:
+                entries.move_to_end(key)
+            self.hits += len(keys)
+            return values
+
     def put(self, key: Hashable | None, value: V) -> V:
         if key is not None:
             with self._lock:

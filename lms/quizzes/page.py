@@ -8,9 +8,9 @@ question is cached, :func:`cached_questions_html` gives the list's HTML without 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -77,7 +77,8 @@ class QuizTitle:
 
 @dataclass
 class AttemptPage:
-    """What the page shows of an attempt (and what its checks read: owner, state, deadline), with its questions."""
+    """What the page shows of an attempt (and what its checks read: owner, state, deadline), with its questions: the
+    keys of their rendered HTML (:data:`versions.FRAGMENTS`), and their views, made only when one must be rendered."""
 
     id: int
     user_id: int
@@ -85,11 +86,27 @@ class AttemptPage:
     deadline_at: datetime | None
     number: int
     quiz: QuizTitle
-    views: list[PageView]
+    #: the fragment key of each question, in order
+    keys: list[tuple]
+    #: how many questions have an answer saved
+    answered: int
+    _rows: list = field(default_factory=list, repr=False)
+    _cached: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def answered(self) -> int:
-        return sum(1 for v in self.views if v.slot.answer_json and v.slot.answer)
+    def views(self) -> list[PageView]:
+        return [PageView(PageSlot(row[_POSITION], row[_POINTS], row[_LAYOUT], row[_ANSWER]), self._cached[row[_VERSION]], key, n)
+                for n, (row, key) in enumerate(zip(self._rows, self.keys), start=1)]
+
+
+#: the columns of a row of _PAGE
+_POSITION, _POINTS, _LAYOUT, _ANSWER, _VERSION, _HASH, _CREATED = range(6, 13)
+
+
+@lru_cache(maxsize=4096)
+def _has_answer(answer_json: str) -> bool:
+    """Whether a saved answer (its JSON text) counts as answered; the same texts recur across agents (a choice, a
+    number), so each is decoded once."""
+    return bool(json.loads(answer_json))
 
 
 def attempt_page(session: Session, attempt_id: int, *, locale: str) -> AttemptPage:
@@ -99,23 +116,18 @@ def attempt_page(session: Session, attempt_id: int, *, locale: str) -> AttemptPa
     rows = session.connection().execute(_PAGE, {"b_attempt_id": attempt_id}).all()
     if not rows:
         raise NotFound(_("Ese intento no existe."))
-    attempt_id, user_id, state, deadline_at, number, quiz_title = rows[0][:6]
-    slots = [row[6:] for row in rows if row[6] is not None]  # position, points, layout, answer, version id, hash, created
-    cached = versions.resolve(session, (row[4:] for row in slots))
-    views = []
-    for n, (position, points, layout_json, answer_json, version_id, _hash, _created) in enumerate(slots, start=1):
-        entry = cached[version_id]
-        key = (entry.key, layout_json, answer_json, position, str(points), n, locale)
-        views.append(PageView(PageSlot(position, points, layout_json, answer_json), entry, key, n))
-    return AttemptPage(attempt_id, user_id, state, deadline_at, number, QuizTitle(quiz_title), views)
+    first = rows[0]
+    if first[_POSITION] is None:  # no slots (outer join)
+        rows = []
+    cached = versions.resolve(session, ((row[_VERSION], row[_HASH], row[_CREATED]) for row in rows))
+    keys = [(cached[row[_VERSION]].key, row[_LAYOUT], row[_ANSWER], row[_POSITION], str(row[_POINTS]), n, locale)
+            for n, row in enumerate(rows, start=1)]
+    answered = sum(1 for row in rows if row[_ANSWER] and _has_answer(row[_ANSWER]))
+    return AttemptPage(first[0], first[1], first[2], first[3], first[4], QuizTitle(first[5]), keys, answered, rows, cached)
 
 
-def cached_questions_html(views: list[PageView]) -> Markup | None:
+def cached_questions_html(keys: list[tuple]) -> Markup | None:
     """The questions' HTML when every one is in the fragment cache (the page's template renders the others)."""
-    parts = []
-    for view in views:
-        html = versions.FRAGMENTS.get(view.fragment_key)
-        if html is None:
-            return None
-        parts.append(html)
-    return escape("").join(parts)  # the fragments are Markup already (rendered by the template): joined as they are
+    parts = versions.FRAGMENTS.get_all(keys)
+    # the fragments are Markup already (rendered by the template): joined as they are
+    return None if parts is None else escape("").join(parts)

@@ -75,9 +75,10 @@ def attempt(attempt_id: int):
         return redirect(url_for("quizzes.review", attempt_id=page.id))
     remaining = None if page.deadline_at is None else max(0, int((page.deadline_at - now).total_seconds()))
     # (the URLs built here: a {% set %} in a block makes every later call in it copy the template's context)
-    return render_template("quizzes/learn/attempt.html", attempt=page, quiz=page.quiz, views=page.views,
-                           answered=page.answered, remaining=remaining, fragments=versions.FRAGMENTS,
-                           questions_html=cached_questions_html(page.views),
+    questions_html = cached_questions_html(page.keys)
+    return render_template("quizzes/learn/attempt.html", attempt=page, quiz=page.quiz, question_count=len(page.keys),
+                           views=page.views() if questions_html is None else (), answered=page.answered,
+                           remaining=remaining, fragments=versions.FRAGMENTS, questions_html=questions_html,
                            save_url=url_for("quizzes.save", attempt_id=page.id), submit_url=url_for("quizzes.submit", attempt_id=page.id))
 
 
