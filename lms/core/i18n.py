@@ -139,18 +139,15 @@ def _install_template_gettext(app: Flask) -> None:
     # ``_`` and ``ngettext`` as one call each: Jinja's newstyle wrappers reach the translation through three context
     # calls (the ``_`` alias, the format wrapper, the callable), about a third of a page frame's translating. Same
     # result: the translation, marked safe when autoescaping, always %-formatted with the keyword arguments.
-    # They take the render's evaluation context, not its context: Jinja copies the whole context for every call of a
-    # context function made after a {% set %} in a block or inside a loop; the translations are looked up once per
-    # render and kept on the evaluation context (one per render, shared by its blocks and loops).
-    def translations_for(eval_ctx):
-        translations = eval_ctx.__dict__.get(_TRANSLATIONS)
-        if translations is None:
-            translations = eval_ctx.__dict__[_TRANSLATIONS] = get_translations()
-        return translations
+    # They take the render's evaluation context (autoescaping or not), not its context: Jinja copies the whole
+    # context for every call of a context function made after a {% set %} in a block or inside a loop. The
+    # translations are Flask-Babel's for the request (kept on the request, so a force_locale block is honoured), not
+    # kept per render: a macro of a template imported without context keeps the render that first imported it.
+    translations_for = get_translations
 
     @pass_eval_context
     def fused_gettext(eval_ctx, string, /, **variables):
-        rv = translations_for(eval_ctx).ugettext(string)
+        rv = translations_for().ugettext(string)
         if not variables and "%" not in rv:
             # nothing to format (most of a page's strings): Markup's % would only copy it
             return Markup(rv) if eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
@@ -161,7 +158,7 @@ def _install_template_gettext(app: Flask) -> None:
     @pass_eval_context
     def fused_ngettext(eval_ctx, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
-        rv = translations_for(eval_ctx).ungettext(singular, plural, num)
+        rv = translations_for().ungettext(singular, plural, num)
         if eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables
