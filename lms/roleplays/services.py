@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
+from lms.core.caches import BoundedCache
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.roleplays import signals
 from lms.roleplays.models import (
@@ -582,15 +583,46 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
 
 
 def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write (two queries)."""
+    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write: one statement (the
+    sums grouped in SQL, with the key of each rubric version's content), the versions' criterion titles from a
+    per-process cache (a version is immutable; its data is read, and its JSON parsed, only the first time)."""
     if not user_ids:
         return []
-    rows = session.execute(
-        select(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id, func.sum(CriterionSummary.level_sum),
-               func.sum(CriterionSummary.grades))
-        .where(CriterionSummary.user_id.in_(user_ids)).group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id)
-    ).all()
-    return _weakest_first(session, {(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count in rows})
+    grouped = (select(CriterionSummary.rubric_version_id.label("version_id"), CriterionSummary.criterion_id.label("criterion_id"),
+                      func.sum(CriterionSummary.level_sum).label("total"), func.sum(CriterionSummary.grades).label("grades"))
+               .where(CriterionSummary.user_id.in_(user_ids))
+               .group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).subquery())
+    rows = session.execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
+                                  RubricVersion.content_hash, RubricVersion.created_at)
+                           .outerjoin(RubricVersion, RubricVersion.id == grouped.c.version_id)).all()
+    keys = {row.version_id: (row.version_id, row.content_hash, row.created_at) for row in rows}
+    return _by_title({(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count, _h, _c in rows},
+                     _criterion_titles(session, keys))
+
+
+#: {(rubric version id, content hash, created_at): {criterion id: title}}: a version is immutable, and the hash and
+#: moment tell two databases' versions of the same id apart; bounded, per process
+CRITERION_TITLES: "BoundedCache[dict]" = BoundedCache(1024)
+
+
+def _criterion_titles(session: Session, keys: dict[int, tuple]) -> dict[int, dict]:
+    """{version id: {criterion id: title}} for these versions' keys ({id: (id, content hash, created_at)}), reading the
+    data of those not cached yet in one statement."""
+    titles: dict[int, dict] = {}
+    missing = []
+    for version_id, key in keys.items():
+        found = CRITERION_TITLES.get(key if key[1] is not None else None)
+        if found is None:
+            missing.append(version_id)
+        else:
+            titles[version_id] = found
+    if missing:
+        for version_id, content_hash, created_at, data in session.execute(
+                select(RubricVersion.id, RubricVersion.content_hash, RubricVersion.created_at, RubricVersion.data)
+                .where(RubricVersion.id.in_(sorted(missing)))):
+            titles[version_id] = CRITERION_TITLES.put((version_id, content_hash, created_at),
+                                                      {c["id"]: c["title"] for c in data["criteria"]})
+    return titles
 
 
 def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str, float, int]]:
@@ -599,6 +631,11 @@ def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str
     version_ids = sorted({version_id for version_id, _criterion in sums})
     titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
         select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
+    return _by_title(sums, titles_of)
+
+
+def _by_title(sums: dict[tuple, tuple], titles_of: dict[int, dict]) -> list[tuple[str, float, int]]:
+    """The sums per (rubric version, criterion) added up per criterion title, weakest first."""
     by_title: dict[str, list] = {}
     for (version_id, criterion_id), (total, count) in sums.items():
         both = by_title.setdefault(titles_of.get(version_id, {}).get(criterion_id, criterion_id), [0, 0])

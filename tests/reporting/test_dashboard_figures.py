@@ -69,3 +69,43 @@ def test_criterion_sums_follow_every_change_of_a_released_grade(session, content
     check()
     before = sums()
     assert roleplays.rebuild_criterion_summaries(session) == 2 and sums() == before
+
+
+def test_rubric_titles_are_read_once_per_version_content(app, session, content, team, trainer, make_user):
+    """The weakest criteria's titles come from a per-process cache keyed by the rubric version's id, content hash and
+    moment: warm, the sums are one statement; a version whose key differs (another database's version of the same id)
+    is read again, never answered from the cache."""
+    from sqlalchemy import event, select
+
+    from lms.core.db import get_db
+    from lms.roleplays.models import RubricVersion
+
+    agent = make_user("agent", teams=[team])
+    grade(session, practice(session, agent, T0), trainer, "release", 2, T0)
+    session.flush()
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            statements.append(statement)
+
+    roleplays.CRITERION_TITLES.clear()
+    expected = roleplays.criterion_averages(session, [agent.id])
+    assert expected and expected[0][1:] == (2.0, 1)
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        cold = roleplays.summed_criterion_averages(session, [agent.id])
+        warm_from = len(statements)
+        warm = roleplays.summed_criterion_averages(session, [agent.id])
+        counts = [warm_from, len(statements) - warm_from]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert cold == warm == expected
+    assert counts == [2, 1]
+    # the same id with other content: its new titles, not the cached ones
+    for version in session.scalars(select(RubricVersion)):
+        version.data = {**version.data, "criteria": [dict(c, title=c["title"] + " (v2)") for c in version.data["criteria"]]}
+        version.content_hash = "f" * 64
+    session.flush()
+    assert roleplays.summed_criterion_averages(session, [agent.id]) == [(expected[0][0] + " (v2)", 2.0, 1)]
