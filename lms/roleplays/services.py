@@ -565,7 +565,8 @@ def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[flo
     answers the query alone, without a sort)."""
     out: dict[int, list[float]] = {}
     if user_ids:
-        for user_id, score in session.execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
+        session.flush()  # plain rows read on the session's connection (no ORM loading): what it holds is written first
+        for user_id, score in session.connection().execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
                 RoleplaySubmission.user_id.in_(user_ids), RoleplaySubmission.grade_state == "released")
                 .order_by(RoleplaySubmission.user_id, RoleplaySubmission.scenario_id, RoleplaySubmission.id)):
             if score is not None:
@@ -592,7 +593,8 @@ def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tup
                       func.sum(CriterionSummary.level_sum).label("total"), func.sum(CriterionSummary.grades).label("grades"))
                .where(CriterionSummary.user_id.in_(user_ids))
                .group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).subquery())
-    rows = session.execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
+    session.flush()  # plain rows read on the session's connection (no ORM loading): what it holds is written first
+    rows = session.connection().execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
                                   RubricVersion.content_hash, RubricVersion.created_at)
                            .outerjoin(RubricVersion, RubricVersion.id == grouped.c.version_id)).all()
     keys = {row.version_id: (row.version_id, row.content_hash, row.created_at) for row in rows}
