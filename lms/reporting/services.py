@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
@@ -72,21 +73,31 @@ def dashboard(session: Session, agents: list, today: date, now: datetime, summar
     roleplay_scores = roleplays.released_scores(session, ids)
     active = active if active is not None else active_counts(session, agents, now)
     rows = []
+    no_scores: list = []
     for agent in agents:
-        mine = summaries.get(agent.id, [])
+        mine = summaries.get(agent.id, no_scores)
+        rp = roleplay_scores.get(agent.id, no_scores)
+        roleplay_average = round(sum(rp) / len(rp), 1) if rp else None
+        if len(mine) == 1:  # the common case, one track: its own figures (the same values as the general case below)
+            first = mine[0]
+            grades = first.quiz_grades
+            rows.append(DashboardRow(
+                agent, first.track_title, first.start_date, first.percent, first.state(today), first.overdue_count(today),
+                first.last_activity_at, round(sum(grades.values()) / len(grades), 1) if grades else None, roleplay_average,
+                active.get(agent.id, 0)))
+            continue
         first = mine[0] if mine else None
-        grades: dict[str, float] = {}
+        grades = {}
         for summary in mine:
             for quiz_id, grade in summary.quiz_grades.items():
                 grades.setdefault(quiz_id, grade)
-        rp = roleplay_scores.get(agent.id, [])
         rows.append(DashboardRow(
             agent=agent, track=first.track_title if first else "", start_date=first.start_date if first else None,
             percent=first.percent if first else None, state=_agent_state(mine, today),
             overdue=first.overdue_count(today) if first else 0,
             last_activity=max((p.last_activity_at for p in mine if p.last_activity_at), default=None),
             quiz_average=round(sum(grades.values()) / len(grades), 1) if grades else None,
-            roleplay_average=round(sum(rp) / len(rp), 1) if rp else None, certifications=active.get(agent.id, 0),
+            roleplay_average=roleplay_average, certifications=active.get(agent.id, 0),
         ))
     return rows
 
@@ -318,10 +329,14 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         alive[horizon + 1] -= 1
         weight, end = 100 / s.steps_total, horizon + 1
         for days, sums in ((s.done_days, done_sum), (s.due_days, due_sum)):
-            for day in days:  # ascending: the first day past the horizon ends the agent's days
-                if day > horizon:
-                    break
-                sums[day if day > 0 else 0] += weight
+            # ascending: the days up to the horizon (bisected), those up to day 0 counting on day 0; the same additions
+            # in the same order as a walk that tests every day (the floating-point sums are the same)
+            before, upto = bisect_left(days, 1), bisect_right(days, horizon)
+            for _day in range(min(before, upto)):
+                sums[0] += weight
+                sums[end] -= weight
+            for day in days[before:upto]:
+                sums[day] += weight
                 sums[end] -= weight
     done_by_day, due_by_day = {}, {}
     n = done_acc = due_acc = 0
@@ -339,7 +354,8 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
     for mine in summaries.values():
         for summary in mine:
             for grade in summary.quiz_grades.values():
-                buckets[min(4, int(grade // 20))] += 1
+                bucket = int(grade // 20)
+                buckets[bucket if bucket < 4 else 4] += 1
     if any(buckets):
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))

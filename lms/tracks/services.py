@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -812,8 +813,6 @@ class ProgressSummary:
         return _percent(self.steps_done, self.steps_total)
 
     def overdue_count(self, today: date) -> int:
-        from bisect import bisect_left
-
         return bisect_left(self.pending_days, (today - self.start_date).days)
 
     def state(self, today: date) -> str:
