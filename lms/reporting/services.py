@@ -257,9 +257,11 @@ def xlsx_bytes(rows: Iterable[DashboardRow], labels: dict[str, str] | None = Non
 # Charts -------------------------------------------------------------------------------------
 
 def first_agents(session: Session, agents, now: datetime, limit: int) -> list:
-    """At most ``limit`` (id, name, active) rows of the select of agents ``agents`` (a subquery with ``id`` and
-    ``name``), unordered; ``active``: their active certificates, read in the same statement (active_counts' figure)."""
-    return session.execute(with_active_counts(select(agents.c.id, agents.c.name), agents.c.id, now).limit(limit)).all()
+    """At most ``limit`` (id, name, active, criteria_stamp) rows of the select of agents ``agents`` (a subquery with
+    ``id`` and ``name``), unordered; ``active``: their active certificates, read in the same statement (active_counts'
+    figure); ``criteria_stamp``: the stamp of their role-play criterion sums (the charts' weakest criteria)."""
+    stmt = with_active_counts(select(agents.c.id, agents.c.name), agents.c.id, now)
+    return session.execute(stmt.add_columns(roleplays.criterion_stamp_of(agents.c.id).label("criteria_stamp")).limit(limit)).all()
 
 
 def active_counts(session: Session, agents: list, now: datetime) -> dict[int, int]:
@@ -360,7 +362,9 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
     # weakest rubric criteria
-    weakest = roleplays.summed_criterion_averages(session, ids)[:6]  # from the per-agent sums kept on write
+    # from the per-agent sums kept on write; agents read with their sums' stamps (first_agents): cached under them
+    stamps = {a.id: a.criteria_stamp for a in agents} if agents and "criteria_stamp" in getattr(agents[0], "_fields", ()) else None
+    weakest = roleplays.summed_criterion_averages(session, ids, stamps)[:6]
     if weakest:
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))

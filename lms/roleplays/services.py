@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -562,10 +563,9 @@ def released_results(session: Session, user_id: int) -> list[ReleasedResult]:
 def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[float]]:
     """Released role-play scores per agent (one query), each agent's by scenario then submission: a mean of floats
     depends on the order they are added in, so the order is stated (it is the index's: ix_roleplay_submissions_user_released
-    answers the query alone, without a sort)."""
+    answers the query alone, without a sort). Plain rows on the session's connection (no ORM loading): what is flushed."""
     out: dict[int, list[float]] = {}
     if user_ids:
-        session.flush()  # plain rows read on the session's connection (no ORM loading): what it holds is written first
         for user_id, score in session.connection().execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
                 RoleplaySubmission.user_id.in_(user_ids), RoleplaySubmission.grade_state == "released")
                 .order_by(RoleplaySubmission.user_id, RoleplaySubmission.scenario_id, RoleplaySubmission.id)):
@@ -583,23 +583,52 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
     return _weakest_first(session, _level_sums(session.execute(_released_levels(user_ids)).all(), per_agent=False))
 
 
-def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
+def criterion_stamp_of(user_id):
+    """A SQL expression: the stamp of the agent's (``user_id``, a column) criterion sums, NULL when they have none (a
+    correlated subquery: a page of agents reads the stamps with its names, for :func:`summed_criterion_averages`)."""
+    return (select(CriterionSummary.stamp).where(CriterionSummary.user_id == user_id)
+            .order_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).limit(1).scalar_subquery())
+
+
+#: (agent id, stamp) pairs of a set of agents → their :func:`summed_criterion_averages`; bounded, per process. A stamp
+#: is new (random) whenever an agent's sums are rewritten, and NULL means no sums: the same pairs are the same sums
+CRITERION_AVERAGES: "BoundedCache[tuple]" = BoundedCache(256)
+
+
+def _new_stamp() -> int:
+    """A criterion sums' stamp: random (two databases never share one), never 0 (rows written before stamps)."""
+    return secrets.randbits(62) | 1
+
+
+def summed_criterion_averages(session: Session, user_ids: list[int], stamps: dict | None = None) -> list[tuple[str, float, int]]:
     """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write: one statement (the
     sums grouped in SQL, with the key of each rubric version's content), the versions' criterion titles from a
-    per-process cache (a version is immutable; its data is read, and its JSON parsed, only the first time)."""
+    per-process cache (a version is immutable; its data is read, and its JSON parsed, only the first time).
+
+    ``stamps``: {agent id: stamp of their sums (:func:`criterion_stamp_of`), None when they have none} for every agent,
+    read with the agents: the figures of the same agents under the same stamps come from a per-process cache without
+    a statement (a team's dashboard shown again; any grade released, edited or withdrawn for one of them, a rebuild,
+    or a change of the agents gives other pairs). Plain rows on the session's connection (no ORM loading): what is flushed."""
     if not user_ids:
         return []
+    key = None
+    if stamps is not None and all(uid in stamps and stamps[uid] != 0 for uid in user_ids):
+        key = tuple(sorted({(uid, stamps[uid]) for uid in user_ids}))
+        cached = CRITERION_AVERAGES.get(key)
+        if cached is not None:
+            return list(cached)
     grouped = (select(CriterionSummary.rubric_version_id.label("version_id"), CriterionSummary.criterion_id.label("criterion_id"),
                       func.sum(CriterionSummary.level_sum).label("total"), func.sum(CriterionSummary.grades).label("grades"))
                .where(CriterionSummary.user_id.in_(user_ids))
                .group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).subquery())
-    session.flush()  # plain rows read on the session's connection (no ORM loading): what it holds is written first
     rows = session.connection().execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
                                   RubricVersion.content_hash, RubricVersion.created_at)
                            .outerjoin(RubricVersion, RubricVersion.id == grouped.c.version_id)).all()
     keys = {row.version_id: (row.version_id, row.content_hash, row.created_at) for row in rows}
-    return _by_title({(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count, _h, _c in rows},
-                     _criterion_titles(session, keys))
+    result = _by_title({(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count, _h, _c in rows},
+                       _criterion_titles(session, keys))
+    CRITERION_AVERAGES.put(key, tuple(result))
+    return result
 
 
 #: {(rubric version id, content hash, created_at): {criterion id: title}}: a version is immutable, and the hash and
@@ -667,8 +696,8 @@ def _level_sums(rows, *, per_agent: bool = True) -> dict[tuple, list[int]]:
     return sums
 
 
-def _summary_rows(rows) -> list[dict]:
-    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n}
+def _summary_rows(rows, stamp: int) -> list[dict]:
+    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n, "stamp": stamp}
             for (u, v, c), (total, n) in _level_sums(rows).items()]
 
 
@@ -676,7 +705,7 @@ def refresh_criterion_summary(session: Session, user_id: int) -> None:
     """Recompute the agent's per-criterion sums from their released grades (a few dozen rows). The agent's user row is
     locked first (PostgreSQL), so two grades released for them at once recompute one after the other."""
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    rows = _summary_rows(session.execute(_released_levels([user_id])).all())
+    rows = _summary_rows(session.execute(_released_levels([user_id])).all(), _new_stamp())  # a new stamp: cached sums of them go
     session.execute(delete(CriterionSummary).where(CriterionSummary.user_id == user_id))
     if rows:
         session.execute(insert(CriterionSummary), rows)
@@ -687,8 +716,9 @@ def rebuild_criterion_summaries(session: Session, *, batch: int = 500) -> int:
     session.execute(delete(CriterionSummary))
     written = 0
     agents = list(session.scalars(select(User.id).order_by(User.id)))
+    stamp = _new_stamp()  # new for everyone: no sums cached before the rebuild are used after it
     for i in range(0, len(agents), batch):
-        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all())
+        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all(), stamp)
         if rows:
             session.execute(insert(CriterionSummary), rows)
         written += len(rows)

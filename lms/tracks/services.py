@@ -838,12 +838,12 @@ _SUMMARY_COLUMNS = (EnrollmentProgress.enrollment_id, EnrollmentProgress.user_id
 
 
 def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[ProgressSummary]]:
-    """{agent id: their enrollments' summaries, earliest start first} in one query (plain rows, no ORM loading; the four
-    JSON columns of a row decoded together, as the JSON type would decode each)."""
+    """{agent id: their enrollments' summaries, earliest start first} in one query (plain rows on the session's
+    connection, no ORM loading: what is flushed, as the summaries' writers leave it; the four JSON columns of a row
+    decoded together, as the JSON type would decode each)."""
     out: dict[int, list[ProgressSummary]] = {}
     if not user_ids:
         return out
-    session.flush()  # a Core read: what the session holds unflushed is written first, as session.execute would
     rows = session.connection().execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
                                         .where(EnrollmentProgress.user_id.in_(user_ids))
                                         .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
