@@ -851,9 +851,25 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
     for row in rows:
         values = list(row)
         # SQL NULL (never written: the columns are NOT NULL) would read as None, as JSON null does
-        values[10:14] = loads(f"[{_text(values[10])},{_text(values[11])},{_text(values[12])},{_text(values[13])}]")
+        due_text = _text(values[11])
+        due = _DUE_DAYS.get(due_text)
+        if due is None:
+            values[10:14] = loads(f"[{_text(values[10])},{due_text},{_text(values[12])},{_text(values[13])}]")
+            if len(_DUE_DAYS) >= MAX_DUE_DAYS:
+                _DUE_DAYS.clear()
+            _DUE_DAYS[due_text] = values[11]
+        else:
+            values[10], values[12], values[13] = loads(f"[{_text(values[10])},{_text(values[12])},{_text(values[13])}]")
+            values[11] = due
         out.setdefault(row.user_id, []).append(ProgressSummary(*values))
     return out
+
+
+#: the due days decoded, by their JSON text: the agents of a track who started on the same weekday share them (a team's
+#: hundred summaries hold about a dozen different lists); per process, bounded. The lists are shared: readers of
+#: ProgressSummary.due_days never change them
+_DUE_DAYS: dict[str, list] = {}
+MAX_DUE_DAYS = 4096
 
 
 def _text(value) -> str:
