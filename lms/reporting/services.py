@@ -8,7 +8,10 @@ Where the figures come from (chosen for the 10,000-agent organisation, see READM
   on today: due dates are stored and "overdue"/"behind" is computed when read (``ProgressSummary.state`` in
   Python, ``tracks.summary_state_rank`` in SQL). A dashboard of N agents reads N small rows instead of every
   completion and quiz standing, and builds no per-step objects.
-- role-play averages, weakest criteria and active certificates: one indexed query each over the agents' rows.
+- role-play averages, weakest criteria and active certificates: one indexed query each over the agents' rows. The
+  weakest criteria are cached per process under the agents' criterion stamps (read with their names by
+  ``first_agents``; new whenever an agent's sums are rewritten: ``roleplays.summed_criterion_averages``), so a team's
+  page shown again groups no sums; the summaries, scores and sums are read as plain rows (no ORM loading).
 - the organisation-wide view (more than ``views.PAGE_SIZE`` agents): the teams' table is a GROUP BY over the
   summaries in SQL (``tracks.team_progress``), the state filter too (``tracks.agent_states``); agents are shown a
   page at a time (by name: one page of rows computed; by a figure: every matching agent's row, a batch at a time).
