@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from lms.core.db import get_db
 from lms.quizzes import services as quizzes
+from lms.roleplays.services import CRITERION_AVERAGES, CRITERION_TITLES
 from lms.tracks import services as tracks
 from tests.quizzes.helpers import answer_all_correctly
 
@@ -72,6 +73,9 @@ def measure(app, client, auth, session, agents, trainer, last, open_attempt) -> 
     for name, url in [("results", "/manage/quizzes/evaluacion-a"), ("grading", "/manage/grading"), ("overview", "/manage/quizzes"),
                       ("manage_attempt", f"/manage/attempts/{last.id}"), ("team", f"/manage/teams/{agents[0].memberships[0].team_id}"),
                       ("dashboard", f"/manage/dashboard/?team={agents[0].memberships[0].team_id}")]:
+        if name == "dashboard":  # its weakest criteria counted cold (per-process caches; see measure_everything)
+            CRITERION_AVERAGES.clear()
+            CRITERION_TITLES.clear()
         with counting(app) as statements:
             response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
@@ -162,7 +166,8 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
 
 #: pages held below LIMIT, at today's figures (issue #22 lowered them, from 10, 10, 11 and 9): the dashboards read the
 #: supervised teams with their names, the agents with their count of active certificates (one statement), the progress
-#: summaries, the released role-play scores, the criterion sums and their rubric versions (the team's charts); the
+#: summaries, the released role-play scores, the criterion sums with their rubric versions' keys and (cold cache only)
+#: the versions' criterion titles (the team's charts); the
 #: organisation-wide page also counts the agents and reads the teams' table. (The unread count comes with the user.)
 #: The exam start: tests/quizzes/test_hot_path_statements.py says what its 10 are.
 LOWER = {"team_dashboard": 7, "all_teams_dashboard": 7, "org_dashboard": 8, "org_dashboard_filtered": 7, "start": 10}
@@ -196,7 +201,13 @@ def measure_everything(app, client, auth, session, monkeypatch, agents, record, 
     count("grading_form", f"/manage/roleplays/{submission.id}")
     client.post("/logout")
     auth.login_as(manager)
+    # the charts' weakest criteria come from per-process caches (the sums by the agents' stamps, the titles by rubric
+    # version): counted cold, the worst case (warm: two statements fewer; tests/reporting/test_dashboard_figures.py)
+    CRITERION_AVERAGES.clear()
+    CRITERION_TITLES.clear()
     count("team_dashboard", f"/manage/dashboard/?team={team_id}")
+    CRITERION_AVERAGES.clear()
+    CRITERION_TITLES.clear()
     count("all_teams_dashboard", "/manage/dashboard/?sort=progress")
     count("agent_record", f"/manage/agents/{agent.id}")
     count("timeline", f"/manage/dashboard/agents/{agent.id}")

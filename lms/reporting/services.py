@@ -8,7 +8,10 @@ Where the figures come from (chosen for the 10,000-agent organisation, see READM
   on today: due dates are stored and "overdue"/"behind" is computed when read (``ProgressSummary.state`` in
   Python, ``tracks.summary_state_rank`` in SQL). A dashboard of N agents reads N small rows instead of every
   completion and quiz standing, and builds no per-step objects.
-- role-play averages, weakest criteria and active certificates: one indexed query each over the agents' rows.
+- role-play averages, weakest criteria and active certificates: one indexed query each over the agents' rows. The
+  weakest criteria are cached per process under the agents' criterion stamps (read with their names by
+  ``first_agents``; new whenever an agent's sums are rewritten: ``roleplays.summed_criterion_averages``), so a team's
+  page shown again groups no sums; the summaries, scores and sums are read as plain rows (no ORM loading).
 - the organisation-wide view (more than ``views.PAGE_SIZE`` agents): the teams' table is a GROUP BY over the
   summaries in SQL (``tracks.team_progress``), the state filter too (``tracks.agent_states``); agents are shown a
   page at a time (by name: one page of rows computed; by a figure: every matching agent's row, a batch at a time).
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
@@ -72,21 +76,31 @@ def dashboard(session: Session, agents: list, today: date, now: datetime, summar
     roleplay_scores = roleplays.released_scores(session, ids)
     active = active if active is not None else active_counts(session, agents, now)
     rows = []
+    no_scores: list = []
     for agent in agents:
-        mine = summaries.get(agent.id, [])
+        mine = summaries.get(agent.id, no_scores)
+        rp = roleplay_scores.get(agent.id, no_scores)
+        roleplay_average = round(sum(rp) / len(rp), 1) if rp else None
+        if len(mine) == 1:  # the common case, one track: its own figures (the same values as the general case below)
+            first = mine[0]
+            grades = first.quiz_grades
+            rows.append(DashboardRow(
+                agent, first.track_title, first.start_date, first.percent, first.state(today), first.overdue_count(today),
+                first.last_activity_at, round(sum(grades.values()) / len(grades), 1) if grades else None, roleplay_average,
+                active.get(agent.id, 0)))
+            continue
         first = mine[0] if mine else None
-        grades: dict[str, float] = {}
+        grades = {}
         for summary in mine:
             for quiz_id, grade in summary.quiz_grades.items():
                 grades.setdefault(quiz_id, grade)
-        rp = roleplay_scores.get(agent.id, [])
         rows.append(DashboardRow(
             agent=agent, track=first.track_title if first else "", start_date=first.start_date if first else None,
             percent=first.percent if first else None, state=_agent_state(mine, today),
             overdue=first.overdue_count(today) if first else 0,
             last_activity=max((p.last_activity_at for p in mine if p.last_activity_at), default=None),
             quiz_average=round(sum(grades.values()) / len(grades), 1) if grades else None,
-            roleplay_average=round(sum(rp) / len(rp), 1) if rp else None, certifications=active.get(agent.id, 0),
+            roleplay_average=roleplay_average, certifications=active.get(agent.id, 0),
         ))
     return rows
 
@@ -246,9 +260,11 @@ def xlsx_bytes(rows: Iterable[DashboardRow], labels: dict[str, str] | None = Non
 # Charts -------------------------------------------------------------------------------------
 
 def first_agents(session: Session, agents, now: datetime, limit: int) -> list:
-    """At most ``limit`` (id, name, active) rows of the select of agents ``agents`` (a subquery with ``id`` and
-    ``name``), unordered; ``active``: their active certificates, read in the same statement (active_counts' figure)."""
-    return session.execute(with_active_counts(select(agents.c.id, agents.c.name), agents.c.id, now).limit(limit)).all()
+    """At most ``limit`` (id, name, active, criteria_stamp) rows of the select of agents ``agents`` (a subquery with
+    ``id`` and ``name``), unordered; ``active``: their active certificates, read in the same statement (active_counts'
+    figure); ``criteria_stamp``: the stamp of their role-play criterion sums (the charts' weakest criteria)."""
+    stmt = with_active_counts(select(agents.c.id, agents.c.name), agents.c.id, now)
+    return session.execute(stmt.add_columns(roleplays.criterion_stamp_of(agents.c.id).label("criteria_stamp")).limit(limit)).all()
 
 
 def active_counts(session: Session, agents: list, now: datetime) -> dict[int, int]:
@@ -318,10 +334,14 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
         alive[horizon + 1] -= 1
         weight, end = 100 / s.steps_total, horizon + 1
         for days, sums in ((s.done_days, done_sum), (s.due_days, due_sum)):
-            for day in days:  # ascending: the first day past the horizon ends the agent's days
-                if day > horizon:
-                    break
-                sums[day if day > 0 else 0] += weight
+            # ascending: the days up to the horizon (bisected), those up to day 0 counting on day 0; the same additions
+            # in the same order as a walk that tests every day (the floating-point sums are the same)
+            before, upto = bisect_left(days, 1), bisect_right(days, horizon)
+            for _day in range(min(before, upto)):
+                sums[0] += weight
+                sums[end] -= weight
+            for day in days[before:upto]:
+                sums[day] += weight
                 sums[end] -= weight
     done_by_day, due_by_day = {}, {}
     n = done_acc = due_acc = 0
@@ -339,12 +359,15 @@ def team_charts(session: Session, agents: list, today: date, now: datetime, summ
     for mine in summaries.values():
         for summary in mine:
             for grade in summary.quiz_grades.values():
-                buckets[min(4, int(grade // 20))] += 1
+                bucket = int(grade // 20)
+                buckets[bucket if bucket < 4 else 4] += 1
     if any(buckets):
         labels = ["0-19", "20-39", "40-59", "60-79", "80-100"]
         out.append(charts.bar_chart(_("Notas de las evaluaciones"), list(zip(labels, buckets))))
     # weakest rubric criteria
-    weakest = roleplays.summed_criterion_averages(session, ids)[:6]  # from the per-agent sums kept on write
+    # from the per-agent sums kept on write; agents read with their sums' stamps (first_agents): cached under them
+    stamps = {a.id: a.criteria_stamp for a in agents} if agents and "criteria_stamp" in getattr(agents[0], "_fields", ()) else None
+    weakest = roleplays.summed_criterion_averages(session, ids, stamps)[:6]
     if weakest:
         out.append(charts.bar_chart(_("Criterios de role-play más débiles (nivel medio, 0-4)"), [(title, round(avg, 2)) for title, avg, _n in weakest],
                                     maximum=4, color=charts.RED))

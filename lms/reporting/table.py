@@ -128,12 +128,17 @@ def agent_rows(rows, record_url: str, history_url: str, certificates_url: str, h
     figure = _figures()
     write_moment = _moments()
     moments: dict = {}  # agents active in the same minute share the words
+    tracks: dict = {}  # each track's title escaped once
+    badges = {state: f'<span class="badge badge-{escape(state)}">{label}</span>' for state, label in labels.items()}
     out = []
     for r in rows:
         agent_id, name = r.agent.id, escape(r.agent.name)
         start = f'<br><span class="muted">{days[r.start_date]}</span>' if r.start_date else ""
+        track = tracks.get(r.track)
+        if track is None:
+            track = tracks[r.track] = escape(r.track or "—")
         if r.percent is not None:
-            percent = escape(r.percent)
+            percent = r.percent if type(r.percent) is int else escape(r.percent)  # an int's digits need no escaping
             progress = (f'<progress class="progress" max="100" value="{percent}" aria-label="{name}">{percent}%</progress> '
                         f'{percent}%')
         else:
@@ -147,14 +152,19 @@ def agent_rows(rows, record_url: str, history_url: str, certificates_url: str, h
         out.append(
             f'\n    <tr><td><a href="{record_url}{agent_id}">{name}</a>'
             f'\n      <br><a class="muted" href="{history_url}{agent_id}">{history}</a></td>'
-            f'\n      <td>{escape(r.track or "—")}{start}</td>'
+            f'\n      <td>{track}{start}</td>'
             f'\n      <td>{progress}</td>'
-            f'\n      <td>{escape(r.overdue)}</td><td>{when}</td>'
+            f'\n      <td>{_count(r.overdue)}</td><td>{when}</td>'
             f'\n      <td>{figure(r.quiz_average)}</td>'
             f'\n      <td>{figure(r.roleplay_average)}</td>'
-            f'\n      <td><a href="{certificates_url}{agent_id}">{escape(r.certifications)}</a></td>'
-            f'\n      <td><span class="badge badge-{escape(r.state)}">{labels[r.state]}</span></td></tr>\n  ')
+            f'\n      <td><a href="{certificates_url}{agent_id}">{_count(r.certifications)}</a></td>'
+            f'\n      <td>{badges[r.state]}</td></tr>\n  ')
     return Markup("".join(out))  # nosec B704  # every value above is escaped
+
+
+def _count(value):
+    """A count as the cell shows it: an int's digits as they are (nothing to escape), anything else escaped."""
+    return value if type(value) is int else escape(value)
 
 
 def team_options(teams, team_id) -> Markup:

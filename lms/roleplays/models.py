@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
@@ -208,6 +208,9 @@ class CriterionSummary(Base):
     criterion_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     level_sum: Mapped[int] = mapped_column(Integer)
     grades: Mapped[int] = mapped_column(Integer)
+    #: a random number written on all of the agent's rows, new each time they are rewritten: a page caches the sums of
+    #: a set of agents under their stamps (``services.summed_criterion_averages``); 0: rows written before stamps (never cached)
+    stamp: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class GradeEvent(Base):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
+from lms.core.caches import BoundedCache
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.roleplays import signals
 from lms.roleplays.models import (
@@ -561,10 +563,10 @@ def released_results(session: Session, user_id: int) -> list[ReleasedResult]:
 def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[float]]:
     """Released role-play scores per agent (one query), each agent's by scenario then submission: a mean of floats
     depends on the order they are added in, so the order is stated (it is the index's: ix_roleplay_submissions_user_released
-    answers the query alone, without a sort)."""
+    answers the query alone, without a sort). Plain rows on the session's connection (no ORM loading): what is flushed."""
     out: dict[int, list[float]] = {}
     if user_ids:
-        for user_id, score in session.execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
+        for user_id, score in session.connection().execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
                 RoleplaySubmission.user_id.in_(user_ids), RoleplaySubmission.grade_state == "released")
                 .order_by(RoleplaySubmission.user_id, RoleplaySubmission.scenario_id, RoleplaySubmission.id)):
             if score is not None:
@@ -581,16 +583,77 @@ def criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str,
     return _weakest_first(session, _level_sums(session.execute(_released_levels(user_ids)).all(), per_agent=False))
 
 
-def summed_criterion_averages(session: Session, user_ids: list[int]) -> list[tuple[str, float, int]]:
-    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write (two queries)."""
+def criterion_stamp_of(user_id):
+    """A SQL expression: the stamp of the agent's (``user_id``, a column) criterion sums, NULL when they have none (a
+    correlated subquery: a page of agents reads the stamps with its names, for :func:`summed_criterion_averages`)."""
+    return (select(CriterionSummary.stamp).where(CriterionSummary.user_id == user_id)
+            .order_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).limit(1).scalar_subquery())
+
+
+#: (agent id, stamp) pairs of a set of agents → their :func:`summed_criterion_averages`; bounded, per process. A stamp
+#: is new (random) whenever an agent's sums are rewritten, and NULL means no sums: the same pairs are the same sums
+CRITERION_AVERAGES: "BoundedCache[tuple]" = BoundedCache(256)
+
+
+def _new_stamp() -> int:
+    """A criterion sums' stamp: random (two databases never share one), never 0 (rows written before stamps)."""
+    return secrets.randbits(62) | 1
+
+
+def summed_criterion_averages(session: Session, user_ids: list[int], stamps: dict | None = None) -> list[tuple[str, float, int]]:
+    """:func:`criterion_averages` (same figures, same order) from the per-agent sums kept on write: one statement (the
+    sums grouped in SQL, with the key of each rubric version's content), the versions' criterion titles from a
+    per-process cache (a version is immutable; its data is read, and its JSON parsed, only the first time).
+
+    ``stamps``: {agent id: stamp of their sums (:func:`criterion_stamp_of`), None when they have none} for every agent,
+    read with the agents: the figures of the same agents under the same stamps come from a per-process cache without
+    a statement (a team's dashboard shown again; any grade released, edited or withdrawn for one of them, a rebuild,
+    or a change of the agents gives other pairs). Plain rows on the session's connection (no ORM loading): what is flushed."""
     if not user_ids:
         return []
-    rows = session.execute(
-        select(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id, func.sum(CriterionSummary.level_sum),
-               func.sum(CriterionSummary.grades))
-        .where(CriterionSummary.user_id.in_(user_ids)).group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id)
-    ).all()
-    return _weakest_first(session, {(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count in rows})
+    key = None
+    if stamps is not None and all(uid in stamps and stamps[uid] != 0 for uid in user_ids):
+        key = tuple(sorted({(uid, stamps[uid]) for uid in user_ids}))
+        cached = CRITERION_AVERAGES.get(key)
+        if cached is not None:
+            return list(cached)
+    grouped = (select(CriterionSummary.rubric_version_id.label("version_id"), CriterionSummary.criterion_id.label("criterion_id"),
+                      func.sum(CriterionSummary.level_sum).label("total"), func.sum(CriterionSummary.grades).label("grades"))
+               .where(CriterionSummary.user_id.in_(user_ids))
+               .group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).subquery())
+    rows = session.connection().execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
+                                  RubricVersion.content_hash, RubricVersion.created_at)
+                           .outerjoin(RubricVersion, RubricVersion.id == grouped.c.version_id)).all()
+    keys = {row.version_id: (row.version_id, row.content_hash, row.created_at) for row in rows}
+    result = _by_title({(version_id, criterion_id): (total, count) for version_id, criterion_id, total, count, _h, _c in rows},
+                       _criterion_titles(session, keys))
+    CRITERION_AVERAGES.put(key, tuple(result))
+    return result
+
+
+#: {(rubric version id, content hash, created_at): {criterion id: title}}: a version is immutable, and the hash and
+#: moment tell two databases' versions of the same id apart; bounded, per process
+CRITERION_TITLES: "BoundedCache[dict]" = BoundedCache(1024)
+
+
+def _criterion_titles(session: Session, keys: dict[int, tuple]) -> dict[int, dict]:
+    """{version id: {criterion id: title}} for these versions' keys ({id: (id, content hash, created_at)}), reading the
+    data of those not cached yet in one statement."""
+    titles: dict[int, dict] = {}
+    missing = []
+    for version_id, key in keys.items():
+        found = CRITERION_TITLES.get(key if key[1] is not None else None)
+        if found is None:
+            missing.append(version_id)
+        else:
+            titles[version_id] = found
+    if missing:
+        for version_id, content_hash, created_at, data in session.execute(
+                select(RubricVersion.id, RubricVersion.content_hash, RubricVersion.created_at, RubricVersion.data)
+                .where(RubricVersion.id.in_(sorted(missing)))):
+            titles[version_id] = CRITERION_TITLES.put((version_id, content_hash, created_at),
+                                                      {c["id"]: c["title"] for c in data["criteria"]})
+    return titles
 
 
 def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str, float, int]]:
@@ -599,6 +662,11 @@ def _weakest_first(session: Session, sums: dict[tuple, tuple]) -> list[tuple[str
     version_ids = sorted({version_id for version_id, _criterion in sums})
     titles_of = {version_id: {c["id"]: c["title"] for c in data["criteria"]} for version_id, data in session.execute(
         select(RubricVersion.id, RubricVersion.data).where(RubricVersion.id.in_(version_ids)))} if version_ids else {}
+    return _by_title(sums, titles_of)
+
+
+def _by_title(sums: dict[tuple, tuple], titles_of: dict[int, dict]) -> list[tuple[str, float, int]]:
+    """The sums per (rubric version, criterion) added up per criterion title, weakest first."""
     by_title: dict[str, list] = {}
     for (version_id, criterion_id), (total, count) in sums.items():
         both = by_title.setdefault(titles_of.get(version_id, {}).get(criterion_id, criterion_id), [0, 0])
@@ -628,8 +696,8 @@ def _level_sums(rows, *, per_agent: bool = True) -> dict[tuple, list[int]]:
     return sums
 
 
-def _summary_rows(rows) -> list[dict]:
-    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n}
+def _summary_rows(rows, stamp: int) -> list[dict]:
+    return [{"user_id": u, "rubric_version_id": v, "criterion_id": c, "level_sum": total, "grades": n, "stamp": stamp}
             for (u, v, c), (total, n) in _level_sums(rows).items()]
 
 
@@ -637,7 +705,7 @@ def refresh_criterion_summary(session: Session, user_id: int) -> None:
     """Recompute the agent's per-criterion sums from their released grades (a few dozen rows). The agent's user row is
     locked first (PostgreSQL), so two grades released for them at once recompute one after the other."""
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    rows = _summary_rows(session.execute(_released_levels([user_id])).all())
+    rows = _summary_rows(session.execute(_released_levels([user_id])).all(), _new_stamp())  # a new stamp: cached sums of them go
     session.execute(delete(CriterionSummary).where(CriterionSummary.user_id == user_id))
     if rows:
         session.execute(insert(CriterionSummary), rows)
@@ -648,8 +716,9 @@ def rebuild_criterion_summaries(session: Session, *, batch: int = 500) -> int:
     session.execute(delete(CriterionSummary))
     written = 0
     agents = list(session.scalars(select(User.id).order_by(User.id)))
+    stamp = _new_stamp()  # new for everyone: no sums cached before the rebuild are used after it
     for i in range(0, len(agents), batch):
-        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all())
+        rows = _summary_rows(session.execute(_released_levels(agents[i:i + batch])).all(), stamp)
         if rows:
             session.execute(insert(CriterionSummary), rows)
         written += len(rows)

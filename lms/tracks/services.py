@@ -5,14 +5,16 @@ Plain functions; ``today``/``now`` are arguments; they flush, never commit.
 from __future__ import annotations
 
 import enum
+import json
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
@@ -811,8 +813,6 @@ class ProgressSummary:
         return _percent(self.steps_done, self.steps_total)
 
     def overdue_count(self, today: date) -> int:
-        from bisect import bisect_left
-
         return bisect_left(self.pending_days, (today - self.start_date).days)
 
     def state(self, today: date) -> str:
@@ -827,24 +827,53 @@ class ProgressSummary:
         return TrackState.on_track.value
 
 
+#: the summary's JSON columns (pending, due and done days, quiz grades) read as their stored text: a page decodes each
+#: row's four with one json.loads (see :func:`progress_summaries`)
+_JSON_COLUMNS = (EnrollmentProgress.pending_days, EnrollmentProgress.due_days, EnrollmentProgress.done_days,
+                 EnrollmentProgress.quiz_grades)
 _SUMMARY_COLUMNS = (EnrollmentProgress.enrollment_id, EnrollmentProgress.user_id, Track.title, EnrollmentProgress.start_date,
                     EnrollmentProgress.end_date, EnrollmentProgress.steps_total, EnrollmentProgress.steps_done,
                     EnrollmentProgress.modules_total, EnrollmentProgress.modules_done_in_order, EnrollmentProgress.first_pending_due,
-                    EnrollmentProgress.pending_days, EnrollmentProgress.due_days, EnrollmentProgress.done_days,
-                    EnrollmentProgress.quiz_grades, EnrollmentProgress.last_activity_at)
+                    *(cast(c, Text).label(c.key) for c in _JSON_COLUMNS), EnrollmentProgress.last_activity_at)
 
 
 def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[ProgressSummary]]:
-    """{agent id: their enrollments' summaries, earliest start first} in one query."""
+    """{agent id: their enrollments' summaries, earliest start first} in one query (plain rows on the session's
+    connection, no ORM loading: what is flushed, as the summaries' writers leave it; the four JSON columns of a row
+    decoded together, as the JSON type would decode each)."""
     out: dict[int, list[ProgressSummary]] = {}
     if not user_ids:
         return out
-    rows = session.execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
-                           .where(EnrollmentProgress.user_id.in_(user_ids))
-                           .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
+    rows = session.connection().execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
+                                        .where(EnrollmentProgress.user_id.in_(user_ids))
+                                        .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
+    loads = json.loads
     for row in rows:
-        out.setdefault(row.user_id, []).append(ProgressSummary(*row))
+        values = list(row)
+        # SQL NULL (never written: the columns are NOT NULL) would read as None, as JSON null does
+        due_text = _text(values[11])
+        due = _DUE_DAYS.get(due_text)
+        if due is None:
+            values[10:14] = loads(f"[{_text(values[10])},{due_text},{_text(values[12])},{_text(values[13])}]")
+            if len(_DUE_DAYS) >= MAX_DUE_DAYS:
+                _DUE_DAYS.clear()
+            _DUE_DAYS[due_text] = values[11]
+        else:
+            values[10], values[12], values[13] = loads(f"[{_text(values[10])},{_text(values[12])},{_text(values[13])}]")
+            values[11] = due
+        out.setdefault(row.user_id, []).append(ProgressSummary(*values))
     return out
+
+
+#: the due days decoded, by their JSON text: the agents of a track who started on the same weekday share them (a team's
+#: hundred summaries hold about a dozen different lists); per process, bounded. The lists are shared: readers of
+#: ProgressSummary.due_days never change them
+_DUE_DAYS: dict[str, list] = {}
+MAX_DUE_DAYS = 4096
+
+
+def _text(value) -> str:
+    return "null" if value is None else value
 
 
 #: agent state order: the worst of their enrollments wins (as AgentRow.state)

@@ -69,3 +69,98 @@ def test_criterion_sums_follow_every_change_of_a_released_grade(session, content
     check()
     before = sums()
     assert roleplays.rebuild_criterion_summaries(session) == 2 and sums() == before
+
+
+def test_rubric_titles_are_read_once_per_version_content(app, session, content, team, trainer, make_user):
+    """The weakest criteria's titles come from a per-process cache keyed by the rubric version's id, content hash and
+    moment: warm, the sums are one statement; a version whose key differs (another database's version of the same id)
+    is read again, never answered from the cache."""
+    from sqlalchemy import event, select
+
+    from lms.core.db import get_db
+    from lms.roleplays.models import RubricVersion
+
+    agent = make_user("agent", teams=[team])
+    grade(session, practice(session, agent, T0), trainer, "release", 2, T0)
+    session.flush()
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            statements.append(statement)
+
+    roleplays.CRITERION_TITLES.clear()
+    expected = roleplays.criterion_averages(session, [agent.id])
+    assert expected and expected[0][1:] == (2.0, 1)
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        cold = roleplays.summed_criterion_averages(session, [agent.id])
+        warm_from = len(statements)
+        warm = roleplays.summed_criterion_averages(session, [agent.id])
+        counts = [warm_from, len(statements) - warm_from]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert cold == warm == expected
+    assert counts == [2, 1]
+    # the same id with other content: its new titles, not the cached ones
+    for version in session.scalars(select(RubricVersion)):
+        version.data = {**version.data, "criteria": [dict(c, title=c["title"] + " (v2)") for c in version.data["criteria"]]}
+        version.content_hash = "f" * 64
+    session.flush()
+    assert roleplays.summed_criterion_averages(session, [agent.id]) == [(expected[0][0] + " (v2)", 2.0, 1)]
+
+
+def test_weakest_criteria_cached_under_the_agents_stamps_follow_every_change(app, client, auth, session, content, team, manager,
+                                                                            trainer, make_user):
+    """The team page caches its weakest criteria under its agents' stamps: shown again, the sums cost no statement; a
+    grade released, edited or withdrawn for one of them, a rebuild, or another set of agents shows the new figures."""
+    from sqlalchemy import event, select
+
+    from lms.core.db import get_db
+    from lms.roleplays.models import CriterionSummary
+
+    agents = [make_user("agent", name=f"Agente {n}", teams=[team]) for n in range(2)]
+    first = grade(session, practice(session, agents[0], T0), trainer, "release", 1, T0)
+    grade(session, practice(session, agents[1], T0), trainer, "release", 3, T0)
+    session.commit()
+    stamps = dict(session.execute(select(CriterionSummary.user_id, CriterionSummary.stamp)).all())
+    assert set(stamps) == {a.id for a in agents} and all(stamps.values())  # random, never 0
+    roleplays.CRITERION_AVERAGES.clear()
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        if "sum(roleplay_criterion_summaries.level_sum)" in statement:  # the grouped sums
+            statements.append(statement)
+
+    def page():
+        return client.get(f"/manage/dashboard/?team={team.id}").get_data(as_text=True)
+
+    def weakest(html):  # the chart's table: "<th>criterion</th><td>mean</td>"
+        chart = html.split("Criterios de role-play más débiles", 1)[1].split("</table>", 1)[0]
+        return chart.split("<tbody>", 1)[1] if "<tbody>" in chart else chart
+
+    auth.login_as(manager)
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        shown = weakest(page())
+        assert len(statements) == 1 and weakest(page()) == shown and len(statements) == 1  # shown again: from the cache
+        assert ">2<" in shown  # (1 + 3) / 2
+        edit = dict(actor=trainer, comments={}, overall="", inline=[], now=T0 + timedelta(hours=2))
+        roleplays.save_grade(session, roleplays.get_submission(session, first.submission_id), levels={"tiempo": 4}, action="draft",
+                             expected_revision=first.revision, reason="Revisado.", **edit)
+        session.commit()
+        assert ">3.5<" in weakest(page()) and len(statements) == 2  # an edit of a released grade: a new stamp
+        roleplays.rebuild_criterion_summaries(session)
+        session.commit()
+        assert ">3.5<" in weakest(page()) and len(statements) == 3  # a rebuild: new stamps, summed again
+        third = make_user("agent", name="Agente 3", teams=[team])
+        grade(session, practice(session, third, T0), trainer, "release", 0, T0)
+        session.commit()
+        assert ">2.33<" in weakest(page()) and len(statements) == 4  # another set of agents
+        assert weakest(page()) == weakest(page()) and len(statements) == 4
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    ids = [a.id for a in agents] + [third.id]
+    assert roleplays.summed_criterion_averages(session, ids, {i: None for i in ids}) == roleplays.criterion_averages(session, ids)

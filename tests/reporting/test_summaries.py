@@ -151,3 +151,24 @@ def test_state_in_sql_matches_the_rule_and_teams_add_up(session, content, team, 
         assert [north.overdue, north.behind, north.on_track, north.not_started, north.completed] == \
             [states.count(s) for s in ("overdue", "behind", "on_track", "not_started", "completed")], day
         assert north.steps_done == 1 and north.steps_total == 3 * 4
+
+
+def test_summaries_read_as_text_decode_as_the_json_columns(session, content, team, manager, make_user):
+    """progress_summaries reads the four JSON columns as text (one json.loads per row, the due days shared through a
+    per-process cache by their text): the same values as the ORM's JSON columns, read again from the cache too."""
+    agents = [make_user("agent", teams=[team]) for _ in range(3)]
+    corto, largo = tracks.find_track(session, "corto"), tracks.find_track(session, "largo")
+    tracks.enroll(session, actor=manager, agent=agents[0], track=largo, start_date=date(2026, 1, 5), now=T0)
+    tracks.enroll(session, actor=manager, agent=agents[1], track=largo, start_date=date(2026, 1, 5), now=T0)  # the same due days
+    tracks.enroll(session, actor=manager, agent=agents[2], track=corto, start_date=date(2026, 1, 7), now=T0)
+    tracks.complete_lesson(session, agents[0], tracks.get_lesson(session, "a-uno"), now=T0 + timedelta(days=1))
+    session.flush()
+    session.expire_all()
+    stored = {row.user_id: (row.pending_days, row.due_days, row.done_days, row.quiz_grades)
+              for row in session.scalars(select(EnrollmentProgress))}
+    for _ in range(2):  # the second time, the due days come from the cache
+        read = tracks.progress_summaries(session, [a.id for a in agents])
+        assert {uid: [(s.pending_days, s.due_days, s.done_days, s.quiz_grades) for s in mine] for uid, mine in read.items()} == \
+            {uid: [values] for uid, values in stored.items()}
+    assert read[agents[0].id][0].due_days == read[agents[1].id][0].due_days != read[agents[2].id][0].due_days
+    assert read[agents[0].id][0].done_days != read[agents[1].id][0].done_days
