@@ -110,9 +110,9 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     A certification is issued automatically once: evidence that already produced a record never
     produces another, and a certification with a recertification path is renewed only through it.
 
-    This runs on every graded attempt, completed lesson and released role-play, so it does only what
-    can change the outcome: ``evidence`` names what just arrived (:func:`could_change`), and only the
-    certifications and recertification paths with a requirement it can change are evaluated (None: all of
+    This runs on every graded attempt that reaches its quiz's pass mark (:func:`attempt_evidence`), completed lesson
+    and released role-play, so it does only what can change the outcome: ``evidence`` names what just arrived
+    (:func:`could_change`), and only the certifications and recertification paths with a requirement it can change are evaluated (None: all of
     them, as ``flask --app lms certification evaluate`` does to catch up); a certification already held is
     not evaluated, and the others stop at their first unmet requirement, cheapest kinds first
     (:func:`met_results`).
@@ -167,6 +167,23 @@ def could_change(requirements: list[dict], evidence: tuple[str, str | None] | No
     if kind == "quiz":
         return any(r["type"] == "quiz_passed" and r.get("quiz") == ref for r in requirements)
     return any(r["type"] in EVIDENCE_REQUIREMENTS[kind] for r in requirements)
+
+
+def attempt_evidence(attempt) -> tuple[str, str] | None:
+    """The evidence a graded quiz attempt brings: ("quiz", its quiz's slug), or None when it cannot make any requirement
+    newly met, so that nothing is evaluated for it.
+
+    A "quiz_passed" requirement reads the agent's grade in its quiz by the quiz's grade method (highest, last or average
+    of the graded attempts) — on a recertification path, their best attempt since the path opened — against the quiz's
+    pass mark (or the requirement's higher ``min_score``). An attempt graded below the quiz's pass mark raises none of
+    these to it: the highest and the best stay where they were, the last is this attempt, and an average below the mark
+    stays below it. Like evidence a requirement does not read (:func:`could_change`), it evaluates nothing: a
+    certification whose requirements were met without being issued (a definition added or edited since) is issued by
+    the next evidence that can change it, or by ``flask --app lms certification evaluate``."""
+    quiz = attempt.quiz
+    if attempt.percent is not None and attempt.percent < float(quiz.settings["pass_mark"]):
+        return None
+    return ("quiz", quiz.slug)
 
 
 def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
