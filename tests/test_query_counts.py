@@ -127,11 +127,13 @@ HEAVIER = {
     # goes out in one statement, its two history rows in one INSERT and the quiz summary by increments in one UPDATE
     # (checked against the figures read: no locking read); then the progress summary (moved by the standing's change,
     # not rebuilt: here only its activity moves, in one UPDATE; a first pass takes 3, see
-    # tests/tracks/test_progress_moves.py), certification's evidence check (definitions, the agent's records, open paths)
-    # and the outboxes of xAPI/LTI/notifications. Now within LIMIT; kept here to catch growth. (The exam start, "start",
-    # stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz summary's upsert and the progress
-    # summary's activity; tests/quizzes/test_hot_path_statements.py counts both, and the auto-save.)
-    "submit": 12,
+    # tests/tracks/test_progress_moves.py) and the outboxes of xAPI/LTI/notifications. This submission answers nothing:
+    # graded below the pass mark, it brings certification no evidence (no definitions, records or paths read: 12 before;
+    # a passing one is counted in tests/quizzes/test_hot_path_statements.py). Now within LIMIT; kept here to catch
+    # growth. (The exam start, "start", stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz
+    # summary's upsert and the progress summary's activity; tests/quizzes/test_hot_path_statements.py counts both, and
+    # the auto-save.)
+    "submit": 9,
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 12,

@@ -52,8 +52,12 @@ def _subscribe() -> None:
         _tell_the_agent(user_id, issued)
 
     lesson_completed.connect(lambda session, user_id, now, **_: on_evidence(session, user_id, now, ("lesson", None)), weak=False)
-    attempt_graded.connect(lambda session, attempt, now, **_: on_evidence(session, attempt.user_id, now, ("quiz", attempt.quiz.slug)),
-                           weak=False)
+    def on_attempt_graded(session, attempt, now, **_):
+        evidence = services.attempt_evidence(attempt)
+        if evidence is not None:  # None: a failed attempt, which can make no requirement met
+            on_evidence(session, attempt.user_id, now, evidence)
+
+    attempt_graded.connect(on_attempt_graded, weak=False)
     grade_released.connect(lambda session, submission, now, **_: on_evidence(session, submission.user_id, now, ("roleplay", None))
                            if submission.user_id else None, weak=False)
 

@@ -34,7 +34,14 @@ if TYPE_CHECKING:  # typing only: users come from lms.accounts.services
 #: statements of the evidence check that runs on every graded quiz, built once
 _LIVE_DEFINITIONS = (select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))
                      .order_by(CertificationDefinition.area, CertificationDefinition.slug))
-_RECORDS_OF = select(CertificationRecord).where(CertificationRecord.user_id == bindparam("b_user_id"))
+_DEFINITIONS, _RECORDS = CertificationDefinition.__table__.c, CertificationRecord.__table__.c
+#: what the evidence check reads of the live definitions (plain rows of the table's columns, not ORM objects: what
+#: :func:`_issue` needs of a definition too) and of the agent's records (their certification, status, expiry and evidence)
+_LIVE_DEFINITION_ROWS = (select(_DEFINITIONS.id, _DEFINITIONS.version, _DEFINITIONS.validity_months, _DEFINITIONS.requirements,
+                                _DEFINITIONS.recertification)
+                         .where(_DEFINITIONS.is_archived.is_(False)).order_by(_DEFINITIONS.area, _DEFINITIONS.slug))
+_RECORD_ROWS_OF = (select(_RECORDS.definition_id, _RECORDS.status, _RECORDS.expires_at, _RECORDS.evidence_hash)
+                   .where(_RECORDS.user_id == bindparam("b_user_id")))
 
 
 def list_definitions(session: Session) -> list[CertificationDefinition]:
@@ -110,20 +117,20 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     A certification is issued automatically once: evidence that already produced a record never
     produces another, and a certification with a recertification path is renewed only through it.
 
-    This runs on every graded attempt, completed lesson and released role-play, so it does only what
-    can change the outcome: ``evidence`` names what just arrived (:func:`could_change`), and only the
-    certifications and recertification paths with a requirement it can change are evaluated (None: all of
-    them, as ``flask --app lms certification evaluate`` does to catch up); a certification already held is
-    not evaluated, and the others stop at their first unmet requirement, cheapest kinds first
-    (:func:`met_results`).
+    This runs on every graded attempt that reaches its quiz's pass mark (:func:`attempt_evidence`), completed lesson
+    and released role-play, so it does only what can change the outcome: ``evidence`` names what just arrived
+    (:func:`could_change`), and only the certifications and recertification paths with a requirement it can change
+    are evaluated (None: all of them, as ``flask --app lms certification evaluate`` does to catch up); a
+    certification already held is not evaluated, and the others stop at their first unmet requirement, cheapest
+    kinds first (:func:`met_results`). Definitions and records are read as plain rows (two statements).
     """
     if user.role != "agent":
         return []
     issued = []
-    definitions = [d for d in list_definitions(session) if could_change(d.requirements, evidence)]
-    history: dict[int, list[CertificationRecord]] = {}
+    definitions = [d for d in session.execute(_LIVE_DEFINITION_ROWS) if could_change(d.requirements, evidence)]
+    history: dict[int, list] = {}
     # the agent's records without their definitions (those needed are in ``definitions``): one statement
-    records = list(session.scalars(_RECORDS_OF, {"b_user_id": user.id})) if definitions else None
+    records = session.execute(_RECORD_ROWS_OF, {"b_user_id": user.id}).all() if definitions else None
     for record in records or ():
         history.setdefault(record.definition_id, []).append(record)
     ctx = Context(session, user)
@@ -169,6 +176,23 @@ def could_change(requirements: list[dict], evidence: tuple[str, str | None] | No
     return any(r["type"] in EVIDENCE_REQUIREMENTS[kind] for r in requirements)
 
 
+def attempt_evidence(attempt) -> tuple[str, str] | None:
+    """The evidence a graded quiz attempt brings: ("quiz", its quiz's slug), or None when it cannot make any requirement
+    newly met, so that nothing is evaluated for it.
+
+    A "quiz_passed" requirement reads the agent's grade in its quiz by the quiz's grade method (highest, last or average
+    of the graded attempts) — on a recertification path, their best attempt since the path opened — against the quiz's
+    pass mark (or the requirement's higher ``min_score``). An attempt graded below the quiz's pass mark raises none of
+    these to it: the highest and the best stay where they were, the last is this attempt, and an average below the mark
+    stays below it. Like evidence a requirement does not read (:func:`could_change`), it evaluates nothing: a
+    certification whose requirements were met without being issued (a definition added or edited since) is issued by
+    the next evidence that can change it, or by ``flask --app lms certification evaluate``."""
+    quiz = attempt.quiz
+    if attempt.percent is not None and attempt.percent < float(quiz.settings["pass_mark"]):
+        return None
+    return ("quiz", quiz.slug)
+
+
 def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
     """Every requirement's result, in their order, when all are met; None at the first one that is not.
 
@@ -207,6 +231,7 @@ def issue_manually(session: Session, definition: CertificationDefinition, user: 
 
 
 def _issue(session: Session, definition, user, results, *, actor, reason: str, now: datetime) -> CertificationRecord | None:
+    """``definition``: its id, version and validity_months are read (a loaded definition, or a row of them)."""
     evidence, digest = _evidence(results)
     # an expired active record gives way to the new one
     for old in session.scalars(select(CertificationRecord).where(CertificationRecord.definition_id == definition.id,

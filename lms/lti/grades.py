@@ -28,14 +28,16 @@ KIND = "lti-score"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
+_LINKS, _LAUNCHED = LtiResourceLink.__table__.c, LtiLaunchedLink.__table__.c
 #: the AGS resource links that open a target and that the user launched from, with their platform and the user's sub
-#: (built once: it runs on every graded quiz)
-_SCORED_LINKS = (select(LtiResourceLink, LtiPlatform, LtiLaunchedLink.sub)
-                 .join(LtiLaunchedLink, (LtiLaunchedLink.resource_link_pk == LtiResourceLink.id)
-                       & (LtiLaunchedLink.user_id == bindparam("b_user_id")))
-                 .join(LtiPlatform, LtiPlatform.id == LtiResourceLink.platform_id)
-                 .where(LtiResourceLink.target == bindparam("b_target"), LtiResourceLink.ags.is_not(None))
-                 .order_by(LtiResourceLink.id))
+#: (built once: it runs on every graded quiz, for most agents finding none): what a score needs of them, as plain
+#: columns of the tables (no ORM entities to set up for the rows)
+_SCORED_LINKS = (select(_LINKS.id, _LINKS.resource_link_id, _LINKS.ags, LtiPlatform.__table__.c.id.label("platform_id"), _LAUNCHED.sub)
+                 .join_from(LtiResourceLink.__table__, LtiLaunchedLink.__table__,
+                            (_LAUNCHED.resource_link_pk == _LINKS.id) & (_LAUNCHED.user_id == bindparam("b_user_id")))
+                 .join(LtiPlatform.__table__, LtiPlatform.__table__.c.id == _LINKS.platform_id)
+                 .where(_LINKS.target == bindparam("b_target"), _LINKS.ags.is_not(None))
+                 .order_by(_LINKS.id))
 
 
 def queue_score(session: Session, *, user_id: int, target: str, event: str, now: datetime, label: str,
@@ -44,11 +46,11 @@ def queue_score(session: Session, *, user_id: int, target: str, event: str, now:
     ``event`` makes the dedupe key (one message per event and link). Returns how many were queued."""
     rows = session.execute(_SCORED_LINKS, {"b_user_id": user_id, "b_target": target}).all()
     queued = 0
-    for link, platform, sub in rows:
-        ags = link.ags or {}
+    for link in rows:
+        ags, sub = link.ags or {}, link.sub
         if SCORE_SCOPE not in (ags.get("scope") or []):
             continue
-        payload = {"platform_id": platform.id, "resource_link_pk": link.id, "resource_link_id": link.resource_link_id,
+        payload = {"platform_id": link.platform_id, "resource_link_pk": link.id, "resource_link_id": link.resource_link_id,
                    "lineitems": ags.get("lineitems"), "lineitem": ags.get("lineitem"), "scope": ags.get("scope"),
                    "user_sub": sub, "user_id": user_id, "target": target, "label": label, "score_given": score,
                    "score_maximum": 100, "activity_progress": activity, "grading_progress": grading,

@@ -114,6 +114,50 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
         set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
+class SlotRow:
+    """A slot as a submission or an auto-save reads it: plain values instead of an ORM object (twenty of them are read
+    on every submission), its question version attached as on a loaded slot (``versions.version_of`` gives it). What
+    the hot paths read and write of an :class:`AttemptSlot` it has too; what they write is set on it as written."""
+
+    __slots__ = ("id", "position", "points", "layout", "answer", "answered_at", "score", "__dict__")
+
+    def __init__(self, id: int, position: int, points: float, layout: dict | None, answer, answered_at, score):
+        self.id, self.position, self.points, self.layout = id, position, points, layout
+        self.answer, self.answered_at, self.score = answer, answered_at, score
+
+
+_VERSIONS = QuestionVersion.__table__
+#: the slots of an attempt as plain rows with their versions' identity: Core columns of the tables (no ORM entity, so
+#: executing it costs no ORM bookkeeping and its cache key is computed once)
+_SLOT_ROWS = (select(*(AttemptSlot.__table__.c[name] for name in SlotRow.__slots__[:-1]), _VERSIONS.c.id.label("version_id"),
+                     _VERSIONS.c.content_hash, _VERSIONS.c.created_at)
+              .join_from(AttemptSlot.__table__, _VERSIONS, _VERSIONS.c.id == AttemptSlot.__table__.c.question_version_id)
+              .where(AttemptSlot.__table__.c.attempt_id == bindparam("b_attempt_id")).order_by(AttemptSlot.__table__.c.position))
+
+
+def slots_of(session: Session, attempt: QuizAttempt) -> list:
+    """The attempt's slots with their cached versions: the loaded ones when the attempt was read with them
+    (:func:`get_attempt`), else read as :class:`SlotRow` (one statement)."""
+    if "slots" in attempt.__dict__:
+        return attempt.slots
+    rows = session.execute(_SLOT_ROWS, {"b_attempt_id": attempt.id}).all()
+    cached = versions.resolve(session, ((row.version_id, row.content_hash, row.created_at) for row in rows))
+    out = []
+    for row in rows:
+        slot = SlotRow(*row[:7])
+        versions.attach(slot, cached[row.version_id])
+        out.append(slot)
+    return out
+
+
+def _committed(slot, column: str, value) -> None:
+    """Record on a slot what was written to its row (a loaded one is not marked changed)."""
+    if type(slot) is SlotRow:
+        setattr(slot, column, value)
+    else:
+        set_committed_value(slot, column, value)
+
+
 _ATTEMPTS_OF = (select(QuizAttempt).where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id"))
                 .order_by(QuizAttempt.number))
 _ACCOMMODATION_OF = select(Accommodation).where(Accommodation.user_id == bindparam("b_user_id"))
@@ -384,7 +428,7 @@ def _closed(attempt: QuizAttempt) -> AttemptClosed:
     return AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
 
 
-def _hold_open(session: Session, attempt: QuizAttempt, *, bump: bool = False) -> None:
+def _hold_open(session: Session, attempt: QuizAttempt, slots: list, *, bump: bool = False) -> None:
     """Lock the attempt's row while it is still in progress, before its answers are written (raises AttemptClosed
     when it no longer is), and take its stored answers as they are now. On PostgreSQL an auto-save or a second
     submission that read the attempt just before another request submitted it waits here for that commit and then
@@ -405,11 +449,11 @@ def _hold_open(session: Session, attempt: QuizAttempt, *, bump: bool = False) ->
         return  # nobody wrote the attempt since it was read: the answers read are the stored ones
     set_committed_value(attempt, "revision", revision)
     stored = {row.id: row for row in session.execute(_STORED_ANSWERS, {"b_attempt_id": attempt.id})}
-    for slot in attempt.slots:
+    for slot in slots:
         row = stored.get(slot.id)
         if row is not None and (row.answer, row.answered_at) != (slot.answer, slot.answered_at):
-            set_committed_value(slot, "answer", row.answer)
-            set_committed_value(slot, "answered_at", row.answered_at)
+            _committed(slot, "answer", row.answer)
+            _committed(slot, "answered_at", row.answered_at)
 
 
 # Statements of the hot paths, built once (their SQL is compiled once per engine and cached): Core statements on the
@@ -455,17 +499,18 @@ def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str,
     (an option of another question, a huge number) is refused and nothing is saved.
     """
     _check_open(session, attempt, user, now)
-    parsed = _parse_answers(attempt, values)
+    slots = slots_of(session, attempt)
+    parsed = _parse_answers(slots, values)
     begin_writes(session)  # the attempt, its questions and the answers were read and checked without the write lock
-    _hold_open(session, attempt, bump=True)
-    changes = _answer_changes(attempt, parsed, now)
-    _write_slots(session, attempt, changes)
+    _hold_open(session, attempt, slots, bump=True)
+    changes = _answer_changes(slots, parsed, now)
+    _write_slots(session, slots, changes)
     return len(changes)
 
 
-def _parse_answers(attempt: QuizAttempt, values: dict[str, list[str]]) -> dict[int, object]:
+def _parse_answers(slots: list, values: dict[str, list[str]]) -> dict[int, object]:
     parsed = {}
-    for slot in attempt.slots:
+    for slot in slots:
         version = versions.version_of(slot)
         try:
             parsed[slot.id] = version.kind.parse(version.data, slot.layout, values, f"q{slot.position}")
@@ -474,22 +519,22 @@ def _parse_answers(attempt: QuizAttempt, values: dict[str, list[str]]) -> dict[i
     return parsed
 
 
-def _answer_changes(attempt: QuizAttempt, parsed: dict[int, object] | None, now: datetime) -> dict[int, dict]:
+def _answer_changes(slots: list, parsed: dict[int, object] | None, now: datetime) -> dict[int, dict]:
     """The new answer of every slot whose answer changed: {slot id: {answer, answered_at}}."""
     changes = {}
-    for slot in attempt.slots:
+    for slot in slots:
         if parsed is not None and parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
             changes[slot.id] = {"answer": parsed[slot.id], "answered_at": now}
     return changes
 
 
-def _write_slots(session: Session, attempt: QuizAttempt, changes: dict[int, dict]) -> None:
+def _write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> None:
     """Write the changed slots in one statement (an executemany of one UPDATE by primary key), then record the new
     values on the loaded slots without marking them dirty (nothing is written twice)."""
     if not changes:
         return
     columns = tuple(sorted({column for change in changes.values() for column in change}))
-    slots = {slot.id: slot for slot in attempt.slots}
+    slots = {slot.id: slot for slot in slots_}
     rows = []
     for slot_id, change in changes.items():
         slot = slots[slot_id]
@@ -501,7 +546,7 @@ def _write_slots(session: Session, attempt: QuizAttempt, changes: dict[int, dict
     for row in rows:
         slot = slots[row["b_id"]]
         for column in columns:
-            set_committed_value(slot, column, row[f"b_{column}"])
+            _committed(slot, column, row[f"b_{column}"])
 
 
 def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:
@@ -519,13 +564,14 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     Set-based: the answers and marks of every slot go out in one statement, its two history rows in one INSERT, and
     the agent's summary is moved by increments (one UPDATE)."""
     _check_open(session, attempt, user, now)
-    parsed = _parse_answers(attempt, values) if values else None
+    slots = slots_of(session, attempt)
+    parsed = _parse_answers(slots, values) if values else None
     begin_writes(session)
     session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
-    before = _submit(session, attempt, parsed, now)
+    before = _submit(session, attempt, slots, parsed, now)
     if before is None:  # another request wrote the attempt since it was read: hold it, read its answers again
-        _hold_open(session, attempt)
-        before = _submit(session, attempt, parsed, now)
+        _hold_open(session, attempt, slots)
+        before = _submit(session, attempt, slots, parsed, now)
         if before is None:  # not reached while the row is held; kept as the guard of exactly-once
             session.rollback()
             session.refresh(attempt)
@@ -544,16 +590,16 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     return attempt
 
 
-def _submit(session: Session, attempt: QuizAttempt, parsed: dict | None, now: datetime) -> signals.Figures | None:
+def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | None, now: datetime) -> signals.Figures | None:
     """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
     read, then write its slots; the summary's figures before (all None: no summary row), or None when the attempt is no
     longer at that revision (nothing written then)."""
-    changes = _answer_changes(attempt, parsed, now)
-    answers = {slot.id: slot.answer for slot in attempt.slots}
+    changes = _answer_changes(slots, parsed, now)
+    answers = {slot.id: slot.answer for slot in slots}
     answers.update((slot_id, change["answer"]) for slot_id, change in changes.items())
-    scores = _slot_scores(attempt, answers)
-    marks = {slot.id: slot.score for slot in attempt.slots} | scores
-    totals = _totals(attempt, marks)
+    scores = _slot_scores(slots, answers)
+    marks = {slot.id: slot.score for slot in slots} | scores
+    totals = _totals(attempt, marks, slots)
     graded = totals is not None
     values_ = {"state": AttemptState.graded.value if graded else AttemptState.submitted.value, "submitted_at": now,
                "graded_at": now if graded else attempt.graded_at, "score": attempt.score, "percent": attempt.percent,
@@ -569,15 +615,15 @@ def _submit(session: Session, attempt: QuizAttempt, parsed: dict | None, now: da
         set_committed_value(attempt, key, value)
     for slot_id, score in scores.items():
         changes.setdefault(slot_id, {})["score"] = score
-    _write_slots(session, attempt, changes)
+    _write_slots(session, slots, changes)
     return signals.Figures(*row)
 
 
-def _slot_scores(attempt: QuizAttempt, answers: dict[int, object]) -> dict[int, float | None]:
+def _slot_scores(slots: list, answers: dict[int, object]) -> dict[int, float | None]:
     """The new mark of every automatically gradable question whose mark changes (a trainer's mark on an essay
     stays); ``answers``: every slot's answer as it is to be graded."""
     scores = {}
-    for slot in attempt.slots:
+    for slot in slots:
         version = versions.version_of(slot)
         kind = version.kind
         if slot.score is not None and kind.manual:
@@ -589,14 +635,15 @@ def _slot_scores(attempt: QuizAttempt, answers: dict[int, object]) -> dict[int, 
     return scores
 
 
-def _totals(attempt: QuizAttempt, marks: dict[int, float | None] | None = None) -> dict | None:
+def _totals(attempt: QuizAttempt, marks: dict[int, float | None] | None = None, slots: list | None = None) -> dict | None:
     """The attempt's score, percent and pass from its slots' marks (``marks``: by slot id, instead of the slots' own),
-    or None while a question awaits a trainer."""
+    or None while a question awaits a trainer. ``slots``: the attempt's (default: its loaded ones)."""
+    slots = attempt.slots if slots is None else slots
     if marks is None:
-        marks = {slot.id: slot.score for slot in attempt.slots}
+        marks = {slot.id: slot.score for slot in slots}
     if any(mark is None for mark in marks.values()):
         return None
-    score = round(sum(marks[slot.id] for slot in attempt.slots), 4)
+    score = round(sum(marks[slot.id] for slot in slots), 4)
     percent = round(100 * score / attempt.max_score, 2) if attempt.max_score else 0.0
     return {"score": score, "percent": percent, "passed": percent >= attempt.pass_mark}
 

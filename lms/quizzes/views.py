@@ -57,8 +57,10 @@ def start(slug: str):
 
 
 def _own_attempt(attempt_id: int):
+    """The signed-in agent's attempt with its quiz, without its slots (the auto-save and the submission read them as
+    plain rows: :func:`services.slots_of`)."""
     session = get_session()
-    attempt = services.get_attempt(session, attempt_id)
+    attempt = services.get_attempt(session, attempt_id, slots=False)
     if attempt.user_id != current_user.id:
         abort(404)
     return session, attempt

@@ -758,9 +758,11 @@ def _activity_statement():
 
     from lms.core.db import UTCDateTime
 
-    progress = EnrollmentProgress.__table__
-    tracks_with_quiz = (select(TrackModule.track_id).join(Module, Module.id == TrackModule.module_id)
-                        .where(Module.slug == bindparam("b_module_slug")))
+    # on the tables' columns, not the mapped attributes: a statement without ORM entities runs without the ORM's
+    # bulk-update step, which copies the statement and computes its cache key again on every execution
+    progress, track_modules, modules = EnrollmentProgress.__table__, TrackModule.__table__, Module.__table__
+    tracks_with_quiz = (select(track_modules.c.track_id).join(modules, modules.c.id == track_modules.c.module_id)
+                        .where(modules.c.slug == bindparam("b_module_slug")))
     moment = bindparam("b_last_activity_at", type_=UTCDateTime())
     return (update(progress).where(progress.c.user_id == bindparam("b_user_id"), progress.c.track_id.in_(tracks_with_quiz),
                                    or_(progress.c.last_activity_at.is_(None), progress.c.last_activity_at < moment))

@@ -214,3 +214,41 @@ def test_evidence_evaluates_only_what_it_can_change_and_the_command_catches_up(s
     assert certs.evaluate_and_issue(session, agent, now=T0, evidence=("roleplay", None)) == []
     (record,) = certs.evaluate_and_issue(session, agent, now=T0)  # the catch-up evaluates everything
     assert record.definition.slug == "proceso" and [e["kind"] for e in record.evidence] == ["lesson", "lesson"]
+
+
+def test_an_attempt_below_the_pass_mark_brings_no_evidence():
+    """Graded below the quiz's pass mark (as it is now, not as the attempt recorded it when it started), an attempt can
+    make no "quiz_passed" requirement met: highest, last and average grades, and a path's best attempt, stay below it."""
+    from types import SimpleNamespace
+
+    quiz = SimpleNamespace(slug="evaluacion-a", settings={"pass_mark": 70})
+    assert certs.attempt_evidence(SimpleNamespace(quiz=quiz, percent=69.99, passed=False)) is None
+    assert certs.attempt_evidence(SimpleNamespace(quiz=quiz, percent=70.0, passed=True)) == ("quiz", "evaluacion-a")
+    # the pass mark lowered since the attempt started: it passes the quiz as it is now
+    assert certs.attempt_evidence(SimpleNamespace(quiz=quiz, percent=75.0, passed=False)) == ("quiz", "evaluacion-a")
+    assert certs.attempt_evidence(SimpleNamespace(quiz=quiz, percent=None, passed=None)) == ("quiz", "evaluacion-a")
+
+
+def test_a_failed_attempt_reads_nothing_of_certification_and_the_next_pass_issues(app, session, content, agent, manager):
+    from lms.certification.models import CertificationDefinition
+    from tests.test_query_counts import counting
+
+    definition = session.scalar(select(CertificationDefinition).where(CertificationDefinition.slug == "proceso"))
+    definition.requirements = [{"type": "quiz_passed", "quiz": "evaluacion-a"}]
+    tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "largo"), start_date=date(2026, 1, 5), now=T0)
+    quiz = quizzes.get_quiz(session, "evaluacion-a")
+    quiz.settings = dict(quiz.settings, attempts_allowed=None, delay_between_attempts_minutes=None)
+    session.flush()
+    failed = quizzes.start_attempt(session, agent, quiz, now=T0)
+    with counting(app) as statements:
+        quizzes.submit_attempt(session, failed, agent, {}, now=T0 + timedelta(minutes=5))  # nothing answered: 0 %
+    assert failed.state == "graded" and failed.percent == 0 and not failed.passed
+    assert not any("certification" in s or "recertification" in s for s in statements), statements
+    assert active_records(session, agent) == []
+    passed = quizzes.start_attempt(session, agent, quiz, now=T0 + timedelta(hours=1))
+    with counting(app) as statements:
+        quizzes.submit_attempt(session, passed, agent, answer_all_correctly(passed), now=T0 + timedelta(hours=1, minutes=5))
+    assert passed.passed and any("certification_definitions" in s for s in statements)
+    (record,) = active_records(session, agent)
+    assert record.definition.slug == "proceso"
+    assert [(e["kind"], e["ref"]) for e in record.evidence] == [("quiz_attempt", failed.id), ("quiz_attempt", passed.id)]

@@ -12,6 +12,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 from flask_babel import lazy_gettext as _l
@@ -531,8 +532,13 @@ class ShortText(QuestionType):
 
 def _text_matches(accepted, given: str) -> bool:
     """``given`` (normalised) matches an accepted text, where '*' stands for any characters."""
-    pattern = "^" + ".*".join(re.escape(normalise_text(part)) for part in str(accepted).split("*")) + "$"
-    return re.match(pattern, given) is not None
+    return _accepted_pattern(str(accepted)).match(given) is not None
+
+
+@lru_cache(maxsize=4096)
+def _accepted_pattern(accepted: str) -> re.Pattern:
+    """An accepted text as its compiled pattern, normalised once per process (every submission grades against it)."""
+    return re.compile("^" + ".*".join(re.escape(normalise_text(part)) for part in accepted.split("*")) + "$")
 
 
 VARIABLE_FIELDS = [Field("min", (int, float), check=_number), Field("max", (int, float), check=_number),
