@@ -33,6 +33,10 @@ PAGE_LOCALE_KEYS = ("date_formats", "time_formats", "datetime_formats", "months"
                     "percent_formats", "default_numbering_system", "plural_form", "ordinal_form")
 
 
+#: held while a table is read whole (a thread reading meanwhile waits for it) and while a locale's part is built
+_lock = threading.RLock()
+
+
 class Partial(dict):
     """Some keys of one of Babel's tables; the first read of any other key completes it from ``read_whole()``."""
 
@@ -45,10 +49,13 @@ class Partial(dict):
         return self._read_whole is not None
 
     def _complete(self) -> None:
-        read_whole, self._read_whole = self._read_whole, None
-        if read_whole is not None:
-            for key, value in read_whole().items():
-                dict.setdefault(self, key, value)  # a value Babel memoized in the part (a resolved alias) stays
+        if self._read_whole is None:
+            return
+        with _lock:  # another thread reading meanwhile waits for the whole table, not a part of it
+            if self._read_whole is not None:
+                for key, value in self._read_whole().items():
+                    dict.setdefault(self, key, value)  # a value Babel memoized in the part (a resolved alias) stays
+                self._read_whole = None
 
     def get(self, key, default=None):
         if self._read_whole is not None and not dict.__contains__(self, key):
@@ -110,9 +117,6 @@ def read_whole_locale_data(name: str) -> dict:
     finally:
         with babel.localedata._cache_lock:
             babel.localedata._cache.clear()
-
-
-_lock = threading.Lock()
 
 
 def page_locale_data(name: str):

@@ -107,3 +107,23 @@ def test_a_worker_writes_dates_and_numbers_with_the_page_parts_only(tmp_path):
     assert "2026" in part["es"][2] and "mar" in part["es"][3] and "lunes" in part["es"][4] and "universal" in part["es"][-1]
     assert part["others"][0] == "hora de España (Madrid)" and "€" in part["others"][1] and part["others"][2] == "1 hour"
     assert part["after"] == [False, False, False]  # the zones' names and the other calls completed the tables they read
+
+
+def test_a_thread_reading_while_another_completes_the_table_waits_for_the_whole():
+    import threading
+    import time
+
+    started = threading.Event()
+
+    def slow_whole():
+        started.set()
+        time.sleep(0.2)
+        return {"page": 1, "other": 2}
+
+    table = Partial({"page": 1}, slow_whole)
+    first = threading.Thread(target=table.get, args=("other",))
+    first.start()
+    started.wait(5)
+    assert table.get("other") == 2 and table["other"] == 2  # not None nor a KeyError while the first reads
+    first.join()
+    assert dict(table) == {"page": 1, "other": 2}
