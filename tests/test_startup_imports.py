@@ -23,6 +23,7 @@ RARE_PATH_LIBRARIES = {
     "snowballstemmer",  # search terms
     "email_validator",  # e-mail addresses (accounts)
     "argon2", "_argon2_cffi_bindings", "_cffi_backend",  # password hashing: sign-in and password changes only
+    "smtplib",  # sending e-mail: the outbox worker only
 }
 
 

@@ -83,6 +83,9 @@ def current_app_languages() -> list[str]:
 
 
 def init_app(app: Flask) -> None:
+    from lms.core import babel_data
+
+    babel_data.install()  # Babel's data: the parts pages read (4.5 MiB less in each worker)
     babel.init_app(app, locale_selector=_selected_locale, timezone_selector=select_timezone)
 
     @app.before_request

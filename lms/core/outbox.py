@@ -7,9 +7,7 @@ worker at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQ
 """
 from __future__ import annotations
 
-import smtplib
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Callable, Mapping
 
 from sqlalchemy import JSON, Integer, String, Text, select
@@ -133,6 +131,9 @@ def smtp_sender(config: dict) -> Callable[[dict], None]:
     """Sends {to, subject, body} through the configured SMTP server."""
 
     def send(payload: dict) -> None:
+        import smtplib  # the worker's sending only: a web worker never loads it (issue #22: memory)
+        from email.message import EmailMessage
+
         host = config.get("SMTP_HOST")
         if not host:
             raise RuntimeError("SMTP_HOST is not configured")
