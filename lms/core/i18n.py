@@ -108,7 +108,8 @@ def _install_template_gettext(app: Flask) -> None:
     Flask-Babel's template callables find the request's translations for every string (a walk through
     several context-locals each time, a tenth of a quiz page's time for its ~100 strings); these take them
     from the render's context, put there by a context processor, and fall back to Flask-Babel's lookup where
-    a template runs without that context (a macro imported without context)."""
+    a template runs without that context (a macro imported without context). ``_`` and ``ngettext``, the most
+    called, are single calls that read Flask-Babel's translations for the request (below)."""
     from flask_babel import get_translations
     from jinja2 import pass_context, pass_eval_context
     from markupsafe import Markup
@@ -146,11 +147,9 @@ def _install_template_gettext(app: Flask) -> None:
     # context for every call of a context function made after a {% set %} in a block or inside a loop. The
     # translations are Flask-Babel's for the request (kept on the request, so a force_locale block is honoured), not
     # kept per render: a macro of a template imported without context keeps the render that first imported it.
-    translations_for = get_translations
-
     @pass_eval_context
     def fused_gettext(eval_ctx, string, /, **variables):
-        rv = translations_for().ugettext(string)
+        rv = get_translations().ugettext(string)
         if not variables and "%" not in rv:
             # nothing to format (most of a page's strings): Markup's % would only copy it
             return Markup(rv) if eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
@@ -161,7 +160,7 @@ def _install_template_gettext(app: Flask) -> None:
     @pass_eval_context
     def fused_ngettext(eval_ctx, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
-        rv = translations_for().ungettext(singular, plural, num)
+        rv = get_translations().ungettext(singular, plural, num)
         if eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables
