@@ -139,6 +139,9 @@ class Result:
     latencies: list = field(default_factory=list)
     #: the server workers' CPU milliseconds per answered request in this run (see Server.cpu_seconds), when measured
     cpu_ms: float = float("nan")
+    #: the database server's CPU milliseconds per answered request in this run (PostgreSQL's processes; nan on SQLite,
+    #: which runs inside the workers and is counted in cpu_ms)
+    db_cpu_ms: float = float("nan")
 
     @property
     def rps(self) -> float:

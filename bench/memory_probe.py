@@ -168,6 +168,8 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
     print(f"after malloc_trim: RSS {rss_mib():.1f} MiB")
     print(f"gc counts {gc.get_count()}, frozen {gc.get_freeze_count()}; a full collection finds {gc.collect()} objects "
           f"→ RSS {rss_mib():.1f} MiB")
+    print("RSS by kind: " + ", ".join(_status_kinds()) + "; largest mappings: "
+          + ", ".join(f"{name} {mib:.1f}" for name, mib in _largest_mappings(10)))
     print(f"LMS: start {rss_start:.1f} MiB; after create_app {rss_app:.1f}; after warm-up {rss_warm:.1f}; "
           + "; ".join(f"after {n:,} requests {v:.1f}" for n, v in checkpoints.items())
           + f"; after {n_requests:,} requests {rss_end:.1f} MiB")
@@ -203,6 +205,27 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
         print("imported by requests:  ", sorted(tops(set(sys.modules) - app_modules).items()))
 
 
+def _status_kinds() -> list[str]:
+    """Anonymous memory (the heap: Python's objects) against file pages (shared libraries' code and data)."""
+    with open("/proc/self/status") as f:
+        return [f"{k} {int(v.split()[0]) / 1024:.1f} MiB" for k, v in (line.split(":", 1) for line in f)
+                if k in ("RssAnon", "RssFile")]
+
+
+def _largest_mappings(n: int) -> list[tuple[str, float]]:
+    """The mappings holding the most resident memory, by file name ("[anon]" for the heap and anonymous ones)."""
+    sizes: dict[str, float] = {}
+    name = "[anon]"
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if head and "-" in head[0] and not line.startswith(("Rss", "Size")) and ":" not in head[0]:
+                name = os.path.basename(head[5]) if len(head) > 5 else "[anon]"
+            elif line.startswith("Rss:"):
+                sizes[name] = sizes.get(name, 0.0) + int(head[1]) / 1024
+    return sorted(sizes.items(), key=lambda item: -item[1])[:n]
+
+
 def measure_floor(url: str, n_requests: int) -> None:
     os.environ["DATABASE_URL"] = url
     from bench import floor_app
@@ -217,6 +240,8 @@ def measure_floor(url: str, n_requests: int) -> None:
         response = client.post("/insert") if i % 10 == 0 else client.get(f"/read/{i % 1000 + 1}")
         assert response.status_code in (200, 201), response.status_code
     print(f"floor: start {rss_start:.1f} MiB; after {n_requests:,} requests {rss_mib():.1f} MiB")
+    print("RSS by kind: " + ", ".join(_status_kinds()) + "; largest mappings: "
+          + ", ".join(f"{name} {mib:.1f}" for name, mib in _largest_mappings(10)))
 
 
 def main() -> int:

@@ -235,13 +235,15 @@ class Bench:
                 out[i].append((floor, lms))
         return out
 
-    @staticmethod
-    def _with_cpu(server, fn, r) -> Result:
-        """Run ``fn(r)`` and note the server's worker CPU time per answered request."""
-        before = server.cpu_seconds()
+    def _with_cpu(self, server, fn, r) -> Result:
+        """Run ``fn(r)`` and note the server's worker CPU time per answered request, and on PostgreSQL the database
+        server's."""
+        before, db_before = server.cpu_seconds(), self._database_cpu()
         result = fn(r)
         if result.requests:
             result.cpu_ms = (server.cpu_seconds() - before) * 1000 / result.requests
+            if self.args.db == "postgresql":
+                result.db_cpu_ms = (self._database_cpu() - db_before) * 1000 / result.requests
         return result
 
     def figure_read_and_submit(self) -> None:
@@ -294,6 +296,7 @@ class Bench:
                      ratio >= 0.35)
             self.add("2 quiz page worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (read)",
                      f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
+            self._database_cpu_row("2 quiz page", lms, floor, "read")
             self.add("2 quiz page p95 / errors", f"{ms(lms.p95)} / {lms.errors}", f"{ms(floor.p95)} / {floor.errors}",
                      f"{lms.p95 / floor.p95:.1f}", "0 errors", lms.errors == 0 and floor.errors == 0)
         if "submit" in a.only:
@@ -305,8 +308,15 @@ class Bench:
             self.add("1 quiz submit p95", ms(lms.p95), ms(floor.p95), f"{p95:.1f}", "≤ 5×", p95 <= 5)
             self.add("1 quiz submit worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (insert)",
                      f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
+            self._database_cpu_row("1 quiz submit", lms, floor, "insert")
             self.add("1 quiz submit errors (all rounds)", str(lms.errors), str(floor.errors), "—", "0",
                      lms.errors == 0 and floor.errors == 0)  # a failing floor is no floor
+
+    def _database_cpu_row(self, figure: str, lms: Result, floor: Result, what: str) -> None:
+        """On PostgreSQL: the database server's CPU per request beside the workers' (on 2 cores the two compete)."""
+        if self.args.db == "postgresql":
+            self.add(f"{figure} database server CPU per request", f"{lms.db_cpu_ms:.2f} ms", f"{floor.db_cpu_ms:.2f} ms ({what})",
+                     f"{lms.db_cpu_ms / floor.db_cpu_ms:.1f}" if floor.db_cpu_ms else "—", "— (load-robust)", None)
 
     def read_requests(self, readers: list[int]) -> Path:
         """The quiz-page reads: each reader's own attempt in progress (its page of 20 questions); written once."""
@@ -325,7 +335,8 @@ class Bench:
             return Result(requests=int(median([x.rps for x in results]) * 1000), seconds=1000.0,
                           errors=sum(x.errors for x in results), p50=median([x.p50 for x in results]),
                           p95=median([x.p95 for x in results]), p99=median([x.p99 for x in results]),
-                          max=max(x.max for x in results), cpu_ms=median([x.cpu_ms for x in results]))
+                          max=max(x.max for x in results), cpu_ms=median([x.cpu_ms for x in results]),
+                          db_cpu_ms=median([x.db_cpu_ms for x in results]))
         return med([p[0] for p in pairs]), med([p[1] for p in pairs])
 
     def figure_dashboard(self) -> None:
@@ -485,26 +496,26 @@ class Bench:
 
     def _spike_cpu(self) -> dict[str, float]:
         """CPU seconds used so far by the LMS's workers, the PostgreSQL server's processes and this process."""
-        ticks = os.sysconf("SC_CLK_TCK")
-
-        def cpu_of(pid: int) -> float:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return 0.0
-            return (int(fields[11]) + int(fields[12])) / ticks
-
-        database = 0.0
-        if self.args.db == "postgresql":
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        if (entry / "comm").read_text().strip().startswith("postgres"):
-                            database += cpu_of(int(entry.name))
-                    except OSError:
-                        continue
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return {"workers": self.lms[0].cpu_seconds(), "database": database, "clients": usage.ru_utime + usage.ru_stime}
+        return {"workers": self.lms[0].cpu_seconds(), "database": self._database_cpu(),
+                "clients": usage.ru_utime + usage.ru_stime}
+
+    def _database_cpu(self) -> float:
+        """CPU seconds used so far by the PostgreSQL server's processes (0 on SQLite): each one's own, plus what its
+        exited children used (a backend whose connection closed is counted by the postmaster that reaped it)."""
+        if self.args.db != "postgresql":
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip().startswith("postgres"):
+                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+                except OSError:
+                    continue
+        return total / ticks
 
     def figure_writers(self) -> None:
         a = self.args
