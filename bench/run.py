@@ -64,6 +64,7 @@ class Bench:
         self.servers: list[loadgen.Server] = []
         self.floor_read: Result | None = None
         self.read_sample: tuple[int, int] | None = None  # (agent, attempt in progress) of the quiz-page reads
+        self._read_attempts: dict[int, int] | None = None  # {reader: their attempt in progress}
 
     # setup ---------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -253,12 +254,16 @@ class Bench:
         write_requests(files / "floor-read.txt", [("GET", f"/read/{i}", "", "") for i in range(1, floor_app.READ_ROWS + 1)])
         write_requests(files / "floor-insert.txt", [("POST", "/insert", "", "")])
         pool = [u for u in self.eligible[seed.LOAD_QUIZ] if u not in set(self.reserved)]
+        readers = pool[-READERS:]
         if "read" in a.only:
-            self.read_requests(pool[-READERS:])
+            self.read_requests(readers)
         pairs = []
         if "read" in a.only:
+            # cookies minted right before each run: a browser keeps the cookie a page refreshes (its last-seen time,
+            # once a minute), wrk replays the file's; minted once, cookies over a minute old were re-signed on every
+            # request of the later rounds, work a browser's requests do not repeat
             pairs.append((lambda r: wrk(self.floor.port, files / "floor-read.txt", connections=c, seconds=d),
-                          lambda r: wrk(self.lms[0].port, files / "lms-read.txt", connections=c, seconds=d)))
+                          lambda r: wrk(self.lms[0].port, self.read_requests(readers), connections=c, seconds=d)))
         submit_rounds = []
         if "submit" in a.only:
             pool = pool[:-READERS] if "read" in a.only else pool  # the readers' attempts stay in progress
@@ -319,12 +324,17 @@ class Bench:
                      f"{lms.db_cpu_ms / floor.db_cpu_ms:.1f}" if floor.db_cpu_ms else "—", "— (load-robust)", None)
 
     def read_requests(self, readers: list[int]) -> Path:
-        """The quiz-page reads: each reader's own attempt in progress (its page of 20 questions); written once."""
+        """The quiz-page reads: each reader's own attempt in progress (its page of 20 questions). The attempts are made
+        once; the file is written again on every call with session cookies minted then (see :meth:`cookie`)."""
         path = self.workdir / "lms-read.txt"
-        if not path.exists():
-            attempts, _, _ = self.make_attempts(readers, seed.LOAD_QUIZ)
-            write_requests(path, [("GET", f"/attempts/{attempts[u]}", self.cookie(u)[0], "") for u in readers])
-            self.read_sample = (readers[0], attempts[readers[0]])
+        if self._read_attempts is None:
+            self._read_attempts, _, _ = self.make_attempts(readers, seed.LOAD_QUIZ)
+            self.read_sample = (readers[0], self._read_attempts[readers[0]])
+            first = True
+        else:
+            first = False
+        write_requests(path, [("GET", f"/attempts/{self._read_attempts[u]}", self.cookie(u)[0], "") for u in readers])
+        if first:
             for server in self.lms:
                 self.warm(server)
         return path
@@ -341,16 +351,21 @@ class Bench:
 
     def figure_dashboard(self) -> None:
         a = self.args
-        cookie, _ = self.cookie(self.manager[0], self.manager[1])
-        admin_cookie, _ = self.cookie(self.admin[0], self.admin[1])
-        team_file = write_requests(self.workdir / "team.txt", [("GET", f"/manage/dashboard/?team={self.big_team}", cookie, "")])
-        org_file = write_requests(self.workdir / "org.txt", [("GET", "/manage/dashboard/", admin_cookie, "")])
+        # cookies minted right before each run, as read_requests does (a browser keeps the cookie a page refreshes)
+        def team_file() -> Path:
+            cookie, _ = self.cookie(self.manager[0], self.manager[1])
+            return write_requests(self.workdir / "team.txt", [("GET", f"/manage/dashboard/?team={self.big_team}", cookie, "")])
+
+        def org_file() -> Path:
+            cookie, _ = self.cookie(self.admin[0], self.admin[1])
+            return write_requests(self.workdir / "org.txt", [("GET", "/manage/dashboard/", cookie, "")])
+
         one, eight, sql, org = [], [], [], []
         for r in range(a.rounds):
-            one.append(wrk(self.lms[0].port, team_file, connections=1, seconds=a.duration))
+            one.append(wrk(self.lms[0].port, team_file(), connections=1, seconds=a.duration))
             sql.append(self.hand_written_sql(max(10, min(one[-1].requests, 2000))))
-            eight.append(wrk(self.lms[0].port, team_file, connections=a.clients, seconds=a.duration))
-            org.append(wrk(self.lms[0].port, org_file, connections=1, seconds=max(a.duration, 10)))
+            eight.append(wrk(self.lms[0].port, team_file(), connections=a.clients, seconds=a.duration))
+            org.append(wrk(self.lms[0].port, org_file(), connections=1, seconds=max(a.duration, 10)))
             log(f"    dashboards round {r + 1}: team 1 client {ms(one[-1].p95)} ({one[-1].requests} req, {one[-1].statuses}), "
                 f"SQL {ms(sql[-1])}, 8 clients {ms(eight[-1].p95)}, org {ms(org[-1].p95)} ({org[-1].requests} req, {org[-1].statuses})")
         p1, p8, ps, po = (median([x.p95 for x in one]), median([x.p95 for x in eight]), median(sql),
@@ -594,9 +609,10 @@ class Bench:
         a = self.args
         log("two app servers: quiz page reads, one server vs two (same total connections) …")
         self.start_servers(lms_count=2)
-        path = self.read_requests([u for u in self.eligible[seed.LOAD_QUIZ] if u not in set(self.reserved)][-READERS:])
+        readers = [u for u in self.eligible[seed.LOAD_QUIZ] if u not in set(self.reserved)][-READERS:]
         one, two = [], []
         for _ in range(a.rounds):
+            path = self.read_requests(readers)  # fresh cookies for each run
             one.append(wrk(self.lms[0].port, path, connections=a.clients, seconds=a.duration).rps)
             procs = [subprocess.Popen([sys.executable, "-c", "import sys, json; sys.path.insert(0, sys.argv[1]);"
                                        "from bench.loadgen import wrk; from pathlib import Path;"
