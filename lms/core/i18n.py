@@ -29,7 +29,17 @@ def select_locale() -> str:
     chosen = request.args.get("lang") if request else None
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    return _browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE"), tuple(languages)) or languages[0]
+
+
+@lru_cache(maxsize=256)
+def _browser_language(header: str | None, languages: tuple[str, ...]) -> str | None:
+    """The best of ``languages`` for an Accept-Language header, as ``request.accept_languages.best_match`` chooses it:
+    the header was parsed on every request, and browsers send one of a few values."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(header, LanguageAccept).best_match(languages)
 
 
 @lru_cache(maxsize=16)
