@@ -158,10 +158,5 @@ def attempt_page(session: Session, attempt_id: int, *, locale: str) -> AttemptPa
 def cached_questions_html(keys: list[tuple]) -> Markup | None:
     """The questions' HTML when every one is in the fragment cache (the page's template renders the others)."""
     parts = versions.FRAGMENTS.get_all(keys)
-    if parts is None:
-        return None
-    if all(type(part) is Markup for part in parts):
-        # the fragments are Markup already (rendered by the template): joined as plain text, one copy (Markup's join
-        # escapes each part again, which for Markup makes a copy of it)
-        return Markup("".join(parts))  # nosec B704  # each part is Markup made by the page's template
-    return escape("").join(parts)
+    # the fragments are Markup already (rendered by the template): joined as they are
+    return None if parts is None else escape("").join(parts)
