@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from lms.accounts.models import TEAM_NAME_MAX, LoginResult, MembershipKind, Role, Team, TeamMembership, User, fold_name
@@ -156,6 +156,7 @@ def load_with_session_user(name: str, column) -> None:
 _USER_ATTRIBUTES = tuple((prop.key, prop.columns[0]) for prop in inspect(User).column_attrs
                          if prop.columns[0].table is User.__table__)
 _USER_COLUMNS = tuple(column for _key, column in _USER_ATTRIBUTES)
+_USER_MANAGER = inspect(User).class_manager
 
 
 @cache
@@ -183,7 +184,10 @@ def load_user_for_session(session: Session, token: str) -> User | None:
         return None
     user = session.identity_map.get(identity_key(User, user_id))
     if user is None:
-        user = User(**{key: row[i] for i, (key, _column) in enumerate(_USER_ATTRIBUTES)})
+        # made as the ORM's loading makes an instance (no __init__, no attribute events): its values go straight
+        # into its dict, then it is marked persistent with nothing changed
+        user = _USER_MANAGER.new_instance()
+        instance_state(user).dict.update({key: row[i] for i, (key, _column) in enumerate(_USER_ATTRIBUTES)})
         make_transient_to_detached(user)  # as loaded: no change pending
         session.add(user)
     if "zone_in_effect" not in user.__dict__:

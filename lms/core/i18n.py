@@ -6,7 +6,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import Flask, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel
+from flask.globals import _cv_app
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
 babel = Babel()
@@ -28,7 +29,17 @@ def select_locale() -> str:
     chosen = request.args.get("lang") if request else None
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    return _browser_language(request.environ.get("HTTP_ACCEPT_LANGUAGE"), tuple(languages)) or languages[0]
+
+
+@lru_cache(maxsize=256)
+def _browser_language(header: str | None, languages: tuple[str, ...]) -> str | None:
+    """The best of ``languages`` for an Accept-Language header, as ``request.accept_languages.best_match`` chooses it:
+    the header was parsed on every request, and browsers send one of a few values."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(header, LanguageAccept).best_match(languages)
 
 
 @lru_cache(maxsize=16)
@@ -76,6 +87,66 @@ def force_timezone(zone: str | None):
         ctx.babel_tzinfo = saved
 
 
+#: the attribute of Flask-Babel's per-context namespace (``g._flask_babel``) where :func:`translations` keeps what it
+#: found: (locale, domain, translations, the locale's name)
+_MEMO = "_lms_translations"
+
+
+def _babel_namespace():
+    """Flask-Babel's namespace of the current application context, or None (no context, or none made yet)."""
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+
+
+def _memo():
+    """What :func:`translations` found for the context's current locale and domain, or None."""
+    ns = _babel_namespace()
+    if ns is None:
+        return None
+    found = ns.__dict__
+    memo = found.get(_MEMO)
+    if memo is not None and memo[0] is found.get("babel_locale") and memo[1] is found.get("babel_domain"):
+        return memo
+    return None
+
+
+def _remember():
+    """Flask-Babel's translations and locale for the context, kept on its namespace while its locale and domain stay."""
+    found = get_translations()
+    ns = _babel_namespace()
+    locale = None if ns is None else ns.__dict__.get("babel_locale")
+    if locale is None:  # outside a context (NullTranslations), or nothing selected: nothing to keep
+        return None, found
+    memo = (locale, ns.__dict__.get("babel_domain"), found, str(locale))
+    setattr(ns, _MEMO, memo)
+    return memo, found
+
+
+def translations():
+    """Flask-Babel's :func:`~flask_babel.get_translations`, looked up once per request rather than once per string.
+
+    Flask-Babel walks several context-local proxies and writes the locale's name for every string it translates
+    (about a fifth of a page's translating). The result depends only on the context's locale and domain, which
+    Flask-Babel keeps on its per-context namespace: it is kept there with them and used while both are the same
+    objects, so ``force_locale`` (a new locale, then the old one back), ``refresh()`` and a changed domain are
+    honoured as before."""
+    memo = _memo()
+    return memo[2] if memo is not None else _remember()[1]
+
+
+def locale_name() -> str:
+    """``str(get_locale())`` (``"es"``, ``"en"``), kept with :func:`translations`; the default language outside a
+    request's context."""
+    memo = _memo()
+    if memo is not None:
+        return memo[3]
+    memo, _found = _remember()
+    if memo is not None:
+        return memo[3]
+    locale = get_locale()
+    return str(locale) if locale is not None else "es"
+
+
 def current_app_languages() -> list[str]:
     from flask import current_app
 
@@ -110,16 +181,15 @@ def _install_template_gettext(app: Flask) -> None:
     from the render's context, put there by a context processor, and fall back to Flask-Babel's lookup where
     a template runs without that context (a macro imported without context). ``_`` and ``ngettext``, the most
     called, are single calls that read Flask-Babel's translations for the request (below)."""
-    from flask_babel import get_translations
     from jinja2 import pass_context, pass_eval_context
     from markupsafe import Markup
 
     @app.context_processor
     def _translations():
-        return {_TRANSLATIONS: get_translations()}
+        return {_TRANSLATIONS: translations()}
 
     def translations_of(context):
-        return context.get(_TRANSLATIONS) or get_translations()
+        return context.get(_TRANSLATIONS) or translations()
 
     @pass_context
     def gettext(context, string):
@@ -145,11 +215,12 @@ def _install_template_gettext(app: Flask) -> None:
     # result: the translation, marked safe when autoescaping, always %-formatted with the keyword arguments.
     # They take the render's evaluation context (autoescaping or not), not its context: Jinja copies the whole
     # context for every call of a context function made after a {% set %} in a block or inside a loop. The
-    # translations are Flask-Babel's for the request (kept on the request, so a force_locale block is honoured), not
-    # kept per render: a macro of a template imported without context keeps the render that first imported it.
+    # translations are Flask-Babel's for the request (:func:`translations`: kept with the request's locale, so a
+    # force_locale block is honoured), not kept per render: a macro of a template imported without context keeps the
+    # render that first imported it.
     @pass_eval_context
     def fused_gettext(eval_ctx, string, /, **variables):
-        rv = get_translations().ugettext(string)
+        rv = translations().ugettext(string)
         if not variables and "%" not in rv:
             # nothing to format (most of a page's strings): Markup's % would only copy it
             return Markup(rv) if eval_ctx.autoescape else rv  # nosec B704  # our own catalog's text
@@ -160,7 +231,7 @@ def _install_template_gettext(app: Flask) -> None:
     @pass_eval_context
     def fused_ngettext(eval_ctx, singular, plural, num, /, **variables):
         variables.setdefault("num", num)
-        rv = get_translations().ungettext(singular, plural, num)
+        rv = translations().ungettext(singular, plural, num)
         if eval_ctx.autoescape:
             rv = Markup(rv)  # nosec B704  # our own catalog's text; the values below are escaped by Markup's %
         return rv % variables

@@ -180,6 +180,8 @@ def _frame_ancestors() -> list[str]:
 #: all immutable (no flashed messages waiting) are kept: each request gets its own copy of the dict.
 _VERIFIED_COOKIES: BoundedCache = BoundedCache(512)
 _IMMUTABLE = (str, int, float, bool, type(None))
+#: the session cookies' serializers by (key, fallback keys)
+_SERIALIZERS: BoundedCache = BoundedCache(16)
 
 
 class EmbeddableSessionInterface(SecureCookieSessionInterface):
@@ -206,6 +208,14 @@ class EmbeddableSessionInterface(SecureCookieSessionInterface):
         if isinstance(data, dict) and all(isinstance(v, _IMMUTABLE) for v in data.values()):
             _VERIFIED_COOKIES.put(key, (dict(data), int(signed_at.timestamp())))
         return self.session_class(data)
+
+    def get_signing_serializer(self, app):
+        """Flask's serializer for the app's keys, made once per keys (it holds nothing else): a session that changed
+        (its last-seen time, once a minute) is signed without building it again."""
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        return _SERIALIZERS.get(key) or _SERIALIZERS.put(key, super().get_signing_serializer(app))
 
     def save_session(self, app, sess, response):
         g.embedded_cookie = bool(sess.get(EMBED_SESSION_KEY)) and request.is_secure

@@ -12,6 +12,7 @@ from flask_babel import get_locale, get_timezone
 
 from lms.core.caches import BoundedCache
 from lms.core.forms import EmptyForm
+from lms.core.i18n import locale_name
 from lms.core.idempotency import new_key
 
 
@@ -22,7 +23,7 @@ FRAME: BoundedCache = BoundedCache(64)
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        return {"empty_form": EmptyForm, "current_locale": str(get_locale() or "es"), "new_idempotency_key": new_key,
+        return {"empty_form": EmptyForm, "current_locale": locale_name(), "new_idempotency_key": new_key,
                 "frame_cache": FRAME}
 
     @app.template_filter("day")
@@ -64,7 +65,7 @@ def format_number(value, decimals: int = 2) -> str:
     if value is None:
         return ""
     # the sign apart: 0.0 and -0.0 are equal keys, and Babel writes them "0" and "-0"
-    return _format_number(value, decimals, str(get_locale()), str(value).startswith("-"))
+    return _format_number(value, decimals, locale_name(), str(value).startswith("-"))
 
 
 @lru_cache(maxsize=4096)

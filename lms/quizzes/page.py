@@ -14,19 +14,28 @@ from functools import cached_property, lru_cache
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy import Text, bindparam, cast, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
+from lms.core.db import UTCDateTime
 from lms.core.errors import NotFound
 from lms.quizzes import versions
 from lms.quizzes.models import AttemptSlot, QuestionVersion, Quiz, QuizAttempt
 
+def _as_stored(column):
+    """A moment column read as the driver gives it (SQLite: text), converted by :func:`_moment` only where used."""
+    return type_coerce(column, NullType()).label(column.key)
+
+
 #: the attempt, its quiz's title and its slots (an outer join: an attempt without slots still has its row), the
-#: layout and answer as their stored JSON text, decoded only for a question rendered
-_PAGE = (select(QuizAttempt.id.label("attempt_id"), QuizAttempt.user_id, QuizAttempt.state, QuizAttempt.deadline_at,
-                QuizAttempt.number.label("attempt_number"), Quiz.title.label("quiz_title"),
-                AttemptSlot.position, AttemptSlot.points, cast(AttemptSlot.layout, Text).label("layout_json"),
-                cast(AttemptSlot.answer, Text).label("answer_json"), *versions.KEY_COLUMNS)
+#: layout and answer as their stored JSON text, decoded only for a question rendered; the two moments as stored (the
+#: attempt's deadline is repeated on every row, and each version's creation time is one of a few recurring values)
+_PAGE = (select(QuizAttempt.id.label("attempt_id"), QuizAttempt.user_id, QuizAttempt.state,
+                _as_stored(QuizAttempt.deadline_at), QuizAttempt.number.label("attempt_number"),
+                Quiz.title.label("quiz_title"), AttemptSlot.position, AttemptSlot.points,
+                cast(AttemptSlot.layout, Text).label("layout_json"), cast(AttemptSlot.answer, Text).label("answer_json"),
+                *versions.KEY_COLUMNS[:-1], _as_stored(versions.KEY_COLUMNS[-1]))
          .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
          .outerjoin(AttemptSlot, AttemptSlot.attempt_id == QuizAttempt.id)
          .outerjoin(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
@@ -102,6 +111,23 @@ class AttemptPage:
 _POSITION, _POINTS, _LAYOUT, _ANSWER, _VERSION, _HASH, _CREATED = range(6, 13)
 
 
+@lru_cache(maxsize=8)
+def _moment_processor(dialect):
+    """What SQLAlchemy does to a stored moment of this database as it reads it (UTCDateTime's result processing)."""
+    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+
+
+def _converted(dialect, stored):
+    """A stored moment as a UTC datetime, as the column would have been read."""
+    return _moment_processor(dialect)(stored)
+
+
+@lru_cache(maxsize=4096)
+def _moment(dialect, stored):
+    """:func:`_converted`, kept: the versions' creation times recur on every page (20 conversions a page before)."""
+    return None if stored is None else _converted(dialect, stored)
+
+
 @lru_cache(maxsize=4096)
 def _has_answer(answer_json: str) -> bool:
     """Whether a saved answer (its JSON text) counts as answered; the same texts recur across agents (a choice, a
@@ -113,17 +139,20 @@ def attempt_page(session: Session, attempt_id: int, *, locale: str) -> AttemptPa
     """The attempt and its questions as its page shows them, in one statement (two when a question's content is not
     in the version cache yet). Raises NotFound for an attempt that does not exist."""
     # Core, not the ORM's execution: plain rows need none of its per-row machinery
-    rows = session.connection().execute(_PAGE, {"b_attempt_id": attempt_id}).all()
+    connection = session.connection()
+    rows = connection.execute(_PAGE, {"b_attempt_id": attempt_id}).all()
     if not rows:
         raise NotFound(_("Ese intento no existe."))
     first = rows[0]
     if first[_POSITION] is None:  # no slots (outer join)
         rows = []
-    cached = versions.resolve(session, ((row[_VERSION], row[_HASH], row[_CREATED]) for row in rows))
+    dialect = connection.dialect
+    cached = versions.resolve(session, ((row[_VERSION], row[_HASH], _moment(dialect, row[_CREATED])) for row in rows))
     keys = [(cached[row[_VERSION]].key, row[_LAYOUT], row[_ANSWER], row[_POSITION], str(row[_POINTS]), n, locale)
             for n, row in enumerate(rows, start=1)]
     answered = sum(1 for row in rows if row[_ANSWER] and _has_answer(row[_ANSWER]))
-    return AttemptPage(first[0], first[1], first[2], first[3], first[4], QuizTitle(first[5]), keys, answered, rows, cached)
+    deadline = None if first[3] is None else _converted(dialect, first[3])
+    return AttemptPage(first[0], first[1], first[2], deadline, first[4], QuizTitle(first[5]), keys, answered, rows, cached)
 
 
 def cached_questions_html(keys: list[tuple]) -> Markup | None:

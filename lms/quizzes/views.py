@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.core.clock import now_utc
 from lms.core.db import get_session, reads_first
 from lms.core.errors import DomainError
+from lms.core.i18n import locale_name
 from lms.core.forms import EmptyForm
 from lms.core.idempotency import idempotent_for_user
 from lms.core.security import roles_required
@@ -69,7 +70,7 @@ def _own_attempt(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>")
 @roles_required("agent")
 def attempt(attempt_id: int):
-    page = attempt_page(get_session(), attempt_id, locale=str(get_locale()))
+    page = attempt_page(get_session(), attempt_id, locale=locale_name())
     if page.user_id != current_user.id:
         abort(404)
     now = now_utc()

@@ -40,3 +40,27 @@ def test_the_header_counts_unread_notifications_with_the_signed_in_user(client, 
     session.commit()
     header = client.get("/").get_data(as_text=True).split("</header>")[0]
     assert '<span class="badge">(1' in header
+
+
+def test_a_page_leaves_no_reference_cycle_through_its_template_context(app, client, auth, agent):
+    """The frame's macros live in _frame.html, imported only when a part is not cached: macros defined in base.html
+    were made on every page, each closing over the page's context, so the context and all it held (the view's rows,
+    the signed-in user) waited for the garbage collector instead of being freed when the page was written."""
+    import gc
+
+    from jinja2.runtime import Context, Macro
+
+    auth.login_as(agent)
+    assert client.get("/").status_code == 200  # the frame's parts are cached from here on
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    gc.disable()
+    try:
+        assert client.get("/").status_code == 200
+        gc.collect()
+        leaked = [type(o).__name__ for o in gc.garbage if isinstance(o, (Context, Macro))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert leaked == []

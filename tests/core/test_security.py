@@ -1,3 +1,6 @@
+import pytest
+from itsdangerous import BadSignature
+
 from lms.core.security import hash_password, password_problem, verify_password
 
 
@@ -32,3 +35,22 @@ def test_security_headers_on_every_response(client):
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_session_serializer_follows_a_key_rotation(app):
+    """The session cookies' serializer is kept per keys: after a rotation (the old key a fallback) a cookie signed
+    with the old key is still read, and new cookies are signed with the new key only."""
+    interface = app.session_interface
+    old_key, old_fallbacks = app.secret_key, app.config["SECRET_KEY_FALLBACKS"]
+    signed_before = interface.get_signing_serializer(app).dumps({"a": 1})
+    try:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = "rotated-" + "r" * 40, [old_key]
+        rotated = interface.get_signing_serializer(app)
+        assert rotated.loads(signed_before) == {"a": 1}
+        signed_after = rotated.dumps({"a": 2})
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert interface.get_signing_serializer(app).loads(signed_after) == {"a": 2}
+        with pytest.raises(BadSignature):
+            interface.get_signing_serializer(app).loads(signed_before)
+    finally:
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = old_key, old_fallbacks

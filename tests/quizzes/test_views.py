@@ -103,3 +103,26 @@ def test_quiz_outside_the_agents_tracks_is_not_found(client, auth, make_user, co
     auth.login_as(make_user("agent"))
     assert client.get("/quizzes/evaluacion-a").status_code == 404
     assert client.post("/quizzes/evaluacion-a/start").status_code == 404
+
+
+def test_the_attempt_page_reads_its_moments_as_the_orm_does(client, auth, agent, enrolled, session):
+    """The page's statement reads the deadline and the versions' creation times as stored and converts them itself
+    (lms.quizzes.page): the same UTC datetimes the ORM reads, so the timer and the version cache's keys are the same."""
+    from lms.core.db import get_db
+    from lms.quizzes import versions
+    from lms.quizzes.page import attempt_page
+
+    auth.login_as(agent)
+    attempt_id = start(client)
+    attempt = services.get_attempt(session, attempt_id)
+    assert attempt.deadline_at is not None and attempt.deadline_at.tzinfo is not None
+    fresh = get_db().sessionmaker()
+    try:
+        page = attempt_page(fresh, attempt_id, locale="es")
+    finally:
+        fresh.close()
+    assert page.deadline_at == attempt.deadline_at and page.deadline_at.utcoffset() == timedelta(0)
+    assert [key[0] for key in page.keys] == [versions.of_version(slot.question_version).key for slot in attempt.slots]
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    remaining = int(html.split('data-remaining="', 1)[1].split('"', 1)[0])
+    assert abs((attempt.deadline_at - now_utc()).total_seconds() - remaining) <= 5
