@@ -11,13 +11,14 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Text, bindparam, cast, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,14 +36,35 @@ if TYPE_CHECKING:  # typing only: users come from lms.accounts.services
 _LIVE_DEFINITIONS = (select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))
                      .order_by(CertificationDefinition.area, CertificationDefinition.slug))
 _DEFINITIONS, _RECORDS = CertificationDefinition.__table__.c, CertificationRecord.__table__.c
-#: what the evidence check reads of the live definitions (plain rows of the table's columns, not ORM objects: what
-#: :func:`_issue` needs of a definition too) and of the agent's records (their certification, status, expiry and evidence)
-_LIVE_DEFINITION_ROWS = (select(_DEFINITIONS.id, _DEFINITIONS.version, _DEFINITIONS.validity_months, _DEFINITIONS.requirements,
-                                _DEFINITIONS.recertification)
-                         .where(_DEFINITIONS.is_archived.is_(False)).order_by(_DEFINITIONS.area, _DEFINITIONS.slug))
-_RECORD_ROWS_OF = (select(_RECORDS.definition_id, _RECORDS.status, _RECORDS.expires_at, _RECORDS.evidence_hash)
-                   .where(_RECORDS.user_id == bindparam("b_user_id")))
+_AGENTS_RECORD = CertificationRecord.__table__.alias("agents_record")
+#: what the evidence check reads, in one statement: every live definition (its requirements as JSON text, parsed once
+#: per process: :func:`_parsed`) with the agent's records of it (none: one row of NULLs; their certification, status,
+#: expiry and evidence), and whether the agent holds any record at all (a recertification path belongs to one)
+_EVIDENCE_CHECK_ROWS = (
+    select(_DEFINITIONS.id, _DEFINITIONS.version, _DEFINITIONS.validity_months,
+           cast(_DEFINITIONS.requirements, Text).label("requirements_json"),
+           cast(_DEFINITIONS.recertification, Text).label("recertification_json"),
+           _RECORDS.status, _RECORDS.expires_at, _RECORDS.evidence_hash,
+           exists().where(_AGENTS_RECORD.c.user_id == bindparam("b_user_id")).label("has_records"))
+    .select_from(CertificationDefinition.__table__.outerjoin(
+        CertificationRecord.__table__, (_RECORDS.definition_id == _DEFINITIONS.id) & (_RECORDS.user_id == bindparam("b_user_id"))))
+    .where(_DEFINITIONS.is_archived.is_(False)).order_by(_DEFINITIONS.area, _DEFINITIONS.slug))
 
+
+class _LiveDefinition(NamedTuple):
+    """What the evidence check and :func:`_issue` need of a live definition (read as a plain row)."""
+    id: int
+    version: int
+    validity_months: int
+    requirements: list
+    recertification: dict | None
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str | None):
+    """A definition's JSON column as read as text, parsed once per process (a definition's requirements change only with
+    its text). Shared between requests: read, never change it."""
+    return None if text is None else json.loads(text)
 
 def list_definitions(session: Session) -> list[CertificationDefinition]:
     return list(session.scalars(_LIVE_DEFINITIONS))
@@ -122,19 +144,24 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     (:func:`could_change`), and only the certifications and recertification paths with a requirement it can change
     are evaluated (None: all of them, as ``flask --app lms certification evaluate`` does to catch up); a
     certification already held is not evaluated, and the others stop at their first unmet requirement, cheapest
-    kinds first (:func:`met_results`). Definitions and records are read as plain rows (two statements).
+    kinds first (:func:`met_results`). Definitions and records are read as plain rows (one statement).
     """
     if user.role != "agent":
         return []
     issued = []
-    definitions = [d for d in session.execute(_LIVE_DEFINITION_ROWS) if could_change(d.requirements, evidence)]
+    definitions: dict[int, _LiveDefinition] = {}
     history: dict[int, list] = {}
-    # the agent's records without their definitions (those needed are in ``definitions``): one statement
-    records = session.execute(_RECORD_ROWS_OF, {"b_user_id": user.id}).all() if definitions else None
-    for record in records or ():
-        history.setdefault(record.definition_id, []).append(record)
+    has_records = None
+    for row in session.execute(_EVIDENCE_CHECK_ROWS, {"b_user_id": user.id}):
+        has_records = row.has_records
+        if row.id not in definitions:
+            definitions[row.id] = _LiveDefinition(row.id, row.version, row.validity_months, _parsed(row.requirements_json),
+                                                  _parsed(row.recertification_json))
+        if row.status is not None:  # one of the agent's records of this certification
+            history.setdefault(row.id, []).append(row)
     ctx = Context(session, user)
-    for definition in definitions:
+    candidates = [d for d in definitions.values() if could_change(d.requirements, evidence)]
+    for definition in candidates:
         earlier = history.get(definition.id, [])
         if any(effective_status(r, now) == "active" for r in earlier):
             continue
@@ -150,14 +177,13 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
         if record is not None:
             issued.append(record)
     # a recertification path belongs to one of the agent's records: none at all, no path to read
-    for path in open_paths_of(session, user.id) if records is None or records else ():
+    for path in open_paths_of(session, user.id) if has_records or not candidates else ():
         if not could_change(path.requirements, evidence):
             continue
         record = _renew_if_met(session, path, user, now=now)
         if record is not None:
             issued.append(record)
     return issued
-
 
 #: what a piece of evidence is → the requirement types it can change (a lesson completed, a role-play grade
 #: released); a graded quiz attempt changes only the "quiz_passed" requirements of its own quiz
