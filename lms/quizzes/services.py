@@ -72,9 +72,10 @@ def quizzes_for_modules(session: Session, module_slugs: list[str]) -> list[Quiz]
 
 def unpassed_quizzes(user_id: int, module_slug: str, *, except_id: int | None = None):
     """A select of the ids of a module's live quizzes (but ``except_id``) that the agent has not passed, for an EXISTS."""
-    passed = select(QuizSummary.quiz_id).where(QuizSummary.user_id == user_id, QuizSummary.passed.is_(True))
-    return select(Quiz.id).where(Quiz.module_slug == module_slug, Quiz.is_archived.is_(False), Quiz.id != except_id,
-                                 Quiz.id.not_in(passed))
+    summaries, quizzes_ = QuizSummary.__table__.c, Quiz.__table__.c  # Core columns: no ORM execution where it is embedded
+    passed = select(summaries.quiz_id).where(summaries.user_id == user_id, summaries.passed.is_(True))
+    return select(quizzes_.id).where(quizzes_.module_slug == module_slug, quizzes_.is_archived.is_(False), quizzes_.id != except_id,
+                                     quizzes_.id.not_in(passed))
 
 
 def list_quizzes(session: Session) -> list[Quiz]:

@@ -103,11 +103,13 @@ def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
 @lru_cache(maxsize=1)
 def _calendars_statement():
     """The organisation's non-working days and which of the agents (``b_user_ids``) work weekends, in one statement built once."""
-    holidays_q = select(NonWorkingDay.day.label("day"), literal(None, Integer).label("user_id"))
-    weekend_q = (select(literal(None, Date).label("day"), TeamMembership.user_id.label("user_id"))
-                 .join(Team, Team.id == TeamMembership.team_id)
-                 .where(TeamMembership.user_id.in_(bindparam("b_user_ids", expanding=True)), TeamMembership.kind == "agent",
-                        Team.works_weekends.is_(True)))
+    # Core columns of the tables: plain rows, no ORM execution (it runs on every first pass of a quiz)
+    days, members, teams = NonWorkingDay.__table__, TeamMembership.__table__, Team.__table__
+    holidays_q = select(days.c.day.label("day"), literal(None, Integer).label("user_id"))
+    weekend_q = (select(literal(None, Date).label("day"), members.c.user_id.label("user_id"))
+                 .join_from(members, teams, teams.c.id == members.c.team_id)
+                 .where(members.c.user_id.in_(bindparam("b_user_ids", expanding=True)), members.c.kind == "agent",
+                        teams.c.works_weekends.is_(True)))
     return union_all(holidays_q, weekend_q)
 
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.quizzes import services as quizzes
@@ -80,24 +80,29 @@ def _rows_statement(first_pass: bool):
     """The agent's enrollments whose track holds the module, with the module's place in the track and their summary's
     columns, locked (FOR UPDATE on PostgreSQL); with ``first_pass`` also whether the module has a step other than the
     quiz that the agent has not done (a live lesson not completed, a live quiz not passed). Built once."""
-    earlier = aliased(TrackModule)
+    # Core columns of the tables: plain rows, no ORM execution (it runs on every graded quiz of an enrolled agent)
+    enrollments, track_modules, modules = Enrollment.__table__.c, TrackModule.__table__, Module.__table__.c
+    lessons, completions = Lesson.__table__.c, LessonCompletion.__table__.c
+    earlier = track_modules.alias("earlier")
     index = (select(func.count()).select_from(earlier)
-             .where(earlier.track_id == TrackModule.track_id, earlier.position < TrackModule.position).scalar_subquery())
+             .where(earlier.c.track_id == track_modules.c.track_id, earlier.c.position < track_modules.c.position).scalar_subquery())
     progress = EnrollmentProgress.__table__.c
-    columns = [Enrollment.start_date.label("enrollment_start"), TrackModule.module_id, TrackModule.start_day, index.label("index"),
-               progress.enrollment_id, *(progress[name] for name in _COLUMNS)]
+    columns = [enrollments.start_date.label("enrollment_start"), track_modules.c.module_id, track_modules.c.start_day,
+               index.label("index"), progress.enrollment_id, *(progress[name] for name in _COLUMNS)]
     if first_pass:
         user_id = bindparam("b_user_id")
-        lessons_left = select(Lesson.id).where(
-            Lesson.module_id == TrackModule.module_id, Lesson.is_archived.is_(False),
-            ~exists().where(LessonCompletion.user_id == user_id, LessonCompletion.lesson_id == Lesson.id))
+        lessons_left = select(lessons.id).where(
+            lessons.module_id == track_modules.c.module_id, lessons.is_archived.is_(False),
+            ~exists().where(completions.user_id == user_id, completions.lesson_id == lessons.id))
         quizzes_left = quizzes.unpassed_quizzes(user_id, bindparam("b_module_slug"), except_id=bindparam("b_quiz_id"))
         columns.append(or_(exists(lessons_left), exists(quizzes_left)).label("others_pending"))
     return (select(*columns)
-            .join(TrackModule, TrackModule.track_id == Enrollment.track_id).join(Module, Module.id == TrackModule.module_id)
-            .outerjoin(EnrollmentProgress.__table__, progress.enrollment_id == Enrollment.id)
-            .where(Enrollment.user_id == bindparam("b_user_id"), Module.slug == bindparam("b_module_slug"))
-            .order_by(Enrollment.id).with_for_update(of=Enrollment.__table__))
+            .select_from(Enrollment.__table__)
+            .join(track_modules, track_modules.c.track_id == enrollments.track_id)
+            .join(Module.__table__, modules.id == track_modules.c.module_id)
+            .outerjoin(EnrollmentProgress.__table__, progress.enrollment_id == enrollments.id)
+            .where(enrollments.user_id == bindparam("b_user_id"), modules.slug == bindparam("b_module_slug"))
+            .order_by(enrollments.id).with_for_update(of=Enrollment.__table__))
 
 
 @lru_cache(maxsize=64)
