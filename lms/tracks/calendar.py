@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, bindparam, literal, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Team, TeamMembership
@@ -98,6 +98,31 @@ def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
     days = tuple(sorted(days))
     weekdays, weekends = WorkCalendar(False, days), WorkCalendar(True, days)
     return {user_id: (weekends if user_id in weekend else weekdays) for user_id in ids}
+
+
+def calendar_columns(user_id):
+    """Two columns that read an agent's calendar (``user_id``: a column or a bind parameter) with another statement:
+    whether they work weekends, and the organisation's non-working days as text ("YYYY-MM-DD,…"); :func:`calendar_of`
+    makes the calendar of them, as :func:`calendars_for` would."""
+    days, members, teams = NonWorkingDay.__table__.c, TeamMembership.__table__.c, Team.__table__.c
+    weekends = exists().where(members.user_id == user_id, members.kind == "agent", teams.id == members.team_id,
+                              teams.works_weekends.is_(True))
+    holidays = select(func.aggregate_strings(cast(days.day, String), literal_column("','"))).scalar_subquery()
+    return weekends.label("works_weekends"), holidays.label("holidays")
+
+
+def calendar_of(works_weekends, holidays: str | None) -> WorkCalendar | None:
+    """The calendar read by :func:`calendar_columns`, or None when its days are not ISO dates (a PostgreSQL server whose
+    DateStyle writes them otherwise: read it with :func:`calendars_for` then)."""
+    try:
+        return _calendar_of(bool(works_weekends), holidays or "")
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _calendar_of(works_weekends: bool, holidays: str) -> WorkCalendar:
+    return WorkCalendar(works_weekends, tuple(sorted(date.fromisoformat(day) for day in holidays.split(",") if day)))
 
 
 @lru_cache(maxsize=1)
