@@ -17,13 +17,15 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts import services as accounts
 from lms.certification import signals
 from lms.certification.models import CertificationDefinition, CertificationEvent, CertificationRecord, RecertificationPath
+from lms.certification.evidence import (  # noqa: F401  # the evidence check's rules: importable from here
+    EVIDENCE_CHECK_ROWS, EVIDENCE_REQUIREMENTS, REQUIREMENT_COST, LiveDefinition, attempt_evidence, could_change, met_results, parsed)
 from lms.certification.requirements import Context, RequirementResult, evaluate
 from lms.core.errors import Conflict, InvalidInput, NotFound
 
@@ -34,15 +36,6 @@ if TYPE_CHECKING:  # typing only: users come from lms.accounts.services
 #: statements of the evidence check that runs on every graded quiz, built once
 _LIVE_DEFINITIONS = (select(CertificationDefinition).where(CertificationDefinition.is_archived.is_(False))
                      .order_by(CertificationDefinition.area, CertificationDefinition.slug))
-_DEFINITIONS, _RECORDS = CertificationDefinition.__table__.c, CertificationRecord.__table__.c
-#: what the evidence check reads of the live definitions (plain rows of the table's columns, not ORM objects: what
-#: :func:`_issue` needs of a definition too) and of the agent's records (their certification, status, expiry and evidence)
-_LIVE_DEFINITION_ROWS = (select(_DEFINITIONS.id, _DEFINITIONS.version, _DEFINITIONS.validity_months, _DEFINITIONS.requirements,
-                                _DEFINITIONS.recertification)
-                         .where(_DEFINITIONS.is_archived.is_(False)).order_by(_DEFINITIONS.area, _DEFINITIONS.slug))
-_RECORD_ROWS_OF = (select(_RECORDS.definition_id, _RECORDS.status, _RECORDS.expires_at, _RECORDS.evidence_hash)
-                   .where(_RECORDS.user_id == bindparam("b_user_id")))
-
 
 def list_definitions(session: Session) -> list[CertificationDefinition]:
     return list(session.scalars(_LIVE_DEFINITIONS))
@@ -122,19 +115,24 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     (:func:`could_change`), and only the certifications and recertification paths with a requirement it can change
     are evaluated (None: all of them, as ``flask --app lms certification evaluate`` does to catch up); a
     certification already held is not evaluated, and the others stop at their first unmet requirement, cheapest
-    kinds first (:func:`met_results`). Definitions and records are read as plain rows (two statements).
+    kinds first (:func:`met_results`). Definitions and records are read as plain rows (one statement).
     """
     if user.role != "agent":
         return []
     issued = []
-    definitions = [d for d in session.execute(_LIVE_DEFINITION_ROWS) if could_change(d.requirements, evidence)]
+    definitions: dict[int, LiveDefinition] = {}
     history: dict[int, list] = {}
-    # the agent's records without their definitions (those needed are in ``definitions``): one statement
-    records = session.execute(_RECORD_ROWS_OF, {"b_user_id": user.id}).all() if definitions else None
-    for record in records or ():
-        history.setdefault(record.definition_id, []).append(record)
+    has_records = None
+    for row in session.execute(EVIDENCE_CHECK_ROWS, {"b_user_id": user.id}):
+        has_records = row.has_records
+        if row.id not in definitions:
+            definitions[row.id] = LiveDefinition(row.id, row.version, row.validity_months, parsed(row.requirements_json),
+                                                 parsed(row.recertification_json))
+        if row.status is not None:  # one of the agent's records of this certification
+            history.setdefault(row.id, []).append(row)
     ctx = Context(session, user)
-    for definition in definitions:
+    candidates = [d for d in definitions.values() if could_change(d.requirements, evidence)]
+    for definition in candidates:
         earlier = history.get(definition.id, [])
         if any(effective_status(r, now) == "active" for r in earlier):
             continue
@@ -150,70 +148,13 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
         if record is not None:
             issued.append(record)
     # a recertification path belongs to one of the agent's records: none at all, no path to read
-    for path in open_paths_of(session, user.id) if records is None or records else ():
+    for path in open_paths_of(session, user.id) if has_records or not candidates else ():
         if not could_change(path.requirements, evidence):
             continue
         record = _renew_if_met(session, path, user, now=now)
         if record is not None:
             issued.append(record)
     return issued
-
-
-#: what a piece of evidence is → the requirement types it can change (a lesson completed, a role-play grade
-#: released); a graded quiz attempt changes only the "quiz_passed" requirements of its own quiz
-EVIDENCE_REQUIREMENTS = {"lesson": ("lessons_completed",), "roleplay": ("roleplay_grade", "coverage")}
-
-
-def could_change(requirements: list[dict], evidence: tuple[str, str | None] | None) -> bool:
-    """Whether ``evidence`` — ("quiz", slug), ("lesson", None), ("roleplay", None), or None for "anything" — can
-    change whether these requirements are met. Requirements read nothing else (lessons completed, the agent's
-    results in named quizzes, released role-play grades), so evidence of another kind cannot."""
-    if evidence is None:
-        return True
-    kind, ref = evidence
-    if kind == "quiz":
-        return any(r["type"] == "quiz_passed" and r.get("quiz") == ref for r in requirements)
-    return any(r["type"] in EVIDENCE_REQUIREMENTS[kind] for r in requirements)
-
-
-def attempt_evidence(attempt) -> tuple[str, str] | None:
-    """The evidence a graded quiz attempt brings: ("quiz", its quiz's slug), or None when it cannot make any requirement
-    newly met, so that nothing is evaluated for it.
-
-    A "quiz_passed" requirement reads the agent's grade in its quiz by the quiz's grade method (highest, last or average
-    of the graded attempts) — on a recertification path, their best attempt since the path opened — against the quiz's
-    pass mark (or the requirement's higher ``min_score``). An attempt graded below the quiz's pass mark raises none of
-    these to it: the highest and the best stay where they were, the last is this attempt, and an average below the mark
-    stays below it. Like evidence a requirement does not read (:func:`could_change`), it evaluates nothing: a
-    certification whose requirements were met without being issued (a definition added or edited since) is issued by
-    the next evidence that can change it, or by ``flask --app lms certification evaluate``."""
-    quiz = attempt.quiz
-    if attempt.percent is not None and attempt.percent < float(quiz.settings["pass_mark"]):
-        return None
-    return ("quiz", quiz.slug)
-
-
-def met_results(ctx: Context, requirements: list[dict]) -> list[RequirementResult] | None:
-    """Every requirement's result, in their order, when all are met; None at the first one that is not.
-
-    Cheap kinds are evaluated first (lessons: the agent's completions, then the lessons when there are any; a quiz: two;
-    role-plays: the agent's released grades and their graders' calibration), so an agent who has not finished the lessons
-    costs one or two queries."""
-    order = sorted(range(len(requirements)), key=lambda i: REQUIREMENT_COST.get(requirements[i]["type"], len(REQUIREMENT_COST)))
-    results: list[RequirementResult | None] = [None] * len(requirements)
-    for i in order:
-        if requirements[i]["type"] == "lessons_completed" and not ctx.completions:
-            return None  # no lesson completed: unmet whatever its lessons are (they are not read)
-        result = evaluate(ctx, [requirements[i]])[0]
-        if not result.met:
-            return None
-        results[i] = result
-    return results  # type: ignore[return-value]
-
-
-#: requirement type → its evaluation's relative cost (met_results evaluates the cheapest first)
-REQUIREMENT_COST = {"lessons_completed": 0, "quiz_passed": 1, "roleplay_grade": 2, "coverage": 2}
-
 
 def issue_manually(session: Session, definition: CertificationDefinition, user: "User", *, actor: "User", reason: str,
                    now: datetime) -> CertificationRecord:

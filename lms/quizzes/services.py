@@ -35,6 +35,8 @@ from lms.quizzes.models import (
     QuizSummary,
 )
 from lms.quizzes import signals, versions
+from lms.quizzes.slot_writes import SlotRow  # noqa: F401  # re-exported: a slot as the hot paths read it
+from lms.quizzes.slot_writes import committed as _committed, write_slots as _write_slots
 from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 
@@ -70,9 +72,10 @@ def quizzes_for_modules(session: Session, module_slugs: list[str]) -> list[Quiz]
 
 def unpassed_quizzes(user_id: int, module_slug: str, *, except_id: int | None = None):
     """A select of the ids of a module's live quizzes (but ``except_id``) that the agent has not passed, for an EXISTS."""
-    passed = select(QuizSummary.quiz_id).where(QuizSummary.user_id == user_id, QuizSummary.passed.is_(True))
-    return select(Quiz.id).where(Quiz.module_slug == module_slug, Quiz.is_archived.is_(False), Quiz.id != except_id,
-                                 Quiz.id.not_in(passed))
+    summaries, quizzes_ = QuizSummary.__table__.c, Quiz.__table__.c  # Core columns: no ORM execution where it is embedded
+    passed = select(summaries.quiz_id).where(summaries.user_id == user_id, summaries.passed.is_(True))
+    return select(quizzes_.id).where(quizzes_.module_slug == module_slug, quizzes_.is_archived.is_(False), quizzes_.id != except_id,
+                                     quizzes_.id.not_in(passed))
 
 
 def list_quizzes(session: Session) -> list[Quiz]:
@@ -114,18 +117,6 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
         set_committed_value(attempt, "slots", by_attempt[attempt.id])
 
 
-class SlotRow:
-    """A slot as a submission or an auto-save reads it: plain values instead of an ORM object (twenty of them are read
-    on every submission), its question version attached as on a loaded slot (``versions.version_of`` gives it). What
-    the hot paths read and write of an :class:`AttemptSlot` it has too; what they write is set on it as written."""
-
-    __slots__ = ("id", "position", "points", "layout", "answer", "answered_at", "score", "__dict__")
-
-    def __init__(self, id: int, position: int, points: float, layout: dict | None, answer, answered_at, score):
-        self.id, self.position, self.points, self.layout = id, position, points, layout
-        self.answer, self.answered_at, self.score = answer, answered_at, score
-
-
 _VERSIONS = QuestionVersion.__table__
 #: the slots of an attempt as plain rows with their versions' identity: Core columns of the tables (no ORM entity, so
 #: executing it costs no ORM bookkeeping and its cache key is computed once)
@@ -148,14 +139,6 @@ def slots_of(session: Session, attempt: QuizAttempt) -> list:
         versions.attach(slot, cached[row.version_id])
         out.append(slot)
     return out
-
-
-def _committed(slot, column: str, value) -> None:
-    """Record on a slot what was written to its row (a loaded one is not marked changed)."""
-    if type(slot) is SlotRow:
-        setattr(slot, column, value)
-    else:
-        set_committed_value(slot, column, value)
 
 
 _ATTEMPTS_OF = (select(QuizAttempt).where(QuizAttempt.user_id == bindparam("b_user_id"), QuizAttempt.quiz_id == bindparam("b_quiz_id"))
@@ -480,16 +463,6 @@ _SUBMIT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPT
            .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE))
 _EVENTS_INSERT = insert(_EVENTS)
 _SLOTS_INSERT = insert(_SLOTS)
-_SLOT_WRITES: dict[tuple, object] = {}
-
-
-def _slot_write(columns: tuple[str, ...]):
-    """UPDATE attempt_slots SET <columns> WHERE id = ?, for an executemany (one per set of columns, built once)."""
-    stmt = _SLOT_WRITES.get(columns)
-    if stmt is None:
-        stmt = _SLOT_WRITES[columns] = (update(_SLOTS).where(_SLOTS.c.id == bindparam("b_id"))
-                                        .values({column: bindparam(f"b_{column}") for column in columns}))
-    return stmt
 
 
 def save_answers(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]], *, now: datetime) -> int:
@@ -526,27 +499,6 @@ def _answer_changes(slots: list, parsed: dict[int, object] | None, now: datetime
         if parsed is not None and parsed[slot.id] is not None and parsed[slot.id] != slot.answer:
             changes[slot.id] = {"answer": parsed[slot.id], "answered_at": now}
     return changes
-
-
-def _write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> None:
-    """Write the changed slots in one statement (an executemany of one UPDATE by primary key), then record the new
-    values on the loaded slots without marking them dirty (nothing is written twice)."""
-    if not changes:
-        return
-    columns = tuple(sorted({column for change in changes.values() for column in change}))
-    slots = {slot.id: slot for slot in slots_}
-    rows = []
-    for slot_id, change in changes.items():
-        slot = slots[slot_id]
-        row = {"b_id": slot_id}
-        for column in columns:
-            row[f"b_{column}"] = change[column] if column in change else getattr(slot, column)
-        rows.append(row)
-    session.execute(_slot_write(columns), rows)
-    for row in rows:
-        slot = slots[row["b_id"]]
-        for column in columns:
-            _committed(slot, column, row[f"b_{column}"])
 
 
 def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[str, list[str]] | None, *, now: datetime) -> QuizAttempt:

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, Integer, bindparam, literal, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Team, TeamMembership
@@ -100,14 +100,41 @@ def calendars_for(session: Session, user_ids) -> dict[int, WorkCalendar]:
     return {user_id: (weekends if user_id in weekend else weekdays) for user_id in ids}
 
 
+def calendar_columns(user_id):
+    """Two columns that read an agent's calendar (``user_id``: a column or a bind parameter) with another statement:
+    whether they work weekends, and the organisation's non-working days as text ("YYYY-MM-DD,…"); :func:`calendar_of`
+    makes the calendar of them, as :func:`calendars_for` would."""
+    days, members, teams = NonWorkingDay.__table__.c, TeamMembership.__table__.c, Team.__table__.c
+    weekends = exists().where(members.user_id == user_id, members.kind == "agent", teams.id == members.team_id,
+                              teams.works_weekends.is_(True))
+    holidays = select(func.aggregate_strings(cast(days.day, String), literal_column("','"))).scalar_subquery()
+    return weekends.label("works_weekends"), holidays.label("holidays")
+
+
+def calendar_of(works_weekends, holidays: str | None) -> WorkCalendar | None:
+    """The calendar read by :func:`calendar_columns`, or None when its days are not ISO dates (a PostgreSQL server whose
+    DateStyle writes them otherwise: read it with :func:`calendars_for` then)."""
+    try:
+        return _calendar_of(bool(works_weekends), holidays or "")
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _calendar_of(works_weekends: bool, holidays: str) -> WorkCalendar:
+    return WorkCalendar(works_weekends, tuple(sorted(date.fromisoformat(day) for day in holidays.split(",") if day)))
+
+
 @lru_cache(maxsize=1)
 def _calendars_statement():
     """The organisation's non-working days and which of the agents (``b_user_ids``) work weekends, in one statement built once."""
-    holidays_q = select(NonWorkingDay.day.label("day"), literal(None, Integer).label("user_id"))
-    weekend_q = (select(literal(None, Date).label("day"), TeamMembership.user_id.label("user_id"))
-                 .join(Team, Team.id == TeamMembership.team_id)
-                 .where(TeamMembership.user_id.in_(bindparam("b_user_ids", expanding=True)), TeamMembership.kind == "agent",
-                        Team.works_weekends.is_(True)))
+    # Core columns of the tables: plain rows, no ORM execution (it runs on every first pass of a quiz)
+    days, members, teams = NonWorkingDay.__table__, TeamMembership.__table__, Team.__table__
+    holidays_q = select(days.c.day.label("day"), literal(None, Integer).label("user_id"))
+    weekend_q = (select(literal(None, Date).label("day"), members.c.user_id.label("user_id"))
+                 .join_from(members, teams, teams.c.id == members.c.team_id)
+                 .where(members.c.user_id.in_(bindparam("b_user_ids", expanding=True)), members.c.kind == "agent",
+                        teams.c.works_weekends.is_(True)))
     return union_all(holidays_q, weekend_q)
 
 

@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.quizzes import services as quizzes
-from lms.tracks.calendar import calendars_for, due_date
+from lms.tracks.calendar import calendar_columns, calendar_of, calendars_for, due_date
 from lms.tracks.models import Enrollment, EnrollmentProgress, Lesson, LessonCompletion, Module, TrackModule
 
 #: the summary columns a move reads and may write
@@ -37,18 +37,20 @@ def move_by_standing(session: Session, user_id: int, quiz, before, after, *, now
     """Move the summaries of the agent's enrollments whose track holds the quiz's module by the change ``before`` →
     ``after`` (:class:`lms.quizzes.signals.Figures`); False when it cannot be done exactly (nothing written then).
 
-    Two statements when the pass does not move (the rows, locked; their UPDATE), three when it does (and the agent's
-    calendar, for the quiz's due day); a first pass reads with the rows whether the module has other steps left."""
+    Two statements (the rows, locked; their UPDATE); when the pass moves the rows come with the agent's calendar,
+    for the quiz's due day; a first pass reads with the rows whether the module has other steps left."""
     if quiz.is_archived:
         return True  # an archived quiz is no step of any track: no summary counts it
     session.flush()
     pass_moved = before.passed != after.passed
     # the same lock as a rebuild takes (the agent's enrollments), so that two changes for the agent follow each other
-    rows = session.execute(_rows_statement(pass_moved and after.passed),
+    rows = session.execute(_rows_statement(pass_moved and after.passed, pass_moved),
                            {"b_user_id": user_id, "b_module_slug": quiz.module_slug, "b_quiz_id": quiz.id}).all()
     if any(row.enrollment_id is None or row.start_date != row.enrollment_start for row in rows):
         return False  # a summary to create or rewrite
-    calendar = calendars_for(session, [user_id])[user_id] if pass_moved and rows else None
+    calendar = None
+    if pass_moved and rows:
+        calendar = calendar_of(rows[0].works_weekends, rows[0].holidays) or calendars_for(session, [user_id])[user_id]
     moved = []
     for row in rows:
         values = _moved(row, str(quiz.id), before, after,
@@ -75,29 +77,37 @@ def move_by_standing(session: Session, user_id: int, quiz, before, after, *, now
     return True
 
 
-@lru_cache(maxsize=2)
-def _rows_statement(first_pass: bool):
+@lru_cache(maxsize=4)
+def _rows_statement(first_pass: bool, with_calendar: bool = False):
     """The agent's enrollments whose track holds the module, with the module's place in the track and their summary's
     columns, locked (FOR UPDATE on PostgreSQL); with ``first_pass`` also whether the module has a step other than the
-    quiz that the agent has not done (a live lesson not completed, a live quiz not passed). Built once."""
-    earlier = aliased(TrackModule)
+    quiz that the agent has not done (a live lesson not completed, a live quiz not passed); ``with_calendar``: and the
+    agent's work calendar (:func:`lms.tracks.calendar.calendar_columns`), for a due day. Built once."""
+    # Core columns of the tables: plain rows, no ORM execution (it runs on every graded quiz of an enrolled agent)
+    enrollments, track_modules, modules = Enrollment.__table__.c, TrackModule.__table__, Module.__table__.c
+    lessons, completions = Lesson.__table__.c, LessonCompletion.__table__.c
+    earlier = track_modules.alias("earlier")
     index = (select(func.count()).select_from(earlier)
-             .where(earlier.track_id == TrackModule.track_id, earlier.position < TrackModule.position).scalar_subquery())
+             .where(earlier.c.track_id == track_modules.c.track_id, earlier.c.position < track_modules.c.position).scalar_subquery())
     progress = EnrollmentProgress.__table__.c
-    columns = [Enrollment.start_date.label("enrollment_start"), TrackModule.module_id, TrackModule.start_day, index.label("index"),
-               progress.enrollment_id, *(progress[name] for name in _COLUMNS)]
+    columns = [enrollments.start_date.label("enrollment_start"), track_modules.c.module_id, track_modules.c.start_day,
+               index.label("index"), progress.enrollment_id, *(progress[name] for name in _COLUMNS)]
     if first_pass:
         user_id = bindparam("b_user_id")
-        lessons_left = select(Lesson.id).where(
-            Lesson.module_id == TrackModule.module_id, Lesson.is_archived.is_(False),
-            ~exists().where(LessonCompletion.user_id == user_id, LessonCompletion.lesson_id == Lesson.id))
+        lessons_left = select(lessons.id).where(
+            lessons.module_id == track_modules.c.module_id, lessons.is_archived.is_(False),
+            ~exists().where(completions.user_id == user_id, completions.lesson_id == lessons.id))
         quizzes_left = quizzes.unpassed_quizzes(user_id, bindparam("b_module_slug"), except_id=bindparam("b_quiz_id"))
         columns.append(or_(exists(lessons_left), exists(quizzes_left)).label("others_pending"))
+    if with_calendar:
+        columns.extend(calendar_columns(bindparam("b_user_id")))
     return (select(*columns)
-            .join(TrackModule, TrackModule.track_id == Enrollment.track_id).join(Module, Module.id == TrackModule.module_id)
-            .outerjoin(EnrollmentProgress.__table__, progress.enrollment_id == Enrollment.id)
-            .where(Enrollment.user_id == bindparam("b_user_id"), Module.slug == bindparam("b_module_slug"))
-            .order_by(Enrollment.id).with_for_update(of=Enrollment.__table__))
+            .select_from(Enrollment.__table__)
+            .join(track_modules, track_modules.c.track_id == enrollments.track_id)
+            .join(Module.__table__, modules.id == track_modules.c.module_id)
+            .outerjoin(EnrollmentProgress.__table__, progress.enrollment_id == enrollments.id)
+            .where(enrollments.user_id == bindparam("b_user_id"), modules.slug == bindparam("b_module_slug"))
+            .order_by(enrollments.id).with_for_update(of=Enrollment.__table__))
 
 
 @lru_cache(maxsize=64)

@@ -296,8 +296,10 @@ def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: lis
 
 
 #: the agents' lesson completions (built once: it runs on every graded quiz, through certification's evidence check)
-_COMPLETIONS_OF = (select(LessonCompletion.user_id, LessonCompletion.lesson_id, LessonCompletion.completed_at)
-                   .where(LessonCompletion.user_id.in_(bindparam("b_user_ids", expanding=True))))
+_COMPLETIONS = LessonCompletion.__table__.c
+#: (Core columns of the table: no ORM execution for plain rows; it runs on every passed quiz's certification check)
+_COMPLETIONS_OF = (select(_COMPLETIONS.user_id, _COMPLETIONS.lesson_id, _COMPLETIONS.completed_at)
+                   .where(_COMPLETIONS.user_id.in_(bindparam("b_user_ids", expanding=True))))
 
 
 def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict[int, datetime]]:

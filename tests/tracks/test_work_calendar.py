@@ -86,6 +86,33 @@ def test_progress_follows_the_organisation_calendar_and_the_team(session, conten
     assert summaries[0].first_pending_due == WEDNESDAY and (date(2026, 1, 12) - WEDNESDAY).days in summaries[0].due_days
 
 
+def test_the_calendar_read_with_another_statement_is_the_one_calendars_for_reads(session, agent, make_user, make_team):
+    """calendar_columns() / calendar_of() (the progress move reads the calendar with its rows) give what calendars_for()
+    gives: with and without holidays, for an agent of a team that works weekends and one who does not."""
+    from sqlalchemy import bindparam, select
+
+    weekender_team = make_team("Fin de semana")
+    weekender_team.works_weekends = True
+    weekender = make_user("agent", teams=[weekender_team])
+    session.flush()
+    statement = select(*calendar.calendar_columns(bindparam("b_user_id")))
+
+    def read(user_id):
+        row = session.execute(statement, {"b_user_id": user_id}).one()
+        return calendar.calendar_of(row.works_weekends, row.holidays)
+
+    for holidays in ((), (date(2026, 1, 8), date(2025, 12, 25), date(2026, 1, 6))):
+        for day in holidays:
+            calendar.add_holiday(session, day, f"Festivo {day}", now=NOW)
+        session.flush()
+        expected = calendar.calendars_for(session, [agent.id, weekender.id])
+        assert read(agent.id) == expected[agent.id] and not expected[agent.id].works_weekends
+        assert read(weekender.id) == expected[weekender.id] and expected[weekender.id].works_weekends
+        assert expected[agent.id].holidays == tuple(sorted(holidays))
+    # days that are not ISO dates (a PostgreSQL DateStyle other than ISO): no calendar, the caller reads it on its own
+    assert calendar.calendar_of(False, "01/08/2026") is None
+
+
 def test_admins_edit_the_holidays_and_due_dates_follow(client, auth, session, content, agent, manager, admin):
     services.enroll(session, actor=manager, agent=agent, track=services.find_track(session, "corto"), start_date=MONDAY, now=NOW)
     session.commit()
