@@ -23,6 +23,7 @@ from lms.core.errors import NotFound
 from lms.quizzes import versions
 from lms.quizzes.models import AttemptSlot, QuestionVersion, Quiz, QuizAttempt
 
+
 def _as_stored(column):
     """A moment column read as the driver gives it (SQLite: text), converted by :func:`_moment` only where used."""
     return type_coerce(column, NullType()).label(column.key)

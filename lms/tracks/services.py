@@ -295,9 +295,9 @@ def _quiz_context(session: Session, enrollments: list[Enrollment], user_ids: lis
     return by_module, results
 
 
-#: the agents' lesson completions (built once: it runs on every graded quiz, through certification's evidence check)
 _COMPLETIONS = LessonCompletion.__table__.c
-#: (Core columns of the table: no ORM execution for plain rows; it runs on every passed quiz's certification check)
+#: the agents' lesson completions, built once and read as plain rows of the table's Core columns (no ORM execution):
+#: it runs on every graded quiz, through certification's evidence check
 _COMPLETIONS_OF = (select(_COMPLETIONS.user_id, _COMPLETIONS.lesson_id, _COMPLETIONS.completed_at)
                    .where(_COMPLETIONS.user_id.in_(bindparam("b_user_ids", expanding=True))))
 
