@@ -90,6 +90,8 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
         gc.collect()
         gc.freeze()
     rss_app = rss_mib()
+    if os.environ.get("PROBE_MALLOCSTATS"):
+        _pymalloc_summary("after create_app")
     app_modules = set(sys.modules)
     if os.environ.get("PROBE_TRACE"):
         import tracemalloc
@@ -144,6 +146,8 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
         if i + 1 in (n_requests // 10, n_requests // 2):
             checkpoints[i + 1] = rss_mib()
     rss_end = rss_mib()
+    if os.environ.get("PROBE_MALLOCSTATS"):
+        _pymalloc_summary("after the requests")
     import gc
 
     import ctypes
@@ -185,6 +189,20 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
             key = f"{frames[0].filename.replace(str(ROOT), '')}:{frames[0].lineno}" if frames else "(no lms frame)"
             inner = trace.traceback[-1]
             by_lms[(key, inner.filename.split("site-packages/")[-1].split("python3.11/")[-1])] += trace.size
+        print(f"--- traced after create_app: {sum(by_lms.values()) / 2**20:.1f} MiB in all; by library: "
+              + ", ".join(f"{name} {size / 2**20:.1f}" for name, size in _by_library(snap).most_common(8)))
+        if os.environ.get("PROBE_LIBRARY"):
+            library = os.environ["PROBE_LIBRARY"]
+            by_caller = Counter()
+            for trace in snap.traces:
+                frames = [f for f in trace.traceback if not f.filename.startswith("<frozen")]
+                if frames and f"/{library}/" in frames[-1].filename:
+                    ours = [f for f in frames if "/lms/" in f.filename and "/site-packages/" not in f.filename]
+                    mine = (f"{ours[-1].filename.split('/lms/')[-1]}:{ours[-1].lineno}" if ours else "-")
+                    by_caller[(mine, f"{frames[-1].filename.split('/site-packages/')[-1]}:{frames[-1].lineno}")] += trace.size
+            print(f"--- {library}'s allocations by innermost lms frame and line:")
+            for (mine, line), size in by_caller.most_common(40):
+                print(f"  {size / 1024:8.0f} KiB  {mine}  <- {line}")
         print("--- traced after create_app, by innermost lms frame and allocating file:")
         for (key, inner), size in by_lms.most_common(40):
             print(f"  {size / 1024:8.0f} KiB  {key}  <- {inner}")
@@ -203,6 +221,56 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
 
         print("imported by create_app:", sorted(tops(app_modules - before_modules).items()))
         print("imported by requests:  ", sorted(tops(set(sys.modules) - app_modules).items()))
+
+
+def _by_library(snap):
+    """Traced sizes by the package of the innermost frame outside the import machinery."""
+    from collections import Counter
+
+    sizes = Counter()
+    for trace in snap.traces:
+        frames = [f.filename for f in trace.traceback if not f.filename.startswith("<frozen")]
+        name = frames[-1] if frames else "(import)"
+        if "/site-packages/" in name:
+            name = name.split("/site-packages/")[1].split("/")[0]
+        elif "/lms/" in name:
+            name = "lms." + name.split("/lms/")[1].split("/")[0].removesuffix(".py")
+        else:
+            name = name.rsplit("/", 1)[-1]
+        sizes[name] += trace.size
+    return sizes
+
+
+def _pymalloc_summary(when: str) -> None:
+    """Python's object allocator (pymalloc) in a line: its arenas, and how much of them holds live objects."""
+    with tempfile.TemporaryFile(mode="w+") as f:
+        fd = os.dup(2)
+        try:
+            os.dup2(f.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
+        f.seek(0)
+        text = f.read()
+    keep = ("arenas allocated current", "arenas highwater mark", "bytes in allocated blocks", "bytes in available blocks",
+            "unused pools", "bytes lost to quantization")
+    figures = []
+    for line in text.splitlines():
+        name, _, value = line.rpartition("=")
+        if any(k in name for k in keep):
+            figures.append(f"{name.strip(' #')}: {int(value.replace(',', '').strip()) / (2**20 if 'bytes' in name or 'pools' in name else 1):.1f}")
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                                                    "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    print(f"pymalloc {when}: " + "; ".join(figures) + f"; malloc heap {info.arena / 2**20:.1f} MiB (in use "
+          f"{info.uordblks / 2**20:.1f}), mmap {info.hblkhd / 2**20:.1f} MiB; RSS {rss_mib():.1f} MiB")
 
 
 def _status_kinds() -> list[str]:

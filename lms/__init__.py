@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from lms import config as config_module
+from lms.core.commands import LazyCommands
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(config_module.PROJECT_ROOT / "static"),
         static_url_path="/static",
     )
+    app.cli = LazyCommands(name=app.name)  # each domain's commands are imported when the command line asks for them
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.load(app.instance_path, config))
     config_module.validate(app.config)
@@ -58,10 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register(app)
     lti.register(app)
 
-    from lms import demo, migrations
-    from lms.worker import worker_command
-
-    demo.register(app)
-    migrations.register(app)
-    app.cli.add_command(worker_command)
+    app.cli.add_lazy_command("demo", "lms.demo:demo_cli")
+    app.cli.add_lazy_command("db", "lms.migrations:db_cli")
+    app.cli.add_lazy_command("worker", "lms.worker:worker_command")
     return app

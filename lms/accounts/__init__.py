@@ -8,13 +8,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.accounts import cli, imports, views
+    from lms.accounts import imports, views
     from lms.core import outbox
 
     app.register_blueprint(views.bp)
     outbox.register_sender(imports.KIND, imports.sender_factory)
-    app.cli.add_command(cli.users_cli)
-    app.cli.add_command(cli.teams_cli)
+    app.cli.add_lazy_command("users", "lms.accounts.cli:users_cli")
+    app.cli.add_lazy_command("teams", "lms.accounts.cli:teams_cli")
 
     from lms.core.i18n import ZONE_RESOLVER
 

@@ -8,7 +8,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.api import cli, errors, manage_views, views
+    from lms.api import errors, manage_views, views
     from lms.core.errors import register_error_renderer
     from lms.core.security import csrf
 
@@ -16,4 +16,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     csrf.exempt(views.bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
     app.register_blueprint(manage_views.bp)
-    app.cli.add_command(cli.api_cli)
+    app.cli.add_lazy_command("api", "lms.api.cli:api_cli")

@@ -4,8 +4,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.badges import cli, views
+    from lms.badges import views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.did_bp)
-    app.cli.add_command(cli.badges_cli)
+    app.cli.add_lazy_command("badges", "lms.badges.cli:badges_cli")

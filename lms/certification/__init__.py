@@ -12,13 +12,13 @@ def register(app: Flask) -> None:
     from lms.certification.loader import CertificationsLoader
     from lms.content import register_loader
 
-    from lms.certification import cli, manage_views, views
+    from lms.certification import manage_views, views
     from lms.certification.services import home_notices as services_notices
 
     register_loader(CertificationsLoader())
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
-    app.cli.add_command(cli.certification_cli)
+    app.cli.add_lazy_command("certification", "lms.certification.cli:certification_cli")
     from lms.tracks.services import HOME_NOTICES
 
     if services_notices not in HOME_NOTICES:

@@ -18,6 +18,4 @@ from lms.content.registry import (  # noqa: F401
 
 
 def register(app) -> None:
-    from lms.content.cli import content_cli
-
-    app.cli.add_command(content_cli)
+    app.cli.add_lazy_command("content", "lms.content.cli:content_cli")

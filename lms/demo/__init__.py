@@ -10,7 +10,6 @@ from pathlib import Path
 from datetime import date, timedelta
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
 from lms.accounts import services as accounts
@@ -227,7 +226,3 @@ def generate_org_command(agents, teams, attempts, submissions, seed, prefix):
     for kind, n in counts.items():
         click.echo(f"{kind}: {n}")
     click.echo(f"done in {time.perf_counter() - started:.0f} s; every generated user's password is {PASSWORD}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(demo_cli)

@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.escalation import cli, views
+    from lms.escalation import views
 
     app.register_blueprint(views.bp)
-    app.cli.add_command(cli.escalation_cli)
+    app.cli.add_lazy_command("escalation", "lms.escalation.cli:escalation_cli")

@@ -7,11 +7,11 @@ _SUBSCRIBED: list = []
 
 def register(app: Flask) -> None:
     from lms.core import outbox
-    from lms.lti import cli, grades, views
+    from lms.lti import grades, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.manage_bp)
-    app.cli.add_command(cli.lti_cli)
+    app.cli.add_lazy_command("lti", "lms.lti.cli:lti_cli")
     outbox.register_sender(grades.KIND, grades.sender_factory)
     if not _SUBSCRIBED:
         _subscribe()

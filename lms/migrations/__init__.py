@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
 if TYPE_CHECKING:
@@ -108,7 +108,3 @@ def restore_command(path, yes):
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"database restored from {path}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(db_cli)

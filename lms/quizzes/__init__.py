@@ -9,7 +9,7 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.quizzes.loader import QuizzesLoader
 
-    from lms.quizzes import cli, manage_views, views
+    from lms.quizzes import manage_views, views
 
     register_loader(QuizzesLoader())
     app.register_blueprint(views.bp)
@@ -21,4 +21,4 @@ def register(app: Flask) -> None:
     def _drill_options():
         from lms.escalation import labels
         return {"destinations": DRILL_DESTINATIONS, "priorities": DRILL_PRIORITIES, "drill_labels": labels}
-    app.cli.add_command(cli.quizzes_cli)
+    app.cli.add_lazy_command("quizzes", "lms.quizzes.cli:quizzes_cli")

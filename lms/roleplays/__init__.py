@@ -23,13 +23,13 @@ def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.roleplays.loader import RoleplaysLoader
 
-    from lms.roleplays import cli, manage_views, views
+    from lms.roleplays import manage_views, views
 
     register_loader(RoleplaysLoader())
     app.add_template_filter(record_label)
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
-    app.cli.add_command(cli.roleplays_cli)
+    app.cli.add_lazy_command("roleplays", "lms.roleplays.cli:roleplays_cli")
     from lms.roleplays import workspace_views  # the practice workspace (docs/practice-workspace.md)
 
     workspace_views.register(app)

@@ -9,7 +9,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from lms.content import register_loader
-    from lms.tracks import cli, manage_views, views
+    from lms.tracks import manage_views, views
     from lms.tracks.loader import ProgressLoader, TracksLoader
 
     from lms.accounts import imports
@@ -33,7 +33,7 @@ def register(app: Flask) -> None:
     quizzes.ACCESS_POLICY["may_supervise"] = lambda session, viewer, agent_id: accounts.can_supervise(
         session, viewer, accounts.get_user(session, agent_id))
     app.register_blueprint(manage_views.bp)
-    app.cli.add_command(cli.tracks_cli)
+    app.cli.add_lazy_command("tracks", "lms.tracks.cli:tracks_cli")
 
     from lms.quizzes.signals import standing_changed
     from lms.tracks.services import _on_standing_changed

@@ -20,7 +20,7 @@ _SUBSCRIBED: list = []
 
 def register(app: Flask) -> None:
     from lms.core import outbox
-    from lms.xapi import cli, views
+    from lms.xapi import views
     from lms.xapi.sender import lrs_sender
     from lms.xapi.services import KIND
 
@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
     outbox.register_sender(KIND, lrs_sender)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.extensions_bp)
-    app.cli.add_command(cli.xapi_cli)
+    app.cli.add_lazy_command("xapi", "lms.xapi.cli:xapi_cli")
     if not _SUBSCRIBED:
         _subscribe()
         _SUBSCRIBED.append(True)
