@@ -68,6 +68,20 @@ class Server:
                     sizes.append(int(line.split()[1]) / 1024)
         return max(sizes) if sizes else float("nan")
 
+    def worker_rss_kinds(self) -> str:
+        """The largest worker's resident memory by kind (/proc/<pid>/status): anonymous (Python's objects, SQLite's
+        page cache), file pages (shared libraries), shared memory (SQLite's WAL index)."""
+        best: tuple[int, str] = (-1, "")
+        for pid in self.workers():
+            kinds = {}
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                    kinds[key] = int(value.split()[0])
+            if kinds.get("VmRSS", 0) > best[0]:
+                best = (kinds["VmRSS"], ", ".join(f"{k} {v / 1024:.1f}" for k, v in kinds.items() if k != "VmRSS"))
+        return best[1]
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the workers have used so far (/proc/<pid>/stat): divided by the requests a run
         answered, the work per request, which other processes on the machine hardly change (unlike throughput)."""

@@ -451,6 +451,7 @@ class Bench:
                 return res
             r1 = batch(n, "a")
             rss1 = server.worker_rss_mib()
+            log(f"    {name}: the largest worker by kind (MiB): {server.worker_rss_kinds()}")
             r2 = batch(4 * n, "b")
             rss2 = server.worker_rss_mib()
             figures[name] = (rss1, rss2, r1.errors + r2.errors, r1.requests + r2.requests)
