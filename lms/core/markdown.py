@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import markdown as _markdown
 import nh3
 from markupsafe import Markup
+
+from lms.core.caches import BoundedCache
 
 _EXTENSIONS = ["extra", "sane_lists", "toc"]
 _EXTENSION_CONFIGS = {"toc": {"permalink": False}}
@@ -30,13 +33,24 @@ def render_markdown(text: str | None) -> Markup:
         return Markup("")
     if len(text) <= _CACHED_TEXT_LIMIT:
         return Markup(_render_cached(text))  # nosec B704  # sanitised by nh3 in _render
+    if len(text) <= _CACHED_LONG_TEXT_LIMIT:
+        key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        html = _LONG_TEXTS.get(key)
+        if html is None:
+            html = _LONG_TEXTS.put(key, _render(text))
+        return Markup(html)  # nosec B704  # sanitised by nh3 in _render
     return Markup(_render(text))  # nosec B704  # sanitised by nh3 in _render
 
 
 #: texts up to this size (a quiz's description, a question and its options, a feedback) are rendered once per
 #: worker; the output depends on the text alone, so the cache needs no invalidation. Bounded: at most 2,048 texts of
-#: at most 2 KB (a question bank's stems and options are a few hundred bytes each; lessons are longer and rarer)
+#: at most 2 KB (a question bank's stems and options are a few hundred bytes each)
 _CACHED_TEXT_LIMIT = 2048
+
+#: lessons (2-16 KB; a lesson page spent about 40% of its time in Markdown) are rendered once per worker too, keyed by
+#: their text's digest (the text itself is not kept): at most 128 of them, about 2.5 MiB at worst
+_CACHED_LONG_TEXT_LIMIT = 16 * 1024
+_LONG_TEXTS: BoundedCache[str] = BoundedCache(128)
 
 
 def _render(text: str) -> str:

@@ -33,3 +33,39 @@ def test_markdown_features_survive_sanitizing():
 def test_empty_text_renders_nothing():
     assert str(render_markdown(None)) == ""
     assert str(render_markdown("")) == ""
+
+
+def _lesson(words: int, marker: str) -> str:
+    return f"## {marker}\n\n" + "\n\n".join(f"Párrafo {i} con **énfasis** y texto de relleno." for i in range(words))
+
+
+def test_a_lesson_is_rendered_once_per_text_and_a_changed_text_renders_anew(monkeypatch):
+    from lms.core import markdown as md
+
+    md._LONG_TEXTS.clear()
+    calls = []
+    real = md._render
+    monkeypatch.setattr(md, "_render", lambda text: calls.append(len(text)) or real(text))
+    lesson = _lesson(80, "Lección uno")
+    assert md._CACHED_TEXT_LIMIT < len(lesson) <= md._CACHED_LONG_TEXT_LIMIT
+    first = render_markdown(lesson)
+    assert "<h2" in first and "Lección uno" in first and "<strong>énfasis</strong>" in first
+    assert str(render_markdown(lesson)) == str(first) and len(calls) == 1  # the second page reuses it
+    edited = lesson.replace("Lección uno", "Lección editada")
+    html = str(render_markdown(edited))
+    assert "Lección editada" in html and "Lección uno" not in html and len(calls) == 2
+    huge = _lesson(900, "Manual")  # past the limit: rendered every time, never kept
+    assert len(huge) > md._CACHED_LONG_TEXT_LIMIT
+    render_markdown(huge)
+    render_markdown(huge)
+    assert len(calls) == 4 and len(md._LONG_TEXTS) == 2
+
+
+def test_a_cached_lesson_stays_sanitized():
+    from lms.core import markdown as md
+
+    md._LONG_TEXTS.clear()
+    lesson = _lesson(80, "Lección") + "\n\n<script>alert(1)</script>[x](javascript:alert(1))"
+    for _ in range(2):
+        html = str(render_markdown(lesson)).lower()
+        assert "<script" not in html and "javascript:" not in html
