@@ -169,7 +169,11 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if not write_intent.get():
-            conn.exec_driver_sql("BEGIN")
+            if _reading_first.get() is None:
+                conn.exec_driver_sql("BEGIN")
+            # (the read phase of a reads_first view: no BEGIN, each read is its own snapshot, as every statement is
+            # under PostgreSQL's READ COMMITTED; its writes begin with BEGIN IMMEDIATE at begin_writes(), so a
+            # request that fails before them has nothing to roll back, and one BEGIN and its COMMIT are saved)
             return
         raw = conn.connection.dbapi_connection
         if writers_lock is not None and isinstance(raw, _WriterQueueConnection):
