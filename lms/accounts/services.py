@@ -160,26 +160,28 @@ _USER_MANAGER = inspect(User).class_manager
 
 
 @cache
-def _session_user() -> Select:
+def _session_user(with_extras: bool = True) -> Select:
     """The statement of every signed-in request, built once (SQLAlchemy memoizes a statement object's cache key):
     the user's columns with the reader's zone and what other domains asked for (:func:`load_with_session_user`)."""
-    extras = [column.label(f"extra_{name}") for name, column in _SESSION_EXTRAS.items()]
+    extras = [column.label(f"extra_{name}") for name, column in _SESSION_EXTRAS.items()] if with_extras else []
     return select(*_USER_COLUMNS, User.zone_in_effect.expression.label("zone_in_effect"), *extras).where(
         User.id == bindparam("user_id"))
 
 
-def load_user_for_session(session: Session, token: str) -> User | None:
+def load_user_for_session(session: Session, token: str, *, with_extras: bool = True) -> User | None:
     """flask-login's loader: ``"<id>:<session_version>"`` → the user if still valid.
 
     Every request runs it, so the row is read without the ORM's per-query loading machinery (about a tenth of a
     page's work) and becomes the session's User as if the ORM had loaded it: every column set, no change pending,
-    in the identity map (later reads of the same user get this object; relationships load on first use)."""
+    in the identity map (later reads of the same user get this object; relationships load on first use).
+    ``with_extras=False``: without what other domains asked for (``session_extras`` is then empty): for a request that
+    changes things, after which they count again (a form post: the header's unread notifications)."""
     try:
         raw_id, raw_version = token.split(":", 1)
         user_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    row = session.connection().execute(_session_user(), {"user_id": user_id}).first()
+    row = session.connection().execute(_session_user(with_extras), {"user_id": user_id}).first()
     if row is None or row.session_version != version or not row.is_active_user:
         return None
     user = session.identity_map.get(identity_key(User, user_id))
@@ -192,7 +194,7 @@ def load_user_for_session(session: Session, token: str) -> User | None:
         session.add(user)
     if "zone_in_effect" not in user.__dict__:
         set_committed_value(user, "zone_in_effect", row.zone_in_effect)
-    user.session_extras = dict(zip(_SESSION_EXTRAS, row[len(_USER_COLUMNS) + 1:]))
+    user.session_extras = dict(zip(_SESSION_EXTRAS, row[len(_USER_COLUMNS) + 1:])) if with_extras else {}
     return user
 
 

@@ -36,7 +36,8 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 
 @login_manager.user_loader
 def _load_user(token: str):
-    return services.load_user_for_session(get_session(), token)
+    # what other domains read with the user is for pages: after a form post they count again (the unread notifications)
+    return services.load_user_for_session(get_session(), token, with_extras=request.method in ("GET", "HEAD"))
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -42,22 +42,23 @@ def register(app: Flask) -> None:
 
 def _subscribe() -> None:
     """New evidence (a lesson, a graded quiz, a released role-play) → issue what the agent now meets."""
-    from lms.certification import services
+    from lms.certification import evidence as evidence_module, services
     from lms.quizzes.signals import attempt_graded
     from lms.roleplays.signals import grade_released
     from lms.tracks.signals import lesson_completed
 
-    def on_evidence(session, user_id, now, evidence):
-        issued = services.on_evidence(session, user_id, now, evidence)
+    def on_evidence(session, user_id, now, evidence, completions=None):
+        issued = services.on_evidence(session, user_id, now, evidence, completions)
         _tell_the_agent(user_id, issued)
 
     lesson_completed.connect(lambda session, user_id, now, **_: on_evidence(session, user_id, now, ("lesson", None)), weak=False)
-    def on_attempt_graded(session, attempt, now, **_):
+    def on_attempt_graded(session, attempt, now, read_with_submission=None, **_):
         evidence = services.attempt_evidence(attempt)
         if evidence is not None:  # None: a failed attempt, which can make no requirement met
-            on_evidence(session, attempt.user_id, now, evidence)
+            on_evidence(session, attempt.user_id, now, evidence, evidence_module.known_completions(read_with_submission))
 
     attempt_graded.connect(on_attempt_graded, weak=False)
+    evidence_module.register_with_submissions()
     grade_released.connect(lambda session, submission, now, **_: on_evidence(session, submission.user_id, now, ("roleplay", None))
                            if submission.user_id else None, weak=False)
 

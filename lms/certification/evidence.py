@@ -12,6 +12,7 @@ from sqlalchemy import Text, bindparam, cast, exists, select
 
 from lms.certification.models import CertificationDefinition, CertificationRecord
 from lms.certification.requirements import Context, RequirementResult, evaluate
+from lms.tracks.models import LessonCompletion
 
 #: (statements built once)
 _DEFINITIONS, _RECORDS = CertificationDefinition.__table__.c, CertificationRecord.__table__.c
@@ -28,6 +29,26 @@ EVIDENCE_CHECK_ROWS = (
     .select_from(CertificationDefinition.__table__.outerjoin(
         CertificationRecord.__table__, (_RECORDS.definition_id == _DEFINITIONS.id) & (_RECORDS.user_id == bindparam("b_user_id"))))
     .where(_DEFINITIONS.is_archived.is_(False)).order_by(_DEFINITIONS.area, _DEFINITIONS.slug))
+
+
+#: whether the agent has completed any lesson, read with a quiz's submission (:func:`register_with_submissions`): an
+#: agent who has completed none meets no lessons requirement, so the evidence check then reads no completions
+COMPLETIONS_KEY = "any_lesson_completed"
+_ANY_COMPLETION = exists().where(LessonCompletion.__table__.c.user_id == bindparam("b_user_id"))
+
+
+def register_with_submissions() -> None:
+    from lms.quizzes import services as quizzes
+
+    quizzes.read_with_submission(COMPLETIONS_KEY, _ANY_COMPLETION, lambda attempt: {})
+
+
+def known_completions(read_with_submission: dict | None) -> dict | None:
+    """The agent's completions as far as a submission read them: none ({}) when it found that the agent has completed no
+    lesson, else None (to be read)."""
+    if read_with_submission is not None and not read_with_submission.get(COMPLETIONS_KEY, True):
+        return {}
+    return None
 
 
 class LiveDefinition(NamedTuple):

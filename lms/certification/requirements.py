@@ -36,10 +36,11 @@ class RequirementResult:
 class Context:
     """Everything the evaluators need about one agent, loaded once."""
 
-    def __init__(self, session, user, since=None):
+    def __init__(self, session, user, since=None, completions: dict | None = None):
         #: recertification: only evidence dated on or after this moment counts
         self.session, self.user, self.since = session, user, since
-        self._completions = None
+        #: the agent's completions {lesson id: when}, when the caller already knows them (else read on first use)
+        self._completions = completions
         self._released = None
         self._qualified: dict[int, bool] = {}
         self._quiz_results: dict[str, tuple] = {}

@@ -103,7 +103,7 @@ def _evidence(results: list[RequirementResult]) -> tuple[list[dict], str]:
 
 
 def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
-                       evidence: tuple[str, str | None] | None = None) -> list[CertificationRecord]:
+                       evidence: tuple[str, str | None] | None = None, completions: dict | None = None) -> list[CertificationRecord]:
     """Issue every certification whose requirements the agent now meets (automatic issuing), and renew
     every certificate whose recertification path the agent has now completed.
 
@@ -116,6 +116,8 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     are evaluated (None: all of them, as ``flask --app lms certification evaluate`` does to catch up); a
     certification already held is not evaluated, and the others stop at their first unmet requirement, cheapest
     kinds first (:func:`met_results`). Definitions and records are read as plain rows (one statement).
+    ``completions``: the agent's lesson completions when the caller knows them (a submission that read that there are
+    none, :func:`known_completions`), else None (read if a requirement needs them).
     """
     if user.role != "agent":
         return []
@@ -123,14 +125,14 @@ def evaluate_and_issue(session: Session, user: "User", *, now: datetime,
     definitions: dict[int, LiveDefinition] = {}
     history: dict[int, list] = {}
     has_records = None
-    for row in session.execute(EVIDENCE_CHECK_ROWS, {"b_user_id": user.id}):
+    for row in session.connection().execute(EVIDENCE_CHECK_ROWS, {"b_user_id": user.id}):  # (Core: no ORM execution)
         has_records = row.has_records
         if row.id not in definitions:
             definitions[row.id] = LiveDefinition(row.id, row.version, row.validity_months, parsed(row.requirements_json),
                                                  parsed(row.recertification_json))
         if row.status is not None:  # one of the agent's records of this certification
             history.setdefault(row.id, []).append(row)
-    ctx = Context(session, user)
+    ctx = Context(session, user, completions=completions)
     candidates = [d for d in definitions.values() if could_change(d.requirements, evidence)]
     for definition in candidates:
         earlier = history.get(definition.id, [])
@@ -273,14 +275,14 @@ def events_of(session: Session, record: CertificationRecord) -> list[Certificati
     return list(session.scalars(select(CertificationEvent).where(CertificationEvent.record_id == record.id).order_by(CertificationEvent.id)))
 
 
-def on_evidence(session: Session, user_id: int, now: datetime, evidence: tuple[str, str | None] | None = None
-                ) -> list[CertificationRecord]:
+def on_evidence(session: Session, user_id: int, now: datetime, evidence: tuple[str, str | None] | None = None,
+                completions: dict | None = None) -> list[CertificationRecord]:
     """Signal handler body: new evidence for an agent → issue what they now meet (returns what was issued)."""
     try:
         user = accounts.get_user(session, user_id)
     except NotFound:
         return []
-    return evaluate_and_issue(session, user, now=now, evidence=evidence)
+    return evaluate_and_issue(session, user, now=now, evidence=evidence, completions=completions)
 
 
 def active_count_of(user_id, now: datetime):

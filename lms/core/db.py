@@ -10,6 +10,7 @@ import fcntl
 import os
 import sqlite3
 import time
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -169,8 +170,16 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if not write_intent.get():
-            conn.exec_driver_sql("BEGIN")
+            if _reading_first.get() is None:
+                conn.exec_driver_sql("BEGIN")
+            # (the read phase of a reads_first view: no BEGIN, each read is its own snapshot, as every statement is
+            # under PostgreSQL's READ COMMITTED; its writes begin with BEGIN IMMEDIATE at begin_writes(), so a
+            # request that fails before them has nothing to roll back, and one BEGIN and its COMMIT are saved)
             return
+        _begin_immediate(conn)
+
+    def _begin_immediate(conn):
+        """Take the write lock: behind the writers' queue, ``BEGIN IMMEDIATE``."""
         raw = conn.connection.dbapi_connection
         if writers_lock is not None and isinstance(raw, _WriterQueueConnection):
             try:
@@ -183,6 +192,12 @@ def _configure_sqlite(engine: Engine) -> None:
             if isinstance(raw, _WriterQueueConnection):
                 raw._leave_queue()
             raise
+
+    _BEGIN_IMMEDIATE[engine] = _begin_immediate
+
+
+#: SQLite engines → how each takes the write lock on a connection (begin_writes() takes it on the read phase's)
+_BEGIN_IMMEDIATE: "weakref.WeakKeyDictionary[Engine, Callable]" = weakref.WeakKeyDictionary()
 
 
 def reads_first(view):
@@ -232,7 +247,15 @@ def begin_writes(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writes() after a change: the read phase must not write")
     if session.in_transaction():
-        session.commit()
+        connection = session.connection()
+        begin_immediate = _BEGIN_IMMEDIATE.get(connection.engine)
+        if begin_immediate is not None and not connection.connection.dbapi_connection.in_transaction:
+            # SQLite, whose read phase emitted no BEGIN (see _on_begin): the same connection takes the write lock, and
+            # the request's one transaction goes on (no commit of the reads, no connection given back and taken again)
+            write_intent.set(True)
+            begin_immediate(connection)
+        else:
+            session.commit()
     write_intent.set(True)
     for hook in hooks:
         hook(session)

@@ -24,8 +24,10 @@ def _subscribe() -> None:
     from lms.quizzes.signals import attempt_awaiting_grading, attempt_graded
     from lms.roleplays.signals import grade_released, submitted
 
-    attempt_graded.connect(lambda session, attempt, now, **_: grades.on_attempt_graded(session, attempt, now), weak=False)
-    attempt_awaiting_grading.connect(lambda session, attempt, now, **_: grades.on_attempt_submitted(session, attempt, now),
-                                     weak=False)
+    attempt_graded.connect(lambda session, attempt, now, read_with_submission=None, **_:
+                           grades.on_attempt_graded(session, attempt, now, read_with_submission), weak=False)
+    attempt_awaiting_grading.connect(lambda session, attempt, now, read_with_submission=None, **_:
+                                     grades.on_attempt_submitted(session, attempt, now, read_with_submission), weak=False)
+    grades.register_with_submissions()
     submitted.connect(lambda session, submission, now, **_: grades.on_roleplay_submitted(session, submission, now), weak=False)
     grade_released.connect(lambda session, submission, now, **_: grades.on_grade_released(session, submission, now), weak=False)

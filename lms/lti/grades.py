@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import bindparam, desc, select
+from sqlalchemy import bindparam, desc, exists, select
 from sqlalchemy.orm import Session
 
 from lms.core import outbox
@@ -40,6 +40,31 @@ _SCORED_LINKS = (select(_LINKS.id, _LINKS.resource_link_id, _LINKS.ags, LtiPlatf
                  .order_by(_LINKS.id))
 
 
+#: whether the user launched from any such link (read with a quiz's submission, :func:`register_with_submissions`): the
+#: same conditions as :data:`_SCORED_LINKS`, so that it is false exactly when that finds no row (its joins as nested
+#: IN subqueries: a RETURNING clause names columns without their tables, and each subquery has one)
+SCORED_LINKS_KEY = "lti_scored_links"
+_ANY_SCORED_LINK = exists().where(
+    _LAUNCHED.user_id == bindparam("b_user_id"),
+    _LAUNCHED.resource_link_pk.in_(select(_LINKS.id).where(
+        _LINKS.target == bindparam("b_target"), _LINKS.ags.is_not(None),
+        _LINKS.platform_id.in_(select(LtiPlatform.__table__.c.id)))))
+
+
+def register_with_submissions() -> None:
+    """Have each quiz submission read whether the agent has a scored link to its quiz, in the statement that submits:
+    most agents have none, and then the submission needs no statement of LTI's."""
+    from lms.quizzes import services as quizzes
+
+    quizzes.read_with_submission(SCORED_LINKS_KEY, _ANY_SCORED_LINK,
+                                 lambda attempt: {"b_target": f"quiz:{attempt.quiz.slug}"})
+
+
+def _no_scored_link(read_with_submission: dict | None) -> bool:
+    """The submission read that the agent launched from no scored link of its quiz (None: not read with it)."""
+    return read_with_submission is not None and not read_with_submission.get(SCORED_LINKS_KEY, True)
+
+
 def queue_score(session: Session, *, user_id: int, target: str, event: str, now: datetime, label: str,
                 score: float | None, activity: str, grading: str) -> int:
     """Queue the score for every AGS resource link that opens ``target`` and that the user launched from.
@@ -62,17 +87,17 @@ def queue_score(session: Session, *, user_id: int, target: str, event: str, now:
     return queued
 
 
-def on_attempt_graded(session: Session, attempt, now: datetime) -> None:
-    if attempt.percent is None or attempt.quiz is None:
+def on_attempt_graded(session: Session, attempt, now: datetime, read_with_submission: dict | None = None) -> None:
+    if attempt.percent is None or attempt.quiz is None or _no_scored_link(read_with_submission):
         return
     queue_score(session, user_id=attempt.user_id, target=f"quiz:{attempt.quiz.slug}", now=now, label=attempt.quiz.title,
                 event=f"attempt-{attempt.id}-r{attempt.revision}", score=round(float(attempt.percent), 2),
                 activity="Completed", grading="FullyGraded")
 
 
-def on_attempt_submitted(session: Session, attempt, now: datetime) -> None:
+def on_attempt_submitted(session: Session, attempt, now: datetime, read_with_submission: dict | None = None) -> None:
     """Handed in with questions a trainer grades: the gradebook shows it submitted, waiting for the trainer."""
-    if attempt.quiz is None:
+    if attempt.quiz is None or _no_scored_link(read_with_submission):
         return
     queue_score(session, user_id=attempt.user_id, target=f"quiz:{attempt.quiz.slug}", now=now, label=attempt.quiz.title,
                 event=f"attempt-{attempt.id}-submitted", score=None, activity="Submitted", grading="PendingManual")

@@ -14,19 +14,15 @@ from functools import cached_property, lru_cache
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Text, bindparam, cast, select, type_coerce
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
-from lms.core.db import UTCDateTime
 from lms.core.errors import NotFound
 from lms.quizzes import versions
 from lms.quizzes.models import AttemptSlot, QuestionVersion, Quiz, QuizAttempt
 
 
-def _as_stored(column):
-    """A moment column read as the driver gives it (SQLite: text), converted by :func:`_moment` only where used."""
-    return type_coerce(column, NullType()).label(column.key)
+_as_stored = versions.as_stored
 
 
 #: the attempt, its quiz's title and its slots (an outer join: an attempt without slots still has its row), the
@@ -112,21 +108,7 @@ class AttemptPage:
 _POSITION, _POINTS, _LAYOUT, _ANSWER, _VERSION, _HASH, _CREATED = range(6, 13)
 
 
-@lru_cache(maxsize=8)
-def _moment_processor(dialect):
-    """What SQLAlchemy does to a stored moment of this database as it reads it (UTCDateTime's result processing)."""
-    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
-
-
-def _converted(dialect, stored):
-    """A stored moment as a UTC datetime, as the column would have been read."""
-    return _moment_processor(dialect)(stored)
-
-
-@lru_cache(maxsize=4096)
-def _moment(dialect, stored):
-    """:func:`_converted`, kept: the versions' creation times recur on every page (20 conversions a page before)."""
-    return None if stored is None else _converted(dialect, stored)
+_converted, _moment = versions.converted, versions.moment
 
 
 @lru_cache(maxsize=4096)

@@ -35,6 +35,7 @@ from lms.quizzes.models import (
     QuizSummary,
 )
 from lms.quizzes import signals, versions
+from lms.quizzes.versions import moment
 from lms.quizzes.slot_writes import SlotRow  # noqa: F401  # re-exported: a slot as the hot paths read it
 from lms.quizzes.slot_writes import committed as _committed, write_slots as _write_slots
 from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
@@ -120,8 +121,9 @@ def load_slots(session: Session, attempts: list[QuizAttempt]) -> None:
 _VERSIONS = QuestionVersion.__table__
 #: the slots of an attempt as plain rows with their versions' identity: Core columns of the tables (no ORM entity, so
 #: executing it costs no ORM bookkeeping and its cache key is computed once)
-_SLOT_ROWS = (select(*(AttemptSlot.__table__.c[name] for name in SlotRow.__slots__[:-1]), _VERSIONS.c.id.label("version_id"),
-                     _VERSIONS.c.content_hash, _VERSIONS.c.created_at)
+_SLOT_ROWS = (select(*(AttemptSlot.__table__.c[name] if name != "answered_at" else versions.as_stored(AttemptSlot.__table__.c[name])
+                       for name in SlotRow.__slots__[:-1]), _VERSIONS.c.id.label("version_id"),
+                     _VERSIONS.c.content_hash, versions.as_stored(_VERSIONS.c.created_at))
               .join_from(AttemptSlot.__table__, _VERSIONS, _VERSIONS.c.id == AttemptSlot.__table__.c.question_version_id)
               .where(AttemptSlot.__table__.c.attempt_id == bindparam("b_attempt_id")).order_by(AttemptSlot.__table__.c.position))
 
@@ -131,11 +133,13 @@ def slots_of(session: Session, attempt: QuizAttempt) -> list:
     (:func:`get_attempt`), else read as :class:`SlotRow` (one statement)."""
     if "slots" in attempt.__dict__:
         return attempt.slots
-    rows = session.execute(_SLOT_ROWS, {"b_attempt_id": attempt.id}).all()
-    cached = versions.resolve(session, ((row.version_id, row.content_hash, row.created_at) for row in rows))
+    connection = session.connection()  # (Core statements run on the connection: no ORM execution to go through)
+    rows = connection.execute(_SLOT_ROWS, {"b_attempt_id": attempt.id}).all()
+    dialect = connection.dialect
+    cached = versions.resolve(session, ((row.version_id, row.content_hash, moment(dialect, row.created_at)) for row in rows))
     out = []
     for row in rows:
-        slot = SlotRow(*row[:7])
+        slot = SlotRow(row[0], row[1], row[2], row[3], row[4], moment(dialect, row[5]), row[6])
         versions.attach(slot, cached[row.version_id])
         out.append(slot)
     return out
@@ -423,7 +427,7 @@ def _hold_open(session: Session, attempt: QuizAttempt, slots: list, *, bump: boo
     read the attempt before knows from the revision alone whether its answers are still the stored ones. The answers are
     read again only when the revision shows that another request wrote since this one read them."""
     stmt = _BUMP_IN_PROGRESS if bump else _HOLD_IN_PROGRESS
-    revision = session.execute(stmt, {"b_id": attempt.id}).scalar()
+    revision = session.connection().execute(stmt, {"b_id": attempt.id}).scalar()
     if revision is None:
         session.refresh(attempt)
         raise _closed(attempt)
@@ -431,7 +435,7 @@ def _hold_open(session: Session, attempt: QuizAttempt, slots: list, *, bump: boo
         set_committed_value(attempt, "revision", revision)
         return  # nobody wrote the attempt since it was read: the answers read are the stored ones
     set_committed_value(attempt, "revision", revision)
-    stored = {row.id: row for row in session.execute(_STORED_ANSWERS, {"b_attempt_id": attempt.id})}
+    stored = {row.id: row for row in session.connection().execute(_STORED_ANSWERS, {"b_attempt_id": attempt.id})}
     for slot in slots:
         row = stored.get(slot.id)
         if row is not None and (row.answer, row.answered_at) != (slot.answer, slot.answered_at):
@@ -458,9 +462,29 @@ _FIGURES_BEFORE = tuple(select(column).where(_SUMMARIES.c.user_id == bindparam("
                         for column in _SUMMARY_FIGURES)
 _SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "passed", "revision")
 #: the submission itself: from in progress, at the revision whose answers were graded, to submitted or graded
-_SUBMIT = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS,
-                                   _ATTEMPTS.c.revision == bindparam("b_read_revision"))
-           .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE))
+#: what the domains above read in the statement that submits (:func:`read_with_submission`): name → (a scalar
+#: subquery, its parameters' values for an attempt)
+_SUBMISSION_EXTRAS: dict[str, tuple] = {}
+
+
+def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict]) -> None:
+    """Have ``column`` (a scalar subquery; its bound parameters ``b_user_id``, ``b_quiz_id`` or those ``params(attempt)``
+    gives) read in the statement that submits an attempt, after its write (under the write lock on SQLite), and
+    handed to the listeners of :data:`signals.attempt_graded` and :data:`signals.attempt_awaiting_grading` as
+    ``read_with_submission[name]``: a listener that would look something up on every submission (LTI's scored links)
+    learns whether there is anything to look up without a statement of its own."""
+    _SUBMISSION_EXTRAS[name] = (column, params)
+    _submit_statement.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _submit_statement():
+    """The submission itself: from in progress, at the revision whose answers were graded, to submitted or graded,
+    returning the summary's figures before and what the domains above asked for. Built once (per registration)."""
+    extras = [column.label(f"extra_{name}") for name, (column, _params) in _SUBMISSION_EXTRAS.items()]
+    return (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS,
+                                    _ATTEMPTS.c.revision == bindparam("b_read_revision"))
+            .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))
 _EVENTS_INSERT = insert(_EVENTS)
 _SLOTS_INSERT = insert(_SLOTS)
 
@@ -520,32 +544,35 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     parsed = _parse_answers(slots, values) if values else None
     begin_writes(session)
     session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
-    before = _submit(session, attempt, slots, parsed, now)
-    if before is None:  # another request wrote the attempt since it was read: hold it, read its answers again
+    submitted = _submit(session, attempt, slots, parsed, now)
+    if submitted is None:  # another request wrote the attempt since it was read: hold it, read its answers again
         _hold_open(session, attempt, slots)
-        before = _submit(session, attempt, slots, parsed, now)
-        if before is None:  # not reached while the row is held; kept as the guard of exactly-once
+        submitted = _submit(session, attempt, slots, parsed, now)
+        if submitted is None:  # not reached while the row is held; kept as the guard of exactly-once
             session.rollback()
             session.refresh(attempt)
             raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
+    before, read_with = submitted
     graded = attempt.state == AttemptState.graded.value
-    session.execute(_EVENTS_INSERT, [  # one executemany, nulls included
+    session.connection().execute(_EVENTS_INSERT, [  # one executemany, nulls included
         {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
         {"attempt_id": attempt.id, "actor_id": None, "kind": "graded" if graded else "awaiting_manual_grading", "at": now,
          "data": {"score": attempt.score, "percent": attempt.percent}},
     ])
     if graded:
-        signals.attempt_graded.send(session, attempt=attempt, now=now)
+        signals.attempt_graded.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     else:
-        signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now)
+        signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     _summary_after_submit(session, attempt, now, before if before.passed is not None else None)
     return attempt
 
 
-def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | None, now: datetime) -> signals.Figures | None:
+def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | None, now: datetime
+            ) -> tuple[signals.Figures, dict] | None:
     """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
-    read, then write its slots; the summary's figures before (all None: no summary row), or None when the attempt is no
-    longer at that revision (nothing written then)."""
+    read, then write its slots; the summary's figures before (all None: no summary row) with what the domains above
+    asked to read with the submission (:func:`read_with_submission`), or None when the attempt is no longer at that
+    revision (nothing written then)."""
     changes = _answer_changes(slots, parsed, now)
     answers = {slot.id: slot.answer for slot in slots}
     answers.update((slot_id, change["answer"]) for slot_id, change in changes.items())
@@ -558,8 +585,11 @@ def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | 
                "passed": attempt.passed, "revision": attempt.revision + 1}
     if graded:
         values_ |= totals
-    row = session.execute(_SUBMIT, {"b_id": attempt.id, "b_read_revision": attempt.revision, "b_user_id": attempt.user_id,
-                                    "b_quiz_id": attempt.quiz_id, **{f"b_{k}": v for k, v in values_.items()}}).first()
+    params = {"b_id": attempt.id, "b_read_revision": attempt.revision, "b_user_id": attempt.user_id, "b_quiz_id": attempt.quiz_id,
+              **{f"b_{k}": v for k, v in values_.items()}}
+    for _column, extra_params in _SUBMISSION_EXTRAS.values():
+        params.update(extra_params(attempt))
+    row = session.connection().execute(_submit_statement(), params).first()
     if row is None:
         return None
     # the UPDATE above already wrote these: record them without marking the object dirty
@@ -568,7 +598,7 @@ def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | 
     for slot_id, score in scores.items():
         changes.setdefault(slot_id, {})["score"] = score
     _write_slots(session, slots, changes)
-    return signals.Figures(*row)
+    return signals.Figures(*row[:4]), dict(zip(_SUBMISSION_EXTRAS, row[4:]))
 
 
 def _slot_scores(slots: list, answers: dict[int, object]) -> dict[int, float | None]:
@@ -615,7 +645,7 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
         return
     params = {"b_user_id": attempt.user_id, "b_quiz_id": quiz.id, "b_now": now}
     if attempt.state != AttemptState.graded.value:
-        if session.execute(_PENDING_SUMMARY, params).first() is None:
+        if session.connection().execute(_PENDING_SUMMARY, params).first() is None:
             refresh_summary(session, attempt.user_id, quiz)
         else:
             signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
@@ -623,7 +653,7 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
     percent = attempt.percent
     params |= {"b_percent": percent, "b_pass_mark": float(quiz.settings["pass_mark"])}
     if before is not None:
-        row = session.execute(_graded_summary(method, bool(attempt.passed), guarded=True),
+        row = session.connection().execute(_graded_summary(method, bool(attempt.passed), guarded=True),
                               params | {f"b_before_{k}": v for k, v in before._asdict().items()}).first()
         if row is not None:
             after = signals.Figures(*row)

@@ -6,10 +6,12 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: sent with (session, attempt=…, now=…) whenever an attempt's grade is set or changes
+#: sent with (session, attempt=…, now=…) whenever an attempt's grade is set or changes; by a submission also with
+#: ``read_with_submission={name: value}`` (what :func:`lms.quizzes.services.read_with_submission` asked for)
 attempt_graded = _signals.signal("attempt-graded")
 
-#: sent with (session, attempt=…, now=…) when an attempt is handed in with questions a trainer must still grade
+#: sent with (session, attempt=…, now=…, read_with_submission=…) when an attempt is handed in with questions a trainer
+#: must still grade
 attempt_awaiting_grading = _signals.signal("attempt-awaiting-grading")
 
 

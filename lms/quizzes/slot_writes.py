@@ -71,7 +71,11 @@ def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> Non
             params[f"b_id_{k}"] = slot.id
             for column, value in zip(columns, values):
                 params[f"b_{column}_{k}"] = value
-        session.execute(slot_update(columns, len(chunk)), params)
+        session.connection().execute(slot_update(columns, len(chunk)), params)  # (Core: no ORM execution)
     for slot, values in written:
-        for column, value in zip(columns, values):
-            committed(slot, column, value)
+        if type(slot) is SlotRow:  # (plain values: set as they are)
+            for column, value in zip(columns, values):
+                setattr(slot, column, value)
+        else:
+            for column, value in zip(columns, values):
+                set_committed_value(slot, column, value)

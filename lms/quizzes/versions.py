@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from lms.core.caches import BoundedCache
+from lms.core.db import UTCDateTime
 from lms.quizzes.models import AttemptSlot, QuestionVersion
 from lms.quizzes.question_types import REGISTRY, QuestionType, render_text
 
@@ -63,6 +66,29 @@ CACHE = VersionCache()
 
 #: the columns that identify a version's content (read with the slots; the data only when not cached)
 KEY_COLUMNS = (QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.created_at)
+
+
+def as_stored(column):
+    """A moment column read as the driver gives it (SQLite: text), converted by :func:`moment` only where used."""
+    return type_coerce(column, NullType()).label(column.key)
+
+
+@lru_cache(maxsize=8)
+def _moment_processor(dialect):
+    """What SQLAlchemy does to a stored moment of this database as it reads it (UTCDateTime's result processing)."""
+    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+
+
+def converted(dialect, stored):
+    """A stored moment as a UTC datetime, as the column would have been read."""
+    return _moment_processor(dialect)(stored)
+
+
+@lru_cache(maxsize=4096)
+def moment(dialect, stored):
+    """:func:`converted`, kept: the versions' creation times recur on every read of an attempt's slots (20 conversions
+    a read), and so do the moments of an attempt's answers saved together."""
+    return None if stored is None else converted(dialect, stored)
 
 
 def _key(row) -> Key:

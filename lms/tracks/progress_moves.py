@@ -44,8 +44,9 @@ def move_by_standing(session: Session, user_id: int, quiz, before, after, *, now
     session.flush()
     pass_moved = before.passed != after.passed
     # the same lock as a rebuild takes (the agent's enrollments), so that two changes for the agent follow each other
-    rows = session.execute(_rows_statement(pass_moved and after.passed, pass_moved),
-                           {"b_user_id": user_id, "b_module_slug": quiz.module_slug, "b_quiz_id": quiz.id}).all()
+    connection = session.connection()  # (Core statements: no ORM execution)
+    rows = connection.execute(_rows_statement(pass_moved and after.passed, pass_moved),
+                              {"b_user_id": user_id, "b_module_slug": quiz.module_slug, "b_quiz_id": quiz.id}).all()
     if any(row.enrollment_id is None or row.start_date != row.enrollment_start for row in rows):
         return False  # a summary to create or rewrite
     calendar = None
@@ -68,7 +69,7 @@ def move_by_standing(session: Session, user_id: int, quiz, before, after, *, now
             writes.setdefault(tuple(sorted(changed)), []).append({"b_enrollment_id": row.enrollment_id, "b_updated_at": now,
                                                                   **{f"b_{k}": v for k, v in changed.items()}})
     for columns, params in writes.items():
-        session.execute(_update_statement(columns), params)
+        connection.execute(_update_statement(columns), params[0] if len(params) == 1 else params)  # (one row: no executemany)
         for values in params:  # a summary row loaded in this session is told what was written
             loaded = session.identity_map.get(session.identity_key(EnrollmentProgress, values["b_enrollment_id"]))
             if loaded is not None:

@@ -306,7 +306,7 @@ def completions_by_user(session: Session, user_ids: list[int]) -> dict[int, dict
     result: dict[int, dict[int, datetime]] = defaultdict(dict)
     if not user_ids:
         return result
-    rows = session.execute(_COMPLETIONS_OF, {"b_user_ids": list(user_ids)})
+    rows = session.connection().execute(_COMPLETIONS_OF, {"b_user_ids": list(user_ids)})  # (Core: no ORM execution)
     for user_id, lesson_id, completed_at in rows:
         result[user_id][lesson_id] = completed_at
     return result

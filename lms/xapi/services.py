@@ -85,8 +85,10 @@ def record_lesson_completed(session: Session, site: Site, *, user_id: int, lesso
     return int(_queue(session, f"lesson-completed:{user_id}:{lesson_id}", st, queued_at or now))
 
 
-def record_attempt_graded(session: Session, site: Site, *, attempt, now: datetime, queued_at: datetime | None = None) -> int:
-    """A quiz attempt was graded (or its grade changed): ``passed``/``failed`` the quiz with the score."""
+def record_attempt_graded(session: Session, site: Site, *, attempt, now: datetime, queued_at: datetime | None = None,
+                          read_with_submission: dict | None = None) -> int:
+    """A quiz attempt was graded (or its grade changed): ``passed``/``failed`` the quiz with the score.
+    (``read_with_submission``: sent with a submission for other listeners; not used here.)"""
     if attempt.score is None or attempt.passed is None:
         return 0
     quiz = attempt.quiz

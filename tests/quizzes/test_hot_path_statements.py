@@ -47,13 +47,16 @@ def test_start_save_and_submit_issue_few_statements(app, client, auth, agent, en
                                                      headers={"Accept": "application/json", "X-Requested-With": "fetch"}))
     assert len(save) <= 5, save
     # the submission (a first pass): the user, the attempt, its slots; one UPDATE submits at the revision read and reads
-    # the summary's figures before, every slot in one UPDATE (CASE by id), both history rows in one executemany, the quiz
-    # summary's UPDATE, certification's evidence check (the live definitions with the agent's records in one statement)
-    # and LTI's outbox, the progress summaries moved by the pass (the rows with whether the module has other steps left
-    # and the agent's calendar; the UPDATE) (18 before; 14 before the definitions came with the records and the calendar
-    # with the rows)
+    # the summary's figures before, whether the agent has an LTI link to be scored and whether they completed any lesson,
+    # every slot in one UPDATE (CASE by id), both history rows in one executemany, the quiz summary's UPDATE,
+    # certification's evidence check (the live definitions with the agent's records in one statement; no completions
+    # to read), the progress summaries moved by the pass (the rows with whether the module has other steps left and the
+    # agent's calendar; the UPDATE) (18 before; 14 before the definitions came with the records and the calendar with
+    # the rows; 12 before LTI's links and whether there are completions were read with the submission)
     _, submit = statements_of(app, lambda: client.post(f"/attempts/{attempt_id}/submit", data=values))
-    assert len(submit) <= 12, submit
+    assert len(submit) <= 10, submit
+    assert not any(s.startswith("SELECT lti_") for s in submit), submit  # no link launched: LTI reads nothing more
+    assert not any(s.startswith("SELECT lesson_completions") for s in submit), submit  # none to read
     assert sum(1 for s in submit if "attempt_slots SET" in s) == 1
     assert sum(1 for s in submit if "certification_" in s) == 1, submit
     assert not any(s.startswith("SELECT non_working_days") for s in submit), submit  # read with the progress rows
