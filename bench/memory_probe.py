@@ -148,17 +148,10 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
     rss_end = rss_mib()
     if os.environ.get("PROBE_MALLOCSTATS"):
         _pymalloc_summary("after the requests")
+    import ctypes
     import gc
 
-    import ctypes
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-                                                    "uordblks", "fordblks", "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallInfo2
-    info = libc.mallinfo2()
+    info = _mallinfo()
     try:
         sqlite_lib = ctypes.CDLL("libsqlite3.so.0")
         sqlite_lib.sqlite3_memory_used.restype = ctypes.c_int64
@@ -168,7 +161,7 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
     pool = get_db(app).engine.pool
     print(f"malloc: heap {info.arena / 2**20:.1f} MiB (in use {info.uordblks / 2**20:.1f}, free {info.fordblks / 2**20:.1f}), "
           f"mmap {info.hblkhd / 2**20:.1f} MiB; SQLite {sqlite_used:.1f} MiB; pool: {pool.status()}")
-    libc.malloc_trim(0)
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     print(f"after malloc_trim: RSS {rss_mib():.1f} MiB")
     print(f"gc counts {gc.get_count()}, frozen {gc.get_freeze_count()}; a full collection finds {gc.collect()} objects "
           f"→ RSS {rss_mib():.1f} MiB")
@@ -241,6 +234,19 @@ def _by_library(snap):
     return sizes
 
 
+def _mallinfo():
+    """glibc's heap figures (mallinfo2): arena (the heap's size), uordblks (in use), fordblks (free), hblkhd (mmap)."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                                                    "uordblks", "fordblks", "keepcost")]
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    return libc.mallinfo2()
+
+
 def _pymalloc_summary(when: str) -> None:
     """Python's object allocator (pymalloc) in a line: its arenas, and how much of them holds live objects."""
     with tempfile.TemporaryFile(mode="w+") as f:
@@ -260,15 +266,7 @@ def _pymalloc_summary(when: str) -> None:
         name, _, value = line.rpartition("=")
         if any(k in name for k in keep):
             figures.append(f"{name.strip(' #')}: {int(value.replace(',', '').strip()) / (2**20 if 'bytes' in name or 'pools' in name else 1):.1f}")
-    import ctypes
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-                                                    "uordblks", "fordblks", "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallInfo2
-    info = libc.mallinfo2()
+    info = _mallinfo()
     print(f"pymalloc {when}: " + "; ".join(figures) + f"; malloc heap {info.arena / 2**20:.1f} MiB (in use "
           f"{info.uordblks / 2**20:.1f}), mmap {info.hblkhd / 2**20:.1f} MiB; RSS {rss_mib():.1f} MiB")
 
