@@ -146,6 +146,10 @@ DEFAULTS.update({"EXPORT_BACKGROUND_AGENTS": 10_000, "EXPORT_KEEP_HOURS": 24, "E
 INT_KEYS += ("EXPORT_BACKGROUND_AGENTS", "EXPORT_KEEP_HOURS")
 ENV_KEYS += ("EXPORT_BACKGROUND_AGENTS", "EXPORT_KEEP_HOURS", "EXPORTS_FOLDER")
 
+#: LAZY_BLUEPRINTS: the integration, reporting and authoring pages' modules are imported on their first request
+#: (lms/core/lazy.py: a worker that never serves them does not hold them); off, every blueprint is imported at start
+DEFAULTS.update({"LAZY_BLUEPRINTS": True})
+
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
 

@@ -8,12 +8,14 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.api import errors, manage_views, views
+    from lms.api import errors
+    from lms.core import lazy
     from lms.core.errors import register_error_renderer
     from lms.core.security import csrf
 
     register_error_renderer("/api/", errors.http_error_response)
-    app.register_blueprint(views.bp)
-    csrf.exempt(views.bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
-    app.register_blueprint(manage_views.bp)
+    # the JSON views and the tokens' page are imported on their first request (lms/core/lazy.py)
+    api = lazy.register_blueprint(app, "lms.api.views:bp")
+    csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged form to ride on
+    lazy.register_blueprint(app, "lms.api.manage_views:bp")
     app.cli.add_lazy_command("api", "lms.api.cli:api_cli")

@@ -21,18 +21,6 @@ from lms.reference import services as reference
 bp = Blueprint("authoring", __name__, template_folder="templates", url_prefix="/authoring")
 
 AUTHORS = services.AUTHOR_ROLES
-#: the editors accept a body this large, so that an over-long paste gets its field error (and is kept)
-#: instead of the site-wide 413 page
-EDITOR_MAX_BYTES = 12 * 1024 * 1024
-
-
-def larger_forms_for_editors():
-    """Runs before every other before-request function (the CSRF check reads the form first)."""
-    if request.method == "POST" and request.blueprint == "authoring":
-        request.max_content_length = EDITOR_MAX_BYTES
-        request.max_form_memory_size = EDITOR_MAX_BYTES
-
-
 def user_names(session, ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:

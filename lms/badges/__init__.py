@@ -4,8 +4,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.badges import views
+    from lms.core import lazy
 
-    app.register_blueprint(views.bp)
-    app.register_blueprint(views.did_bp)
+    # the badges' pages and documents are imported on their first request (lms/core/lazy.py)
+    lazy.register_blueprint(app, "lms.badges.views:bp")
+    lazy.register_blueprint(app, "lms.badges.views:did_bp")
     app.cli.add_lazy_command("badges", "lms.badges.cli:badges_cli")

@@ -9,13 +9,12 @@ _SUBSCRIBED: list = []
 
 
 def register(app: Flask) -> None:
-    from lms.certification.loader import CertificationsLoader
     from lms.content import register_loader
 
     from lms.certification import manage_views, views
     from lms.certification.services import home_notices as services_notices
 
-    register_loader(CertificationsLoader())
+    register_loader("certification", "lms.certification.loader:CertificationsLoader")  # imported when first needed
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
     app.cli.add_lazy_command("certification", "lms.certification.cli:certification_cli")

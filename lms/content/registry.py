@@ -1,6 +1,7 @@
 """Loader registry and the all-or-nothing check/sync over every content file."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,8 +70,24 @@ def on_sync(listener) -> None:
         _SYNC_LISTENERS.append(listener)
 
 
-def register_loader(loader: Loader) -> None:
-    _LOADERS[loader.name] = loader
+def register_loader(loader: Loader | str, target: str | None = None) -> None:
+    """Register ``loader``; or, as ``register_loader("quizzes", "lms.quizzes.loader:QuizzesLoader")``, the loader
+    class named by ``target``, imported and made when a check or sync first needs it (a web worker never does)."""
+    if isinstance(loader, str):
+        _LOADERS[loader] = target  # type: ignore[assignment]
+    else:
+        _LOADERS[loader.name] = loader
+
+
+def _loader(name: str) -> Loader:
+    loader = _LOADERS[name]
+    if isinstance(loader, str):
+        module, _, attribute = loader.partition(":")
+        loader = getattr(importlib.import_module(module), attribute)()
+        if loader.name != name:
+            raise RuntimeError(f"content loader {loader!r} is named {loader.name!r}, registered as {name!r}")
+        _LOADERS[name] = loader
+    return loader
 
 
 def registered_loaders() -> list[Loader]:
@@ -85,10 +102,10 @@ def registered_loaders() -> list[Loader]:
             raise RuntimeError(f"content loaders depend on each other in a cycle: {' -> '.join(stack + (name,))}")
         if name not in _LOADERS:
             raise RuntimeError(f"content loader {stack[-1]!r} depends on unknown loader {name!r}")
-        for dep in _LOADERS[name].depends_on:
+        for dep in _loader(name).depends_on:
             visit(dep, stack + (name,))
         seen.add(name)
-        ordered.append(_LOADERS[name])
+        ordered.append(_loader(name))
 
     for name in sorted(_LOADERS):
         visit(name, ())

@@ -7,6 +7,8 @@ worker at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQ
 """
 from __future__ import annotations
 
+import importlib
+
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
@@ -30,8 +32,19 @@ class Undeliverable(Exception):
     so the message is marked failed at once (``last_error`` says why)."""
 
 
-def register_sender(kind: str, factory: Callable[[Mapping], Sender | None]) -> None:
-    SENDER_FACTORIES[kind] = factory
+def register_sender(kind: str, factory: Callable[[Mapping], Sender | None] | str) -> None:
+    """``factory`` makes the sender of ``kind`` from the configuration (None: not configured); a
+    ``"package.module:attribute"`` string names it, imported when the worker first asks (a web worker never does)."""
+    SENDER_FACTORIES[kind] = factory if callable(factory) else _imported(factory)
+
+
+def _imported(target: str) -> Callable[[Mapping], Sender | None]:
+    def factory(config: Mapping) -> Sender | None:
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)(config)
+
+    factory.target = target  # type: ignore[attr-defined]
+    return factory
 
 
 def configured_senders(config: Mapping) -> dict[str, Sender]:

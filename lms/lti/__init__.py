@@ -6,28 +6,56 @@ _SUBSCRIBED: list = []
 
 
 def register(app: Flask) -> None:
-    from lms.core import outbox
-    from lms.lti import grades, views
+    from lms.core import lazy, outbox
 
-    app.register_blueprint(views.bp)
-    app.register_blueprint(views.manage_bp)
+    # the launch and management pages, and the scores' module, are imported when first needed (lms/core/lazy.py)
+    lazy.register_blueprint(app, "lms.lti.views:bp")
+    lazy.register_blueprint(app, "lms.lti.views:manage_bp")
     app.cli.add_lazy_command("lti", "lms.lti.cli:lti_cli")
-    outbox.register_sender(grades.KIND, grades.sender_factory)
+    outbox.register_sender("lti-score", "lms.lti.grades:sender_factory")
     if not _SUBSCRIBED:
         _subscribe()
         _SUBSCRIBED.append(True)
 
 
 def _subscribe() -> None:
-    """Graded quizzes and role-plays → scores queued for the platforms' gradebooks."""
-    from lms.lti import grades
+    """Graded quizzes and role-plays → scores queued for the platforms' gradebooks (lms.lti.grades, imported by the
+    first event)."""
+    from lms.quizzes import services as quizzes
     from lms.quizzes.signals import attempt_awaiting_grading, attempt_graded
     from lms.roleplays.signals import grade_released, submitted
 
-    attempt_graded.connect(lambda session, attempt, now, read_with_submission=None, **_:
-                           grades.on_attempt_graded(session, attempt, now, read_with_submission), weak=False)
-    attempt_awaiting_grading.connect(lambda session, attempt, now, read_with_submission=None, **_:
-                                     grades.on_attempt_submitted(session, attempt, now, read_with_submission), weak=False)
-    grades.register_with_submissions()
-    submitted.connect(lambda session, submission, now, **_: grades.on_roleplay_submitted(session, submission, now), weak=False)
-    grade_released.connect(lambda session, submission, now, **_: grades.on_grade_released(session, submission, now), weak=False)
+    def graded(session, attempt, now, read_with_submission=None, **_):
+        from lms.lti import grades
+
+        grades.on_attempt_graded(session, attempt, now, read_with_submission)
+
+    def awaiting(session, attempt, now, read_with_submission=None, **_):
+        from lms.lti import grades
+
+        grades.on_attempt_submitted(session, attempt, now, read_with_submission)
+
+    def roleplay_submitted(session, submission, now, **_):
+        from lms.lti import grades
+
+        grades.on_roleplay_submitted(session, submission, now)
+
+    def released(session, submission, now, **_):
+        from lms.lti import grades
+
+        grades.on_grade_released(session, submission, now)
+
+    def any_scored_link():
+        from lms.lti import grades
+
+        return grades.ANY_SCORED_LINK
+
+    for signal, receiver in ((attempt_graded, graded), (attempt_awaiting_grading, awaiting),
+                             (submitted, roleplay_submitted), (grade_released, released)):
+        signal.connect(receiver, weak=False)
+    # whether the agent launched from a scored link of the quiz: read by the statement that submits
+    quizzes.read_with_submission(SCORED_LINKS_KEY, any_scored_link, lambda attempt: {"b_target": f"quiz:{attempt.quiz.slug}"})
+
+
+#: the name of what a quiz's submission reads for LTI (lms.lti.grades.ANY_SCORED_LINK)
+SCORED_LINKS_KEY = "lti_scored_links"

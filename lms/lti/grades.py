@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lms.core import outbox
 from lms.core.db import get_session
+from lms.lti import SCORED_LINKS_KEY
 from lms.lti.models import LtiLaunchedLink, LtiPlatform, LtiResourceLink, LtiToolKey
 
 # Queuing a score (on every graded quiz) needs no pylti1p3; only delivery (the outbox worker) imports it.
@@ -40,24 +41,14 @@ _SCORED_LINKS = (select(_LINKS.id, _LINKS.resource_link_id, _LINKS.ags, LtiPlatf
                  .order_by(_LINKS.id))
 
 
-#: whether the user launched from any such link (read with a quiz's submission, :func:`register_with_submissions`): the
+#: whether the user launched from any such link (read with a quiz's submission: lms/lti/__init__.py): the
 #: same conditions as :data:`_SCORED_LINKS`, so that it is false exactly when that finds no row (its joins as nested
 #: IN subqueries: a RETURNING clause names columns without their tables, and each subquery has one)
-SCORED_LINKS_KEY = "lti_scored_links"
-_ANY_SCORED_LINK = exists().where(
+ANY_SCORED_LINK = exists().where(
     _LAUNCHED.user_id == bindparam("b_user_id"),
     _LAUNCHED.resource_link_pk.in_(select(_LINKS.id).where(
         _LINKS.target == bindparam("b_target"), _LINKS.ags.is_not(None),
         _LINKS.platform_id.in_(select(LtiPlatform.__table__.c.id)))))
-
-
-def register_with_submissions() -> None:
-    """Have each quiz submission read whether the agent has a scored link to its quiz, in the statement that submits:
-    most agents have none, and then the submission needs no statement of LTI's."""
-    from lms.quizzes import services as quizzes
-
-    quizzes.read_with_submission(SCORED_LINKS_KEY, _ANY_SCORED_LINK,
-                                 lambda attempt: {"b_target": f"quiz:{attempt.quiz.slug}"})
 
 
 def _no_scored_link(read_with_submission: dict | None) -> bool:

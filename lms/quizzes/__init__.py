@@ -7,11 +7,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from lms.content import register_loader
-    from lms.quizzes.loader import QuizzesLoader
 
     from lms.quizzes import manage_views, views
 
-    register_loader(QuizzesLoader())
+    register_loader("quizzes", "lms.quizzes.loader:QuizzesLoader")  # imported by the first check or sync
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
 

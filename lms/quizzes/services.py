@@ -17,6 +17,7 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -468,7 +469,8 @@ _SUBMISSION_EXTRAS: dict[str, tuple] = {}
 
 
 def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict]) -> None:
-    """Have ``column`` (a scalar subquery; its bound parameters ``b_user_id``, ``b_quiz_id`` or those ``params(attempt)``
+    """Have ``column`` (a scalar subquery, or a function that returns it when the statement is first built: a domain
+    imported on first use; its bound parameters ``b_user_id``, ``b_quiz_id`` or those ``params(attempt)``
     gives) read in the statement that submits an attempt, after its write (under the write lock on SQLite), and
     handed to the listeners of :data:`signals.attempt_graded` and :data:`signals.attempt_awaiting_grading` as
     ``read_with_submission[name]``: a listener that would look something up on every submission (LTI's scored links)
@@ -481,7 +483,8 @@ def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict
 def _submit_statement():
     """The submission itself: from in progress, at the revision whose answers were graded, to submitted or graded,
     returning the summary's figures before and what the domains above asked for. Built once (per registration)."""
-    extras = [column.label(f"extra_{name}") for name, (column, _params) in _SUBMISSION_EXTRAS.items()]
+    extras = [(column if isinstance(column, ClauseElement) else column()).label(f"extra_{name}")
+              for name, (column, _params) in _SUBMISSION_EXTRAS.items()]
     return (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS,
                                     _ATTEMPTS.c.revision == bindparam("b_read_revision"))
             .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))

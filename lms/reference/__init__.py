@@ -10,7 +10,6 @@ from flask import Flask
 def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.reference import views
-    from lms.reference.loader import ReferenceLoader
 
-    register_loader(ReferenceLoader())
+    register_loader("reference", "lms.reference.loader:ReferenceLoader")  # imported by the first check or sync
     app.register_blueprint(views.bp)

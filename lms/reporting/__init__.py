@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.core import outbox
-    from lms.reporting import jobs, views
+    from lms.core import lazy, outbox
 
-    app.register_blueprint(views.bp)
-    outbox.register_sender(jobs.KIND, jobs.sender_factory)
+    # the managers' dashboard and exports are imported on their first request (lms/core/lazy.py)
+    lazy.register_blueprint(app, "lms.reporting.views:bp")
+    outbox.register_sender("export", "lms.reporting.jobs:sender_factory")  # lms.reporting.jobs.KIND

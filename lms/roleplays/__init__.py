@@ -21,11 +21,10 @@ def record_label(key: str) -> str:
 
 def register(app: Flask) -> None:
     from lms.content import register_loader
-    from lms.roleplays.loader import RoleplaysLoader
 
     from lms.roleplays import manage_views, views
 
-    register_loader(RoleplaysLoader())
+    register_loader("roleplays", "lms.roleplays.loader:RoleplaysLoader")  # imported by the first check or sync
     app.add_template_filter(record_label)
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)

@@ -10,13 +10,12 @@ from flask import Flask
 def register(app: Flask) -> None:
     from lms.content import register_loader
     from lms.tracks import manage_views, views
-    from lms.tracks.loader import ProgressLoader, TracksLoader
 
     from lms.accounts import imports
 
     imports.register_writer("enrollments", services_import_writer)
-    register_loader(TracksLoader())
-    register_loader(ProgressLoader())
+    register_loader("tracks", "lms.tracks.loader:TracksLoader")  # imported by the first check or sync
+    register_loader("progress", "lms.tracks.loader:ProgressLoader")
     app.register_blueprint(views.bp)
     app.add_url_rule("/", endpoint="home", view_func=views.home)
 

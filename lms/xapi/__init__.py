@@ -19,15 +19,13 @@ _SUBSCRIBED: list = []
 
 
 def register(app: Flask) -> None:
-    from lms.core import outbox
-    from lms.xapi import views
-    from lms.xapi.sender import lrs_sender
-    from lms.xapi.services import KIND
+    from lms.core import lazy, outbox
 
     check_config(app.config)
-    outbox.register_sender(KIND, lrs_sender)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(views.extensions_bp)
+    outbox.register_sender("xapi", "lms.xapi.sender:lrs_sender")  # lms.xapi.services.KIND
+    # the pages are imported on their first request, the statements' module by the first event (lms/core/lazy.py)
+    lazy.register_blueprint(app, "lms.xapi.views:bp")
+    lazy.register_blueprint(app, "lms.xapi.views:extensions_bp")
     app.cli.add_lazy_command("xapi", "lms.xapi.cli:xapi_cli")
     if not _SUBSCRIBED:
         _subscribe()
@@ -98,21 +96,22 @@ def _subscribe() -> None:
     from lms.quizzes.signals import attempt_graded
     from lms.roleplays.signals import grade_released, submitted
     from lms.tracks.signals import lesson_completed
-    from lms.xapi import services
 
-    def handler(record):
+    def handler(name):
         def handle(session, **event):
             site = site_from(current_app.config) if has_app_context() else None
-            if site is None:
+            if site is None:  # statements are not recorded: lms.xapi.services is not even imported
                 return
+            from lms.xapi import services
+
             try:
                 with session.begin_nested():
-                    record(session, site, **event)
+                    getattr(services, name)(session, site, **event)
             except Exception:  # noqa: BLE001 - a statement must never cost the agent their action
-                log.exception("xAPI statement of %s not recorded (flask --app lms xapi backfill can record it later)", record.__name__)
+                log.exception("xAPI statement of %s not recorded (flask --app lms xapi backfill can record it later)", name)
         return handle
 
-    for signal, record in ((lesson_completed, services.record_lesson_completed), (attempt_graded, services.record_attempt_graded),
-                           (submitted, services.record_submitted), (grade_released, services.record_grade_released),
-                           (record_issued, services.record_issued)):
-        signal.connect(handler(record), weak=False)
+    for signal, name in ((lesson_completed, "record_lesson_completed"), (attempt_graded, "record_attempt_graded"),
+                         (submitted, "record_submitted"), (grade_released, "record_grade_released"),
+                         (record_issued, "record_issued")):
+        signal.connect(handler(name), weak=False)

@@ -69,3 +69,31 @@ def test_a_cached_lesson_stays_sanitized():
     for _ in range(2):
         html = str(render_markdown(lesson)).lower()
         assert "<script" not in html and "javascript:" not in html
+
+
+def test_the_extensions_render_every_content_file_as_python_markdowns_named_extra_does(monkeypatch):
+    """The extensions are given as instances (no entry-point scan); the HTML of every Markdown file of the content
+    is the same as with the names "extra", "sane_lists" and "toc" Python-Markdown documents."""
+    from pathlib import Path
+
+    import markdown
+    from markdown import util
+
+    from lms.core import markdown as ours
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(p for folder in ("courses", "quizzes", "roleplays") for p in (root / folder).rglob("*.md"))
+    assert len(files) > 50
+    texts = [p.read_text(encoding="utf-8") for p in files]
+    texts.append("Texto[^1] con *HTML* y ABBR.\n\n*[ABBR]: Abreviatura\n\n[^1]: Nota.\n\n```python\nx = 1\n```\n\n"
+                 "Término\n:   Definición\n\n<div markdown=\"1\">**dentro**</div>\n\n1. uno\n* dos\n\n# Título {: #t }")
+    by_name = [markdown.Markdown(extensions=["extra", "sane_lists", "toc"],
+                                 extension_configs={"toc": {"permalink": False}}).convert(t) for t in texts]
+    scans = []
+    monkeypatch.setattr(util, "get_installed_extensions", lambda: scans.append(1) or [])
+    for text, expected in zip(texts, by_name, strict=True):
+        assert ours._markdown.Markdown(extensions=ours._extensions()).convert(text) == expected
+    assert scans == []
+    footnote = "Uno[^a].\n\n[^a]: Primera nota."
+    first, second = ours._render(footnote), ours._render(footnote)
+    assert first == second and first.count('id="fn:a"') == 1  # a new footnotes extension for each conversion
