@@ -11,12 +11,13 @@ _SUBSCRIBED: list = []
 def register(app: Flask) -> None:
     from lms.content import register_loader
 
-    from lms.certification import manage_views, views
+    from lms.core import lazy
     from lms.certification.services import home_notices as services_notices
 
     register_loader("certification", "lms.certification.loader:CertificationsLoader")  # imported when first needed
-    app.register_blueprint(views.bp)
-    app.register_blueprint(manage_views.bp)
+    # the certificates' pages are imported on their first request (lms/core/lazy.py)
+    lazy.register_blueprint(app, "lms.certification.views:bp")
+    lazy.register_blueprint(app, "lms.certification.manage_views:bp")
     app.cli.add_lazy_command("certification", "lms.certification.cli:certification_cli")
     from lms.tracks.services import HOME_NOTICES
 

@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from lms.escalation import views
+    from lms.core import lazy
 
-    app.register_blueprint(views.bp)
+    lazy.register_blueprint(app, "lms.escalation.views:bp")  # the advisor's pages: imported on first request
     app.cli.add_lazy_command("escalation", "lms.escalation.cli:escalation_cli")

@@ -8,11 +8,12 @@ from flask import Flask
 def register(app: Flask) -> None:
     from lms.content import register_loader
 
-    from lms.quizzes import manage_views, views
+    from lms.core import lazy
+    from lms.quizzes import views
 
     register_loader("quizzes", "lms.quizzes.loader:QuizzesLoader")  # imported by the first check or sync
     app.register_blueprint(views.bp)
-    app.register_blueprint(manage_views.bp)
+    lazy.register_blueprint(app, "lms.quizzes.manage_views:bp")  # trainers' pages: imported on first request
 
     from lms.quizzes.question_types import DRILL_DESTINATIONS, DRILL_PRIORITIES
 

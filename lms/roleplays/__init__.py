@@ -22,12 +22,13 @@ def record_label(key: str) -> str:
 def register(app: Flask) -> None:
     from lms.content import register_loader
 
-    from lms.roleplays import manage_views, views
+    from lms.core import lazy
+    from lms.roleplays import views
 
     register_loader("roleplays", "lms.roleplays.loader:RoleplaysLoader")  # imported by the first check or sync
     app.add_template_filter(record_label)
     app.register_blueprint(views.bp)
-    app.register_blueprint(manage_views.bp)
+    lazy.register_blueprint(app, "lms.roleplays.manage_views:bp")  # trainers' pages: imported on first request
     app.cli.add_lazy_command("roleplays", "lms.roleplays.cli:roleplays_cli")
     from lms.roleplays import workspace_views  # the practice workspace (docs/practice-workspace.md)
 

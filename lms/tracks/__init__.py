@@ -9,7 +9,8 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from lms.content import register_loader
-    from lms.tracks import manage_views, views
+    from lms.core import lazy
+    from lms.tracks import views
 
     from lms.accounts import imports
 
@@ -31,7 +32,7 @@ def register(app: Flask) -> None:
     quizzes.ACCESS_POLICY["may_take"] = may_take_quiz
     quizzes.ACCESS_POLICY["may_supervise"] = lambda session, viewer, agent_id: accounts.can_supervise(
         session, viewer, accounts.get_user(session, agent_id))
-    app.register_blueprint(manage_views.bp)
+    lazy.register_blueprint(app, "lms.tracks.manage_views:bp")  # trainers' pages: imported on first request
     app.cli.add_lazy_command("tracks", "lms.tracks.cli:tracks_cli")
 
     from lms.quizzes.signals import standing_changed
