@@ -4,7 +4,8 @@ Runs the LMS with the Flask test client (no server) against a seeded organisatio
 100-agent team "bench equipo grande", its manager and the admin) and measures, for the team dashboard of the big
 team (as its manager) and the organisation-wide dashboard (as the admin):
   * statements per request (an engine "before_cursor_execute" listener),
-  * CPU ms per request (``time.process_time``: SQLite runs in-process, so it includes the database),
+  * CPU ms per request (``time.process_time``: SQLite runs in-process, so it includes the database), and wall ms
+    (on PostgreSQL, wall minus CPU is the database server's time and the round trips, one request at a time),
   * with --profile, the calls counted by cProfile and the top functions by cumulative time.
 
     .venv/bin/python bench/dashboard_profile.py --database-url sqlite:////tmp/seed.sqlite3 [--runs 30] [--profile]
@@ -55,7 +56,8 @@ def main() -> int:
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *a: statements.append(sql))
     pages = [("team dashboard (100 agents, manager)", MANAGER, f"/manage/dashboard/?team={team}", "team"),
              ("org-wide dashboard (admin)", ADMIN, "/manage/dashboard/", "org")]
-    print(f"{'page':40} {'statements':>10} {'CPU ms median':>14} {'p95':>7} {'calls':>8} {'bytes':>8}")
+    print(f"{'page':40} {'statements':>10} {'CPU ms median':>14} {'p95':>7} {'wall ms median':>15} {'p95':>7} {'calls':>8} "
+          f"{'bytes':>8}")
     for label, email, url, short in pages:
         uid, version = users[email]
         cookie, _ = mint_session(app, f"{uid}:{version}")
@@ -69,12 +71,13 @@ def main() -> int:
         if args.save:
             # the CSRF token changes with every session: blanked, so that two runs' pages compare byte for byte
             Path(f"{args.save}-{short}.html").write_bytes(re.sub(rb'(name="csrf_token" type="hidden" value=")[^"]*', rb"\1", response.data))
-        times = []
+        times, walls = [], []
         for _ in range(args.runs):
             statements.clear()
-            started = time.process_time()
+            started, wall = time.process_time(), time.perf_counter()
             response = client.get(url, headers=headers, environ_base=environ)
             times.append((time.process_time() - started) * 1000)
+            walls.append((time.perf_counter() - wall) * 1000)
         count, listed = len(statements), list(statements)
         calls = "-"
         report = ""
@@ -92,8 +95,11 @@ def main() -> int:
         if args.times:
             print(label, " ".join(f"{t:.0f}" for t in times))
         times.sort()
+        walls.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        print(f"{label:40} {count:>10} {statistics.median(times):>14.1f} {p95:>7.1f} {calls:>8} {len(response.data):>8}")
+        wall_p95 = walls[min(len(walls) - 1, int(len(walls) * 0.95))]
+        print(f"{label:40} {count:>10} {statistics.median(times):>14.1f} {p95:>7.1f} {statistics.median(walls):>15.1f} "
+              f"{wall_p95:>7.1f} {calls:>8} {len(response.data):>8}")
         if args.statements:
             for sql in listed:
                 print("   ", " ".join(sql.split())[:300])
