@@ -63,7 +63,8 @@ def register_blueprint(app: Flask, target: str) -> Blueprint:
         # Flask adds OPTIONS (and answers it) itself where the view did not declare it
         declared = set(methods) - ({"OPTIONS"} if automatic_options else set())
         view = views.setdefault(endpoint, _stand_in_view(app, target, f"{name}.{endpoint}"))
-        stand_in.add_url_rule(rule, endpoint, view, methods=declared, defaults=defaults or {}, strict_slashes=strict_slashes,
+        stand_in.add_url_rule(rule, endpoint, view, methods=declared, defaults=defaults or {},
+                              strict_slashes=strict_slashes,
                               provide_automatic_options=None if automatic_options else False)
     app.register_blueprint(stand_in)
     state["pending"][name] = target
@@ -106,7 +107,8 @@ def load(app: Flask, name: str) -> None:
             raise StaleManifest(f"{target} registers application-wide hooks ({', '.join(app_wide)}): register them "
                                 "in the domain's register(), not lazily")
         if _rules(scratch, name) != _rules(app, name):
-            raise StaleManifest(f"{MANIFEST.name} does not match the routes of {target}: run python -m lms.lazy_manifest")
+            raise StaleManifest(f"{MANIFEST.name} does not match the routes of {target}: "
+                                "run python -m lms.lazy_manifest")
         for endpoint, view in scratch.view_functions.items():
             if endpoint.startswith(name + "."):
                 app.view_functions[endpoint] = view

@@ -8,7 +8,6 @@ worker at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQ
 from __future__ import annotations
 
 import importlib
-
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 

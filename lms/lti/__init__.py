@@ -54,7 +54,8 @@ def _subscribe() -> None:
                              (submitted, roleplay_submitted), (grade_released, released)):
         signal.connect(receiver, weak=False)
     # whether the agent launched from a scored link of the quiz: read by the statement that submits
-    quizzes.read_with_submission(SCORED_LINKS_KEY, any_scored_link, lambda attempt: {"b_target": f"quiz:{attempt.quiz.slug}"})
+    quizzes.read_with_submission(SCORED_LINKS_KEY, any_scored_link,
+                                 lambda attempt: {"b_target": f"quiz:{attempt.quiz.slug}"})
 
 
 #: the name of what a quiz's submission reads for LTI (lms.lti.grades.ANY_SCORED_LINK)

@@ -97,20 +97,23 @@ def _fake_module(monkeypatch, blueprint: Blueprint) -> str:
     return "tests_lazy_fake:bp"
 
 
-def _manifest_with(monkeypatch, target: str, name: str, rules: list) -> None:
+def _lazy_app(monkeypatch, database_url, tmp_path, fake: Blueprint, rule: str = "/fake"):
+    """An app with ``fake`` registered lazily, the manifest giving it one rule (``rule``, endpoint ``page``)."""
+    target = _fake_module(monkeypatch, fake)
     entries = dict(lazy._manifest())
-    entries[target] = {"name": name, "root": "core", "template_folder": None, "rules": rules}
+    entries[target] = {"name": fake.name, "root": "core", "template_folder": None,
+                       "rules": [[rule, "page", ["GET", "HEAD", "OPTIONS"], None, None, True]]}
     monkeypatch.setattr(lazy, "_manifest", lambda: entries)
+    app = make_test_app(database_url, tmp_path)
+    lazy.register_blueprint(app, target)
+    return app
 
 
 def test_a_lazy_blueprint_that_registers_application_wide_hooks_is_refused(monkeypatch, database_url, tmp_path):
     fake = Blueprint("fake", __name__)
     fake.add_url_rule("/fake", "page", lambda: "real")
     fake.before_app_request(lambda: None)
-    target = _fake_module(monkeypatch, fake)
-    _manifest_with(monkeypatch, target, "fake", [["/fake", "page", ["GET", "HEAD", "OPTIONS"], None, None, True]])
-    app = make_test_app(database_url, tmp_path)
-    lazy.register_blueprint(app, target)
+    app = _lazy_app(monkeypatch, database_url, tmp_path, fake)
     with pytest.raises(lazy.StaleManifest, match="application-wide"):
         lazy.load(app, "fake")
 
@@ -119,10 +122,7 @@ def test_a_stale_manifest_is_refused_when_the_blueprint_loads(monkeypatch, datab
     fake = Blueprint("fake", __name__)
     fake.add_url_rule("/fake", "page", lambda: "real")
     fake.add_url_rule("/fake/new", "new", lambda: "new")  # not in the manifest
-    target = _fake_module(monkeypatch, fake)
-    _manifest_with(monkeypatch, target, "fake", [["/fake", "page", ["GET", "HEAD", "OPTIONS"], None, None, True]])
-    app = make_test_app(database_url, tmp_path)
-    lazy.register_blueprint(app, target)
+    app = _lazy_app(monkeypatch, database_url, tmp_path, fake)
     with pytest.raises(lazy.StaleManifest, match="python -m lms.lazy_manifest"):
         lazy.load(app, "fake")
 
@@ -133,16 +133,32 @@ def test_a_blueprint_missing_from_the_manifest_is_refused_at_start(database_url,
         lazy.register_blueprint(app, "lms.nowhere.views:bp")
 
 
-def test_a_loaded_fake_blueprint_answers_with_its_own_view_and_hooks(monkeypatch, database_url, tmp_path):
+def test_the_first_request_runs_the_loaded_blueprints_view_and_hooks(monkeypatch, database_url, tmp_path):
+    calls = []
     fake = Blueprint("fake", __name__)
-    fake.add_url_rule("/fake/<int:n>", "page", lambda n: f"real {n}")
-    fake.before_request(lambda: None)
+    fake.add_url_rule("/fake/<int:n>", "page", lambda n: calls.append("view") or f"real {n}")
+    fake.before_request(lambda: calls.append("before"))
     fake.after_request(lambda response: (response.headers.__setitem__("X-Fake", "1"), response)[1])
-    target = _fake_module(monkeypatch, fake)
-    _manifest_with(monkeypatch, target, "fake",
-                   [["/fake/<int:n>", "page", ["GET", "HEAD", "OPTIONS"], None, None, True]])
-    app = make_test_app(database_url, tmp_path)
-    lazy.register_blueprint(app, target)
+    app = _lazy_app(monkeypatch, database_url, tmp_path, fake, rule="/fake/<int:n>")
+    assert not lazy.is_loaded(app, "fake")
     response = app.test_client().get("/fake/7")
     assert response.get_data(as_text=True) == "real 7" and response.headers["X-Fake"] == "1"
-    assert lazy.is_loaded(app, "fake")
+    assert calls == ["before", "view"] and lazy.is_loaded(app, "fake")
+
+
+def test_the_senders_and_loaders_named_by_path_are_the_modules_own(app):
+    """The outbox kinds registered by name are those the modules send under; each content loader, once imported,
+    bears the name it was registered with."""
+    from lms.content import registry
+    from lms.core import outbox
+    from lms.lti.grades import KIND as LTI_SCORES
+    from lms.reporting.jobs import KIND as EXPORTS
+    from lms.xapi.services import KIND as STATEMENTS
+
+    targets = {kind: getattr(outbox.SENDER_FACTORIES[kind], "target", None) for kind in (LTI_SCORES, EXPORTS, STATEMENTS)}
+    assert targets == {LTI_SCORES: "lms.lti.grades:sender_factory", EXPORTS: "lms.reporting.jobs:sender_factory",
+                       STATEMENTS: "lms.xapi.sender:lrs_sender"}
+    assert outbox.SENDER_FACTORIES[STATEMENTS]({"XAPI_ENDPOINT": ""}) is None  # imported and called: not configured
+    names = [loader.name for loader in registry.registered_loaders()]
+    assert set(names) == {"reference", "roleplays", "quizzes", "tracks", "progress", "certification"}
+    assert names.index("reference") < names.index("quizzes") < names.index("tracks") < names.index("certification")
