@@ -1,12 +1,12 @@
 """Loader registry and the all-or-nothing check/sync over every content file."""
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
+from werkzeug.utils import import_string
 
 from lms.content.files import ContentError, ContentFileError
 from lms.core import audit
@@ -82,8 +82,7 @@ def register_loader(loader: Loader | str, target: str | None = None) -> None:
 def _loader(name: str) -> Loader:
     loader = _LOADERS[name]
     if isinstance(loader, str):
-        module, _, attribute = loader.partition(":")
-        loader = getattr(importlib.import_module(module), attribute)()
+        loader = import_string(loader)()
         if loader.name != name:
             raise RuntimeError(f"content loader {loader!r} is named {loader.name!r}, registered as {name!r}")
         _LOADERS[name] = loader

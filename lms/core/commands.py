@@ -6,10 +6,9 @@ modules, nor what only they import (the demo generator, the migrations, the work
 """
 from __future__ import annotations
 
-import importlib
-
 import click
 from flask.cli import AppGroup
+from werkzeug.utils import import_string
 
 
 class LazyCommands(AppGroup):
@@ -27,7 +26,5 @@ class LazyCommands(AppGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = self._lazy.pop(cmd_name, None)
         if target is not None:
-            module, _, attribute = target.partition(":")
-            command = getattr(importlib.import_module(module), attribute)
-            self.add_command(command, cmd_name)
+            self.add_command(import_string(target), cmd_name)
         return super().get_command(ctx, cmd_name)

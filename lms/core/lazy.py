@@ -20,12 +20,13 @@ command, when a route of a lazy blueprint changes and the manifest was not writt
 """
 from __future__ import annotations
 
-import importlib
+import functools
 import json
 import threading
 from pathlib import Path
 
 from flask import Blueprint, Flask
+from werkzeug.utils import import_string
 
 MANIFEST = Path(__file__).resolve().parent.parent / "lazy_blueprints.json"
 PACKAGE_ROOT = MANIFEST.parent
@@ -47,8 +48,7 @@ def register_blueprint(app: Flask, target: str) -> Blueprint:
     holds (what ``csrf.exempt`` takes)."""
     state = _state(app)
     if not app.config.get("LAZY_BLUEPRINTS", True):
-        module, _, attribute = target.partition(":")
-        blueprint = getattr(importlib.import_module(module), attribute)
+        blueprint = import_string(target)
         app.register_blueprint(blueprint)
         state["targets"].append(target)
         return blueprint
@@ -93,9 +93,8 @@ def load(app: Flask, name: str) -> None:
         target = pending.get(name)
         if target is None:
             return
-        module, _, attribute = target.partition(":")
-        blueprint = getattr(importlib.import_module(module), attribute)
-        scratch = Flask(module)
+        blueprint = import_string(target)
+        scratch = Flask(blueprint.import_name)
         jinja = scratch.jinja_env
         before = {kind: set(getattr(jinja, kind)) for kind in ("filters", "tests", "globals")}
         own = {hook: list(getattr(scratch, hook).get(None, ())) for hook in _HOOKS}  # Flask's own (a context processor)
@@ -135,8 +134,7 @@ def manifest_of(app: Flask) -> dict:
     """The manifest's entries for the lazy blueprints of ``app`` (built with ``LAZY_BLUEPRINTS = False``)."""
     out = {}
     for target in _state(app)["targets"]:
-        module, _, attribute = target.partition(":")
-        blueprint: Blueprint = getattr(importlib.import_module(module), attribute)
+        blueprint: Blueprint = import_string(target)
         root = Path(blueprint.root_path).resolve().relative_to(PACKAGE_ROOT)
         out[target] = {"name": blueprint.name, "root": str(root), "template_folder": blueprint.template_folder,
                        "rules": [[rule, endpoint.partition(".")[2], *rest]
@@ -173,13 +171,9 @@ def _state(app: Flask) -> dict:
     return app.extensions.setdefault("lms.lazy_blueprints", {"pending": {}, "targets": [], "hooked": False})
 
 
-_MANIFEST_CACHE: dict[str, dict] = {}
-
-
+@functools.cache
 def _manifest() -> dict:
-    if "entries" not in _MANIFEST_CACHE:
-        _MANIFEST_CACHE["entries"] = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return _MANIFEST_CACHE["entries"]
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
 
 
 def manifest_text(entries: dict) -> str:

@@ -20,7 +20,6 @@ from markupsafe import Markup
 from lms.core.caches import BoundedCache
 
 
-
 def _extensions() -> list:
     """Python-Markdown's "extra" (its seven extensions, in its order), sane lists and a table of contents without
     permalinks. Given as instances, not names: a name makes Markdown read every installed package's entry points

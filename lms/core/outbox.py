@@ -7,13 +7,13 @@ worker at a time (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQ
 """
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.utils import import_string
 
 from lms.core.db import Base, UTCDateTime, utcnow
 
@@ -39,8 +39,7 @@ def register_sender(kind: str, factory: Callable[[Mapping], Sender | None] | str
 
 def _imported(target: str) -> Callable[[Mapping], Sender | None]:
     def factory(config: Mapping) -> Sender | None:
-        module, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module), attribute)(config)
+        return import_string(target)(config)
 
     factory.target = target  # type: ignore[attr-defined]
     return factory
