@@ -557,11 +557,11 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
             raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
     before, read_with = submitted
     graded = attempt.state == AttemptState.graded.value
-    session.connection().execute(_EVENTS_INSERT, [  # one executemany, nulls included
+    session.connection().execute(_EVENTS_INSERT.values([  # one INSERT of two rows (not an executemany: psycopg's is a pipeline)
         {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
         {"attempt_id": attempt.id, "actor_id": None, "kind": "graded" if graded else "awaiting_manual_grading", "at": now,
          "data": {"score": attempt.score, "percent": attempt.percent}},
-    ])
+    ]))
     if graded:
         signals.attempt_graded.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     else:

@@ -5,12 +5,19 @@ instead of an executemany of one UPDATE by primary key per slot: the parameters 
 executemany processes each row's on its own: SQLAlchemy's per-row work was most of its cost, and on PostgreSQL the
 driver's per-row statements), and it is one statement on both backends. Built once per set of columns and number of
 slots (a chunk of at most :data:`CHUNK`), their SQL compiled once and cached.
+
+On PostgreSQL the values go as one array a column instead, whatever the number of slots:
+``UPDATE attempt_slots SET answer = v.answer, … FROM unnest(:ids, :answer, …) AS v(id, answer, …) WHERE id = v.id``.
+Its text and its few parameters stay the same from one submission to the next, so psycopg converts it once (it does
+not keep statements of more than 50 parameters: the CASE form's 60 to 80 were converted again on every submission, a
+millisecond of the worker's CPU) and prepares it on the server after a few executions.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import Integer, bindparam, case, func, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +37,15 @@ def slot_update(columns: tuple[str, ...], n: int):
         col = _SLOTS.c[column]
         values[column] = case({ids[k]: bindparam(f"b_{column}_{k}", type_=col.type) for k in range(n)}, value=_SLOTS.c.id, else_=col)
     return update(_SLOTS).where(_SLOTS.c.id.in_(ids)).values(values)
+
+
+@lru_cache(maxsize=16)
+def slot_update_arrays(columns: tuple[str, ...]):
+    """PostgreSQL's UPDATE of ``columns`` of any number of slots: parameters ``ids`` and one array per column."""
+    rows = func.unnest(bindparam("ids", type_=ARRAY(Integer)), *(bindparam(column, type_=ARRAY(_SLOTS.c[column].type))
+                                                                 for column in columns))
+    values = rows.table_valued("id", *columns).render_derived(name="v")
+    return update(_SLOTS).where(_SLOTS.c.id == values.c.id).values({column: values.c[column] for column in columns})
 
 
 class SlotRow:
@@ -53,8 +69,8 @@ def committed(slot, column: str, value) -> None:
 
 
 def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> None:
-    """Write the changed slots (``changes``: {slot id: {column: value}}) in one statement (a chunk of :data:`CHUNK` slots
-    each), every changed slot's columns that any change names (a column a slot's change does not name keeps its value),
+    """Write the changed slots (``changes``: {slot id: {column: value}}) in one statement (on SQLite, one a chunk of
+    :data:`CHUNK` slots), every changed slot's columns that any change names (a column a slot's change does not name keeps its value),
     then record the new values on the slots without marking them dirty (nothing is written twice)."""
     if not changes:
         return
@@ -64,14 +80,14 @@ def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> Non
     for slot_id, change in changes.items():
         slot = slots[slot_id]
         written.append((slot, [change[column] if column in change else getattr(slot, column) for column in columns]))
-    for start in range(0, len(written), CHUNK):
-        chunk = written[start:start + CHUNK]
-        params = {}
-        for k, (slot, values) in enumerate(chunk):
-            params[f"b_id_{k}"] = slot.id
-            for column, value in zip(columns, values):
-                params[f"b_{column}_{k}"] = value
-        session.connection().execute(slot_update(columns, len(chunk)), params)  # (Core: no ORM execution)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {"ids": [slot.id for slot, _ in written]}
+        for k, column in enumerate(columns):
+            params[column] = [values[k] for _, values in written]
+        connection.execute(slot_update_arrays(columns), params)
+    else:
+        _write_in_chunks(connection, columns, written)
     for slot, values in written:
         if type(slot) is SlotRow:  # (plain values: set as they are)
             for column, value in zip(columns, values):
@@ -79,3 +95,14 @@ def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> Non
         else:
             for column, value in zip(columns, values):
                 set_committed_value(slot, column, value)
+
+
+def _write_in_chunks(connection, columns: tuple[str, ...], written: list) -> None:
+    for start in range(0, len(written), CHUNK):
+        chunk = written[start:start + CHUNK]
+        params = {}
+        for k, (slot, values) in enumerate(chunk):
+            params[f"b_id_{k}"] = slot.id
+            for column, value in zip(columns, values):
+                params[f"b_{column}_{k}"] = value
+        connection.execute(slot_update(columns, len(chunk)), params)  # (Core: no ORM execution)

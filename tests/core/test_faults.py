@@ -3,6 +3,7 @@ and the site recovers by itself once the database is back."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -156,3 +157,70 @@ def test_only_unavailability_is_a_503_a_real_bug_stays_a_500():
     assert not is_database_unavailable(ProgrammingError("SELECT nope", {}, Exception("no such column: nope")))
     assert is_database_unavailable(OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")))
     assert is_database_unavailable(OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked")))
+
+
+@pytest.fixture
+def postgresql_url(databases, tmp_path_factory):
+    """A migrated PostgreSQL database: the suite's own server in its PostgreSQL run, otherwise the local one (CI runs
+    PostgreSQL beside the SQLite run too)."""
+    factory = databases
+    if not factory.is_postgresql:
+        factory = DatabaseFactory(tmp_path_factory.mktemp("pg"))
+        factory.server = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        try:
+            create_engine(factory.server).connect().close()
+        except Exception as exc:  # (a machine with no PostgreSQL at all: nothing to test this against)
+            pytest.skip(f"no PostgreSQL server to test against: {exc}")
+    url = factory.create("dropped")
+    yield url
+    if factory is not databases:
+        factory.drop_all()
+
+
+def test_postgresql_connection_the_server_ended_is_replaced_before_a_request_uses_it(postgresql_url, tmp_path):
+    app = make_test_app(postgresql_url, tmp_path)
+    engine = get_db(app).engine
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    # the connection is idle in the pool; the server ends it (a restart or a failover does the same to every one)
+    admin = create_engine(postgresql_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        for _ in range(100):
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar():
+                break
+            time.sleep(0.05)
+    admin.dispose()
+    # a request that reads the database: an unknown account's sign-in is the form again, not a 503
+    response = app.test_client().post("/login", data={"email": "nadie@example.com", "password": "x" * 12})
+    assert response.status_code == 200, response.status_code
+    assert MESSAGE not in response.get_data(as_text=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    engine.dispose()
+
+
+def test_postgresql_checkout_sends_nothing_to_the_server(postgresql_url, tmp_path):
+    """The liveness check of a pooled connection is a poll of its socket, not a statement (``pool_pre_ping``'s
+    ``SELECT 1`` cost a round trip and the worker's CPU on every request)."""
+    app = make_test_app(postgresql_url, tmp_path)
+    engine = get_db(app).engine
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    sent = []
+    import psycopg
+
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, *args, **kwargs):
+        sent.append(query)
+        return original(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = counting
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 2"))
+    finally:
+        psycopg.Cursor.execute = original
+    assert [str(q) for q in sent] == ["SELECT 2"], sent
+    engine.dispose()
