@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import Integer, bindparam, case, func, update
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -42,6 +41,8 @@ def slot_update(columns: tuple[str, ...], n: int):
 @lru_cache(maxsize=16)
 def slot_update_arrays(columns: tuple[str, ...]):
     """PostgreSQL's UPDATE of ``columns`` of any number of slots: parameters ``ids`` and one array per column."""
+    from sqlalchemy.dialects.postgresql import ARRAY  # (imported here: the dialect's package costs a SQLite worker 2 MiB)
+
     rows = func.unnest(bindparam("ids", type_=ARRAY(Integer)), *(bindparam(column, type_=ARRAY(_SLOTS.c[column].type))
                                                                  for column in columns))
     values = rows.table_valued("id", *columns).render_derived(name="v")
