@@ -159,11 +159,11 @@ def _replace_dropped_connection(dbapi_connection, _record, _proxy) -> None:
     then polls readable. One ``poll()`` with no wait tells it, where ``pool_pre_ping`` sent a ``SELECT 1`` and waited
     for the answer on every checkout (a round trip and about 0.3 ms of the worker's CPU a request). Raising
     ``DisconnectionError`` makes the pool discard the connection and check out another (up to three times)."""
-    if dbapi_connection.closed or dbapi_connection.broken:
+    if dbapi_connection.closed or getattr(dbapi_connection, "broken", False):
         raise DisconnectionError("the connection is closed")
     try:
-        socket = dbapi_connection.pgconn.socket
-    except Exception as exc:  # (psycopg: the connection has no socket any more)
+        socket = dbapi_connection.fileno()
+    except Exception as exc:  # (the connection has no socket any more)
         raise DisconnectionError("the connection has no socket") from exc
     poller = select.poll()
     poller.register(socket, select.POLLIN | select.POLLPRI)
