@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from lms.core.db import get_db
-from lms.quizzes import services as quizzes
+from lms.quizzes import services as quizzes, staff as quiz_staff
 from lms.roleplays.services import CRITERION_AVERAGES, CRITERION_TITLES
 from lms.tracks import services as tracks
 from tests.quizzes.helpers import answer_all_correctly
@@ -158,7 +158,7 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
         pending.append(practice(session, agent, T0 + timedelta(hours=2)))
         records.append(certs.issue_manually(session, definition, agent, actor=admin, reason="Prueba", now=T0))
         agents.append(agent)
-    last = quizzes.attempts_for(session, quiz, [agents[0].id])[-1]
+    last = quiz_staff.attempts_for(session, quiz, [agents[0].id])[-1]
     from lms.core.clock import now_utc
 
     open_attempt = quizzes.start_attempt(session, agents[0], quiz, now=now_utc())  # pages read the real clock

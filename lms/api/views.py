@@ -25,7 +25,7 @@ from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import InvalidInput, NotFound
 from lms.core.security import password_problem
-from lms.quizzes import services as quizzes
+from lms.quizzes import staff as quiz_staff
 from lms.quizzes.states import AttemptState
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
@@ -329,7 +329,7 @@ def user_progress(user_id: int):
 def list_quiz_results():
     session = get_session()
     query = Query("user_id", "team", "quiz", "state", "passed", "submitted_after")
-    stmt = quizzes.attempts_query(user_id=query.integer("user_id"), user_ids=_team_filter(query), quiz_slug=query.string("quiz", 100),
+    stmt = quiz_staff.attempts_query(user_id=query.integer("user_id"), user_ids=_team_filter(query), quiz_slug=query.string("quiz", 100),
                                   state=query.choice("state", [s.value for s in AttemptState]), passed=query.boolean("passed"),
                                   submitted_after=query.moment("submitted_after"))
     attempts, next_cursor = page(session, query, stmt)

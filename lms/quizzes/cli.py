@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lms.core.clock import now_utc
 from lms.core.db import transaction
-from lms.quizzes import services
+from lms.quizzes import services, staff
 from lms.quizzes.models import QuizAttempt
 from lms.quizzes.states import AttemptState
 
@@ -51,7 +51,7 @@ def export_command(fmt, bank, quiz, path: Path):
     from lms.quizzes.formats import aiken, gift
 
     try:
-        questions = services.exportable_questions(get_session(), bank=bank, quiz=quiz)
+        questions = staff.exportable_questions(get_session(), bank=bank, quiz=quiz)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     if not questions:

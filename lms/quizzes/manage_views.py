@@ -18,7 +18,7 @@ from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import LocalDecimalField, choices
 from lms.core.security import roles_required
-from lms.quizzes import services
+from lms.quizzes import services, staff
 from lms.quizzes.question_types import REGISTRY
 from lms.quizzes.stats import item_statistics
 
@@ -65,7 +65,7 @@ def quizzes():
             "agents": len(taken), "passed": sum(1 for r in taken if r.passed),
             "pending": sum(1 for r in taken for a in r.attempts if a.state == "submitted"),
         }
-    queue = services.grading_queue(session, agent_ids)
+    queue = staff.grading_queue(session, agent_ids)
     return render_template("quizzes/manage/quizzes.html", quizzes=quiz_list, summary=summary, queue_size=len(queue))
 
 
@@ -78,7 +78,7 @@ def quiz_results(slug: str):
     agents = _names(session, agent_ids)
     results = services.results(session, agent_ids, [quiz])
     rows = sorted((results[(a, quiz.id)] for a in agent_ids), key=lambda r: -len(r.attempts))
-    attempts = services.attempts_for(session, quiz, agent_ids, states=("graded",))
+    attempts = staff.attempts_for(session, quiz, agent_ids, states=("graded",))
     stats = item_statistics(attempts)
     by_agent = {a: results[(a, quiz.id)] for a in agent_ids}
     return render_template("quizzes/manage/results.html", quiz=quiz, rows=rows, agents=agents, by_agent=by_agent,
@@ -90,7 +90,7 @@ def quiz_results(slug: str):
 def grading_queue():
     session = get_session()
     agent_ids = _my_agent_ids(session)
-    queue = services.grading_queue(session, agent_ids)
+    queue = staff.grading_queue(session, agent_ids)
     return render_template("quizzes/manage/queue.html", queue=queue, agents=_names(session, agent_ids))
 
 
@@ -146,7 +146,7 @@ def accommodations():
     if form.validate_on_submit():
         chosen = [a for a in form.agents.data if a in agent_ids]
         try:
-            n = services.grant_accommodation(session, actor=current_user, user_ids=chosen, time_multiplier=float(form.time_multiplier.data),
+            n = staff.grant_accommodation(session, actor=current_user, user_ids=chosen, time_multiplier=float(form.time_multiplier.data),
                                              extra_attempts=form.extra_attempts.data, reason=form.reason.data, now=now_utc())
         except DomainError as exc:
             session.rollback()
@@ -154,7 +154,7 @@ def accommodations():
         else:
             flash(ngettext("Adaptación aplicada a %(num)d agente.", "Adaptación aplicada a %(num)d agentes.", n), "success")
             return redirect(url_for("quizzes_manage.accommodations"))
-    current = services.accommodations_for(session, agent_ids)
+    current = staff.accommodations_for(session, agent_ids)
     return render_template("quizzes/manage/accommodations.html", form=form, agents=agents, current=current)
 
 
@@ -163,7 +163,7 @@ def accommodations():
 def banks():
     """The banks and their exports; importing a GIFT, Aiken or Moodle XML file is done in the authoring pages
     (the file becomes a draft bank to review and publish)."""
-    counts = services.bank_counts(get_session())
+    counts = staff.bank_counts(get_session())
     return render_template("quizzes/manage/banks.html", counts=counts)
 
 
@@ -179,7 +179,7 @@ def export_bank():
     if fmt not in ("gift", "aiken"):
         abort(400)
     try:
-        questions = services.exportable_questions(get_session(), bank=bank)
+        questions = staff.exportable_questions(get_session(), bank=bank)
     except DomainError:
         abort(404)
     text, _skipped = gift.export(questions, category=bank) if fmt == "gift" else aiken.export(questions)

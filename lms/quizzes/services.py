@@ -6,11 +6,10 @@ domain at registration (quizzes know nothing of tracks).
 """
 from __future__ import annotations
 
-import json
 import random
 import secrets
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.core.db import UTCDateTime, begin_writes
@@ -41,6 +40,18 @@ from lms.quizzes.slot_writes import SlotRow  # noqa: F401  # re-exported: a slot
 from lms.quizzes.slot_writes import committed as _committed, write_slots as _write_slots
 from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
+from lms.quizzes.summaries import (  # noqa: F401  # re-exported: callers (and a migration) read them from here
+    RESULT_COLUMNS,
+    SUMMARY_COLUMNS,
+    QuizResult,
+    Standing,
+    quiz_grade,
+    rebuild_summaries,
+    refresh_summary,
+    results,
+    standings,
+    summarise,
+)
 
 #: Questions quizzes cannot answer alone; the tracks domain fills them in at registration.
 #: may_take(session, user, quiz): may this agent take this quiz?
@@ -775,165 +786,6 @@ def history(session: Session, attempt: QuizAttempt) -> list[AttemptEvent]:
     return list(session.scalars(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt.id).order_by(AttemptEvent.id)))
 
 
-# Results ------------------------------------------------------------------------
-
-def quiz_grade(attempts: list[QuizAttempt], method: str) -> float | None:
-    """The quiz grade from graded attempts: highest, last or average percent."""
-    graded = [a.percent for a in sorted(attempts, key=lambda a: a.number) if a.state == AttemptState.graded.value]
-    if not graded:
-        return None
-    if method == "last":
-        return graded[-1]
-    if method == "average":
-        return round(sum(graded) / len(graded), 2)
-    return max(graded)
-
-
-@dataclass
-class QuizResult:
-    quiz: Quiz
-    #: the attempts: ORM objects, or from :func:`results` read-only rows with the same attribute names
-    attempts: list
-
-    @cached_property
-    def grade(self) -> float | None:
-        """Computed once: the attempts do not change while a page is built."""
-        return quiz_grade(self.attempts, self.quiz.settings.get("grade_method", "highest"))
-
-    @property
-    def passed(self) -> bool:
-        return self.grade is not None and self.grade >= self.quiz.settings["pass_mark"]
-
-
-#: what results() reads of an attempt (read-only rows: dashboards over thousands of agents build no ORM objects)
-RESULT_COLUMNS = (QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_id, QuizAttempt.number, QuizAttempt.state,
-                  QuizAttempt.started_at, QuizAttempt.submitted_at, QuizAttempt.graded_at,
-                  QuizAttempt.percent, QuizAttempt.passed)
-
-
-def results(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[tuple[int, int], QuizResult]:
-    """Every (user, quiz) result in one query; the attempts are read-only rows (see RESULT_COLUMNS)."""
-    out = {(u, q.id): QuizResult(q, []) for u in user_ids for q in quizzes}
-    if not user_ids or not quizzes:
-        return out
-    for attempt in session.execute(select(*RESULT_COLUMNS).where(QuizAttempt.user_id.in_(user_ids),
-                                                                 QuizAttempt.quiz_id.in_([q.id for q in quizzes]))
-                                   .order_by(QuizAttempt.number)):
-        out[(attempt.user_id, attempt.quiz_id)].attempts.append(attempt)
-    return out
-
-
-# Summaries: one row per (agent, quiz), kept up to date on every change of an attempt ---------------
-
-@dataclass(frozen=True)
-class Standing:
-    """An agent's standing in a quiz (from quiz_summaries): what progress pages and dashboards need."""
-
-    quiz: Quiz
-    attempts: int = 0
-    graded: int = 0
-    pending: int = 0
-    grade: float | None = None
-    passed: bool = False
-    first_passed_at: datetime | None = None
-    last_activity_at: datetime | None = None
-
-
-def summarise(quiz: Quiz, attempts: list) -> dict:
-    """The summary of a quiz's attempts by one agent (ORM objects or rows with RESULT_COLUMNS' names)."""
-    grade = quiz_grade(attempts, quiz.settings.get("grade_method", "highest"))
-    graded = [a for a in attempts if a.state == AttemptState.graded.value]
-    return {
-        "attempts": len(attempts), "graded": len(graded),
-        "pending": sum(1 for a in attempts if a.state == AttemptState.submitted.value),
-        "grade": grade, "passed": grade is not None and grade >= float(quiz.settings["pass_mark"]),
-        "first_passed_at": min(((a.graded_at or a.submitted_at) for a in graded if a.passed), default=None),
-        "last_activity_at": max(((a.submitted_at or a.started_at) for a in attempts), default=None),
-    }
-
-
-def refresh_summary(session: Session, user_id: int, quiz: Quiz) -> QuizSummary:
-    """Recompute the agent's summary row for this quiz from their attempts (a handful of rows)."""
-    session.flush()
-    rows = session.execute(select(*RESULT_COLUMNS).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id)
-                           .order_by(QuizAttempt.number)).all()
-    values = summarise(quiz, rows)
-    mine = select(QuizSummary).where(QuizSummary.user_id == user_id, QuizSummary.quiz_id == quiz.id).with_for_update()
-    mine = mine.execution_options(populate_existing=True)  # the row as stored (an UPDATE of increments may have moved it)
-    summary = session.scalar(mine)
-    after = signals.Figures(values["grade"], values["passed"], values["first_passed_at"], values["last_activity_at"])
-
-    def news(summary: QuizSummary | None) -> dict:
-        before = signals.NO_FIGURES if summary is None else signals.Figures(
-            summary.grade, summary.passed, summary.first_passed_at, summary.last_activity_at)
-        return {"user_id": user_id, "quiz": quiz, "last_activity_at": values["last_activity_at"],
-                "grade_changed": before[:3] != after[:3], "before": before, "after": after}
-
-    if summary is None:
-        try:
-            with session.begin_nested():
-                summary = QuizSummary(user_id=user_id, quiz_id=quiz.id, **values)
-                session.add(summary)
-                session.flush()
-            signals.standing_changed.send(session, **news(None))
-            return summary
-        except IntegrityError:  # another request created it at the same moment
-            summary = session.scalar(mine)
-    sent = news(summary)
-    for key, value in values.items():
-        setattr(summary, key, value)
-    session.flush()
-    signals.standing_changed.send(session, **sent)
-    return summary
-
-
-SUMMARY_COLUMNS = (QuizSummary.user_id, QuizSummary.quiz_id, QuizSummary.attempts, QuizSummary.graded, QuizSummary.pending,
-                   QuizSummary.grade, QuizSummary.passed, QuizSummary.first_passed_at, QuizSummary.last_activity_at)
-
-
-def standings(session: Session, user_ids: list[int], quizzes: list[Quiz]) -> dict[tuple[int, int], Standing]:
-    """Every (agent, quiz) standing in one query over the summaries (agents without attempts get an empty one)."""
-    by_id = {q.id: q for q in quizzes}
-    out = {(u, q.id): Standing(q) for u in user_ids for q in quizzes}
-    if not user_ids or not quizzes:
-        return out
-    for row in session.execute(select(*SUMMARY_COLUMNS).where(QuizSummary.user_id.in_(user_ids), QuizSummary.quiz_id.in_(list(by_id)))):
-        out[(row.user_id, row.quiz_id)] = Standing(by_id[row.quiz_id], row.attempts, row.graded, row.pending, row.grade, row.passed,
-                                                   row.first_passed_at, row.last_activity_at)
-    return out
-
-
-def rebuild_summaries(session: Session, *, batch: int = 5000) -> int:
-    """Recompute every summary from the attempts (after a bulk import, or to repair); returns the rows written."""
-    from sqlalchemy import delete, insert
-
-    quizzes = {q.id: q for q in session.scalars(select(Quiz))}
-    session.execute(delete(QuizSummary))
-    pending_rows, written = [], 0
-    key, group = None, []
-
-    def flush_group():
-        if key is not None and group:
-            pending_rows.append({"user_id": key[0], "quiz_id": key[1], **summarise(quizzes[key[1]], group)})
-
-    stmt = select(*RESULT_COLUMNS).order_by(QuizAttempt.user_id, QuizAttempt.quiz_id, QuizAttempt.number)
-    for row in session.execute(stmt.execution_options(yield_per=batch)):
-        if (row.user_id, row.quiz_id) != key:
-            flush_group()
-            key, group = (row.user_id, row.quiz_id), []
-            if len(pending_rows) >= batch:
-                session.execute(insert(QuizSummary), pending_rows)
-                written += len(pending_rows)
-                pending_rows = []
-        group.append(row)
-    flush_group()
-    if pending_rows:
-        session.execute(insert(QuizSummary), pending_rows)
-        written += len(pending_rows)
-    session.flush()
-    return written
-
-
 def review_visibility(attempt: QuizAttempt, result: QuizResult, allowance_: Allowance | None) -> dict[str, bool]:
     """What the agent may see of a finished attempt now, under the quiz's review settings."""
     review = attempt.quiz.settings.get("review", {})
@@ -963,109 +815,3 @@ def slot_views(attempt: QuizAttempt) -> list[SlotView]:
 
 def count_attempts(session: Session, quiz: Quiz) -> int:
     return session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)) or 0
-
-
-
-
-# Trainers and managers ---------------------------------------------------------------
-
-def attempts_for(session: Session, quiz: Quiz | None, user_ids: list[int], *, states: tuple[str, ...] | None = None) -> list[QuizAttempt]:
-    """Attempts of these agents (at one quiz or all), with their slots and questions loaded."""
-    if not user_ids:
-        return []
-    stmt = (select(QuizAttempt).where(QuizAttempt.user_id.in_(user_ids))
-            .options(selectinload(QuizAttempt.slots).selectinload(AttemptSlot.question_version), selectinload(QuizAttempt.quiz))
-            .order_by(QuizAttempt.submitted_at, QuizAttempt.id))
-    if quiz is not None:
-        stmt = stmt.where(QuizAttempt.quiz_id == quiz.id)
-    if states:
-        stmt = stmt.where(QuizAttempt.state.in_(states))
-    return list(session.scalars(stmt))
-
-
-def grading_queue(session: Session, user_ids: list[int]) -> list[QuizAttempt]:
-    """Submitted attempts waiting for a trainer (essays), oldest first."""
-    return attempts_for(session, None, user_ids, states=(AttemptState.submitted.value,))
-
-
-def grant_accommodation(session: Session, *, actor, user_ids: list[int], time_multiplier: float, extra_attempts: int,
-                        reason: str, now: datetime) -> int:
-    """Give (or change) extra time and attempts to several agents at once. Returns how many were set."""
-    if not 1.0 <= time_multiplier <= 4.0:
-        raise InvalidInput(_("El tiempo adicional debe estar entre ×1 y ×4."))
-    if not 0 <= extra_attempts <= 10:
-        raise InvalidInput(_("Los intentos adicionales deben estar entre 0 y 10."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Indica el motivo de la adaptación."))
-    existing = {a.user_id: a for a in session.scalars(select(Accommodation).where(Accommodation.user_id.in_(user_ids)))}
-    for user_id in user_ids:
-        row = existing.get(user_id) or Accommodation(user_id=user_id)
-        row.time_multiplier, row.extra_attempts, row.reason = time_multiplier, extra_attempts, reason[:500]
-        row.granted_by_id, row.updated_at = actor.id, now
-        session.add(row)
-    session.flush()
-    return len(user_ids)
-
-
-def accommodations_for(session: Session, user_ids: list[int]) -> dict[int, Accommodation]:
-    if not user_ids:
-        return {}
-    return {a.user_id: a for a in session.scalars(select(Accommodation).where(Accommodation.user_id.in_(user_ids)))}
-
-
-# Import and export ---------------------------------------------------------------------
-
-def exportable_questions(session: Session, *, bank: str | None = None, quiz: str | None = None) -> list[dict]:
-    """The current version of the questions of a bank, of the questions a quiz can draw, or of every bank."""
-    stmt = (select(QuestionBank.slug, QuestionVersion.data)
-            .join(Question, (Question.id == QuestionVersion.question_id) & (QuestionVersion.version == Question.current_version))
-            .join(QuestionBank, QuestionBank.id == Question.bank_id)
-            .where(Question.is_archived.is_(False))
-            .order_by(QuestionBank.slug, Question.position))
-    if bank and session.scalar(select(QuestionBank.id).where(QuestionBank.slug == bank)) is None:
-        raise NotFound(_("No existe el banco «%(bank)s».", bank=bank))
-    rows = [(bank_slug, dict(data)) for bank_slug, data in session.execute(stmt)]
-    if bank:
-        rows = [(b, q) for b, q in rows if b == bank]
-    if quiz:
-        rules = get_quiz(session, quiz).settings["draw"]
-        wanted = {slug for r in rules for slug in r.get("questions", [])}
-        pools = [(r["bank"], set(r["tags"])) for r in rules if "bank" in r]
-        rows = [(b, q) for b, q in rows if q["id"] in wanted or any(b == pb and tags <= set(q.get("tags", [])) for pb, tags in pools)]
-    questions = []
-    for _bank, q in rows:
-        q["sources"] = [{"ref": s["ref"], "quote": s["quote"]} for s in q.get("sources", [])]
-        if q.get("points") == 1:
-            q.pop("points")
-        questions.append(q)
-    return questions
-
-
-def bank_counts(session: Session) -> list[tuple[QuestionBank, int]]:
-    rows = session.execute(
-        select(QuestionBank, func.count(Question.id)).outerjoin(Question, (Question.bank_id == QuestionBank.id) & Question.is_archived.is_(False))
-        .where(QuestionBank.is_archived.is_(False)).group_by(QuestionBank.id).order_by(QuestionBank.slug)
-    )
-    return [(bank, n) for bank, n in rows]
-
-
-# For integrations (the REST API) ---------------------------------------------------
-
-def attempts_query(*, user_id: int | None = None, user_ids=None, quiz_slug: str | None = None, state: str | None = None,
-                   passed: bool | None = None, submitted_after: datetime | None = None):
-    """A select() of attempts with their quiz (``user_ids``: a select of ids, e.g. a team's agents)."""
-    stmt = select(QuizAttempt).options(selectinload(QuizAttempt.quiz))
-    if user_id is not None:
-        stmt = stmt.where(QuizAttempt.user_id == user_id)
-    if user_ids is not None:
-        stmt = stmt.where(QuizAttempt.user_id.in_(user_ids))
-    if quiz_slug:
-        stmt = stmt.where(QuizAttempt.quiz_id.in_(select(Quiz.id).where(Quiz.slug == quiz_slug)))
-    if state:
-        stmt = stmt.where(QuizAttempt.state == state)
-    if passed is not None:
-        stmt = stmt.where(QuizAttempt.passed.is_(passed))
-    if submitted_after is not None:
-        stmt = stmt.where(QuizAttempt.submitted_at >= submitted_after)
-    return stmt

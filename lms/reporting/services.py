@@ -36,7 +36,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import MembershipKind, TeamMembership, User
 from lms.certification import services as certification
 from lms.core.templating import format_number
-from lms.quizzes import services as quizzes
+from lms.quizzes import staff as quiz_staff
 from lms.reporting.exports import STANDARD, CsvStyle
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
@@ -400,7 +400,7 @@ def agent_timeline(session: Session, agent, now: datetime) -> list[TimelineEntry
         lesson = lessons.get(lesson_id)
         entries.append(TimelineEntry(at, "lesson", lesson.title if lesson else f"#{lesson_id}", "", "tracks.lesson",
                                      {"slug": lesson.slug} if lesson else None))
-    for attempt in quizzes.attempts_for(session, None, [agent.id]):
+    for attempt in quiz_staff.attempts_for(session, None, [agent.id]):
         detail = f"{format_number(attempt.percent)}%" if attempt.percent is not None else attempt.state
         entries.append(TimelineEntry(attempt.submitted_at or attempt.started_at, "quiz", f"{attempt.quiz.title} · #{attempt.number}", detail,
                                      "quizzes_manage.attempt", {"attempt_id": attempt.id}))

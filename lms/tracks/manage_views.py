@@ -17,7 +17,7 @@ from lms.core.db import get_session
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm, choices
 from lms.core.security import roles_required
-from lms.quizzes import services as quizzes
+from lms.quizzes import services as quizzes, staff as quiz_staff
 from lms.roleplays import services as roleplays
 from lms.tracks import calendar, services
 from lms.tracks.forms import EnrollCsvForm, EnrollForm, HolidayForm, OrganisationZoneForm
@@ -64,7 +64,7 @@ def teams():
     overview = {team.id: [rows[agent.id] for agent in members[team.id]] for team in teams}
     agent_ids = sorted(rows)
     backlog = {"roleplays": roleplays.count_open_submissions(session, agent_ids),
-               "quizzes": len(quizzes.grading_queue(session, agent_ids))}
+               "quizzes": len(quiz_staff.grading_queue(session, agent_ids))}
     return render_template("tracks/manage/teams.html", teams=teams, overview=overview, backlog=backlog)
 
 

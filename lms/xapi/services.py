@@ -22,7 +22,7 @@ from lms.accounts import services as accounts
 from lms.certification import services as certification
 from lms.core import outbox
 from lms.core.outbox import OutboxMessage
-from lms.quizzes import services as quizzes
+from lms.quizzes import staff as quiz_staff
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 from lms.tracks.models import Lesson
@@ -174,7 +174,7 @@ def backfill(session: Session, site: Site, *, now: datetime, since: datetime | N
             for lesson_id, at in done.items():
                 if fresh(at):
                     counts["lesson"] += record_lesson_completed(session, site, user_id=user_id, lesson_id=lesson_id, now=at, queued_at=now)
-        for attempt in quizzes.attempts_for(session, None, ids, states=("graded",)):
+        for attempt in quiz_staff.attempts_for(session, None, ids, states=("graded",)):
             if fresh(attempt.graded_at):
                 counts["quiz"] += record_attempt_graded(session, site, attempt=attempt, now=attempt.graded_at, queued_at=now)
         for user_id in ids:

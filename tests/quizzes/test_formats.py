@@ -4,7 +4,7 @@ from __future__ import annotations
 import yaml
 
 from lms.content import sync
-from lms.quizzes import services
+from lms.quizzes import staff
 from lms.quizzes.formats import aiken, bank_yaml, detect_format, gift
 from lms.quizzes.question_types import REGISTRY
 from tests.conftest import PROJECT
@@ -118,7 +118,7 @@ def test_aiken_as_moodle_reads_it():
 def test_the_whole_bank_round_trips_through_gift_and_aiken(session):
     problems, _ = sync(session, PROJECT)
     assert not problems
-    questions = services.exportable_questions(session)
+    questions = staff.exportable_questions(session)
     assert len(questions) >= 150
     text, skipped = gift.export(questions)
     report = gift.parse(text)

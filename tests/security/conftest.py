@@ -16,7 +16,7 @@ from lms.api import services as api_tokens
 from lms.certification import services as certs
 from lms.content import sync as content_sync
 from lms.core.clock import now_utc
-from lms.quizzes import services as quizzes
+from lms.quizzes import services as quizzes, staff as quiz_staff
 from lms.roleplays import calibration as cal
 from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
@@ -153,7 +153,7 @@ def hostile_world(session, tmp_path, make_user, make_team) -> HostileWorld:
     record = certs.issue_manually(session, definition, agent, actor=admin, reason=ALL, now=T0)
     certs.revoke(session, record, actor=admin, reason=ALL, now=T0 + timedelta(minutes=1))
     certs.reinstate(session, record, actor=admin, reason=ALL, now=T0 + timedelta(minutes=2))
-    quizzes.grant_accommodation(session, actor=manager, user_ids=[agent.id], time_multiplier=1.5, extra_attempts=1,
+    quiz_staff.grant_accommodation(session, actor=manager, user_ids=[agent.id], time_multiplier=1.5, extra_attempts=1,
                                 reason=_payload("style-expression"), now=T0)
     roleplays.assign(session, actor=trainer, scenario=scenario, team_id=team.id, user_id=None, due_date=date(2026, 1, 20), now=T0)
     token = api_tokens.create_token(session, name=_payload("img-onerror-noquotes"), scopes=list(api_tokens.SCOPES), expires_at=None,
