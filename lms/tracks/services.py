@@ -850,7 +850,7 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
         return out
     rows = session.connection().execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
                                         .where(EnrollmentProgress.user_id.in_(user_ids))
-                                        .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
+                                        .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id)).all()
     loads = json.loads
     for row in rows:
         values = list(row)
