@@ -71,8 +71,8 @@ def committed(slot, column: str, value) -> None:
 
 def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> None:
     """Write the changed slots (``changes``: {slot id: {column: value}}) in one statement (on SQLite, one a chunk of
-    :data:`CHUNK` slots), every changed slot's columns that any change names (a column a slot's change does not name keeps its value),
-    then record the new values on the slots without marking them dirty (nothing is written twice)."""
+    :data:`CHUNK` slots), every changed slot's columns that any change names (a column a slot's change does not name
+    keeps its value), then record the new values on the slots without marking them dirty (nothing is written twice)."""
     if not changes:
         return
     columns = tuple(sorted({column for change in changes.values() for column in change}))
