@@ -167,10 +167,13 @@ def postgresql_url(databases, tmp_path_factory):
     if not factory.is_postgresql:
         factory = DatabaseFactory(tmp_path_factory.mktemp("pg"))
         factory.server = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        probe = create_engine(factory.server)
         try:
-            create_engine(factory.server).connect().close()
-        except Exception as exc:  # (a machine with no PostgreSQL at all: nothing to test this against)
-            pytest.skip(f"no PostgreSQL server to test against: {exc}")
+            probe.connect().close()
+        except Exception as exc:  # (a machine with no PostgreSQL at all, as the embedded default allows; CI has one)
+            pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 to test the pool's checkout against: {exc}")
+        finally:
+            probe.dispose()
     url = factory.create("dropped")
     yield url
     if factory is not databases:
@@ -200,7 +203,7 @@ def test_postgresql_connection_the_server_ended_is_replaced_before_a_request_use
     engine.dispose()
 
 
-def test_postgresql_checkout_sends_nothing_to_the_server(postgresql_url, tmp_path):
+def test_postgresql_checkout_sends_nothing_to_the_server(postgresql_url, tmp_path, monkeypatch):
     """The liveness check of a pooled connection is a poll of its socket, not a statement (``pool_pre_ping``'s
     ``SELECT 1`` cost a round trip and the worker's CPU on every request)."""
     app = make_test_app(postgresql_url, tmp_path)
@@ -212,15 +215,13 @@ def test_postgresql_checkout_sends_nothing_to_the_server(postgresql_url, tmp_pat
 
     original = psycopg.Cursor.execute
 
-    def counting(self, query, *args, **kwargs):
+    def counting(self, query, *args, **kwargs):  # (the driver's cursor: a ping bypasses SQLAlchemy's events)
         sent.append(query)
         return original(self, query, *args, **kwargs)
 
-    psycopg.Cursor.execute = counting
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 2"))
-    finally:
-        psycopg.Cursor.execute = original
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 2"))
+    monkeypatch.undo()
     assert [str(q) for q in sent] == ["SELECT 2"], sent
     engine.dispose()
