@@ -61,5 +61,10 @@ class BoundedCache(Generic[V]):
             self._entries.clear()
             self.hits = self.misses = 0
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether the key has an entry (neither a hit nor a miss, nor a use)."""
+        with self._lock:
+            return key in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
+from lms.core.markdown import keep_rendered
 
 
 class QuestionBank(Base):
@@ -61,6 +62,8 @@ class QuestionVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     #: the validated question (text, choices, key, explanation, sources with section hashes)
     data: Mapped[dict] = mapped_column(JSON)
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered)
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -77,6 +80,8 @@ class Quiz(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered)
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     #: the module (slug) whose progress the quiz completes, and its due day in it
     module_slug: Mapped[str | None] = mapped_column(String(100))
     day: Mapped[int | None] = mapped_column(Integer)
@@ -88,6 +93,18 @@ class Quiz(Base):
 
     def __repr__(self) -> str:
         return f"<Quiz {self.id} {self.slug}>"
+
+
+def version_texts(data: dict) -> dict:
+    """A question version's Markdown: its text (a calculated question's with its placeholders), a scenario's
+    situation, the explanation shown in the review."""
+    return {"text": data.get("text"), "situation": data.get("situation"), "explanation": data.get("explanation")}
+
+
+keep_rendered(QuestionVersion, text=("data", lambda data: data.get("text")),
+              situation=("data", lambda data: data.get("situation")),
+              explanation=("data", lambda data: data.get("explanation")))
+keep_rendered(Quiz, description="description")
 
 
 class Accommodation(Base):

@@ -75,6 +75,10 @@ class PageView:
     def text(self) -> str:
         return self.version.text(self.slot.layout)
 
+    def html(self, name: str):
+        """A field's HTML: ``text`` (with the drawn numbers), ``situation``, ``explanation``."""
+        return self.version.markup(name, self.slot.layout)
+
 
 @dataclass
 class QuizTitle:

@@ -804,13 +804,24 @@ def review_visibility(attempt: QuizAttempt, result: QuizResult, allowance_: Allo
 @dataclass
 class SlotView:
     slot: AttemptSlot
-    data: dict
-    text: str
+    version: versions.CachedVersion
+
+    @property
+    def data(self) -> dict:
+        return self.version.data
+
+    @property
+    def text(self) -> str:
+        return self.version.text(self.slot.layout)
+
+    def html(self, name: str):
+        """A field's HTML: ``text`` (with the drawn numbers), ``situation``, ``explanation``."""
+        return self.version.markup(name, self.slot.layout)
 
 
 def slot_views(attempt: QuizAttempt) -> list[SlotView]:
     """The questions of an attempt for display (review, a trainer's view)."""
-    return [SlotView(slot, (version := versions.version_of(slot)).data, version.text(slot.layout)) for slot in attempt.slots]
+    return [SlotView(slot, versions.version_of(slot)) for slot in attempt.slots]
 
 
 def count_attempts(session: Session, quiz: Quiz) -> int:

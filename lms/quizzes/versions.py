@@ -18,9 +18,12 @@ from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from markupsafe import Markup
+
 from lms.core.caches import BoundedCache
 from lms.core.db import UTCDateTime
-from lms.quizzes.models import AttemptSlot, QuestionVersion
+from lms.core.markdown import RENDERER, render_markdown, seed
+from lms.quizzes.models import AttemptSlot, QuestionVersion, version_texts
 from lms.quizzes.question_types import REGISTRY, QuestionType, render_text
 
 #: at most this many versions per process (a large organisation's banks hold a few thousand questions)
@@ -40,6 +43,18 @@ class CachedVersion:
     key: tuple = ()
     #: question text with the drawn numbers filled in, by the numbers (calculated questions), else under None
     texts: dict = field(default_factory=dict)
+    #: the HTML of its Markdown, stored with the version (lms.core.markdown.keep_rendered), or None
+    html: dict | None = None
+
+    def markup(self, name: str, layout: dict | None = None) -> Markup:
+        """A field's HTML (``text``, ``situation``, ``explanation``): the stored one, except for a text with drawn
+        numbers (rendered with them) and HTML of another renderer."""
+        if name == "text" and (layout or {}).get("values"):
+            return render_markdown(self.text(layout))
+        html = self.html
+        if html and html.get("_v") == RENDERER and html.get(name) is not None:
+            return Markup(html[name])  # nosec B704  # sanitised by nh3 when the version was stored
+        return render_markdown(self.data.get(name))
 
     def text(self, layout: dict | None) -> str:
         values = (layout or {}).get("values")
@@ -58,8 +73,9 @@ class VersionCache(BoundedCache):
     def __init__(self, maxsize: int = MAX_VERSIONS):
         super().__init__(maxsize)
 
-    def put(self, key: Key, data: dict) -> CachedVersion:  # type: ignore[override]
-        return super().put(key, CachedVersion(key[0], data, REGISTRY[data["type"]], key))
+    def put(self, key: Key, data: dict, html: dict | None = None) -> CachedVersion:  # type: ignore[override]
+        seed(html, version_texts(data))  # for the templates that show a field through the markdown filter
+        return super().put(key, CachedVersion(key[0], data, REGISTRY[data["type"]], key, html=html))
 
 
 CACHE = VersionCache()
@@ -108,15 +124,16 @@ def resolve(session: Session, keys: Iterable[Key]) -> dict[int, CachedVersion]:
         else:
             found[key[0]] = entry
     if missing:
-        for row in session.execute(select(*KEY_COLUMNS, QuestionVersion.data).where(QuestionVersion.id.in_(list(missing)))):
-            found[row.id] = CACHE.put(_key(row), row.data)
+        query = select(*KEY_COLUMNS, QuestionVersion.data, QuestionVersion.html).where(QuestionVersion.id.in_(list(missing)))
+        for row in session.execute(query):
+            found[row.id] = CACHE.put(_key(row), row.data, row.html)
     return found
 
 
 def of_version(version: QuestionVersion) -> CachedVersion:
     """The cached entry of a loaded version row (its data is already in memory)."""
     key = (version.id, version.content_hash, version.created_at)
-    return CACHE.get(key) or CACHE.put(key, version.data)
+    return CACHE.get(key) or CACHE.put(key, version.data, version.html)
 
 
 def version_of(slot: AttemptSlot) -> CachedVersion:

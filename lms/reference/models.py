@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
+from lms.core.markdown import keep_rendered
 
 
 class ReferencePage(Base):
@@ -24,6 +25,8 @@ class ReferencePage(Base):
     source: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered); read by the page only
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     #: sha256 of the body: lets a sync tell what changed
     content_hash: Mapped[str] = mapped_column(String(64))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -35,6 +38,9 @@ class ReferencePage(Base):
 
     def __repr__(self) -> str:
         return f"<ReferencePage {self.id} {self.slug}>"
+
+
+keep_rendered(ReferencePage, body="body")
 
 
 class ReferenceSection(Base):

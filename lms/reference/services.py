@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from lms.content import Problems
 from lms.content.schema import Field, item_line, non_empty_text, validate_mapping
@@ -71,7 +71,7 @@ def get_page(session: Session, slug: str) -> ReferencePage | None:
     return session.scalar(
         select(ReferencePage)
         .where(ReferencePage.slug == slug, ReferencePage.is_archived.is_(False))
-        .options(selectinload(ReferencePage.sections))
+        .options(selectinload(ReferencePage.sections), undefer(ReferencePage.html))
     )
 
 

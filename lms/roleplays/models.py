@@ -7,6 +7,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
+from lms.core.markdown import keep_rendered
 
 
 class Rubric(Base):
@@ -60,6 +61,8 @@ class Scenario(Base):
     situation: Mapped[str] = mapped_column(Text)
     #: Markdown for trainers only
     exemplar: Mapped[str] = mapped_column(Text)
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered)
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     source_path: Mapped[str] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -68,6 +71,9 @@ class Scenario(Base):
 
     def __repr__(self) -> str:
         return f"<Scenario {self.id} {self.slug}>"
+
+
+keep_rendered(Scenario, situation="situation", exemplar="exemplar")
 
 
 class RoleplayAssignment(Base):

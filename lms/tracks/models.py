@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import Base, UTCDateTime, utcnow
+from lms.core.markdown import keep_rendered
 
 
 class Track(Base):
@@ -20,6 +21,8 @@ class Track(Base):
     title: Mapped[str] = mapped_column(String(200))
     #: Markdown
     description: Mapped[str] = mapped_column(Text, default="")
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered)
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -44,6 +47,8 @@ class Module(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered)
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     #: citations [{ref, quote, section_title, text_hash}]
     sources: Mapped[list] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -99,6 +104,9 @@ class Lesson(Base):
     house_rules: Mapped[list] = mapped_column(JSON, default=list)
     #: Markdown, rendered through the sanitizer
     body: Mapped[str] = mapped_column(Text)
+    #: the Markdown fields' HTML, stored when written (lms.core.markdown.keep_rendered); read by the lesson's page
+    #: only (``undefer``), not by the pages that list lessons
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     #: the content file it was loaded from (shown to staff)
     source_path: Mapped[str] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -110,6 +118,15 @@ class Lesson(Base):
 
     def __repr__(self) -> str:
         return f"<Lesson {self.id} {self.slug}>"
+
+
+def _rule_texts(rules) -> list:
+    return [rule.get("text") for rule in rules or []]
+
+
+keep_rendered(Track, description="description")
+keep_rendered(Module, summary="summary")
+keep_rendered(Lesson, body="body", house_rules=("house_rules", _rule_texts))
 
 
 class Enrollment(Base):

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Text, bindparam, cast, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from lms.accounts import services as accounts
 from lms.accounts.models import User
@@ -218,7 +218,7 @@ def find_track(session: Session, slug: str) -> Track | None:
 
 
 def get_lesson(session: Session, slug: str) -> Lesson:
-    lesson = session.scalar(select(Lesson).where(Lesson.slug == slug).options(selectinload(Lesson.module)))
+    lesson = session.scalar(select(Lesson).where(Lesson.slug == slug).options(selectinload(Lesson.module), undefer(Lesson.html)))
     if lesson is None:
         raise NotFound(_("Esa lección no existe."))
     return lesson

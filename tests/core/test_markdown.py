@@ -92,7 +92,7 @@ def test_the_extensions_render_every_content_file_as_python_markdowns_named_extr
     scans = []
     monkeypatch.setattr(util, "get_installed_extensions", lambda: scans.append(1) or [])
     for text, expected in zip(texts, by_name, strict=True):
-        assert ours._markdown.Markdown(extensions=ours._extensions()).convert(text) == expected
+        assert markdown.Markdown(extensions=ours._extensions()).convert(text) == expected
     assert scans == []
     footnote = "Uno[^a].\n\n[^a]: Primera nota."
     first, second = ours._render(footnote), ours._render(footnote)
