@@ -88,6 +88,8 @@ MARKUP_ALLOWED = {
     "lms/core/markdown.py": "Markdown rendered to HTML is sanitised by nh3 (allow-listed tags, attributes, URL schemes) first",
     "lms/core/i18n.py": "template translations from the project's own catalogs, marked safe and %-formatted with escaped "
                         "values exactly as Jinja's newstyle gettext wrapper does (it replaces that wrapper, one call less)",
+    "lms/quizzes/versions.py": "a question version's HTML as lms.core.markdown stored it (sanitised by nh3 when the version "
+                               "was written), with the drawn numbers (int or float, formatted) put in its placeholders",
     "lms/reporting/charts.py": "server-side SVG charts built from html.escape()d labels, numbers and constant colours",
     "lms/reporting/table.py": "the dashboard's rows: constant markup around markupsafe.escape()d values (byte-identical to the "
                               "autoescaped template loop it replaced, tests/reporting/test_dashboard_table.py)",

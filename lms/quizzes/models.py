@@ -95,13 +95,13 @@ class Quiz(Base):
         return f"<Quiz {self.id} {self.slug}>"
 
 
-def version_texts(data: dict) -> dict:
-    """A question version's Markdown: its text (a calculated question's with its placeholders), a scenario's
-    situation, the explanation shown in the review."""
-    return {"text": data.get("text"), "situation": data.get("situation"), "explanation": data.get("explanation")}
+def _text_to_store(data: dict) -> str | None:
+    from lms.quizzes.question_types import text_with_placeholders
+
+    return text_with_placeholders(data)
 
 
-keep_rendered(QuestionVersion, text=("data", lambda data: data.get("text")),
+keep_rendered(QuestionVersion, text=("data", _text_to_store),
               situation=("data", lambda data: data.get("situation")),
               explanation=("data", lambda data: data.get("explanation")))
 keep_rendered(Quiz, description="description")

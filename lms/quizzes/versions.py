@@ -23,8 +23,8 @@ from markupsafe import Markup
 from lms.core.caches import BoundedCache
 from lms.core.db import UTCDateTime
 from lms.core.markdown import RENDERER, render_markdown, seed
-from lms.quizzes.models import AttemptSlot, QuestionVersion, version_texts
-from lms.quizzes.question_types import REGISTRY, QuestionType, render_text
+from lms.quizzes.models import AttemptSlot, QuestionVersion
+from lms.quizzes.question_types import REGISTRY, QuestionType, number_text, placeholder, render_text
 
 #: at most this many versions per process (a large organisation's banks hold a few thousand questions)
 MAX_VERSIONS = 4096
@@ -49,12 +49,14 @@ class CachedVersion:
     def markup(self, name: str, layout: dict | None = None) -> Markup:
         """A field's HTML (``text``, ``situation``, ``explanation``): the stored one, except for a text with drawn
         numbers (rendered with them) and HTML of another renderer."""
-        if name == "text" and (layout or {}).get("values"):
-            return render_markdown(self.text(layout))
+        values = (layout or {}).get("values") if name == "text" else None
         html = self.html
         if html and html.get("_v") == RENDERER and html.get(name) is not None:
-            return Markup(html[name])  # nosec B704  # sanitised by nh3 when the version was stored
-        return render_markdown(self.data.get(name))
+            stored = html[name]
+            for variable, value in (values or {}).items():  # numbers: nothing to escape
+                stored = stored.replace(placeholder(variable), number_text(value))
+            return Markup(stored)  # nosec B704  # sanitised by nh3 when the version was stored
+        return render_markdown(self.text(layout) if values else self.data.get(name))
 
     def text(self, layout: dict | None) -> str:
         values = (layout or {}).get("values")
@@ -74,7 +76,7 @@ class VersionCache(BoundedCache):
         super().__init__(maxsize)
 
     def put(self, key: Key, data: dict, html: dict | None = None) -> CachedVersion:  # type: ignore[override]
-        seed(html, version_texts(data))  # for the templates that show a field through the markdown filter
+        seed(html, {"situation": data.get("situation")})  # the answer inputs' template shows it with the markdown filter
         return super().put(key, CachedVersion(key[0], data, REGISTRY[data["type"]], key, html=html))
 
 

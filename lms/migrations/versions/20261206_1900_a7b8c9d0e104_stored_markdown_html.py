@@ -22,11 +22,18 @@ TABLES = {
     'lessons': (('body', 'house_rules'),
                 lambda row: {'body': row.body, 'house_rules': [rule.get('text') for rule in row.house_rules or []]}),
     'quizzes': (('description',), lambda row: {'description': row.description}),
-    'question_versions': (('data',), lambda row: {name: row.data.get(name) for name in ('text', 'situation', 'explanation')}),
+    'question_versions': (('data',), lambda row: {'text': _text_to_store(row.data), 'situation': row.data.get('situation'),
+                                                  'explanation': row.data.get('explanation')}),
     'reference_pages': (('body',), lambda row: {'body': row.body}),
     'scenarios': (('situation', 'exemplar'), lambda row: {'situation': row.situation, 'exemplar': row.exemplar}),
 }
 JSON_COLUMNS = {'house_rules', 'data'}
+
+
+def _text_to_store(data: dict):
+    from lms.quizzes.question_types import text_with_placeholders  # a calculated question's variables as placeholders
+
+    return text_with_placeholders(data)
 
 
 def upgrade() -> None:

@@ -607,11 +607,30 @@ class Calculated(QuestionType):
         return [f"{round(slot['result'], decimals):g}{unit}"]
 
 
+def number_text(value) -> str:
+    """A drawn number as the question's text shows it."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def render_text(q: dict, slot: dict) -> str:
     """The question text with a calculated question's drawn numbers filled in."""
     text = q["text"]
     for name, value in (slot.get("values") or {}).items():
-        text = text.replace("{" + name + "}", f"{value:g}" if isinstance(value, float) else str(value))
+        text = text.replace("{" + name + "}", number_text(value))
+    return text
+
+
+#: what stands for a calculated question's variable in its stored HTML (private-use characters: Markdown and the
+#: sanitizer leave them as they are), replaced by the drawn number when shown (lms.quizzes.versions)
+def placeholder(name: str) -> str:
+    return "\ue000" + name + "\ue001"
+
+
+def text_with_placeholders(q: dict) -> str | None:
+    """The Markdown of a question's text to render when stored: a calculated question's variables as placeholders."""
+    text = q.get("text")
+    for name in q.get("variables") or {}:
+        text = text.replace("{" + name + "}", placeholder(name)) if text else text
     return text
 
 
