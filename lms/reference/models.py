@@ -57,6 +57,9 @@ class ReferenceSection(Base):
     position: Mapped[int] = mapped_column(Integer)
     #: the section's Markdown, subsections included
     text: Mapped[str] = mapped_column(Text)
+    #: the text's HTML, stored when written (lms.core.markdown.keep_rendered); read by the role-play workspace's
+    #: handbook panel only
+    html: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     #: sha256 of the normalised text: a citation records it to detect revisions
     text_hash: Mapped[str] = mapped_column(String(64))
 
@@ -64,3 +67,6 @@ class ReferenceSection(Base):
 
     def __repr__(self) -> str:
         return f"<ReferenceSection {self.id} {self.anchor}>"
+
+
+keep_rendered(ReferenceSection, text="text")

@@ -14,7 +14,7 @@ from flask_login import current_user
 from lms.core.clock import now_utc
 from lms.core.db import get_session
 from lms.core.errors import DomainError
-from lms.core.markdown import render_markdown
+from lms.core.markdown import rendered
 from lms.core.security import roles_required
 from lms.reference import services as reference
 from lms.roleplays import services, workspace
@@ -233,7 +233,8 @@ def kb_read(submission_id: int):
     title = f"{page.title} › {section.title}" if section else page.title
     workspace.record_lookup(session, submission, current_user, kind="read", query=key, title=title, now=now_utc())
     session.commit()
-    return jsonify({"ok": True, "key": key, "title": title, "html": str(render_markdown(section.text if section else page.body)),
+    html = rendered(section.text, section, "text") if section else rendered(page.body, page, "body")
+    return jsonify({"ok": True, "key": key, "title": title, "html": str(html),
                     "url": url_for("reference.page", document=page.slug.split("/")[0], chapter=page.slug.split("/", 1)[1])
                     + (f"#{anchor}" if anchor else "")})
 

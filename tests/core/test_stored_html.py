@@ -20,7 +20,7 @@ from lms.core.markdown import RENDERER, render_markdown, rendered
 from lms.core.security import hash_password
 from lms.quizzes import services as quizzes, versions
 from lms.quizzes.models import Question, QuestionVersion, Quiz
-from lms.reference.models import ReferencePage
+from lms.reference.models import ReferencePage, ReferenceSection
 from lms.roleplays.models import Scenario
 from lms.tracks import services as tracks
 from lms.tracks.models import Lesson, Module, Track
@@ -28,7 +28,7 @@ from tests.conftest import PASSWORD, PROJECT, TEST_CONTENT, make_test_app
 
 
 def test_every_synced_row_stores_the_html_of_its_markdown(session, content):
-    rows = {Track: ("description",), Module: ("summary",), Quiz: ("description",), ReferencePage: ("body",),
+    rows = {Track: ("description",), Module: ("summary",), Quiz: ("description",), ReferencePage: ("body",), ReferenceSection: ("text",),
             Scenario: ("situation", "exemplar")}
     for model, fields in rows.items():
         found = list(session.scalars(select(model)))

@@ -9,6 +9,8 @@ import pytest
 
 from lms.content import check
 from lms.core.errors import Conflict, InvalidInput, NotFound
+from lms.core.markdown import render_markdown
+from lms.reference import services as reference
 from lms.roleplays import services, workspace
 from tests.conftest import TEST_CONTENT
 
@@ -154,6 +156,10 @@ def test_the_page_sends_with_fetch_keeps_drafts_and_saves_the_ticket(client, aut
     assert found and all(r["key"].startswith("manual/") for r in found)
     read = client.post(f"{base}/kb/read", json={"key": found[0]["key"]}).get_json()
     assert read["ok"] and read["html"]
+    slug, _, anchor = found[0]["key"].partition("#")
+    page = reference.get_page(session, slug)
+    text = next(s.text for s in page.sections if s.anchor == anchor) if anchor else page.body
+    assert read["html"] == str(render_markdown(text))  # the HTML stored with the section (or page)
     assert client.post(f"{base}/kb/read", json={"key": "manual/nada#x"}).status_code == 404
     assert [l.kind for l in workspace.lookups_of(session, submission)] == ["search", "read"]
     client.post("/logout")

@@ -25,6 +25,7 @@ TABLES = {
     'question_versions': (('data',), lambda row: {'text': _text_to_store(row.data), 'situation': row.data.get('situation'),
                                                   'explanation': row.data.get('explanation')}),
     'reference_pages': (('body',), lambda row: {'body': row.body}),
+    'reference_sections': (('text',), lambda row: {'text': row.text}),
     'scenarios': (('situation', 'exemplar'), lambda row: {'situation': row.situation, 'exemplar': row.exemplar}),
 }
 JSON_COLUMNS = {'house_rules', 'data'}
