@@ -205,6 +205,14 @@ def measure_lms(url: str, data: dict, n_requests: int, show_modules: bool) -> No
                 print(f"  {stat.size / 1024:8.0f} KiB {stat.count:7d}  {stat.traceback[0].filename.replace(str(ROOT), '')}:{stat.traceback[0].lineno if kind == 'lineno' else ''}")
     print(f"SQLAlchemy compiled cache: {len(get_db(app).engine._compiled_cache)} entries; "
           f"Jinja cache: {len(app.jinja_env.cache) if app.jinja_env.cache is not None else 0} templates")
+    from lms.quizzes import versions
+
+    fragments = list(versions.FRAGMENTS._entries.items())
+    size = sum(sys.getsizeof(html) + sum(sys.getsizeof(part) for part in key) for key, html in fragments)
+    html_size = sum(sys.getsizeof(html) for _, html in fragments)
+    print(f"question fragments: {len(fragments)} of {versions.FRAGMENTS.maxsize} ({size / 2**20:.2f} MiB, keys and HTML; "
+          f"HTML {html_size / 2**20:.2f}); "
+          f"versions: {len(versions.CACHE)}")
     print(f"modules: {len(before_modules)} at start, {len(app_modules)} after create_app, {len(sys.modules)} at the end")
     if show_modules:
         from collections import Counter

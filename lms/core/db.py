@@ -139,6 +139,11 @@ class _WriterQueueConnection(sqlite3.Connection):
 #: seconds a SQLite connection waits for the write lock (busy timeout) and, before it, for the writers' queue
 SQLITE_BUSY_SECONDS = 15
 
+#: SQLite's own page cache per connection, in KiB (its default is 2,000): the pages a request reads are in the
+#: operating system's file cache too, and a worker's memory counts each connection's cache (issue #22). 1 MiB holds the
+#: indexes' upper levels and a page's rows (docs/benchmark.md has the figures with it)
+SQLITE_CACHE_KIB = 1024
+
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
@@ -184,6 +189,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.close()
 
     database = engine.url.database

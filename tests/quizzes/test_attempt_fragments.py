@@ -76,3 +76,19 @@ def test_a_changed_version_content_under_the_same_id_is_never_served_from_the_ca
     assert versions.CACHE.get((987654, "hash-a", None)) is entry
     assert versions.CACHE.get((987654, "hash-b", None)) is None
     assert versions.resolve(session, [(987654, "hash-a", None)])[987654].data["text"] == "A"
+
+
+def test_a_kept_fragment_loses_only_the_indentation_between_tags():
+    from markupsafe import Markup
+
+    cache = versions.FragmentCache(4)
+    html = Markup('<li class="q">\n      <h2>Pregunta 1 <span>· 1 punto</span></h2>\n\n  \n'
+                  '  <label><input type="radio" name="q0"> Chat</label> <label><input type="radio" name="q0"> Email</label>\n'
+                  '  <textarea name="q1">Hola,\n\n   &lt;b&gt;\n  gracias</textarea>\n'
+                  '  <pre><code>&lt;p&gt;\n    &lt;/p&gt;\n</code></pre>\n    </li>')
+    kept = cache.put("k", html)
+    assert cache.get("k") == kept and isinstance(kept, Markup)
+    assert str(kept) == ('<li class="q">\n<h2>Pregunta 1 <span>· 1 punto</span></h2>\n'
+                         '<label><input type="radio" name="q0"> Chat</label> <label><input type="radio" name="q0"> Email</label>\n'
+                         '<textarea name="q1">Hola,\n\n   &lt;b&gt;\n  gracias</textarea>\n'
+                         '<pre><code>&lt;p&gt;\n    &lt;/p&gt;\n</code></pre>\n</li>')
