@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from lms.core.deferred_imports import defer_flask_login_test_client
 
-from lms import config as config_module
-from lms.core.commands import LazyCommands
+defer_flask_login_test_client()  # before anything imports flask_login (see the module)
+
+from flask import Flask  # noqa: E402
+
+from lms import config as config_module  # noqa: E402
+from lms.core.commands import LazyCommands  # noqa: E402
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 
 from tests.conftest import PROJECT
 
@@ -24,6 +25,7 @@ RARE_PATH_LIBRARIES = {
     "email_validator",  # e-mail addresses (accounts)
     "argon2", "_argon2_cffi_bindings", "_cffi_backend",  # password hashing: sign-in and password changes only
     "smtplib",  # sending e-mail: the outbox worker only
+    "pdb", "bdb",  # flask-login's test client (flask.testing, click.testing): lms.core.deferred_imports
 }
 
 
@@ -60,3 +62,34 @@ def test_create_app_leaves_the_rare_paths_own_modules_unloaded(tmp_path):
     assert "lms.roleplays.services" in loaded  # the pages' own services are there
     early = sorted(m for m in loaded if any(m == rare or m.startswith(rare + ".") for rare in RARE_PATH_MODULES))
     assert not early, f"imported at app creation: {early}"
+
+
+def test_flask_logins_test_client_is_imported_when_first_used(tmp_path):
+    """The stand-in of lms.core.deferred_imports: a fresh process imports neither flask.testing nor pdb with the app,
+    and flask_login.FlaskLoginClient still makes a real client that signs its user in."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lms import create_app
+        app = create_app()
+        before = [m for m in ("flask.testing", "click.testing", "pdb") if m in sys.modules]
+        import flask_login
+        from flask_login import FlaskLoginClient
+
+        class User(flask_login.UserMixin):
+            id = "7:1"
+
+        app.login_manager.user_loader(lambda user_id: None)
+        app.test_client_class = FlaskLoginClient
+        client = app.test_client(user=User())
+        with client.session_transaction() as session:
+            signed_in = session.get("_user_id")
+        print(json.dumps([before, type(client).__module__, flask_login.FlaskLoginClient is type(client), signed_in]))
+    """)
+    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               PYTHONPATH=str(PROJECT))
+    env.pop("FLASK_DEBUG", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    before, module, same, signed_in = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before == []
+    assert module == "flask_login.test_client" and same and signed_in == "7:1"
