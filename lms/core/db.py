@@ -140,9 +140,10 @@ class _WriterQueueConnection(sqlite3.Connection):
 SQLITE_BUSY_SECONDS = 15
 
 #: SQLite's own page cache per connection, in KiB (its default is 2,000): the pages a request reads are in the
-#: operating system's file cache too, and a worker's memory counts each connection's cache (issue #22). 1 MiB holds the
-#: indexes' upper levels and a page's rows (docs/benchmark.md has the figures with it)
-SQLITE_CACHE_KIB = 1024
+#: operating system's file cache too, read again at a few microseconds a page, while a worker's memory counts each
+#: connection's cache (issue #22: the benchmark's worker filled the default's 2 MiB). docs/benchmark.md has the
+#: figures with it
+SQLITE_CACHE_KIB = 512
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
