@@ -109,10 +109,11 @@ def _render(text: str) -> str:
 Source = str | tuple[str, Callable[[Any], Any]]
 
 
-def _texts(value) -> list[str]:
+def _texts(value) -> list[str | None]:
+    """A field's texts, each at its position (what is not a text is None: stored as "", it keeps the positions)."""
     if value is None:
         return []
-    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)]
+    return [value] if isinstance(value, str) else [t if isinstance(t, str) else None for t in value]
 
 
 def _source(obj, source: Source) -> Any:

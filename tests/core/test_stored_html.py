@@ -149,3 +149,12 @@ def test_a_worker_shows_the_stored_content_without_importing_markdown(databases,
     assert "Un cliente abre un chat a las 9:00." in attempt_page  # the scenario's situation
     assert "tickets de nivel 1 se resolvieron" in pages["review"][1] and "\ue000" not in pages["review"][1]
     get_db(app).engine.dispose()
+
+
+def test_a_list_fields_html_keeps_each_texts_position():
+    from lms.core.markdown import stored_html
+
+    html = stored_html({"house_rules": [None, "*dos*", 3, "**cuatro**"]})
+    assert html["house_rules"] == ["", "<p><em>dos</em></p>", "", "<p><strong>cuatro</strong></p>"]
+    row = SimpleNamespace(html=html)
+    assert str(rendered("**cuatro**", row, "house_rules", 3)) == "<p><strong>cuatro</strong></p>"
