@@ -15,11 +15,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Iterable
 
+from markupsafe import Markup
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
-
-from markupsafe import Markup
 
 from lms.core.caches import BoundedCache
 from lms.core.db import UTCDateTime
@@ -157,7 +156,7 @@ _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 
 
 class FragmentCache(BoundedCache):
-    """Questions' HTML, kept without the templates' indentation and blank lines between tags (a third of a
+    """Questions' HTML, kept without the templates' indentation and blank lines between tags (about a seventh of a
     question's HTML): a line break stays, so the page renders the same. Text between tags is escaped (``&lt;``,
     ``&gt;``), so no ``<pre>`` or ``<textarea>`` content can match."""
 
