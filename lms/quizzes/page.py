@@ -59,25 +59,13 @@ class PageSlot:
 
 
 @dataclass
-class PageView:
+class PageView(versions.Shown):
     """One question of the attempt page: its slot, its version (data and text) and the key of its rendered HTML."""
 
     slot: PageSlot
     version: versions.CachedVersion
     fragment_key: tuple
     number: int
-
-    @property
-    def data(self) -> dict:
-        return self.version.data
-
-    @property
-    def text(self) -> str:
-        return self.version.text(self.slot.layout)
-
-    def html(self, name: str):
-        """A field's HTML: ``text`` (with the drawn numbers), ``situation``, ``explanation``."""
-        return self.version.markup(name, self.slot.layout)
 
 
 @dataclass

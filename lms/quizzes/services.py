@@ -802,21 +802,9 @@ def review_visibility(attempt: QuizAttempt, result: QuizResult, allowance_: Allo
 # Questions for display ------------------------------------------------------------
 
 @dataclass
-class SlotView:
+class SlotView(versions.Shown):
     slot: AttemptSlot
     version: versions.CachedVersion
-
-    @property
-    def data(self) -> dict:
-        return self.version.data
-
-    @property
-    def text(self) -> str:
-        return self.version.text(self.slot.layout)
-
-    def html(self, name: str):
-        """A field's HTML: ``text`` (with the drawn numbers), ``situation``, ``explanation``."""
-        return self.version.markup(name, self.slot.layout)
 
 
 def slot_views(attempt: QuizAttempt) -> list[SlotView]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable
+from typing import Any, Iterable
 
 from markupsafe import Markup
 from sqlalchemy import select, type_coerce
@@ -67,6 +67,25 @@ class CachedVersion:
             if len(self.texts) < 64:  # calculated questions draw new numbers per attempt: keep a few
                 self.texts[key] = text
         return text
+
+
+class Shown:
+    """What the templates read of a question shown with its slot (``slot`` and ``version`` are the subclass's)."""
+
+    slot: Any
+    version: CachedVersion
+
+    @property
+    def data(self) -> dict:
+        return self.version.data
+
+    @property
+    def text(self) -> str:
+        return self.version.text(self.slot.layout)
+
+    def html(self, name: str) -> Markup:
+        """A field's HTML: ``text`` (with the drawn numbers), ``situation``, ``explanation``."""
+        return self.version.markup(name, self.slot.layout)
 
 
 class VersionCache(BoundedCache):
