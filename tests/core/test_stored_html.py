@@ -158,3 +158,25 @@ def test_a_list_fields_html_keeps_each_texts_position():
     assert html["house_rules"] == ["", "<p><em>dos</em></p>", "", "<p><strong>cuatro</strong></p>"]
     row = SimpleNamespace(html=html)
     assert str(rendered("**cuatro**", row, "house_rules", 3)) == "<p><strong>cuatro</strong></p>"
+
+
+def test_every_calculated_question_of_the_content_shows_its_numbers_as_rendering_them_would():
+    """For each calculated question of the content's banks and numbers drawn for it: the stored HTML with the numbers
+    put in is the HTML of the text rendered with them."""
+    import random
+
+    import yaml
+
+    from lms.core.markdown import stored_html
+    from lms.quizzes.question_types import draw_values, render_text, text_with_placeholders
+
+    questions = [q for path in sorted((PROJECT / "quizzes" / "banks").glob("*.yaml"))
+                 for q in (yaml.safe_load(path.read_text(encoding="utf-8")).get("questions") or []) if q.get("type") == "calculated"]
+    assert len(questions) >= 3
+    rng = random.Random(7)
+    for q in questions:
+        entry = versions.CachedVersion(0, q, None, html=stored_html({"text": text_with_placeholders(q)}))
+        for _ in range(5):
+            values, _result = draw_values(q, rng)
+            layout = {"values": values}
+            assert str(entry.markup("text", layout)) == str(render_markdown(render_text(q, layout))), (q["id"], values)
