@@ -134,34 +134,31 @@ def stored_html(sources: dict[str, Any]) -> dict:
     return html
 
 
-def seed(html: dict | None, sources: dict[str, Any]) -> None:
-    """Put a row's stored HTML in the cache under its texts, when it was stored by this renderer."""
+def stored_field(html: dict | None, name: str, index: int | None = None) -> str | None:
+    """A field's HTML as :func:`keep_rendered` stored it (``index``: the text at that position of a list field), or
+    None when there is none or it was stored by another version of the renderer."""
     if not html or html.get("_v") != RENDERER:
-        return
-    for name, value in sources.items():
-        stored = html.get(name)
-        if stored is None or not value:
-            continue
-        texts, outputs = ([value], [stored]) if isinstance(value, str) else (_texts(value), stored)
-        if len(texts) != len(outputs):
-            continue
-        for text, output in zip(texts, outputs):
-            cache, key = _slot(text) if text else (None, None)
-            if cache is not None and key not in cache:
-                cache.put(key, output)
+        return None
+    stored = html.get(name)
+    if index is not None:
+        stored = stored[index] if isinstance(stored, list) and index < len(stored) else None
+    return stored if isinstance(stored, str) else None
+
+
+def seed(text: str | None, html: str | None) -> None:
+    """Put a text's stored HTML (:func:`stored_field`) in the cache, where the ``markdown`` filter finds it."""
+    cache, key = _slot(text) if text and html is not None else (None, None)
+    if cache is not None and key not in cache:
+        cache.put(key, html)
 
 
 def rendered(text: str | None, obj, name: str, index: int | None = None) -> Markup:
     """A row's Markdown field as HTML (the ``rendered`` filter: ``{{ lesson.body|rendered(lesson, "body") }}``): the
     HTML stored with the row (:func:`keep_rendered`), else the text rendered now. ``index``: the text at that
     position of a list field (a lesson's house rules)."""
-    html = getattr(obj, "html", None)
-    if html and html.get("_v") == RENDERER:
-        stored = html.get(name)
-        if index is not None:
-            stored = stored[index] if isinstance(stored, list) and index < len(stored) else None
-        if isinstance(stored, str):
-            return Markup(stored)  # nosec B704  # sanitised by nh3 when the row was written
+    stored = stored_field(getattr(obj, "html", None), name, index)
+    if stored is not None:
+        return Markup(stored)  # nosec B704  # sanitised by nh3 when the row was written
     return render_markdown(text)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.types import NullType
 
 from lms.core.caches import BoundedCache
 from lms.core.db import UTCDateTime
-from lms.core.markdown import RENDERER, render_markdown, seed
+from lms.core.markdown import render_markdown, seed, stored_field
 from lms.quizzes.models import AttemptSlot, QuestionVersion
 from lms.quizzes.question_types import REGISTRY, QuestionType, number_text, placeholder, render_text
 
@@ -50,9 +50,8 @@ class CachedVersion:
         """A field's HTML (``text``, ``situation``, ``explanation``): the stored one, except for a text with drawn
         numbers (rendered with them) and HTML of another renderer."""
         values = (layout or {}).get("values") if name == "text" else None
-        html = self.html
-        if html and html.get("_v") == RENDERER and html.get(name) is not None:
-            stored = html[name]
+        stored = stored_field(self.html, name)
+        if stored is not None:
             for variable, value in (values or {}).items():  # numbers: nothing to escape
                 stored = stored.replace(placeholder(variable), number_text(value))
             return Markup(stored)  # nosec B704  # sanitised by nh3 when the version was stored
@@ -95,7 +94,7 @@ class VersionCache(BoundedCache):
         super().__init__(maxsize)
 
     def put(self, key: Key, data: dict, html: dict | None = None) -> CachedVersion:  # type: ignore[override]
-        seed(html, {"situation": data.get("situation")})  # the answer inputs' template shows it with the markdown filter
+        seed(data.get("situation"), stored_field(html, "situation"))  # the answer inputs' template shows it with |markdown
         return super().put(key, CachedVersion(key[0], data, REGISTRY[data["type"]], key, html=html))
 
 
