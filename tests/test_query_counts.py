@@ -133,7 +133,7 @@ HEAVIER = {
     # growth. (The exam start, "start", stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz
     # summary's upsert and the progress summary's activity; tests/quizzes/test_hot_path_statements.py counts both, and
     # the auto-save.)
-    "submit": 9,
+    "submit": 9,  # (PostgreSQL: 7, see POSTGRESQL)
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 12,
@@ -172,6 +172,9 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
 #: the versions' criterion titles (the team's charts); the
 #: organisation-wide page also counts the agents and reads the teams' table. (The unread count comes with the user.)
 #: The exam start: tests/quizzes/test_hot_path_statements.py says what its 10 are.
+#: PostgreSQL's own, lower budgets: a submission's slots and history rows go in the statement that submits
+#: (lms.quizzes.submission: data-modifying CTEs, which SQLite has not)
+POSTGRESQL = {"submit": 7}
 LOWER = {"team_dashboard": 7, "all_teams_dashboard": 7, "org_dashboard": 8, "org_dashboard_filtered": 7, "start": 10}
 
 
@@ -245,5 +248,6 @@ def test_every_page_issues_the_same_statements_for_3_and_30_agents(app, client, 
         session.rollback()
     small, large = results
     assert large == small, {k: (small[k], large[k]) for k in small if small[k] != large.get(k)}
-    too_many = {k: v for k, v in small.items() if v > HOT.get(k, HEAVIER.get(k, LOWER.get(k, LIMIT)))}
+    budgets = {**HEAVIER, **LOWER, **HOT, **(POSTGRESQL if session.connection().dialect.name == "postgresql" else {})}
+    too_many = {k: v for k, v in small.items() if v > budgets.get(k, LIMIT)}
     assert not too_many, (too_many, small)

@@ -16,7 +16,6 @@ from typing import Callable
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +37,8 @@ from lms.quizzes import signals, versions
 from lms.quizzes.versions import moment
 from lms.quizzes.slot_writes import SlotRow  # noqa: F401  # re-exported: a slot as the hot paths read it
 from lms.quizzes.slot_writes import committed as _committed, write_slots as _write_slots
+from lms.quizzes import slot_writes, submission
+from lms.quizzes.submission import read_with_submission  # noqa: F401  # re-exported: the domains above register here
 from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 from lms.quizzes.summaries import (  # noqa: F401  # re-exported: callers (and a migration) read them from here
@@ -285,7 +286,7 @@ def start_attempt(session: Session, user, quiz: Quiz, *, now: datetime, may_take
         return existing
     # one executemany (the ORM would insert the slots one statement at a time to learn their ids)
     session.execute(_SLOTS_INSERT, [{"attempt_id": attempt_id, **slot} for slot in slots])
-    session.execute(_EVENTS_INSERT, {"attempt_id": attempt_id, "actor_id": user.id, "kind": "started", "at": now, "data": {
+    session.execute(submission.EVENTS_INSERT, {"attempt_id": attempt_id, "actor_id": user.id, "kind": "started", "at": now, "data": {
         "deadline_at": deadline.isoformat() if deadline else None, "time_multiplier": rules.time_multiplier}})
     # the attempt as written, in the session as if it had been read (its slots are read when first needed)
     attempt = QuizAttempt(id=attempt_id, **values)
@@ -458,48 +459,14 @@ def _hold_open(session: Session, attempt: QuizAttempt, slots: list, *, bump: boo
 # Statements of the hot paths, built once (their SQL is compiled once per engine and cached): Core statements on the
 # tables, so that executing them costs no ORM bookkeeping; the loaded objects are told what was written
 # (set_committed_value) --------------------------------------------------------------------------------------------
-_ATTEMPTS, _SLOTS, _EVENTS, _SUMMARIES = (QuizAttempt.__table__, AttemptSlot.__table__, AttemptEvent.__table__,
-                                          QuizSummary.__table__)
+_ATTEMPTS, _SLOTS, _SUMMARIES = (QuizAttempt.__table__, AttemptSlot.__table__,
+                                QuizSummary.__table__)
 _IN_PROGRESS = AttemptState.in_progress.value
 _HOLD_IN_PROGRESS = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS)
                      .values(state=_ATTEMPTS.c.state).returning(_ATTEMPTS.c.revision))
 _BUMP_IN_PROGRESS = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS)
                      .values(revision=_ATTEMPTS.c.revision + 1).returning(_ATTEMPTS.c.revision))
 _STORED_ANSWERS = select(_SLOTS.c.id, _SLOTS.c.answer, _SLOTS.c.answered_at).where(_SLOTS.c.attempt_id == bindparam("b_attempt_id"))
-_SUMMARY_FIGURES = (_SUMMARIES.c.grade, _SUMMARIES.c.passed, _SUMMARIES.c.first_passed_at, _SUMMARIES.c.last_activity_at)
-#: the agent's summary figures before the submission, read in the statement that submits (one lookup each by the
-#: summary's unique key); under the write lock on SQLite, checked by the summary's UPDATE on PostgreSQL
-_FIGURES_BEFORE = tuple(select(column).where(_SUMMARIES.c.user_id == bindparam("b_user_id"),
-                                             _SUMMARIES.c.quiz_id == bindparam("b_quiz_id")).scalar_subquery().label(f"before_{column.name}")
-                        for column in _SUMMARY_FIGURES)
-_SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "passed", "revision")
-#: the submission itself: from in progress, at the revision whose answers were graded, to submitted or graded
-#: what the domains above read in the statement that submits (:func:`read_with_submission`): name → (a scalar
-#: subquery, its parameters' values for an attempt)
-_SUBMISSION_EXTRAS: dict[str, tuple] = {}
-
-
-def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict]) -> None:
-    """Have ``column`` (a scalar subquery, or a function that returns it when the statement is first built: a domain
-    imported on first use; its bound parameters ``b_user_id``, ``b_quiz_id`` or those ``params(attempt)``
-    gives) read in the statement that submits an attempt, after its write (under the write lock on SQLite), and
-    handed to the listeners of :data:`signals.attempt_graded` and :data:`signals.attempt_awaiting_grading` as
-    ``read_with_submission[name]``: a listener that would look something up on every submission (LTI's scored links)
-    learns whether there is anything to look up without a statement of its own."""
-    _SUBMISSION_EXTRAS[name] = (column, params)
-    _submit_statement.cache_clear()
-
-
-@lru_cache(maxsize=1)
-def _submit_statement():
-    """The submission itself: from in progress, at the revision whose answers were graded, to submitted or graded,
-    returning the summary's figures before and what the domains above asked for. Built once (per registration)."""
-    extras = [(column if isinstance(column, ClauseElement) else column()).label(f"extra_{name}")
-              for name, (column, _params) in _SUBMISSION_EXTRAS.items()]
-    return (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS,
-                                    _ATTEMPTS.c.revision == bindparam("b_read_revision"))
-            .values({name: bindparam(f"b_{name}") for name in _SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))
-_EVENTS_INSERT = insert(_EVENTS)
 _SLOTS_INSERT = insert(_SLOTS)
 
 
@@ -558,21 +525,22 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     parsed = _parse_answers(slots, values) if values else None
     begin_writes(session)
     session.flush()  # (outside a request: whatever the caller changed goes first; the statements below are Core)
-    submitted = _submit(session, attempt, slots, parsed, now)
+    submitted = _submit(session, attempt, user, slots, parsed, now)
     if submitted is None:  # another request wrote the attempt since it was read: hold it, read its answers again
         _hold_open(session, attempt, slots)
-        submitted = _submit(session, attempt, slots, parsed, now)
+        submitted = _submit(session, attempt, user, slots, parsed, now)
         if submitted is None:  # not reached while the row is held; kept as the guard of exactly-once
             session.rollback()
             session.refresh(attempt)
             raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
     before, read_with = submitted
     graded = attempt.state == AttemptState.graded.value
-    session.connection().execute(_EVENTS_INSERT.values([  # one INSERT of two rows (not an executemany: psycopg's is a pipeline)
-        {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
-        {"attempt_id": attempt.id, "actor_id": None, "kind": "graded" if graded else "awaiting_manual_grading", "at": now,
-         "data": {"score": attempt.score, "percent": attempt.percent}},
-    ]))
+    if session.connection().dialect.name != "postgresql":  # (PostgreSQL's went with the submission)
+        session.connection().execute(submission.EVENTS_INSERT.values([  # one INSERT of two rows
+            {"attempt_id": attempt.id, "actor_id": user.id, "kind": "submitted", "at": now, "data": {}},
+            {"attempt_id": attempt.id, "actor_id": None, "kind": _graded_event(graded), "at": now,
+             "data": {"score": attempt.score, "percent": attempt.percent}},
+        ]))
     if graded:
         signals.attempt_graded.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     else:
@@ -581,12 +549,13 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
     return attempt
 
 
-def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | None, now: datetime
+def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: dict | None, now: datetime
             ) -> tuple[signals.Figures, dict] | None:
     """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
-    read, then write its slots; the summary's figures before (all None: no summary row) with what the domains above
-    asked to read with the submission (:func:`read_with_submission`), or None when the attempt is no longer at that
-    revision (nothing written then)."""
+    read, then write its slots (on PostgreSQL in the same statement, with the history rows: lms.quizzes.submission);
+    the summary's figures before (all None: no summary row) with what the domains above asked to read with the
+    submission (:func:`read_with_submission`), or None when the attempt is no longer at that revision (nothing
+    written then)."""
     changes = _answer_changes(slots, parsed, now)
     answers = {slot.id: slot.answer for slot in slots}
     answers.update((slot_id, change["answer"]) for slot_id, change in changes.items())
@@ -601,18 +570,36 @@ def _submit(session: Session, attempt: QuizAttempt, slots: list, parsed: dict | 
         values_ |= totals
     params = {"b_id": attempt.id, "b_read_revision": attempt.revision, "b_user_id": attempt.user_id, "b_quiz_id": attempt.quiz_id,
               **{f"b_{k}": v for k, v in values_.items()}}
-    for _column, extra_params in _SUBMISSION_EXTRAS.values():
+    for _column, extra_params in submission.EXTRAS.values():
         params.update(extra_params(attempt))
-    row = session.connection().execute(_submit_statement(), params).first()
-    if row is None:
-        return None
+    for slot_id, score in scores.items():
+        changes.setdefault(slot_id, {})["score"] = score
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one statement: the submission, its slots and its history rows
+        planned = slot_writes.plan(slots, changes)
+        columns, written = planned or ((), [])
+        if planned:
+            params |= slot_writes.array_params(columns, written)
+        params |= {"e_actor_id": user.id, "e_kind": _graded_event(graded),
+                   "e_data": {"score": values_["score"], "percent": values_["percent"]}}
+        row = connection.execute(submission.submit_and_write_statement(columns), params).first()
+        if row is None:
+            return None
+        slot_writes.record(columns, written)
+    else:
+        row = connection.execute(submission.submit_statement(), params).first()
+        if row is None:
+            return None
+        _write_slots(session, slots, changes)
     # the UPDATE above already wrote these: record them without marking the object dirty
     for key, value in values_.items():
         set_committed_value(attempt, key, value)
-    for slot_id, score in scores.items():
-        changes.setdefault(slot_id, {})["score"] = score
-    _write_slots(session, slots, changes)
-    return signals.Figures(*row[:4]), dict(zip(_SUBMISSION_EXTRAS, row[4:]))
+    return signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:]))
+
+
+def _graded_event(graded: bool) -> str:
+    """The kind of a submission's second history row."""
+    return "graded" if graded else "awaiting_manual_grading"
 
 
 def _slot_scores(slots: list, answers: dict[int, object]) -> dict[int, float | None]:
@@ -688,7 +675,7 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
         grade_changed = after.grade == percent
     else:
         # the figures before (locked until the end of the transaction), so that listeners can move by the difference
-        row = session.execute(select(*_SUMMARY_FIGURES).where(*where).with_for_update()).first()
+        row = session.execute(select(*submission.SUMMARY_FIGURES).where(*where).with_for_update()).first()
         if row is None:
             refresh_summary(session, attempt.user_id, quiz)
             return
@@ -720,7 +707,7 @@ def _summary_statements():
                     update(_SUMMARIES).where(*where).values(
                         graded=S.graded + 1, grade=grade, passed=grade >= pass_mark,
                         first_passed_at=func.coalesce(S.first_passed_at, now) if passed else S.first_passed_at,
-                        last_activity_at=later).returning(*_SUMMARY_FIGURES))
+                        last_activity_at=later).returning(*submission.SUMMARY_FIGURES))
     return pending, graded
 
 

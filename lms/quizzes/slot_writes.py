@@ -73,22 +73,41 @@ def write_slots(session: Session, slots_: list, changes: dict[int, dict]) -> Non
     """Write the changed slots (``changes``: {slot id: {column: value}}) in one statement (on SQLite, one a chunk of
     :data:`CHUNK` slots), every changed slot's columns that any change names (a column a slot's change does not name
     keeps its value), then record the new values on the slots without marking them dirty (nothing is written twice)."""
-    if not changes:
+    planned = plan(slots_, changes)
+    if planned is None:
         return
+    columns, written = planned
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(slot_update_arrays(columns), array_params(columns, written))
+    else:
+        _write_in_chunks(connection, columns, written)
+    record(columns, written)
+
+
+def plan(slots_: list, changes: dict[int, dict]) -> tuple[tuple[str, ...], list] | None:
+    """What :func:`write_slots` writes: (the columns, [(slot, its values of those columns)]), or None (no change)."""
+    if not changes:
+        return None
     columns = tuple(sorted({column for change in changes.values() for column in change}))
     slots = {slot.id: slot for slot in slots_}
     written = []
     for slot_id, change in changes.items():
         slot = slots[slot_id]
         written.append((slot, [change[column] if column in change else getattr(slot, column) for column in columns]))
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        params = {"ids": [slot.id for slot, _ in written]}
-        for k, column in enumerate(columns):
-            params[column] = [values[k] for _, values in written]
-        connection.execute(slot_update_arrays(columns), params)
-    else:
-        _write_in_chunks(connection, columns, written)
+    return columns, written
+
+
+def array_params(columns: tuple[str, ...], written: list) -> dict:
+    """The parameters of :func:`slot_update_arrays`: ``ids`` and one array per column."""
+    params = {"ids": [slot.id for slot, _ in written]}
+    for k, column in enumerate(columns):
+        params[column] = [values[k] for _, values in written]
+    return params
+
+
+def record(columns: tuple[str, ...], written: list) -> None:
+    """Record on the slots what was written to their rows (loaded ones are not marked changed)."""
     for slot, values in written:
         if type(slot) is SlotRow:  # (plain values: set as they are)
             for column, value in zip(columns, values):

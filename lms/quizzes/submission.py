@@ -1,0 +1,90 @@
+"""The statements that submit an attempt (issue #22), built once and compiled once per engine.
+
+The submission itself is one UPDATE: from in progress, at the revision whose answers were graded, to submitted or
+graded, returning the agent's quiz summary figures before and what the domains above asked to read with it
+(:func:`read_with_submission`). When it finds the attempt at another revision it writes nothing and returns no row.
+
+On SQLite the slots' marks and answers and the two history rows follow in their own statements, under the write lock
+the submission took. On PostgreSQL they go in the same statement, as data-modifying CTEs that only write when the
+submission did::
+
+    WITH submitted AS (UPDATE quiz_attempts SET … WHERE id = … AND state = 'in_progress' AND revision = … RETURNING …),
+         slots AS (UPDATE attempt_slots SET … FROM unnest(…) AS v(…) WHERE attempt_slots.id = v.id
+                   AND EXISTS (SELECT 1 FROM submitted)),
+         events AS (INSERT INTO attempt_events (…) SELECT … FROM submitted UNION ALL SELECT … FROM submitted)
+    SELECT … FROM submitted
+
+one round trip instead of three. The attempt's row is still written before its slots (the slots' UPDATE waits for
+the ``submitted`` CTE, an InitPlan run first), the order an auto-save keeps too, so the two cannot deadlock.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+from sqlalchemy import bindparam, insert, literal, literal_column, select, union_all, update
+from sqlalchemy.sql.elements import ClauseElement
+
+from lms.quizzes.models import AttemptEvent, QuizAttempt, QuizSummary
+from lms.quizzes.slot_writes import slot_update_arrays
+from lms.quizzes.states import AttemptState
+
+_ATTEMPTS, _EVENTS, _SUMMARIES = QuizAttempt.__table__, AttemptEvent.__table__, QuizSummary.__table__
+SUMMARY_FIGURES = (_SUMMARIES.c.grade, _SUMMARIES.c.passed, _SUMMARIES.c.first_passed_at, _SUMMARIES.c.last_activity_at)
+#: the agent's summary figures before the submission, read in the statement that submits (one lookup each by the
+#: summary's unique key); under the write lock on SQLite, checked by the summary's UPDATE on PostgreSQL
+_FIGURES_BEFORE = tuple(select(column).where(_SUMMARIES.c.user_id == bindparam("b_user_id"),
+                                             _SUMMARIES.c.quiz_id == bindparam("b_quiz_id")).scalar_subquery().label(f"before_{column.name}")
+                        for column in SUMMARY_FIGURES)
+#: the attempt's columns the submission writes (parameters ``b_<name>``)
+SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "passed", "revision")
+#: what the domains above read in the statement that submits (:func:`read_with_submission`): name → (a scalar
+#: subquery, its parameters' values for an attempt)
+EXTRAS: dict[str, tuple] = {}
+#: the history rows' parameters in the PostgreSQL statement: the submitter, then the second row's kind and data (the
+#: first row is ("submitted", {}); both are at the submission's time, ``b_submitted_at``)
+EVENT_PARAMS = ("e_actor_id", "e_kind", "e_data")
+
+EVENTS_INSERT = insert(_EVENTS)
+
+
+def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict]) -> None:
+    """Have ``column`` (a scalar subquery, or a function that returns it when the statement is first built: a domain
+    imported on first use; its bound parameters ``b_user_id``, ``b_quiz_id`` or those ``params(attempt)``
+    gives) read in the statement that submits an attempt, after its write (under the write lock on SQLite), and
+    handed to the listeners of :data:`signals.attempt_graded` and :data:`signals.attempt_awaiting_grading` as
+    ``read_with_submission[name]``: a listener that would look something up on every submission (LTI's scored links)
+    learns whether there is anything to look up without a statement of its own."""
+    EXTRAS[name] = (column, params)
+    submit_statement.cache_clear()
+    submit_and_write_statement.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def submit_statement():
+    """The submission itself, returning the summary's figures before and what the domains above asked for. Built once
+    (per registration)."""
+    extras = [(column if isinstance(column, ClauseElement) else column()).label(f"extra_{name}")
+              for name, (column, _params) in EXTRAS.items()]
+    return (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == AttemptState.in_progress.value,
+                                    _ATTEMPTS.c.revision == bindparam("b_read_revision"))
+            .values({name: bindparam(f"b_{name}") for name in SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))
+
+
+@lru_cache(maxsize=8)
+def submit_and_write_statement(slot_columns: tuple[str, ...]):
+    """PostgreSQL: the submission, the slots' ``slot_columns`` (none: no slot changes) and the two history rows in one
+    statement (see the module's text); its row is the submission's, or there is none and nothing was written."""
+    submitted = submit_statement().cte("submitted")
+    written = select(literal_column("1")).select_from(submitted).exists()
+    ctes = []
+    if slot_columns:
+        ctes.append(slot_update_arrays(slot_columns).where(written).cte("slots"))
+    row = (bindparam("b_id", type_=_EVENTS.c.attempt_id.type), bindparam("b_submitted_at", type_=_EVENTS.c.at.type))
+    first = select(row[0], bindparam("e_actor_id", type_=_EVENTS.c.actor_id.type), literal("submitted", _EVENTS.c.kind.type),
+                   row[1], literal({}, _EVENTS.c.data.type)).select_from(submitted)
+    second = select(row[0], literal(None, _EVENTS.c.actor_id.type), bindparam("e_kind", type_=_EVENTS.c.kind.type),
+                    row[1], bindparam("e_data", type_=_EVENTS.c.data.type)).select_from(submitted)
+    ctes.append(insert(_EVENTS).from_select(["attempt_id", "actor_id", "kind", "at", "data"], union_all(first, second))
+                .cte("events"))
+    return select(*submitted.c).add_cte(*ctes)
