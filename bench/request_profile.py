@@ -19,6 +19,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import os
 import re
 import shutil
 import statistics
@@ -145,7 +146,7 @@ def measure(url: str, n_agents: int, profile: bool, show_statements: bool = Fals
     if profile:
         for name, profiler in profilers.items():
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_TOP", "25")))
             print(f"\n=== {name}: top functions by cumulative time ===")
             print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
     return 0

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, or_, select, update
@@ -533,7 +533,7 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
             session.rollback()
             session.refresh(attempt)
             raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
-    before, read_with = submitted
+    before, read_with, moved = submitted
     graded = attempt.state == AttemptState.graded.value
     if session.connection().dialect.name != "postgresql":  # (PostgreSQL's went with the submission)
         session.connection().execute(submission.EVENTS_INSERT.values([  # one INSERT of two rows
@@ -545,14 +545,15 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
         signals.attempt_graded.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     else:
         signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now, read_with_submission=read_with)
-    _summary_after_submit(session, attempt, now, before if before.passed is not None else None)
+    _summary_after_submit(session, attempt, now, before if before.passed is not None else None, moved)
     return attempt
 
 
 def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: dict | None, now: datetime
-            ) -> tuple[signals.Figures, dict] | None:
+            ) -> _Submitted | None:
     """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
-    read, then write its slots (on PostgreSQL in the same statement, with the history rows: lms.quizzes.submission);
+    read, then write its slots (on PostgreSQL in the same statement, with the history rows and the summary's UPDATE:
+    lms.quizzes.submission);
     the summary's figures before (all None: no summary row) with what the domains above asked to read with the
     submission (:func:`read_with_submission`), or None when the attempt is no longer at that revision (nothing
     written then)."""
@@ -575,17 +576,23 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     for slot_id, score in scores.items():
         changes.setdefault(slot_id, {})["score"] = score
     connection = session.connection()
-    if connection.dialect.name == "postgresql":  # one statement: the submission, its slots and its history rows
+    moved = None
+    if connection.dialect.name == "postgresql":  # one statement: the submission, its slots, history rows and summary
         planned = slot_writes.plan(slots, changes)
         columns, written = planned or ((), [])
         if planned:
             params |= slot_writes.array_params(columns, written)
         params |= {"e_actor_id": user.id, "e_kind": _graded_event(graded),
                    "e_data": {"score": values_["score"], "percent": values_["percent"]}}
-        row = connection.execute(submission.submit_and_write_statement(columns), params).first()
+        summary = _summary_moved_with(attempt.quiz, graded, bool(values_["passed"]))
+        if summary is not None:
+            params |= {"b_now": now, "b_percent": values_["percent"], "b_pass_mark": float(attempt.quiz.settings["pass_mark"])}
+        row = connection.execute(submission.submit_and_write_statement(columns, summary), params).first()
         if row is None:
             return None
         slot_writes.record(columns, written)
+        if summary is not None:  # the summary's figures after (or its grade, when pending), or False: not moved
+            moved = row.summary_moved is not None and (signals.Figures(*row[-5:-1]) if graded else True)
     else:
         row = connection.execute(submission.submit_statement(), params).first()
         if row is None:
@@ -594,7 +601,26 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     # the UPDATE above already wrote these: record them without marking the object dirty
     for key, value in values_.items():
         set_committed_value(attempt, key, value)
-    return signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:]))
+    n = len(submission.EXTRAS)
+    return _Submitted(signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:4 + n])), moved)
+
+
+class _Submitted(NamedTuple):
+    """What a submission's statement read: the summary's figures before, what the domains above asked for and, on
+    PostgreSQL, how it moved the summary (None: not in the statement; False: no row held the figures read; True: one
+    more pending; the figures after a graded one)."""
+    before: signals.Figures
+    read_with: dict
+    moved: signals.Figures | bool | None
+
+
+def _summary_moved_with(quiz: Quiz, graded: bool, passed: bool) -> tuple | None:
+    """Which summary UPDATE goes in PostgreSQL's statement that submits (lms.quizzes.submission): None for the
+    average method (the summary is recomputed from the attempts: :func:`_summary_after_submit`)."""
+    method = quiz.settings.get("grade_method", "highest")
+    if method not in ("highest", "last"):
+        return None
+    return (method, passed) if graded else ("pending",)
 
 
 def _graded_event(graded: bool) -> str:
@@ -631,14 +657,16 @@ def _totals(attempt: QuizAttempt, marks: dict[int, float | None] | None = None, 
     return {"score": score, "percent": percent, "passed": percent >= attempt.pass_mark}
 
 
-def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime, before: signals.Figures | None = None) -> None:
+def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime, before: signals.Figures | None = None,
+                          moved: signals.Figures | bool | None = None) -> None:
     """Move the agent's summary by this submission with one UPDATE of increments (no re-read of their attempts):
     one more graded (the grade by the quiz's method) or one more pending. The average method, and a summary
     row that is not there yet, are recomputed from the attempts instead.
 
     ``before``: the summary's figures as the submitting statement read them (None: not read). The UPDATE then moves the
     row only if it still holds them (on PostgreSQL another transaction may have moved it since; on SQLite nothing can,
-    under the write lock), so listeners get the exact change without a locking read; else the figures are read again."""
+    under the write lock), so listeners get the exact change without a locking read; else the figures are read again.
+    ``moved``: on PostgreSQL that UPDATE went in the submission's own statement (see :class:`_Submitted`)."""
     quiz = attempt.quiz
     method = quiz.settings.get("grade_method", "highest")
     if method not in ("highest", "last"):
@@ -646,22 +674,28 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
         return
     params = {"b_user_id": attempt.user_id, "b_quiz_id": quiz.id, "b_now": now}
     if attempt.state != AttemptState.graded.value:
-        if session.connection().execute(_PENDING_SUMMARY, params).first() is None:
+        if moved is None:
+            moved = session.connection().execute(submission.PENDING_SUMMARY, params).first() is not None
+        if not moved:
             refresh_summary(session, attempt.user_id, quiz)
         else:
             signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
         return
+    if moved:  # (PostgreSQL) the submission's statement moved it, from the figures it read
+        signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
+                                      grade_changed=before[:3] != moved[:3], before=before, after=moved)
+        return
     percent = attempt.percent
     params |= {"b_percent": percent, "b_pass_mark": float(quiz.settings["pass_mark"])}
-    if before is not None:
-        row = session.connection().execute(_graded_summary(method, bool(attempt.passed), guarded=True),
+    if before is not None and moved is None:  # (moved False: the guard failed already)
+        row = session.connection().execute(submission.graded_summary(method, bool(attempt.passed), guarded=True),
                               params | {f"b_before_{k}": v for k, v in before._asdict().items()}).first()
         if row is not None:
             after = signals.Figures(*row)
             signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
                                           grade_changed=before[:3] != after[:3], before=before, after=after)
             return
-    stmt = _graded_summary(method, bool(attempt.passed), guarded=False)
+    stmt = submission.graded_summary(method, bool(attempt.passed), guarded=False)
     where = (QuizSummary.user_id == attempt.user_id, QuizSummary.quiz_id == quiz.id)
     if method == "highest" and not attempt.passed and percent < float(quiz.settings["pass_mark"]):
         # a failed attempt under "highest" can move the grade only (up to its own, still below the pass mark): the pass,
@@ -683,41 +717,6 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
         grade_changed = before[:3] != after[:3]
     signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
                                   grade_changed=grade_changed, before=before, after=after)
-
-
-def _summary_statements():
-    S = _SUMMARIES.c
-    now = bindparam("b_now", type_=UTCDateTime())
-    mine = (S.user_id == bindparam("b_user_id"), S.quiz_id == bindparam("b_quiz_id"))
-    later = case((or_(S.last_activity_at.is_(None), S.last_activity_at < now), now), else_=S.last_activity_at)
-    pending = update(_SUMMARIES).where(*mine).values(pending=S.pending + 1, last_activity_at=later).returning(S.grade)
-    percent, pass_mark = bindparam("b_percent", type_=Float()), bindparam("b_pass_mark", type_=Float())
-    graded = {}
-    for method in ("highest", "last"):
-        grade = percent if method == "last" else case((or_(S.grade.is_(None), S.grade < percent), percent), else_=S.grade)
-        for passed in (False, True):
-            for guarded in (False, True):
-                where = mine
-                if guarded:  # the row as the submission read it
-                    where += (S.grade.is_not_distinct_from(bindparam("b_before_grade", type_=Float())),
-                              S.passed == bindparam("b_before_passed", type_=Boolean()),
-                              S.first_passed_at.is_not_distinct_from(bindparam("b_before_first_passed_at", type_=UTCDateTime())),
-                              S.last_activity_at.is_not_distinct_from(bindparam("b_before_last_activity_at", type_=UTCDateTime())))
-                graded[(method, passed, guarded)] = (
-                    update(_SUMMARIES).where(*where).values(
-                        graded=S.graded + 1, grade=grade, passed=grade >= pass_mark,
-                        first_passed_at=func.coalesce(S.first_passed_at, now) if passed else S.first_passed_at,
-                        last_activity_at=later).returning(*submission.SUMMARY_FIGURES))
-    return pending, graded
-
-
-_PENDING_SUMMARY, _GRADED_SUMMARIES = _summary_statements()
-
-
-def _graded_summary(method: str, passed: bool, *, guarded: bool):
-    """The summary's UPDATE for a graded submission (its figures after as RETURNING); ``guarded``: only if the row still
-    holds the figures before (``b_before_…``)."""
-    return _GRADED_SUMMARIES[(method, passed, guarded)]
 
 
 def _total(session: Session, attempt: QuizAttempt, now: datetime) -> None:

@@ -11,10 +11,14 @@ submission did::
     WITH submitted AS (UPDATE quiz_attempts SET … WHERE id = … AND state = 'in_progress' AND revision = … RETURNING …),
          slots AS (UPDATE attempt_slots SET … FROM unnest(…) AS v(…) WHERE attempt_slots.id = v.id
                    AND EXISTS (SELECT 1 FROM submitted)),
-         events AS (INSERT INTO attempt_events (…) SELECT … FROM submitted UNION ALL SELECT … FROM submitted)
-    SELECT … FROM submitted
+         events AS (INSERT INTO attempt_events (…) SELECT … FROM submitted UNION ALL SELECT … FROM submitted),
+         summary AS (UPDATE quiz_summaries SET graded = graded + 1, … FROM submitted
+                     WHERE user_id = … AND quiz_id = … AND grade IS NOT DISTINCT FROM submitted.before_grade AND …
+                     RETURNING …)
+    SELECT … FROM submitted LEFT OUTER JOIN summary ON true
 
-one round trip instead of three. The attempt's row is still written before its slots (the slots' UPDATE waits for
+and the agent's quiz summary moved by increments (``summary``: the UPDATE below, guarded by the figures ``submitted``
+read, so a row another transaction moved since is left to the caller's locking read), one round trip instead of four. The attempt's row is still written before its slots (the slots' UPDATE waits for
 the ``submitted`` CTE, an InitPlan run first), the order an auto-save keeps too, so the two cannot deadlock.
 """
 from __future__ import annotations
@@ -22,20 +26,59 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, literal, literal_column, select, union_all, update
+from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, literal_column, or_, select, true, union_all, update
 from sqlalchemy.sql.elements import ClauseElement
 
+from lms.core.db import UTCDateTime
 from lms.quizzes.models import AttemptEvent, QuizAttempt, QuizSummary
 from lms.quizzes.slot_writes import slot_update_arrays
 from lms.quizzes.states import AttemptState
 
 _ATTEMPTS, _EVENTS, _SUMMARIES = QuizAttempt.__table__, AttemptEvent.__table__, QuizSummary.__table__
+#: a summary's figures (as ``signals.Figures``), read before a submission and returned after its UPDATE
 SUMMARY_FIGURES = (_SUMMARIES.c.grade, _SUMMARIES.c.passed, _SUMMARIES.c.first_passed_at, _SUMMARIES.c.last_activity_at)
 #: the agent's summary figures before the submission, read in the statement that submits (one lookup each by the
 #: summary's unique key); under the write lock on SQLite, checked by the summary's UPDATE on PostgreSQL
 _FIGURES_BEFORE = tuple(select(column).where(_SUMMARIES.c.user_id == bindparam("b_user_id"),
                                              _SUMMARIES.c.quiz_id == bindparam("b_quiz_id")).scalar_subquery().label(f"before_{column.name}")
                         for column in SUMMARY_FIGURES)
+_S = _SUMMARIES.c
+_MINE = (_S.user_id == bindparam("b_user_id"), _S.quiz_id == bindparam("b_quiz_id"))
+_NOW = bindparam("b_now", type_=UTCDateTime())
+_LATER = case((or_(_S.last_activity_at.is_(None), _S.last_activity_at < _NOW), _NOW), else_=_S.last_activity_at)
+#: a submission awaiting a trainer: one more pending (RETURNING the grade; no row: the summary is to be computed)
+_PENDING = update(_SUMMARIES).where(*_MINE).values(pending=_S.pending + 1, last_activity_at=_LATER)
+PENDING_SUMMARY = _PENDING.returning(_S.grade)
+#: the guard of a graded submission's UPDATE: the figures before as bound parameters ``b_before_<column>``
+_BEFORE_PARAMS = (bindparam("b_before_grade", type_=Float()), bindparam("b_before_passed", type_=Boolean()),
+                  bindparam("b_before_first_passed_at", type_=UTCDateTime()),
+                  bindparam("b_before_last_activity_at", type_=UTCDateTime()))
+
+
+def _graded_update(method: str, passed: bool, before: tuple | None):
+    """A graded submission's UPDATE of the summary by increments (the grade by ``method``: highest or last; ``passed``:
+    the attempt passed); ``before``: only if the row still holds these four figures (None: whatever it holds)."""
+    percent, pass_mark = bindparam("b_percent", type_=Float()), bindparam("b_pass_mark", type_=Float())
+    grade = percent if method == "last" else case((or_(_S.grade.is_(None), _S.grade < percent), percent), else_=_S.grade)
+    stmt = update(_SUMMARIES).where(*_MINE)
+    if before is not None:
+        stmt = stmt.where(_S.grade.is_not_distinct_from(before[0]), _S.passed == before[1],
+                          _S.first_passed_at.is_not_distinct_from(before[2]), _S.last_activity_at.is_not_distinct_from(before[3]))
+    return stmt.values(graded=_S.graded + 1, grade=grade, passed=grade >= pass_mark,
+                       first_passed_at=func.coalesce(_S.first_passed_at, _NOW) if passed else _S.first_passed_at,
+                       last_activity_at=_LATER)
+
+
+_GRADED = {(method, passed, guarded): _graded_update(method, passed, _BEFORE_PARAMS if guarded else None)
+           .returning(*SUMMARY_FIGURES) for method in ("highest", "last") for passed in (False, True) for guarded in (False, True)}
+
+
+def graded_summary(method: str, passed: bool, *, guarded: bool):
+    """The summary's UPDATE for a graded submission (its figures after as RETURNING); ``guarded``: only if the row still
+    holds the figures before (``b_before_…``)."""
+    return _GRADED[(method, passed, guarded)]
+
+
 #: the attempt's columns the submission writes (parameters ``b_<name>``)
 SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "passed", "revision")
 #: what the domains above read in the statement that submits (:func:`read_with_submission`): name → (a scalar
@@ -71,10 +114,13 @@ def submit_statement():
             .values({name: bindparam(f"b_{name}") for name in SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))
 
 
-@lru_cache(maxsize=8)
-def submit_and_write_statement(slot_columns: tuple[str, ...]):
-    """PostgreSQL: the submission, the slots' ``slot_columns`` (none: no slot changes) and the two history rows in one
-    statement (see the module's text); its row is the submission's, or there is none and nothing was written."""
+@lru_cache(maxsize=32)
+def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | None):
+    """PostgreSQL: the submission, the slots' ``slot_columns`` (none: no slot changes), the two history rows and the
+    summary's UPDATE in one statement (see the module's text); its row is the submission's, or there is none and nothing
+    was written. ``summary``: ("pending",), (method, passed) for a graded one, or None (no UPDATE: the average method).
+    The row ends with the summary's figures after (its grade only, for a pending one) and ``summary_moved`` (NULL:
+    no summary row held the figures read)."""
     submitted = submit_statement().cte("submitted")
     written = select(literal_column("1")).select_from(submitted).exists()
     ctes = []
@@ -87,4 +133,14 @@ def submit_and_write_statement(slot_columns: tuple[str, ...]):
                     row[1], bindparam("e_data", type_=_EVENTS.c.data.type)).select_from(submitted)
     ctes.append(insert(_EVENTS).from_select(["attempt_id", "actor_id", "kind", "at", "data"], union_all(first, second))
                 .cte("events"))
-    return select(*submitted.c).add_cte(*ctes)
+    if summary is None:
+        return select(*submitted.c).add_cte(*ctes)
+    moved = _S.user_id.label("summary_moved")
+    if summary == ("pending",):
+        update_ = _PENDING.where(written).returning(_S.grade.label("after_grade"), moved)
+    else:
+        c = submitted.c
+        update_ = (_graded_update(*summary, (c.before_grade, c.before_passed, c.before_first_passed_at, c.before_last_activity_at))
+                   .returning(*(column.label(f"after_{column.name}") for column in SUMMARY_FIGURES), moved))
+    moved_summary = update_.cte("summary")
+    return select(*submitted.c, *moved_summary.c).select_from(submitted.outerjoin(moved_summary, true())).add_cte(*ctes)

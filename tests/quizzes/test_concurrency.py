@@ -132,3 +132,74 @@ def test_a_submission_grades_the_answers_stored_when_it_writes(databases, tmp_pa
     db.engine.dispose()
     from lms.core.db import get_db
     get_db(app).engine.dispose()
+
+
+def test_a_summary_moved_while_a_submission_waits_for_it_is_read_again(databases, tmp_path):
+    """Another transaction holds the agent's quiz summary (an exam start, a trainer's mark) while a submission writes.
+    On PostgreSQL the submission's statement has read the figures before and waits on the row; when the other commits,
+    its guarded UPDATE matches nothing, and the row is read again under its lock. On SQLite the submission waits for the
+    write lock instead and reads the new figures. Either way the listeners get the figures the change was made from,
+    and nothing the other transaction wrote is lost."""
+    import threading
+    import time
+    from datetime import timedelta
+
+    from sqlalchemy import text, update
+
+    from lms.quizzes import signals
+    from lms.quizzes.models import QuizSummary
+
+    app, db, attempt_id, agent_id, values = _attempt_in_progress(databases, tmp_path, "summary_race")
+    postgresql = db.engine.dialect.name == "postgresql"
+    elsewhere = (now_utc() + timedelta(hours=1)).replace(microsecond=0)
+    sent, outcome = [], []
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            with db.engine.connect() as other, signals.standing_changed.connected_to(lambda _s, **kw: sent.append(kw)):
+                with db.sessionmaker() as session:
+                    quiz_id = services.get_attempt(session, attempt_id).quiz_id
+                other.execute(update(QuizSummary).where(QuizSummary.user_id == agent_id, QuizSummary.quiz_id == quiz_id)
+                              .values(last_activity_at=elsewhere))  # held, not committed yet
+
+                def submit():
+                    with app.app_context():
+                        inner = write_intent.set(True)
+                        try:
+                            with db.sessionmaker() as session:
+                                services.submit_attempt(session, services.get_attempt(session, attempt_id),
+                                                        accounts.get_user(session, agent_id), values, now=now_utc())
+                                session.commit()
+                                outcome.append("ok")
+                        except Exception as exc:  # noqa: BLE001 - reported below
+                            outcome.append(repr(exc))
+                        finally:
+                            write_intent.reset(inner)
+
+                thread = threading.Thread(target=submit)
+                thread.start()
+                if postgresql:  # until the submission's statement waits on the summary's row
+                    with db.engine.connect() as watcher:
+                        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        deadline = time.monotonic() + 20
+                        while not watcher.execute(text(waiting)).scalar() and time.monotonic() < deadline:
+                            time.sleep(0.05)
+                            watcher.rollback()
+                        assert watcher.execute(text(waiting)).scalar() == 1
+                else:
+                    time.sleep(0.5)
+                assert thread.is_alive() and not outcome  # it waits for the other transaction
+                other.commit()
+                thread.join(timeout=30)
+        finally:
+            write_intent.reset(token)
+        assert outcome == ["ok"]
+        mine = [kw for kw in sent if kw.get("before") is not None]
+        assert mine[-1]["before"].last_activity_at == elsewhere and mine[-1]["before"].grade is None
+        assert mine[-1]["after"].grade == 100 and mine[-1]["after"].passed and mine[-1]["after"].last_activity_at == elsewhere
+        with db.sessionmaker() as session:
+            row = session.query(QuizSummary).filter_by(user_id=agent_id, quiz_id=quiz_id).one()
+            assert (row.graded, row.grade, row.passed, row.last_activity_at) == (1, 100, True, elsewhere)
+    db.engine.dispose()
+    from lms.core.db import get_db
+    get_db(app).engine.dispose()

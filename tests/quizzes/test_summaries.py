@@ -108,6 +108,13 @@ def test_a_summary_moved_after_the_submission_read_it_is_read_again(session, age
     with signals.attempt_graded.connected_to(meanwhile), \
             signals.standing_changed.connected_to(lambda _session, **kw: sent.append(kw)):
         services.submit_attempt(session, attempt, agent, answer_attempt(attempt, 1.0), now=T0 + timedelta(minutes=5))
+    if session.connection().dialect.name == "postgresql":
+        # there the summary's UPDATE goes in the submitting statement (lms.quizzes.submission), before any listener:
+        # the figures moved from are those it read (a row moved by another transaction while that statement waits:
+        # tests/quizzes/test_concurrency.py)
+        assert sent[-1]["before"] == signals.Figures(None, False, None, T0)
+        assert sent[-1]["after"] == signals.Figures(100, True, T0 + timedelta(minutes=5), T0 + timedelta(minutes=5))
+        return
     assert sent[-1]["before"] == signals.Figures(None, False, None, elsewhere)
     assert sent[-1]["after"] == signals.Figures(100, True, T0 + timedelta(minutes=5), elsewhere)
     session.expire_all()
