@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
+from lms.core.db import any_of
 from lms.core.caches import BoundedCache
 from lms.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.roleplays import signals
@@ -567,8 +568,9 @@ def released_scores(session: Session, user_ids: list[int]) -> dict[int, list[flo
     out: dict[int, list[float]] = {}
     if user_ids:
         # .all(): the driver's fetchall, not a fetchone per row (a hundred agents have a thousand scores: 0.8 ms less)
-        for user_id, score in session.connection().execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
-                RoleplaySubmission.user_id.in_(user_ids), RoleplaySubmission.grade_state == "released")
+        connection = session.connection()
+        for user_id, score in connection.execute(select(RoleplaySubmission.user_id, RoleplaySubmission.score).where(
+                any_of(connection, RoleplaySubmission.user_id, user_ids), RoleplaySubmission.grade_state == "released")
                 .order_by(RoleplaySubmission.user_id, RoleplaySubmission.scenario_id, RoleplaySubmission.id)).all():
             if score is not None:
                 out.setdefault(user_id, []).append(score)
@@ -620,7 +622,7 @@ def summed_criterion_averages(session: Session, user_ids: list[int], stamps: dic
             return list(cached)
     grouped = (select(CriterionSummary.rubric_version_id.label("version_id"), CriterionSummary.criterion_id.label("criterion_id"),
                       func.sum(CriterionSummary.level_sum).label("total"), func.sum(CriterionSummary.grades).label("grades"))
-               .where(CriterionSummary.user_id.in_(user_ids))
+               .where(any_of(session.connection(), CriterionSummary.user_id, user_ids))
                .group_by(CriterionSummary.rubric_version_id, CriterionSummary.criterion_id).subquery())
     rows = session.connection().execute(select(grouped.c.version_id, grouped.c.criterion_id, grouped.c.total, grouped.c.grades,
                                   RubricVersion.content_hash, RubricVersion.created_at)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 from lms.accounts import services as accounts
 from lms.accounts.models import User
+from lms.core.db import any_of
 from lms.core.errors import Forbidden, InvalidInput, NotFound
 from lms.quizzes import services as quizzes
 from lms.tracks import signals
@@ -848,8 +849,9 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
     out: dict[int, list[ProgressSummary]] = {}
     if not user_ids:
         return out
-    rows = session.connection().execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
-                                        .where(EnrollmentProgress.user_id.in_(user_ids))
+    connection = session.connection()
+    rows = connection.execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
+                              .where(any_of(connection, EnrollmentProgress.user_id, user_ids))
                                         .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id)).all()
     loads = json.loads
     for row in rows:
