@@ -229,17 +229,18 @@ def _configure_sqlite(engine: Engine) -> None:
 _BEGIN_IMMEDIATE: "weakref.WeakKeyDictionary[Engine, Callable]" = weakref.WeakKeyDictionary()
 
 
-def any_of(connection, column, values):
-    """``column IN values`` for a list of ids (a team's agents): on PostgreSQL ``column = ANY(:array)``, one parameter
-    however many values, so the statement's text stays the same from one list to the next. psycopg then converts it
-    once and prepares it on the server (an IN of a hundred parameters was rendered, split and planned again on every
-    request: about 1 ms of a dashboard's worker CPU, issue #22); elsewhere a plain IN. ``connection``: the session's
-    connection (or anything with its ``dialect``)."""
-    if connection.dialect.name == "postgresql":
+def any_of(dialect_name: str, column, name: str):
+    """``column IN :name`` for a list of ids (a team's agents), the list given as parameter ``name`` when the statement
+    runs: on PostgreSQL ``column = ANY(:name)``, one array parameter however many values, so the statement's text stays
+    the same from one list to the next. psycopg then converts it once and prepares it on the server (an IN of a hundred
+    parameters was rendered, split and planned again on every request: about 1 ms of a dashboard's worker CPU, issue
+    #22); elsewhere an expanding IN. ``dialect_name``: the connection's (a statement built with it can be kept per
+    dialect)."""
+    if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY  # (imported here: the dialect's package costs a SQLite worker 2 MiB)
 
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type), unique=True))
-    return column.in_(values)
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def reads_first(view):

@@ -850,9 +850,7 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
     if not user_ids:
         return out
     connection = session.connection()
-    rows = connection.execute(select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
-                              .where(any_of(connection, EnrollmentProgress.user_id, user_ids))
-                                        .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id)).all()
+    rows = connection.execute(_summaries_of(connection.dialect.name), {"b_user_ids": list(user_ids)}).all()
     loads = json.loads
     for row in rows:
         values = list(row)
@@ -869,6 +867,14 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
             values[11] = due
         out.setdefault(row.user_id, []).append(ProgressSummary(*values))
     return out
+
+
+@lru_cache(maxsize=4)
+def _summaries_of(dialect: str):
+    """The summaries of the agents ``b_user_ids`` (built once per dialect)."""
+    return (select(*_SUMMARY_COLUMNS).join(Track, Track.id == EnrollmentProgress.track_id)
+            .where(any_of(dialect, EnrollmentProgress.user_id, "b_user_ids"))
+            .order_by(EnrollmentProgress.start_date, EnrollmentProgress.enrollment_id))
 
 
 #: the due days decoded, by their JSON text: the agents of a track who started on the same weekday share them (a team's
