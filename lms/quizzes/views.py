@@ -58,10 +58,10 @@ def start(slug: str):
 
 
 def _own_attempt(attempt_id: int):
-    """The signed-in agent's attempt with its quiz, without its slots (the auto-save and the submission read them as
-    plain rows: :func:`services.slots_of`)."""
+    """The signed-in agent's attempt with its quiz, for the auto-save and the submission, which read its slots as plain
+    rows (:func:`services.slots_of`; on PostgreSQL they come with the attempt)."""
     session = get_session()
-    attempt = services.get_attempt(session, attempt_id, slots=False)
+    attempt = services.get_attempt_to_write(session, attempt_id)
     if attempt.user_id != current_user.id:
         abort(404)
     return session, attempt

@@ -62,3 +62,38 @@ def test_slots_written_in_chunks_store_every_answer_and_mark(app, session, conte
         else:
             assert row.score == slot.points, (slot.position, row.score)  # every right answer's full mark
     assert graded.state == "submitted"  # the essay waits for a trainer
+
+
+def test_slots_read_with_the_attempt_are_the_slots_read_on_their_own(app, session, content, agent):
+    """An auto-save and a submission read an attempt's slots with the attempt (on PostgreSQL, a JSON array in the same
+    statement): the same values, of the same types, and the same cached versions as the slots' own statement gives."""
+    questions = _questions(session)
+    quiz = make_quiz(session, "lectura-con-intento", questions)
+    attempt = services.start_attempt(session, agent, quiz, now=now_utc(), may_take=True)
+    session.commit()
+    slots = services.get_attempt(session, attempt.id).slots
+    half = {}
+    for slot in slots[: len(slots) // 2]:
+        half |= correct_values(versions.version_of(slot).data, slot.layout, f"q{slot.position}")
+    services.save_answers(session, services.get_attempt(session, attempt.id, slots=False), agent, half, now=now_utc())
+    session.commit()
+    session.expire_all()
+    columns = ("id", "position", "points", "layout", "answer", "answered_at", "score")
+
+    def both_ways():
+        session.expire_all()
+        on_their_own = services.slots_of(session, services.get_attempt(session, attempt.id, slots=False))
+        session.expire_all()
+        with_the_attempt = services.slots_of(session, services.get_attempt_to_write(session, attempt.id))
+        assert [[getattr(s, c) for c in columns] for s in with_the_attempt] == [[getattr(s, c) for c in columns] for s in on_their_own]
+        assert [[type(getattr(s, c)) for c in columns] for s in with_the_attempt] == [[type(getattr(s, c)) for c in columns]
+                                                                                     for s in on_their_own]
+        assert [versions.version_of(s) for s in with_the_attempt] == [versions.version_of(s) for s in on_their_own]
+        return with_the_attempt
+
+    read = both_ways()  # half answered, no marks
+    assert any(s.answered_at is not None for s in read) and any(s.answer is None for s in read)
+    services.submit_attempt(session, services.get_attempt_to_write(session, attempt.id), agent, {}, now=now_utc())
+    session.commit()
+    read = both_ways()  # marked
+    assert any(isinstance(s.score, float) and s.score > 0 for s in read)
