@@ -188,7 +188,7 @@ def _attempt_with_slot_rows():
             .options(joinedload(QuizAttempt.quiz)))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _instant(text: str) -> datetime:
     """A moment as PostgreSQL's JSON writes it (ISO 8601 with its offset)."""
     return datetime.fromisoformat(text)
@@ -519,8 +519,7 @@ def _hold_open(session: Session, attempt: QuizAttempt, slots: list, *, bump: boo
 # Statements of the hot paths, built once (their SQL is compiled once per engine and cached): Core statements on the
 # tables, so that executing them costs no ORM bookkeeping; the loaded objects are told what was written
 # (set_committed_value) --------------------------------------------------------------------------------------------
-_ATTEMPTS, _SLOTS, _SUMMARIES = (QuizAttempt.__table__, AttemptSlot.__table__,
-                                QuizSummary.__table__)
+_ATTEMPTS, _SLOTS, _SUMMARIES = QuizAttempt.__table__, AttemptSlot.__table__, QuizSummary.__table__
 _IN_PROGRESS = AttemptState.in_progress.value
 _HOLD_IN_PROGRESS = (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == _IN_PROGRESS)
                      .values(state=_ATTEMPTS.c.state).returning(_ATTEMPTS.c.revision))
@@ -613,10 +612,9 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
             ) -> _Submitted | None:
     """Grade the answers as read and move the attempt to graded (or submitted) if it is still in progress at the revision
     read, then write its slots (on PostgreSQL in the same statement, with the history rows and the summary's UPDATE:
-    lms.quizzes.submission);
-    the summary's figures before (all None: no summary row) with what the domains above asked to read with the
-    submission (:func:`read_with_submission`), or None when the attempt is no longer at that revision (nothing
-    written then)."""
+    lms.quizzes.submission); the summary's figures before (all None: no summary row) with what the domains above
+    asked to read with the submission (:func:`read_with_submission`), or None when the attempt is no longer at that
+    revision (nothing written then)."""
     changes = _answer_changes(slots, parsed, now)
     answers = {slot.id: slot.answer for slot in slots}
     answers.update((slot_id, change["answer"]) for slot_id, change in changes.items())
@@ -646,7 +644,9 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
                    "e_data": {"score": values_["score"], "percent": values_["percent"]}}
         summary = _summary_moved_with(attempt.quiz, graded, bool(values_["passed"]))
         if summary is not None:
-            params |= {"b_now": now, "b_percent": values_["percent"], "b_pass_mark": float(attempt.quiz.settings["pass_mark"])}
+            params["b_now"] = now
+            if graded:
+                params |= {"b_percent": values_["percent"], "b_pass_mark": float(attempt.quiz.settings["pass_mark"])}
         row = connection.execute(submission.submit_and_write_statement(columns, summary), params).first()
         if row is None:
             return None

@@ -4,9 +4,9 @@ The submission itself is one UPDATE: from in progress, at the revision whose ans
 graded, returning the agent's quiz summary figures before and what the domains above asked to read with it
 (:func:`read_with_submission`). When it finds the attempt at another revision it writes nothing and returns no row.
 
-On SQLite the slots' marks and answers and the two history rows follow in their own statements, under the write lock
-the submission took. On PostgreSQL they go in the same statement, as data-modifying CTEs that only write when the
-submission did::
+On SQLite the slots' marks and answers, the two history rows and the agent's quiz summary follow in their own
+statements, under the write lock the submission took. On PostgreSQL they go in the same statement, as data-modifying
+CTEs that only write when the submission did, one round trip instead of four::
 
     WITH submitted AS (UPDATE quiz_attempts SET … WHERE id = … AND state = 'in_progress' AND revision = … RETURNING …),
          slots AS (UPDATE attempt_slots SET … FROM unnest(…) AS v(…) WHERE attempt_slots.id = v.id
@@ -17,9 +17,10 @@ submission did::
                      RETURNING …)
     SELECT … FROM submitted LEFT OUTER JOIN summary ON true
 
-and the agent's quiz summary moved by increments (``summary``: the UPDATE below, guarded by the figures ``submitted``
-read, so a row another transaction moved since is left to the caller's locking read), one round trip instead of four. The attempt's row is still written before its slots (the slots' UPDATE waits for
-the ``submitted`` CTE, an InitPlan run first), the order an auto-save keeps too, so the two cannot deadlock.
+The summary's UPDATE is guarded by the figures ``submitted`` read: a row another transaction moved meanwhile matches
+nothing, and the caller reads it again under its lock (``services._summary_after_submit``). The attempt's row is
+still written before its slots (the slots' UPDATE waits for the ``submitted`` CTE, an InitPlan run first), the order
+an auto-save keeps too, so the two cannot deadlock.
 """
 from __future__ import annotations
 
@@ -84,10 +85,7 @@ SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "p
 #: what the domains above read in the statement that submits (:func:`read_with_submission`): name → (a scalar
 #: subquery, its parameters' values for an attempt)
 EXTRAS: dict[str, tuple] = {}
-#: the history rows' parameters in the PostgreSQL statement: the submitter, then the second row's kind and data (the
-#: first row is ("submitted", {}); both are at the submission's time, ``b_submitted_at``)
-EVENT_PARAMS = ("e_actor_id", "e_kind", "e_data")
-
+#: the history rows (SQLite: the submission's two in one INSERT; an exam start's)
 EVENTS_INSERT = insert(_EVENTS)
 
 
@@ -116,9 +114,10 @@ def submit_statement():
 
 @lru_cache(maxsize=32)
 def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | None):
-    """PostgreSQL: the submission, the slots' ``slot_columns`` (none: no slot changes), the two history rows and the
-    summary's UPDATE in one statement (see the module's text); its row is the submission's, or there is none and nothing
-    was written. ``summary``: ("pending",), (method, passed) for a graded one, or None (no UPDATE: the average method).
+    """PostgreSQL: the submission, the slots' ``slot_columns`` (none: no slot changes), the two history rows (parameters
+    ``e_actor_id``, the submitter, then the second row's ``e_kind`` and ``e_data``; the first is ("submitted", {}), both
+    at ``b_submitted_at``) and the summary's UPDATE in one statement (see the module's text); its row is the
+    submission's, or there is none and nothing was written. ``summary``: ("pending",), (method, passed) for a graded one, or None (no UPDATE: the average method).
     The row ends with the summary's figures after (its grade only, for a pending one) and ``summary_moved`` (NULL:
     no summary row held the figures read)."""
     submitted = submit_statement().cte("submitted")
