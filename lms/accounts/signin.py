@@ -69,7 +69,7 @@ def sign_in(session: Session, email: str, password: str, *, address: str | None,
     # (35 ms each) inside it.
     wait = blocked_for(session, keys, now=now)
     user = find_user_by_email(session, email)  # for the audit too when blocked: then no password hash is computed
-    begin_writes(session)  # ends the read transaction: none is open while the hash is computed
+    begin_writes(session, end_reads=True)  # ends the read transaction: none is open while the hash is computed
     if wait:
         outcome = Outcome(LoginResult.throttled.value, retry_after=wait)
     else:

@@ -280,14 +280,16 @@ def on_begin_writes(hook: Callable[[Session], None]) -> None:
     hooks.append(hook)
 
 
-def begin_writes(session: Session) -> None:
+def begin_writes(session: Session, *, end_reads: bool = False) -> None:
     """From here on the request writes: on SQLite the next statement takes the write lock (``BEGIN IMMEDIATE``,
     behind the writers' queue); the hooks given to :func:`on_begin_writes` run first. Does nothing in a request
     that started writing already.
 
     On PostgreSQL the read phase's transaction simply goes on: under READ COMMITTED every statement reads the
     newest committed rows, so the writes see what they would after a COMMIT and a new BEGIN, two round trips a
-    request saved (issue #22: a quiz submission had 14; the reads take no row lock, so nothing is held longer)."""
+    request saved (issue #22: a quiz submission had 14; the reads take no row lock, so nothing is held longer).
+    ``end_reads``: slow work comes before the first write (a sign-in's password hash): the read transaction is
+    committed, so that none stays open during it."""
     hooks = _reading_first.get()
     if hooks is None or write_intent.get():
         return
@@ -301,7 +303,7 @@ def begin_writes(session: Session) -> None:
             # the request's one transaction goes on (no commit of the reads, no connection given back and taken again)
             write_intent.set(True)
             begin_immediate(connection)
-        elif connection.dialect.name == "sqlite":  # (a database without the writers' queue: in memory, a file: URI)
+        elif end_reads or connection.dialect.name == "sqlite":  # (SQLite: a database without the writers' queue)
             session.commit()
     write_intent.set(True)
     for hook in hooks:
