@@ -101,15 +101,17 @@ def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict
     submit_and_write_statement.cache_clear()
 
 
-@lru_cache(maxsize=1)
-def submit_statement():
-    """The submission itself, returning the summary's figures before and what the domains above asked for. Built once
-    (per registration)."""
+@lru_cache(maxsize=2)
+def submit_statement(*, with_figures_before: bool = True):
+    """The submission itself, returning the summary's figures before (``with_figures_before``; otherwise the attempt's
+    id: PostgreSQL's statement reads them in a CTE of its own) and what the domains above asked for. Built once (per
+    registration)."""
     extras = [(column if isinstance(column, ClauseElement) else column()).label(f"extra_{name}")
               for name, (column, _params) in EXTRAS.items()]
+    returning = _FIGURES_BEFORE if with_figures_before else (_ATTEMPTS.c.id,)
     return (update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("b_id"), _ATTEMPTS.c.state == AttemptState.in_progress.value,
                                     _ATTEMPTS.c.revision == bindparam("b_read_revision"))
-            .values({name: bindparam(f"b_{name}") for name in SUBMITTED_VALUES}).returning(*_FIGURES_BEFORE, *extras))
+            .values({name: bindparam(f"b_{name}") for name in SUBMITTED_VALUES}).returning(*returning, *extras))
 
 
 @lru_cache(maxsize=32)
@@ -118,28 +120,37 @@ def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | N
     ``e_actor_id``, the submitter, then the second row's ``e_kind`` and ``e_data``; the first is ("submitted", {}), both
     at ``b_submitted_at``) and the summary's UPDATE in one statement (see the module's text); its row is the
     submission's, or there is none and nothing was written. ``summary``: ("pending",), (method, passed) for a graded one, or None (no UPDATE: the average method).
-    The row ends with the summary's figures after (its grade only, for a pending one) and ``summary_moved`` (NULL:
-    no summary row held the figures read)."""
-    submitted = submit_statement().cte("submitted")
+    The row holds what :func:`submit_statement`'s does (the figures before, then the extras) and then the summary's
+    figures after (its grade only, for a pending one) and ``summary_moved`` (NULL: no summary row held the figures
+    read).
+
+    The figures before are read by a CTE of their own (``before``), in the statement's snapshot as a subquery of the
+    RETURNING would, once instead of once a column: the statement's text stays under psycopg's 4,096 characters,
+    the longest it keeps converted (its placeholders) between executions."""
+    submitted = submit_statement(with_figures_before=False).cte("submitted")
+    before = select(*SUMMARY_FIGURES).where(*_MINE).cte("before")
     written = select(literal_column("1")).select_from(submitted).exists()
     ctes = []
     if slot_columns:
         ctes.append(slot_update_arrays(slot_columns).where(written).cte("slots"))
-    row = (bindparam("b_id", type_=_EVENTS.c.attempt_id.type), bindparam("b_submitted_at", type_=_EVENTS.c.at.type))
+    row = (submitted.c.id, bindparam("b_submitted_at", type_=_EVENTS.c.at.type))
     first = select(row[0], bindparam("e_actor_id", type_=_EVENTS.c.actor_id.type), literal("submitted", _EVENTS.c.kind.type),
-                   row[1], literal({}, _EVENTS.c.data.type)).select_from(submitted)
+                   row[1], literal({}, _EVENTS.c.data.type))
     second = select(row[0], literal(None, _EVENTS.c.actor_id.type), bindparam("e_kind", type_=_EVENTS.c.kind.type),
-                    row[1], bindparam("e_data", type_=_EVENTS.c.data.type)).select_from(submitted)
+                    row[1], bindparam("e_data", type_=_EVENTS.c.data.type))
     ctes.append(insert(_EVENTS).from_select(["attempt_id", "actor_id", "kind", "at", "data"], union_all(first, second))
                 .cte("events"))
+    head = (*(before.c[column.name].label(f"before_{column.name}") for column in SUMMARY_FIGURES),
+            *(column for column in submitted.c if column.name.startswith("extra_")))
+    read = submitted.outerjoin(before, true())
     if summary is None:
-        return select(*submitted.c).add_cte(*ctes)
+        return select(*head).select_from(read).add_cte(*ctes)
     moved = _S.user_id.label("summary_moved")
     if summary == ("pending",):
         update_ = _PENDING.where(written).returning(_S.grade.label("after_grade"), moved)
     else:
-        c = submitted.c
-        update_ = (_graded_update(*summary, (c.before_grade, c.before_passed, c.before_first_passed_at, c.before_last_activity_at))
+        c = before.c
+        update_ = (_graded_update(*summary, (c.grade, c.passed, c.first_passed_at, c.last_activity_at)).where(written)
                    .returning(*(column.label(f"after_{column.name}") for column in SUMMARY_FIGURES), moved))
     moved_summary = update_.cte("summary")
-    return select(*submitted.c, *moved_summary.c).select_from(submitted.outerjoin(moved_summary, true())).add_cte(*ctes)
+    return select(*head, *moved_summary.c).select_from(read.outerjoin(moved_summary, true())).add_cte(*ctes)

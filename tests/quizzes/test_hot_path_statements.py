@@ -3,6 +3,7 @@ as a browser sends them. The figures are today's, to catch any growth; the reads
 are listed with each budget."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -59,6 +60,12 @@ def test_start_save_and_submit_issue_few_statements(app, client, auth, agent, en
     _, submit = statements_of(app, lambda: client.post(f"/attempts/{attempt_id}/submit", data=values))
     postgresql = session.connection().dialect.name == "postgresql"
     assert len(submit) <= (6 if postgresql else 10), submit
+    if postgresql:  # the statement that submits is kept converted by psycopg between executions: not too long for it
+        from psycopg import _queries
+
+        statement = next(s for s in submit if s.startswith("WITH submitted"))
+        assert len(statement.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH, len(statement.encode())
+        assert len(set(re.findall(r"%\((\w+)\)s", statement))) <= _queries.MAX_CACHED_STATEMENT_PARAMS
     assert not any(s.startswith("SELECT lti_") for s in submit), submit  # no link launched: LTI reads nothing more
     assert not any(s.startswith("SELECT lesson_completions") for s in submit), submit  # none to read
     assert sum(1 for s in submit if "attempt_slots SET" in s) == 1
@@ -69,3 +76,25 @@ def test_start_save_and_submit_issue_few_statements(app, client, auth, agent, en
     session.expire_all()
     attempt = services.get_attempt(session, attempt_id)
     assert attempt.state == "graded" and attempt.score == attempt.max_score
+
+
+def test_every_statement_that_submits_is_short_enough_for_psycopg_to_keep_it_converted(app):
+    """psycopg converts a statement's placeholders once and keeps the result only for a statement of at most
+    MAX_CACHED_STATEMENT_LENGTH bytes and MAX_CACHED_STATEMENT_PARAMS parameters; a longer one is parsed again on every
+    execution. Every variant of PostgreSQL's statement that submits (lms.quizzes.submission), with what the domains
+    registered to read with it, stays within both."""
+    from psycopg import _queries
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    from lms.quizzes import submission
+
+    dialect = PGDialect_psycopg()
+    assert submission.EXTRAS  # the domains' registrations are in the statement measured
+    lengths = []
+    for slot_columns in ((), ("answer", "answered_at"), ("score",), ("answer", "answered_at", "score")):
+        for summary in (None, ("pending",), ("highest", False), ("highest", True), ("last", False), ("last", True)):
+            text = str(submission.submit_and_write_statement(slot_columns, summary).compile(dialect=dialect))
+            assert len(text.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH, (slot_columns, summary, len(text.encode()))
+            assert len(set(re.findall(r"%\((\w+)\)s", text))) <= _queries.MAX_CACHED_STATEMENT_PARAMS, (slot_columns, summary)
+            lengths.append(len(text.encode()))
+    assert max(lengths) > 3_500  # (what is measured is the whole statement: the longest is about 3,900 bytes)
