@@ -639,7 +639,7 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
         planned = slot_writes.plan(slots, changes)
         columns, written = planned or ((), [])
         if planned:
-            params |= slot_writes.array_params(columns, written)
+            params |= slot_writes.rows_param(columns, written)
         params |= {"e_actor_id": user.id, "e_kind": _graded_event(graded),
                    "e_data": {"score": values_["score"], "percent": values_["percent"]}}
         summary = _summary_moved_with(attempt.quiz, graded, bool(values_["passed"]))

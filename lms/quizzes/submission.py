@@ -9,7 +9,7 @@ statements, under the write lock the submission took. On PostgreSQL they go in t
 CTEs that only write when the submission did, one round trip instead of four::
 
     WITH submitted AS (UPDATE quiz_attempts SET … WHERE id = … AND state = 'in_progress' AND revision = … RETURNING …),
-         slots AS (UPDATE attempt_slots SET … FROM unnest(…) AS v(…) WHERE attempt_slots.id = v.id
+         slots AS (UPDATE attempt_slots SET … FROM json_populate_recordset(…) AS v WHERE attempt_slots.id = v.id
                    AND EXISTS (SELECT 1 FROM submitted)),
          events AS (INSERT INTO attempt_events (…) SELECT … FROM submitted UNION ALL SELECT … FROM submitted),
          summary AS (UPDATE quiz_summaries SET graded = graded + 1, … FROM submitted
@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from lms.core.db import UTCDateTime
 from lms.quizzes.models import AttemptEvent, QuizAttempt, QuizSummary
-from lms.quizzes.slot_writes import slot_update_arrays
+from lms.quizzes.slot_writes import slot_update_rows
 from lms.quizzes.states import AttemptState
 
 _ATTEMPTS, _EVENTS, _SUMMARIES = QuizAttempt.__table__, AttemptEvent.__table__, QuizSummary.__table__
@@ -132,7 +132,7 @@ def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | N
     written = select(literal_column("1")).select_from(submitted).exists()
     ctes = []
     if slot_columns:
-        ctes.append(slot_update_arrays(slot_columns).where(written).cte("slots"))
+        ctes.append(slot_update_rows(slot_columns).where(written).cte("slots"))
     row = (submitted.c.id, bindparam("b_submitted_at", type_=_EVENTS.c.at.type))
     first = select(row[0], bindparam("e_actor_id", type_=_EVENTS.c.actor_id.type), literal("submitted", _EVENTS.c.kind.type),
                    row[1], literal({}, _EVENTS.c.data.type))

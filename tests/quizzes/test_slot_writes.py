@@ -1,5 +1,5 @@
 """An attempt's slots are written in one UPDATE (issue #22): on SQLite one (CASE by id) per chunk of slots, on
-PostgreSQL one in all (arrays, ``unnest``). What is stored is what an UPDATE per slot would store, for every question
+PostgreSQL one in all (one JSON parameter, ``json_populate_recordset``). What is stored is what an UPDATE per slot would store, for every question
 type, however many chunks it takes."""
 from __future__ import annotations
 
@@ -31,16 +31,18 @@ def test_slots_written_in_chunks_store_every_answer_and_mark(app, session, conte
     session.expire_all()
     # an auto-save of three answers: one chunk
     with counting(app) as statements:
-        assert services.save_answers(session, services.get_attempt(session, attempt.id), agent, first, now=now_utc()) == 3
+        saved_at = now_utc()
+        assert services.save_answers(session, services.get_attempt(session, attempt.id), agent, first, now=saved_at) == 3
     assert sum(1 for s in statements if s.startswith("UPDATE attempt_slots")) == 1
     postgresql = session.connection().dialect.name == "postgresql"
-    assert ("unnest(" in next(s for s in statements if s.startswith("UPDATE attempt_slots"))) == postgresql
+    assert ("json_populate_recordset(" in next(s for s in statements if s.startswith("UPDATE attempt_slots"))) == postgresql
     session.commit()
     session.expire_all()
     # the submission: the other answers and every mark, in chunks of three
     attempt = services.get_attempt(session, attempt.id)
     with counting(app) as statements:
-        services.submit_attempt(session, attempt, agent, values, now=now_utc())
+        submitted_at = now_utc()
+        services.submit_attempt(session, attempt, agent, values, now=submitted_at)
     # (PostgreSQL: every slot in one statement, whatever the chunk: the submission's own, lms.quizzes.submission)
     if postgresql:
         assert not any(s.startswith("UPDATE attempt_slots") for s in statements), statements
@@ -56,7 +58,9 @@ def test_slots_written_in_chunks_store_every_answer_and_mark(app, session, conte
         version = versions.version_of(slot)
         expected = version.kind.parse(version.data, slot.layout, values, f"q{slot.position}")
         row = stored[slot.id]
-        assert row.answer == expected and row.answered_at is not None, slot.position
+        assert row.answer == expected, slot.position
+        # the moment of the write that changed the answer, to the microsecond and in UTC
+        assert row.answered_at == (saved_at if slot.position < 3 else submitted_at), slot.position
         if version.kind.manual:
             assert row.score is None, slot.position  # an essay waits for a trainer
         else:
