@@ -137,7 +137,8 @@ class QuizAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    #: (looked up by the unique constraint's index, which starts with it: no index of its own)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     #: 1 for the first attempt of this agent at this quiz
     number: Mapped[int] = mapped_column(Integer)
@@ -200,7 +201,8 @@ class AttemptSlot(Base):
     __table_args__ = (UniqueConstraint("attempt_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
+    #: (looked up by the unique constraint's index, which starts with it: no index of its own)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), index=True)
     #: presentation of this attempt (choice order, drawn numbers)
