@@ -126,3 +126,33 @@ def test_the_attempt_page_reads_its_moments_as_the_orm_does(client, auth, agent,
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     remaining = int(html.split('data-remaining="', 1)[1].split('"', 1)[0])
     assert abs((attempt.deadline_at - now_utc()).total_seconds() - remaining) <= 5
+
+
+def test_start_save_and_submit_need_the_csrf_token(app, client, auth, agent, enrolled, session, monkeypatch):
+    """The quiz's hot paths rely on the CSRF check made before every POST view (CSRFProtect): without the form's token
+    nothing starts, nothing is saved, nothing is submitted."""
+    import re
+
+    from lms.quizzes.models import QuizAttempt
+
+    auth.login_as(agent)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/quizzes/evaluacion-a/start").status_code == 400
+    assert session.query(QuizAttempt).filter_by(user_id=agent.id).count() == 0
+    session.commit()  # (the test's session ends its read: the requests below write after it)
+    page = client.get("/quizzes/evaluacion-a").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/quizzes/evaluacion-a/start", data={"csrf_token": token})
+    assert response.status_code == 302
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    values = answer_all_correctly(services.get_attempt(session, attempt_id))
+    session.commit()
+    assert client.post(f"/attempts/{attempt_id}/save", data=values, headers={"Accept": "application/json"}).status_code == 400
+    assert client.post(f"/attempts/{attempt_id}/submit", data=values).status_code == 400
+    session.expire_all()
+    attempt = services.get_attempt(session, attempt_id)
+    assert attempt.state == "in_progress" and all(slot.answer is None for slot in attempt.slots)
+    session.commit()
+    assert client.post(f"/attempts/{attempt_id}/submit", data=values | {"csrf_token": token}).status_code == 302
+    session.expire_all()
+    assert services.get_attempt(session, attempt_id).state == "graded"
