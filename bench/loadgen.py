@@ -95,6 +95,18 @@ class Server:
             total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
         return total
 
+    def run_queue_seconds(self) -> float:
+        """Time the workers have spent so far runnable but waiting for a core (/proc/<pid>/schedstat, its second field):
+        on a machine whose cores the database server, the load generator and the workers share, how long the workers
+        were kept off the cores by the others."""
+        total = 0
+        for pid in self.workers():
+            try:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / 1e9
+
     def log_count(self, needle: str) -> int:
         return self.log.read_text(errors="replace").count(needle)
 
@@ -156,6 +168,8 @@ class Result:
     #: the database server's CPU milliseconds per answered request in this run (PostgreSQL's processes; nan on SQLite,
     #: which runs inside the workers and is counted in cpu_ms)
     db_cpu_ms: float = float("nan")
+    #: the workers' milliseconds per answered request runnable but waiting for a core (see Server.run_queue_seconds)
+    wait_ms: float = float("nan")
 
     @property
     def rps(self) -> float:

@@ -245,10 +245,11 @@ class Bench:
     def _with_cpu(self, server, fn, r) -> Result:
         """Run ``fn(r)`` and note the server's worker CPU time per answered request, and on PostgreSQL the database
         server's."""
-        before, db_before = server.cpu_seconds(), self._database_cpu()
+        before, db_before, waited = server.cpu_seconds(), self._database_cpu(), server.run_queue_seconds()
         result = fn(r)
         if result.requests:
             result.cpu_ms = (server.cpu_seconds() - before) * 1000 / result.requests
+            result.wait_ms = (server.run_queue_seconds() - waited) * 1000 / result.requests
             if self.args.db == "postgresql":
                 result.db_cpu_ms = (self._database_cpu() - db_before) * 1000 / result.requests
         return result
@@ -320,6 +321,8 @@ class Bench:
             self.add("1 quiz submit p95", ms(lms.p95), ms(floor.p95), f"{p95:.1f}", "≤ 5×", p95 <= 5)
             self.add("1 quiz submit worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (insert)",
                      f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
+            self.add("1 quiz submit worker waiting for a core per request", f"{lms.wait_ms:.2f} ms", f"{floor.wait_ms:.2f} ms (insert)",
+                     f"{lms.wait_ms / floor.wait_ms:.1f}" if floor.wait_ms else "—", "— (where the cores went)", None)
             self._database_cpu_row("1 quiz submit", lms, floor, "insert")
             self.add("1 quiz submit errors (all rounds)", str(lms.errors), str(floor.errors), "—", "0",
                      lms.errors == 0 and floor.errors == 0)  # a failing floor is no floor
@@ -353,7 +356,7 @@ class Bench:
                           errors=sum(x.errors for x in results), p50=median([x.p50 for x in results]),
                           p95=median([x.p95 for x in results]), p99=median([x.p99 for x in results]),
                           max=max(x.max for x in results), cpu_ms=median([x.cpu_ms for x in results]),
-                          db_cpu_ms=median([x.db_cpu_ms for x in results]))
+                          db_cpu_ms=median([x.db_cpu_ms for x in results]), wait_ms=median([x.wait_ms for x in results]))
         return med([p[0] for p in pairs]), med([p[1] for p in pairs])
 
     def figure_dashboard(self) -> None:

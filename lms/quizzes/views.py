@@ -125,8 +125,9 @@ def submit(attempt_id: int):
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
-    flash(_("Intento enviado."), "success")
-    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    # said by the review page itself (?submitted=1): a flashed message rewrote the session cookie twice, on the
+    # submission and on the review page that showed it (0.1 ms of the submission's CPU, issue #22)
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id, submitted=1))
 
 
 @bp.route("/attempts/<int:attempt_id>/review")
@@ -146,5 +147,8 @@ def review(attempt_id: int):
         visibility = {"score": True, "correct_answers": True, "explanations": True}
     else:
         visibility = services.review_visibility(attempt, result, services.allowance(session, current_user, quiz, now=now))
+    state = services.effective_state(attempt, now)
+    just_submitted = request.args.get("submitted") == "1" and attempt.user_id == current_user.id and state != "abandoned"
     return render_template("quizzes/learn/review.html", attempt=attempt, quiz=quiz, views=services.slot_views(attempt),
-                           visibility=visibility, state=services.effective_state(attempt, now), staff=staff, registry=REGISTRY)
+                           visibility=visibility, state=state, staff=staff, registry=REGISTRY,
+                           page_messages=[("success", _("Intento enviado."))] if just_submitted else [])

@@ -195,7 +195,7 @@ def test_trainer_imports_a_gift_file_reviewer_publishes_agent_takes_a_quiz_from_
         field.fill("teléfono")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Enviar el intento").click()
-    page.wait_for_url(re.compile(r".*/review$"))
+    page.wait_for_url(re.compile(r".*/review\?submitted=1$"))
     assert page.get_by_role("heading", name=re.compile("Revisión del intento")).is_visible()
 
 

@@ -95,7 +95,7 @@ def test_a_quiz_with_every_question_type_answered_handed_in_and_reviewed(browser
     screenshot(page, f"attempt-every-type-{language}-{viewport['width']}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#submit-attempt").click()
-    page.wait_for_url(re.compile(r".*/review$"))
+    page.wait_for_url(re.compile(r".*/review\?submitted=1$"))
 
     words = DRILL_WORDS[language]
     questions = page.locator("ol.questions > li.question")

@@ -70,7 +70,7 @@ def test_agent_takes_the_week_1_quiz_with_autosave_and_sees_the_review(page, sit
     screenshot(page, "agent-quiz-attempt")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Enviar el intento").click()
-    page.wait_for_url(re.compile(r".*/review$"))
+    page.wait_for_url(re.compile(r".*/review\?submitted=1$"))
     assert page.get_by_role("heading", name=re.compile("Revisión del intento")).is_visible()
     assert page.get_by_text(re.compile(r"\d+%")).first.is_visible()
     screenshot(page, "agent-quiz-review")

@@ -69,7 +69,7 @@ def test_a_quiz_answered_and_handed_in_with_the_keyboard(browser, site_url):
     expect(page.locator("#answered-count")).to_have_text(str(questions))
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/review$"))
+    page.wait_for_url(re.compile(r".*/review\?submitted=1$"))
     expect(page.get_by_role("heading", name=re.compile("Revisión del intento"))).to_be_visible()
     context.close()
 

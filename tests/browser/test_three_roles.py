@@ -125,7 +125,7 @@ def test_agent_trainer_and_manager_journey(browser, site_url, lang):
     screenshot(page, f"{shot}-3-agent-quiz")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=t("Enviar el intento")).click()
-    page.wait_for_url(re.compile(r".*/review$"))
+    page.wait_for_url(re.compile(r".*/review\?submitted=1$"))
     expect(page.get_by_role("heading", name=t("Revisión del intento %(n)d") % {"n": 1})).to_be_visible()
     screenshot(page, f"{shot}-4-agent-quiz-review")
 

@@ -14,6 +14,10 @@ def enrolled(session, content, agent, manager):
     session.commit()
 
 
+#: what the review page says after the agent's submission (as a flashed message would)
+SAID = '<p class="flash flash-success">Intento enviado.</p>'
+
+
 def start(client):
     response = client.post("/quizzes/evaluacion-a/start")
     assert response.status_code == 302
@@ -36,8 +40,12 @@ def test_agent_takes_a_quiz_end_to_end(client, auth, agent, enrolled, session):
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "checked" in page
     response = client.post(f"/attempts/{attempt_id}/submit", data=values)
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/attempts/{attempt_id}/review")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/attempts/{attempt_id}/review?submitted=1")
+    assert "Set-Cookie" not in response.headers  # the session did not change: its cookie is not signed again
+    said = client.get(response.headers["Location"])
+    assert SAID in said.get_data(as_text=True) and "Set-Cookie" not in said.headers
     page = client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
+    assert SAID not in page  # (said on the page the submission leads to)
     assert "100%" in page and "Aprobado" in page
     assert "El manual fija 30 segundos." in page  # explanation shown immediately
     assert "/reference/manual/estandares#respuesta-inicial" in page
@@ -94,6 +102,7 @@ def test_trainer_of_the_team_sees_the_review_but_another_does_not(client, auth, 
     client.post("/logout")
     auth.login_as(trainer)
     assert client.get(f"/attempts/{attempt_id}/review").status_code == 200
+    assert SAID not in client.get(f"/attempts/{attempt_id}/review?submitted=1").get_data(as_text=True)  # not theirs
     client.post("/logout")
     auth.login_as(make_user("trainer", teams=[make_team("Otro")]))
     assert client.get(f"/attempts/{attempt_id}/review").status_code == 404
