@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Boolean, Float, bindparam, case, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import JSON, bindparam, case, func, insert, literal, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
