@@ -125,7 +125,7 @@ def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | N
     read).
 
     The figures before are read by a CTE of their own (``before``), in the statement's snapshot as a subquery of the
-    RETURNING would, once instead of once a column: the statement's text stays under psycopg's 4,096 characters,
+    RETURNING would, once instead of once a column: the statement's text stays under psycopg's 4,096 bytes,
     the longest it keeps converted (its placeholders) between executions."""
     submitted = submit_statement(with_figures_before=False).cte("submitted")
     before = select(*SUMMARY_FIGURES).where(*_MINE).cte("before")
