@@ -16,13 +16,14 @@ of 20 JSON answers, one of 20 timestamps…: 0.68 against 0.25 ms of CPU an exec
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import JSON, bindparam, case, func, literal_column, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.core.db import UTCDateTime
 from lms.quizzes.models import AttemptSlot
 
 _SLOTS = AttemptSlot.__table__
@@ -99,18 +100,17 @@ def plan(slots_: list, changes: dict[int, dict]) -> tuple[tuple[str, ...], list]
     return columns, written
 
 
+_MOMENT = UTCDateTime()
+
+
 def rows_param(columns: tuple[str, ...], written: list) -> dict:
     """The parameter of :func:`slot_update_rows`: [{"id": …, column: value, …}, …], a moment as ISO 8601 in UTC (as
-    ``UTCDateTime`` writes it: a naive one is refused)."""
+    ``UTCDateTime`` binds it: a naive one is refused)."""
     rows = []
     for slot, values in written:
         row = {"id": slot.id}
         for column, value in zip(columns, values):
-            if isinstance(value, datetime):
-                if value.tzinfo is None:
-                    raise ValueError("naive datetime given to a UTC column")
-                value = value.astimezone(timezone.utc).isoformat()
-            row[column] = value
+            row[column] = _MOMENT.process_bind_param(value, None).isoformat() if isinstance(value, datetime) else value
         rows.append(row)
     return {"slot_rows": rows}
 
