@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session
 from lms.accounts import services as accounts
 from lms.accounts.models import MembershipKind, TeamMembership, User
 from lms.certification import services as certification
+from lms.core.caches import BoundedCache
 from lms.core.templating import format_number
 from lms.quizzes import staff as quiz_staff
 from lms.reporting.exports import STANDARD, CsvStyle
@@ -42,7 +44,7 @@ from lms.roleplays import services as roleplays
 from lms.tracks import services as tracks
 
 
-@dataclass
+@dataclass(frozen=True)
 class DashboardRow:
     agent: object
     track: str
@@ -67,13 +69,14 @@ SORTS = {
 
 
 def dashboard(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None,
-              active: dict | None = None) -> list[DashboardRow]:
+              active: dict | None = None, roleplay_scores: dict | None = None) -> list[DashboardRow]:
     """One row per agent (their first track), from the progress summaries: a fixed number of queries and
     no per-step work whatever the team size. ``agents``: anything with ``id`` and ``name`` (users, or (id, name)
-    rows on the page; the exports also read ``email``); ``summaries`` and ``active`` (certificates): when already read."""
+    rows on the page; the exports also read ``email``); ``summaries``, ``active`` (certificates) and
+    ``roleplay_scores``: when already read."""
     ids = [a.id for a in agents]
     summaries = summaries if summaries is not None else tracks.progress_summaries(session, ids)
-    roleplay_scores = roleplays.released_scores(session, ids)
+    roleplay_scores = roleplay_scores if roleplay_scores is not None else roleplays.released_scores(session, ids)
     active = active if active is not None else active_counts(session, agents, now)
     rows = []
     no_scores: list = []
@@ -288,13 +291,32 @@ def with_active_counts(stmt, user_id, now: datetime):
     return stmt.add_columns(certification.active_count_of(user_id, now).label("active"))
 
 
+#: a page of agents' rows and charts (:func:`dashboard_with_charts`) by everything they are computed from, as read
+#: (the agents' rows with their certificates and criterion stamps, their summaries' rows, their released scores), the
+#: day and the language: a team's page shown again, with nothing changed, decodes, sums and draws nothing. The key is
+#: the data itself, not a stamp of it, so no change can be missed; per process, bounded (a hundred agents' entry and
+#: their table's in lms.reporting.table: about 370 KiB together, measured with tracemalloc)
+TEAM_VIEWS: "BoundedCache[tuple]" = BoundedCache(8)
+
+
 def dashboard_with_charts(session: Session, agents: list, today: date, now: datetime) -> tuple[list[DashboardRow], list]:
-    """The rows and charts of a page of agents (read by :func:`first_agents`: with their certificates' count)."""
+    """The rows and charts of a page of agents (read by :func:`first_agents`: with their certificates' count and
+    criterion stamps). The rows are the caller's to sort and filter (a new list each call)."""
     ids = [a.id for a in agents]
-    summaries = tracks.progress_summaries(session, ids)
-    active = active_counts(session, agents, now)  # read once: the rows and the funnel both show it
-    return (dashboard(session, agents, today, now, summaries, active),
-            team_charts(session, agents, today, now, summaries, active))
+    summary_rows = tracks.summary_rows(session, ids)
+    score_rows = roleplays.released_score_rows(session, ids)
+    key = None
+    if agents and "criteria_stamp" in getattr(agents[0], "_fields", ()):  # (rows as first_agents reads them)
+        key = (today, str(get_locale()), tuple(map(tuple, agents)), summary_rows, score_rows)
+    cached = TEAM_VIEWS.get(key)
+    if cached is None:
+        summaries = tracks.summaries_from_rows(summary_rows)
+        active = active_counts(session, agents, now)  # read once: the rows and the funnel both show it
+        cached = (dashboard(session, agents, today, now, summaries, active, roleplays.scores_by_agent(score_rows)),
+                  team_charts(session, agents, today, now, summaries, active))
+        TEAM_VIEWS.put(key, cached)
+    rows, charts = cached
+    return list(rows), charts
 
 
 def team_charts(session: Session, agents: list, today: date, now: datetime, summaries: dict | None = None,

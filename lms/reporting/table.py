@@ -15,6 +15,7 @@ from babel import dates as babel_dates
 from flask_babel import get_locale, get_timezone
 from markupsafe import Markup, escape
 
+from lms.core.caches import BoundedCache
 from lms.core.templating import DAY_FORMATS, MOMENT, WHEN_FORMATS, format_day, format_number, format_when
 
 #: (locale, repr of the number) → "37,5%" (repr: 0.0 and -0.0 are equal keys but not the same words); bounded
@@ -118,9 +119,27 @@ def _moments():
     return moment
 
 
+#: the rows' markup by everything it is written from (the rows, compared by value, the links, labels and start days,
+#: the language and the time zone): a team's page shown again with the same figures writes nothing; bounded, per process
+_WRITTEN: "BoundedCache[Markup]" = BoundedCache(8)
+
+
 def agent_rows(rows, record_url: str, history_url: str, certificates_url: str, history: str, state_labels: dict,
                start_days: dict) -> Markup:
     """The <tr> of every dashboard row; links, labels and start dates are built once per page by the caller."""
+    key = None
+    # (only rows of plain SQL rows of agents, compared by value: never ORM objects, which would be kept alive)
+    if rows and all(hasattr(r.agent, "_fields") for r in rows):
+        key = (tuple(rows), record_url, history_url, certificates_url, history, tuple(state_labels.items()),
+               tuple(start_days.items()), str(get_locale()), str(get_timezone()))
+    written = _WRITTEN.get(key)
+    if written is None:
+        written = _WRITTEN.put(key, _agent_rows(rows, record_url, history_url, certificates_url, history, state_labels, start_days))
+    return written
+
+
+def _agent_rows(rows, record_url: str, history_url: str, certificates_url: str, history: str, state_labels: dict,
+                start_days: dict) -> Markup:
     record_url, history_url, certificates_url = escape(record_url), escape(history_url), escape(certificates_url)
     history = escape(history)
     labels = {state: escape(label) for state, label in state_labels.items()}

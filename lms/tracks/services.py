@@ -846,11 +846,22 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
     """{agent id: their enrollments' summaries, earliest start first} in one query (plain rows on the session's
     connection, no ORM loading: what is flushed, as the summaries' writers leave it; the four JSON columns of a row
     decoded together, as the JSON type would decode each)."""
-    out: dict[int, list[ProgressSummary]] = {}
+    return summaries_from_rows(summary_rows(session, user_ids))
+
+
+def summary_rows(session: Session, user_ids: list[int]) -> tuple:
+    """The agents' summaries as read, not decoded: plain tuples (in _SUMMARY_COLUMNS' order), a page can key what it
+    derives from them on them (two tuples compare ten times faster than two SQLAlchemy rows);
+    :func:`summaries_from_rows` decodes them."""
     if not user_ids:
-        return out
+        return ()
     connection = session.connection()
-    rows = connection.execute(_summaries_of(connection.dialect.name), {"b_user_ids": list(user_ids)}).all()
+    return tuple(map(tuple, connection.execute(_summaries_of(connection.dialect.name), {"b_user_ids": list(user_ids)}).all()))
+
+
+def summaries_from_rows(rows) -> dict[int, list[ProgressSummary]]:
+    """:func:`progress_summaries` of rows read by :func:`summary_rows`."""
+    out: dict[int, list[ProgressSummary]] = {}
     loads = json.loads
     for row in rows:
         values = list(row)
@@ -865,7 +876,7 @@ def progress_summaries(session: Session, user_ids: list[int]) -> dict[int, list[
         else:
             values[10], values[12], values[13] = loads(f"[{_text(values[10])},{_text(values[12])},{_text(values[13])}]")
             values[11] = due
-        out.setdefault(row.user_id, []).append(ProgressSummary(*values))
+        out.setdefault(values[1], []).append(ProgressSummary(*values))
     return out
 
 

@@ -164,3 +164,72 @@ def test_weakest_criteria_cached_under_the_agents_stamps_follow_every_change(app
         event.remove(engine, "before_cursor_execute", listener)
     ids = [a.id for a in agents] + [third.id]
     assert roleplays.summed_criterion_averages(session, ids, {i: None for i in ids}) == roleplays.criterion_averages(session, ids)
+
+
+def test_a_team_page_shown_again_is_computed_once_and_shows_every_change(app, client, auth, session, content, team, manager,
+                                                                         trainer, admin, make_user, monkeypatch):
+    """The team page keeps its rows, charts and table under the data they are computed from: shown again with nothing
+    changed, nothing is summed, drawn or written again; a lesson done, a grade released, a certificate, a new name:
+    each shows on the next view; the other language has charts of its own."""
+    from datetime import date
+
+    from lms.certification import services as certs
+    from lms.reporting import table
+    from lms.tracks import services as tracks
+
+    agents = [make_user("agent", name=f"Agente {n}", teams=[team]) for n in range(2)]
+    for agent in agents:
+        tracks.enroll(session, actor=manager, agent=agent, track=tracks.find_track(session, "largo"), start_date=date(2026, 1, 5), now=T0)
+    grade(session, practice(session, agents[0], T0), trainer, "release", 2, T0)
+    session.commit()
+    services.TEAM_VIEWS.clear()
+    table._WRITTEN.clear()
+    computed = []
+    real_charts, real_rows = services.team_charts, table._agent_rows
+    monkeypatch.setattr(services, "team_charts", lambda *a, **k: computed.append("charts") or real_charts(*a, **k))
+    monkeypatch.setattr(table, "_agent_rows", lambda *a, **k: computed.append("rows") or real_rows(*a, **k))
+    auth.login_as(manager)
+
+    def page():
+        response = client.get(f"/manage/dashboard/?team={team.id}")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def row(html, name):  # the agent's <tr>
+        return html.split(f">{name}</a>", 1)[1].split("</tr>", 1)[0]
+
+    first = page()
+    assert computed == ["charts", "rows"] and page() == first and computed == ["charts", "rows"]  # shown again: kept
+    assert "0%" in row(first, "Agente 1")
+    tracks.complete_lesson(session, agents[1], tracks.get_lesson(session, "a-uno"), now=T0)  # a summary rewritten
+    session.commit()
+    second = page()
+    assert second != first and "0%" not in row(second, "Agente 1").split("</progress>", 1)[0]
+    grade(session, practice(session, agents[1], T0), trainer, "release", 4, T0)  # a released score
+    session.commit()
+    third = page()
+    assert row(third, "Agente 1") != row(second, "Agente 1") and "100%" in row(third, "Agente 1")
+    assert ">0</a>" in row(third, "Agente 0").split("<td>")[-2]  # no certificate yet
+    certs.issue_manually(session, certs.get_definition(session, "proceso"), agents[0], actor=admin, reason="Prueba", now=T0)
+    session.commit()
+    assert ">1</a>" in row(page(), "Agente 0").split("<td>")[-2]  # a certificate
+    agents[0].name = "Agente Cero"
+    session.commit()
+    assert ">Agente Cero</a>" in page() and ">Agente 0</a>" not in page()  # a new name
+    before = len(computed)
+    page(), page()
+    assert len(computed) == before  # and kept again
+    # the other language: its own charts (their titles), the same figures
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    read = services.first_agents(session, select(User.id, User.name).where(User.id.in_([a.id for a in agents])).subquery(),
+                                 T0, 10)
+    charts = {}
+    for language in ("es", "en", "es"):
+        with app.test_request_context("/"), force_locale(language):
+            charts.setdefault(language, []).append(services.dashboard_with_charts(session, read, date(2026, 1, 20), T0)[1])
+    assert [c.title for c in charts["en"][0]][0] == "Group progress against plan (%)"
+    assert [c.title for c in charts["es"][0]][0] == "Avance del grupo frente a lo previsto (%)" and charts["es"][1] is charts["es"][0]
+    assert [[v for _l, v in c.rows] for c in charts["en"][0]] == [[v for _l, v in c.rows] for c in charts["es"][0]]
