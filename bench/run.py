@@ -484,45 +484,57 @@ class Bench:
         return out
 
     def figure_spike(self) -> None:
+        """200 agents starting the exam at the same moment, ``rounds`` times (200 other agents each time: a start on an
+        attempt in progress only resumes it); the median round's figures. One spike lasts about a second, so a single
+        one is at the mercy of whatever else the host runs in that second (on a slow host, one of three spikes of the
+        same commit took 2.1 s, the other two 0.9 and 1.1 s)."""
         from sqlalchemy import func, select
 
         from lms.quizzes.models import QuizAttempt
 
-        users = self.eligible[seed.EXAM_QUIZ][:200]
-        jobs = []
-        for u in users:
-            cookie, token = self.cookie(u)
-            jobs.append((cookie, f"/quizzes/{seed.EXAM_QUIZ}/start", form(csrf_token=token)))
-        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
-        cpu_before = self._spike_cpu()
-        wall = time.perf_counter()
-        latencies, answers = loadgen.spike(self.lms[0].port, jobs)
-        wall = time.perf_counter() - wall
-        cpu = {k: v - cpu_before[k] for k, v in self._spike_cpu().items()}
-        errors = sum(1 for status, location in answers if status != 302 or "/attempts/" not in location)
-        with self.app.app_context():
-            s = self._db()
-            created = s.scalar(select(func.count()).where(QuizAttempt.quiz_id == self.quiz_ids[seed.EXAM_QUIZ],
-                                                          QuizAttempt.user_id.in_(users), QuizAttempt.state == "in_progress",
-                                                          QuizAttempt.started_at >= since))
-            s.close()
-        p99 = percentile(latencies, 99)
-        log(f"    spike: {len(users)} starts, statuses {sorted(set(a[0] for a in answers))}, {created} attempts created, "
-            f"p50 {ms(percentile(latencies, 50))}, p99 {ms(p99)}, max {ms(max(latencies))}")
-        # where the 2 cores went during the spike (CPU seconds, /proc): the LMS's workers, the database server's
-        # processes (PostgreSQL), and this process's 200 client threads; against 2 × the wall time available
-        log(f"    spike CPU: {wall:.2f} s wall × 2 cores = {2 * wall:.2f} core-s; LMS workers {cpu['workers']:.2f} s, "
-            f"database server {cpu['database']:.2f} s, clients (this process) {cpu['clients']:.2f} s")
+        spikes = []
+        for r in range(self.args.rounds):
+            users = self.eligible[seed.EXAM_QUIZ][200 * r:200 * (r + 1)]
+            jobs = []
+            for u in users:
+                cookie, token = self.cookie(u)
+                jobs.append((cookie, f"/quizzes/{seed.EXAM_QUIZ}/start", form(csrf_token=token)))
+            since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+            cpu_before = self._spike_cpu()
+            wall = time.perf_counter()
+            latencies, answers = loadgen.spike(self.lms[0].port, jobs)
+            wall = time.perf_counter() - wall
+            cpu = {k: v - cpu_before[k] for k, v in self._spike_cpu().items()}
+            errors = sum(1 for status, location in answers if status != 302 or "/attempts/" not in location)
+            with self.app.app_context():
+                s = self._db()
+                created = s.scalar(select(func.count()).where(QuizAttempt.quiz_id == self.quiz_ids[seed.EXAM_QUIZ],
+                                                              QuizAttempt.user_id.in_(users), QuizAttempt.state == "in_progress",
+                                                              QuizAttempt.started_at >= since))
+                s.close()
+            p99 = percentile(latencies, 99)
+            log(f"    spike {r + 1}: {len(users)} starts, statuses {sorted(set(a[0] for a in answers))}, {created} attempts created, "
+                f"p50 {ms(percentile(latencies, 50))}, p99 {ms(p99)}, max {ms(max(latencies))}")
+            # where the 2 cores went during the spike (CPU seconds, /proc): the LMS's workers, the database server's
+            # processes (PostgreSQL), and this process's 200 client threads; against 2 × the wall time available
+            log(f"    spike {r + 1} CPU: {wall:.2f} s wall × 2 cores = {2 * wall:.2f} core-s; LMS workers {cpu['workers']:.2f} s, "
+                f"database server {cpu['database']:.2f} s, clients (this process) {cpu['clients']:.2f} s")
+            spikes.append((p99, wall, cpu, errors, created, len(users)))
+            time.sleep(2)  # (the last spike's writes settle)
+        p99, wall, cpu, _errors, _created, n = sorted(spikes, key=lambda x: x[0])[len(spikes) // 2]
+        errors, created, starts = (sum(x[3] for x in spikes), sum(x[4] for x in spikes), sum(x[5] for x in spikes))
+        every = ", ".join(ms(x[0]) for x in spikes)
         if self.args.db == "postgresql":
             split = ", ".join(f"{k[3:]} {v:.2f} s" for k, v in cpu.items() if k.startswith("db "))
-            log(f"    spike CPU of the database server by process: {split}")
+            log(f"    spike CPU of the database server by process (the median spike): {split}")
             self.add("6 exam start spike: database server CPU s by process", split, "—", "—", "— (where its time went)", None)
-        self.add(f"6 exam start spike: {len(users)} agents at once, p99", ms(p99), "—", "—", "≤ 2000 ms", p99 <= 2000)
+        self.add(f"6 exam start spike: {n} agents at once, p99 (median of {len(spikes)} spikes: {every})", ms(p99), "—", "—",
+                 "≤ 2000 ms", p99 <= 2000)
         self.add("6 exam start spike: CPU s (LMS workers / database server / clients)",
                  f"{cpu['workers']:.2f} / {cpu['database']:.2f} / {cpu['clients']:.2f}", "—", "—",
                  f"— ({2 * wall:.2f} core-s in {wall:.2f} s)", None)
         self.add("6 exam start spike: errors / attempts in the database", f"{errors} / {created}", "—", "—",
-                 f"0 / {len(users)}", errors == 0 and created == len(users))
+                 f"0 / {starts}", errors == 0 and created == starts)
 
     def _spike_cpu(self) -> dict[str, float]:
         """CPU seconds used so far by the LMS's workers, the PostgreSQL server's processes (in all, and by kind) and
