@@ -173,6 +173,10 @@ def test_a_team_page_shown_again_is_computed_once_and_shows_every_change(app, cl
     each shows on the next view; the other language has charts of its own."""
     from datetime import date
 
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
     from lms.certification import services as certs
     from lms.reporting import table
     from lms.tracks import services as tracks
@@ -220,10 +224,6 @@ def test_a_team_page_shown_again_is_computed_once_and_shows_every_change(app, cl
     page(), page()
     assert len(computed) == before  # and kept again
     # the other language: its own charts (their titles), the same figures
-    from flask_babel import force_locale
-    from sqlalchemy import select
-
-    from lms.accounts.models import User
     read = services.first_agents(session, select(User.id, User.name).where(User.id.in_([a.id for a in agents])).subquery(),
                                  T0, 10)
     charts = {}
