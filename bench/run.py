@@ -302,11 +302,11 @@ class Bench:
         i = 0
         if "read" in a.only:
             floor, lms = self._medians(results[i])
+            ratio, rounds_ = self._paired(results[i], "rps")
             self.floor_read = floor
             i += 1
-            ratio = lms.rps / floor.rps
-            self.add("2 quiz page throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (read)", f"{ratio:.2f}", "≥ 0.35",
-                     ratio >= 0.35)
+            self.add("2 quiz page throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (read)", f"{ratio:.2f} ({rounds_})",
+                     "≥ 0.35", ratio >= 0.35)
             self.add("2 quiz page worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (read)",
                      f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
             self._database_cpu_row("2 quiz page", lms, floor, "read")
@@ -314,11 +314,11 @@ class Bench:
                      f"{lms.p95 / floor.p95:.1f}", "0 errors", lms.errors == 0 and floor.errors == 0)
         if "submit" in a.only:
             floor, lms = self._medians(results[i])
-            ratio = lms.rps / floor.rps
-            p95 = lms.p95 / floor.p95
-            self.add("1 quiz submit throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (insert)", f"{ratio:.2f}", "≥ 0.25",
-                     ratio >= 0.25)
-            self.add("1 quiz submit p95", ms(lms.p95), ms(floor.p95), f"{p95:.1f}", "≤ 5×", p95 <= 5)
+            ratio, rounds_ = self._paired(results[i], "rps")
+            p95, p95_rounds = self._paired(results[i], "p95")
+            self.add("1 quiz submit throughput (req/s)", f"{lms.rps:.0f}", f"{floor.rps:.0f} (insert)", f"{ratio:.2f} ({rounds_})",
+                     "≥ 0.25", ratio >= 0.25)
+            self.add("1 quiz submit p95", ms(lms.p95), ms(floor.p95), f"{p95:.1f} ({p95_rounds})", "≤ 5×", p95 <= 5)
             self.add("1 quiz submit worker CPU per request", f"{lms.cpu_ms:.2f} ms", f"{floor.cpu_ms:.2f} ms (insert)",
                      f"{lms.cpu_ms / floor.cpu_ms:.1f}", "— (load-robust)", None)
             self.add("1 quiz submit worker waiting for a core per request", f"{lms.wait_ms:.2f} ms", f"{floor.wait_ms:.2f} ms (insert)",
@@ -348,6 +348,15 @@ class Bench:
             for server in self.lms:
                 self.warm(server)
         return path
+
+    @staticmethod
+    def _paired(pairs: list[tuple[Result, Result]], field: str) -> tuple[float, str]:
+        """The median of the rounds' own LMS/floor ratios of ``field`` ("rps", "p95"), with every round's ratio as
+        text. Each round runs the floor and the LMS back to back, so both meet the host as it is then; the ratio of the
+        two sides' separate medians could pair the floor of one round with the LMS of another (until 2026-12-07 the
+        tables gave that ratio: a quiz page of 0.39, 0.36 and 0.32 by round was reported as 0.33)."""
+        ratios = [getattr(lms, field) / getattr(floor, field) for floor, lms in pairs]
+        return median(ratios), " / ".join(f"{r:.2f}" for r in ratios)
 
     @staticmethod
     def _medians(pairs: list[tuple[Result, Result]]) -> tuple[Result, Result]:
