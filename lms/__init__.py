@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lms.core.deferred_imports import defer_flask_login_test_client
+from lms.core.deferred_imports import defer_rarely_used_modules
 
-defer_flask_login_test_client()  # before anything imports flask_login (see the module)
+defer_rarely_used_modules()  # before anything imports flask_login or flask_wtf (see the module)
 
 from flask import Flask  # noqa: E402
 

@@ -29,18 +29,24 @@ RARE_PATH_LIBRARIES = {
 }
 
 
+def _last_json_line(code: str, tmp_path):
+    """Run ``code`` in a fresh Python process (the app's development configuration, a SQLite file in ``tmp_path``)
+    and return the JSON its last line prints."""
+    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               PYTHONPATH=str(PROJECT))
+    env.pop("FLASK_DEBUG", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _modules_after_create_app(tmp_path, route: str) -> set[str]:
     """The modules a fresh process holds after create_app() (as a gunicorn worker starts), checking that ``route`` is
     registered all the same."""
     code = ("import json, sys\nfrom lms import create_app\napp = create_app()\n"
             f"assert app.url_map.bind('localhost').match({route!r})\n"
             "print(json.dumps(sorted(sys.modules)))")
-    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               PYTHONPATH=str(PROJECT))
-    env.pop("FLASK_DEBUG", None)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(_last_json_line(code, tmp_path))
 
 
 def test_create_app_leaves_rare_path_libraries_unloaded(tmp_path):
@@ -85,11 +91,33 @@ def test_flask_logins_test_client_is_imported_when_first_used(tmp_path):
             signed_in = session.get("_user_id")
         print(json.dumps([before, type(client).__module__, flask_login.FlaskLoginClient is type(client), signed_in]))
     """)
-    env = dict(os.environ, LMS_ENV="development", SECRET_KEY="s" * 40, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               PYTHONPATH=str(PROJECT))
-    env.pop("FLASK_DEBUG", None)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    before, module, same, signed_in = json.loads(out.stdout.strip().splitlines()[-1])
+    before, module, same, signed_in = _last_json_line(code, tmp_path)
     assert before == []
     assert module == "flask_login.test_client" and same and signed_in == "7:1"
+
+
+def test_flask_wtfs_recaptcha_is_imported_when_first_used(tmp_path):
+    """The stand-in of lms.core.deferred_imports: a fresh process imports neither flask-wtf's reCAPTCHA modules nor
+    urllib.request with the app; flask_wtf.RecaptchaField still makes a real field, with its real validator."""
+    code = textwrap.dedent("""
+        import json, sys
+        from lms import create_app
+        app = create_app()
+        before = sorted(m for m in sys.modules if m.startswith("flask_wtf.recaptcha.") or m == "urllib.request")
+        import flask_wtf
+        from flask_wtf import RecaptchaField
+        from wtforms import Form
+
+        class Signup(Form):
+            captcha = RecaptchaField()
+
+        with app.test_request_context():
+            field = Signup().captcha
+            validator = type(field.validators[0])
+            print(json.dumps([before, type(field).__module__, flask_wtf.RecaptchaField is type(field),
+                              validator.__module__, flask_wtf.Recaptcha is validator, "urllib.request" in sys.modules]))
+    """)
+    before, module, same, validator_module, same_validator, loaded = _last_json_line(code, tmp_path)
+    assert before == []
+    assert module == "flask_wtf.recaptcha.fields" and same
+    assert validator_module == "flask_wtf.recaptcha.validators" and same_validator and loaded
