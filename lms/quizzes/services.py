@@ -38,7 +38,7 @@ from lms.quizzes.versions import moment
 from lms.quizzes.slot_writes import SlotRow  # noqa: F401  # re-exported: a slot as the hot paths read it
 from lms.quizzes.slot_writes import committed as _committed, write_slots as _write_slots
 from lms.quizzes import slot_writes, submission
-from lms.quizzes.submission import read_with_submission  # noqa: F401  # re-exported: the domains above register here
+from lms.quizzes.submission import read_with_submission, write_with_submission  # noqa: F401  # re-exported: the domains above register here
 from lms.quizzes.question_types import REGISTRY, AnswerError  # noqa: F401  # REGISTRY: re-exported for callers
 from lms.quizzes.states import GRACE_SECONDS, AttemptState
 from lms.quizzes.summaries import (  # noqa: F401  # re-exported: callers (and a migration) read them from here
@@ -592,7 +592,7 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
             session.rollback()
             session.refresh(attempt)
             raise AttemptClosed(_("Este intento ya se envió; no se ha cambiado nada."))
-    before, read_with, moved = submitted
+    before, read_with, moved, written = submitted
     graded = attempt.state == AttemptState.graded.value
     if session.connection().dialect.name != "postgresql":  # (PostgreSQL's went with the submission)
         # one statement for the two rows (executemany: the INSERT is compiled once per process; a VALUES list
@@ -606,7 +606,7 @@ def submit_attempt(session: Session, attempt: QuizAttempt, user, values: dict[st
         signals.attempt_graded.send(session, attempt=attempt, now=now, read_with_submission=read_with)
     else:
         signals.attempt_awaiting_grading.send(session, attempt=attempt, now=now, read_with_submission=read_with)
-    _summary_after_submit(session, attempt, now, before if before.passed is not None else None, moved)
+    _summary_after_submit(session, attempt, now, before if before.passed is not None else None, moved, written)
     return attempt
 
 
@@ -636,7 +636,7 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     for slot_id, score in scores.items():
         changes.setdefault(slot_id, {})["score"] = score
     connection = session.connection()
-    moved = None
+    moved, written = None, frozenset()
     if connection.dialect.name == "postgresql":  # one statement: the submission, its slots, history rows and summary
         planned = slot_writes.plan(slots, changes)
         columns, written = planned or ((), [])
@@ -647,6 +647,8 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
         summary = _summary_moved_with(attempt.quiz, graded, bool(values_["passed"]))
         if summary is not None:
             params["b_now"] = now
+            for _build, write_params in submission.WRITES.values():
+                params.update(write_params(attempt))
             if graded:
                 params |= {"b_percent": values_["percent"], "b_pass_mark": float(attempt.quiz.settings["pass_mark"])}
         row = connection.execute(submission.submit_and_write_statement(columns, summary), params).first()
@@ -654,7 +656,8 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
             return None
         slot_writes.record(columns, written)
         if summary is not None:  # the summary's figures after (or its grade, when pending), or False: not moved
-            moved = row.summary_moved is not None and (signals.Figures(*row[-5:-1]) if graded else True)
+            moved = row.summary_moved is not None and (signals.Figures(*row[-6:-2]) if graded else True)
+            written = frozenset(submission.WRITES) if moved and row.unmoved else frozenset()
     else:
         row = connection.execute(submission.submit_statement(), params).first()
         if row is None:
@@ -664,16 +667,18 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     for key, value in values_.items():
         set_committed_value(attempt, key, value)
     n = len(submission.EXTRAS)
-    return _Submitted(signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:4 + n])), moved)
+    return _Submitted(signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:4 + n])), moved, written)
 
 
 class _Submitted(NamedTuple):
     """What a submission's statement read: the summary's figures before, what the domains above asked for and, on
     PostgreSQL, how it moved the summary (None: not in the statement; False: no row held the figures read; True: one
-    more pending; the figures after a graded one)."""
+    more pending; the figures after a graded one) and which of the domains' writes went with it."""
     before: signals.Figures
     read_with: dict
     moved: signals.Figures | bool | None
+    #: what the domains above wrote in the statement (:func:`write_with_submission`): the summary moved, its grade did not
+    written: frozenset = frozenset()
 
 
 def _summary_moved_with(quiz: Quiz, graded: bool, passed: bool) -> tuple | None:
@@ -720,7 +725,7 @@ def _totals(attempt: QuizAttempt, marks: dict[int, float | None] | None = None, 
 
 
 def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime, before: signals.Figures | None = None,
-                          moved: signals.Figures | bool | None = None) -> None:
+                          moved: signals.Figures | bool | None = None, written: frozenset = frozenset()) -> None:
     """Move the agent's summary by this submission with one UPDATE of increments (no re-read of their attempts):
     one more graded (the grade by the quiz's method) or one more pending. The average method, and a summary
     row that is not there yet, are recomputed from the attempts instead.
@@ -728,7 +733,8 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
     ``before``: the summary's figures as the submitting statement read them (None: not read). The UPDATE then moves the
     row only if it still holds them (on PostgreSQL another transaction may have moved it since; on SQLite nothing can,
     under the write lock), so listeners get the exact change without a locking read; else the figures are read again.
-    ``moved``: on PostgreSQL that UPDATE went in the submission's own statement (see :class:`_Submitted`)."""
+    ``moved``: on PostgreSQL that UPDATE went in the submission's own statement (see :class:`_Submitted`), with the
+    domains' writes ``written`` (:func:`write_with_submission`), which the listeners are told of."""
     quiz = attempt.quiz
     method = quiz.settings.get("grade_method", "highest")
     if method not in ("highest", "last"):
@@ -741,11 +747,13 @@ def _summary_after_submit(session: Session, attempt: QuizAttempt, now: datetime,
         if not moved:
             refresh_summary(session, attempt.user_id, quiz)
         else:
-            signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False)
+            signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now, grade_changed=False,
+                                          written_with_submission=written)
         return
     if moved:  # (PostgreSQL) the submission's statement moved it, from the figures it read
         signals.standing_changed.send(session, user_id=attempt.user_id, quiz=quiz, last_activity_at=now,
-                                      grade_changed=before[:3] != moved[:3], before=before, after=moved)
+                                      grade_changed=before[:3] != moved[:3], before=before, after=moved,
+                                      written_with_submission=written)
         return
     percent = attempt.percent
     params |= {"b_percent": percent, "b_pass_mark": float(quiz.settings["pass_mark"])}

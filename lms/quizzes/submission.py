@@ -27,7 +27,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-from sqlalchemy import Boolean, Float, bindparam, case, func, insert, literal, literal_column, or_, select, true, union_all, update
+from sqlalchemy import (Boolean, Float, bindparam, case, func, insert, literal, literal_column, or_, select, true, tuple_, union_all,
+                        update)
 from sqlalchemy.sql.elements import ClauseElement
 
 from lms.core.db import UTCDateTime
@@ -56,18 +57,28 @@ _BEFORE_PARAMS = (bindparam("b_before_grade", type_=Float()), bindparam("b_befor
                   bindparam("b_before_last_activity_at", type_=UTCDateTime()))
 
 
-def _graded_update(method: str, passed: bool, before: tuple | None):
+def _graded_update(method: str, passed: bool, before: tuple | None, summaries=_SUMMARIES):
     """A graded submission's UPDATE of the summary by increments (the grade by ``method``: highest or last; ``passed``:
-    the attempt passed); ``before``: only if the row still holds these four figures (None: whatever it holds)."""
+    the attempt passed); ``before``: only if the row still holds these four figures (None: whatever it holds; a
+    ClauseElement: that condition). ``summaries``: the table, or on PostgreSQL an alias of it, where the highest grade
+    and the latest activity are written with GREATEST (which passes over a NULL: the same values, in a shorter text)."""
     percent, pass_mark = bindparam("b_percent", type_=Float()), bindparam("b_pass_mark", type_=Float())
-    grade = percent if method == "last" else case((or_(_S.grade.is_(None), _S.grade < percent), percent), else_=_S.grade)
-    stmt = update(_SUMMARIES).where(*_MINE)
-    if before is not None:
-        stmt = stmt.where(_S.grade.is_not_distinct_from(before[0]), _S.passed == before[1],
-                          _S.first_passed_at.is_not_distinct_from(before[2]), _S.last_activity_at.is_not_distinct_from(before[3]))
-    return stmt.values(graded=_S.graded + 1, grade=grade, passed=grade >= pass_mark,
-                       first_passed_at=func.coalesce(_S.first_passed_at, _NOW) if passed else _S.first_passed_at,
-                       last_activity_at=_LATER)
+    s, postgresql = summaries.c, summaries is not _SUMMARIES
+    if method == "last":
+        grade = percent
+    elif postgresql:
+        grade = func.greatest(s.grade, percent)
+    else:
+        grade = case((or_(s.grade.is_(None), s.grade < percent), percent), else_=s.grade)
+    stmt = update(summaries).where(s.user_id == bindparam("b_user_id"), s.quiz_id == bindparam("b_quiz_id"))
+    if isinstance(before, ClauseElement):
+        stmt = stmt.where(before)
+    elif before is not None:
+        stmt = stmt.where(s.grade.is_not_distinct_from(before[0]), s.passed == before[1],
+                          s.first_passed_at.is_not_distinct_from(before[2]), s.last_activity_at.is_not_distinct_from(before[3]))
+    return stmt.values(graded=s.graded + 1, grade=grade, passed=grade >= pass_mark,
+                       first_passed_at=func.coalesce(s.first_passed_at, _NOW) if passed else s.first_passed_at,
+                       last_activity_at=func.greatest(s.last_activity_at, _NOW) if postgresql else _LATER)
 
 
 _GRADED = {(method, passed, guarded): _graded_update(method, passed, _BEFORE_PARAMS if guarded else None)
@@ -87,6 +98,27 @@ SUBMITTED_VALUES = ("state", "submitted_at", "graded_at", "score", "percent", "p
 EXTRAS: dict[str, tuple] = {}
 #: the history rows (SQLite: the submission's two in one INSERT; an exam start's)
 EVENTS_INSERT = insert(_EVENTS)
+
+
+#: what the domains above write in PostgreSQL's statement that submits when the submission moves the agent's summary
+#: without moving its grade, pass or first pass (what they would otherwise do on :data:`signals.standing_changed` with
+#: ``grade_changed=False``): name → (a function of that condition, an SQL boolean, returning the DML; its parameters'
+#: values for an attempt). See :func:`write_with_submission`.
+WRITES: dict[str, tuple] = {}
+
+
+def write_with_submission(name: str, build: Callable, params: Callable[[QuizAttempt], dict]) -> None:
+    """Have the DML ``build(unmoved)`` returns (an UPDATE, say) run in PostgreSQL's statement that submits an attempt, as
+    a data-modifying CTE, writing only when ``unmoved`` holds: the submission moved the agent's quiz summary and left
+    its grade, pass and first pass as they were. Its bound parameters: ``b_user_id``, ``b_quiz_id``, ``b_now`` (the
+    moment of the submission) or those ``params(attempt)`` gives.
+
+    The listeners of :data:`signals.standing_changed` are then told ``written_with_submission={name, …}`` for that
+    change, and do not write it again: a round trip less for every submission that does not raise the agent's grade (a
+    retake below the best, an essay awaiting its trainer). Where it did not run (SQLite, the average grade method, a
+    summary another transaction moved meanwhile) the listeners write as before."""
+    WRITES[name] = (build, params)
+    submit_and_write_statement.cache_clear()
 
 
 def read_with_submission(name: str, column, params: Callable[[QuizAttempt], dict]) -> None:
@@ -121,36 +153,48 @@ def submit_and_write_statement(slot_columns: tuple[str, ...], summary: tuple | N
     at ``b_submitted_at``) and the summary's UPDATE in one statement (see the module's text); its row is the
     submission's, or there is none and nothing was written. ``summary``: ("pending",), (method, passed) for a graded one, or None (no UPDATE: the average method).
     The row holds what :func:`submit_statement`'s does (the figures before, then the extras) and then the summary's
-    figures after (its grade only, for a pending one) and ``summary_moved`` (NULL: no summary row held the figures
-    read).
+    figures after (its grade only, for a pending one), ``summary_moved`` (NULL: no summary row held the figures
+    read) and ``unmoved`` (the summary moved, its grade, pass and first pass did not: the domains' writes,
+    :func:`write_with_submission`, went with it).
 
     The figures before are read by a CTE of their own (``before``), in the statement's snapshot as a subquery of the
     RETURNING would, once instead of once a column: the statement's text stays under psycopg's 4,096 bytes,
     the longest it keeps converted (its placeholders) between executions."""
     submitted = submit_statement(with_figures_before=False).cte("submitted")
-    before = select(*SUMMARY_FIGURES).where(*_MINE).cte("before")
+    mine = _SUMMARIES.alias("s")  # (a short alias: the text stays short)
+    before = (select(*(mine.c[column.name] for column in SUMMARY_FIGURES))
+              .where(mine.c.user_id == bindparam("b_user_id"), mine.c.quiz_id == bindparam("b_quiz_id")).cte("before"))
     written = select(literal_column("1")).select_from(submitted).exists()
     ctes = []
     if slot_columns:
         ctes.append(slot_update_rows(slot_columns).where(written).cte("slots"))
     row = (submitted.c.id, bindparam("b_submitted_at", type_=_EVENTS.c.at.type))
-    first = select(row[0], bindparam("e_actor_id", type_=_EVENTS.c.actor_id.type), literal("submitted", _EVENTS.c.kind.type),
-                   row[1], literal({}, _EVENTS.c.data.type))
-    second = select(row[0], literal(None, _EVENTS.c.actor_id.type), bindparam("e_kind", type_=_EVENTS.c.kind.type),
-                    row[1], bindparam("e_data", type_=_EVENTS.c.data.type))
+    # (one-letter labels, not SQLAlchemy's anon_1…: the text stays short)
+    first = select(row[0], bindparam("e_actor_id", type_=_EVENTS.c.actor_id.type).label("a"),
+                   literal("submitted", _EVENTS.c.kind.type).label("k"), row[1].label("t"), literal({}, _EVENTS.c.data.type).label("d"))
+    second = select(row[0], literal(None, _EVENTS.c.actor_id.type).label("a"), bindparam("e_kind", type_=_EVENTS.c.kind.type).label("k"),
+                    row[1].label("t"), bindparam("e_data", type_=_EVENTS.c.data.type).label("d"))
     ctes.append(insert(_EVENTS).from_select(["attempt_id", "actor_id", "kind", "at", "data"], union_all(first, second))
                 .cte("events"))
-    head = (*(before.c[column.name].label(f"before_{column.name}") for column in SUMMARY_FIGURES),
+    head = (*(before.c[column.name] for column in SUMMARY_FIGURES),  # (by position: unlabelled, a shorter text)
             *(column for column in submitted.c if column.name.startswith("extra_")))
     read = submitted.outerjoin(before, true())
     if summary is None:
         return select(*head).select_from(read).add_cte(*ctes)
-    moved = _S.user_id.label("summary_moved")
-    if summary == ("pending",):
-        update_ = _PENDING.where(written).returning(_S.grade.label("after_grade"), moved)
+    if summary == ("pending",):  # one more pending: the grade, pass and first pass stay
+        update_ = _PENDING.where(written).returning(_S.grade.label("after_grade"), _S.user_id.label("summary_moved"),
+                                                    true().label("unmoved"))
     else:
-        c = before.c
-        update_ = (_graded_update(*summary, (c.grade, c.passed, c.first_passed_at, c.last_activity_at)).where(written)
-                   .returning(*(column.label(f"after_{column.name}") for column in SUMMARY_FIGURES), moved))
+        # (a short alias, rows compared as a whole: the statement's text stays short, see above)
+        q = _SUMMARIES.alias("q")
+        figures, figures_before = [q.c[c.name] for c in SUMMARY_FIGURES], [before.c[c.name] for c in SUMMARY_FIGURES]
+        guard = tuple_(*figures).is_not_distinct_from(tuple_(*figures_before))
+        unmoved = tuple_(*figures[:3]).is_not_distinct_from(tuple_(*figures_before[:3]))
+        update_ = (_graded_update(*summary, guard, q).where(written)
+                   .returning(*(column.label(f"after_{column.name}") for column in figures), q.c.user_id.label("summary_moved"),
+                              unmoved.label("unmoved")))
     moved_summary = update_.cte("summary")
+    if WRITES:
+        when = select(literal_column("1")).select_from(moved_summary).where(moved_summary.c.unmoved).exists()
+        ctes.extend(build(when).cte(f"w_{name}") for name, (build, _params) in WRITES.items())
     return select(*head, *moved_summary.c).select_from(read.outerjoin(moved_summary, true())).add_cte(*ctes)

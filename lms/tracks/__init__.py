@@ -36,9 +36,12 @@ def register(app: Flask) -> None:
     app.cli.add_lazy_command("tracks", "lms.tracks.cli:tracks_cli")
 
     from lms.quizzes.signals import standing_changed
-    from lms.tracks.services import _on_standing_changed
+    from lms.tracks.services import (ACTIVITY_WITH_SUBMISSION, _on_standing_changed, activity_with_submission,
+                                     activity_with_submission_params)
 
     standing_changed.connect(_on_standing_changed, weak=False)  # progress summaries follow quiz standings
+    # (and their activity moves in PostgreSQL's statement that submits, when the grade does not)
+    quizzes.write_with_submission(ACTIVITY_WITH_SUBMISSION, activity_with_submission, activity_with_submission_params)
 
     from lms.accounts.zones import CALENDAR_HOOKS
     from lms.core.clock import now_utc

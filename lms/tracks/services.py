@@ -735,11 +735,16 @@ def refresh_progress(session: Session, user_ids: list[int], *, now: datetime) ->
     return len(enrollments)
 
 
+#: the name of the activity's move in PostgreSQL's statement that submits (:func:`activity_with_submission`)
+ACTIVITY_WITH_SUBMISSION = "tracks_activity"
+
+
 def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=None, grade_changed: bool = True,
-                         before=None, after=None, **_kw) -> None:
+                         before=None, after=None, written_with_submission=frozenset(), **_kw) -> None:
     """A quiz standing moved: move the agent's summaries by its grade and pass (``before`` → ``after``, see
     :mod:`lms.tracks.progress_moves`), or rewrite them where that cannot be done exactly; if only its activity moved
-    (an attempt started, saved, abandoned), move last_activity_at forward in one statement."""
+    (an attempt started, saved, abandoned, or submitted without a better grade), move last_activity_at forward in one
+    statement, unless the submission's own statement did (:func:`activity_with_submission`)."""
     from lms.core.clock import now_utc
     from lms.tracks.progress_moves import move_by_standing
 
@@ -748,7 +753,7 @@ def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=
     if grade_changed:
         if before is None or after is None or not move_by_standing(session, user_id, quiz, before, after, now=now_utc()):
             refresh_progress(session, [user_id], now=now_utc())
-    elif last_activity_at is not None:
+    elif last_activity_at is not None and ACTIVITY_WITH_SUBMISSION not in written_with_submission:
         session.execute(_activity_statement(), {"b_user_id": user_id, "b_module_slug": quiz.module_slug,
                                                 "b_last_activity_at": last_activity_at, "b_updated_at": now_utc()})
 
@@ -757,19 +762,38 @@ def _on_standing_changed(session: Session, user_id: int, quiz, last_activity_at=
 def _activity_statement():
     """UPDATE of last_activity_at, forward only, in the agent's summaries whose track holds the module (a Core statement
     built once: nothing loaded is synchronised)."""
-    from sqlalchemy import bindparam, or_, update
+    return _activity_update("b_last_activity_at", "b_updated_at")
+
+
+def _activity_update(moment_name: str, updated_name: str):
+    from sqlalchemy import bindparam, func, true, update
 
     from lms.core.db import UTCDateTime
 
     # on the tables' columns, not the mapped attributes: a statement without ORM entities runs without the ORM's
     # bulk-update step, which copies the statement and computes its cache key again on every execution
-    progress, track_modules, modules = EnrollmentProgress.__table__, TrackModule.__table__, Module.__table__
+    # (short aliases: PostgreSQL's statement that submits holds it, and its text must stay short, see
+    # lms.quizzes.submission.submit_and_write_statement)
+    progress, track_modules, modules = EnrollmentProgress.__table__.alias("p"), TrackModule.__table__.alias("tm"), Module.__table__.alias("m")
     tracks_with_quiz = (select(track_modules.c.track_id).join(modules, modules.c.id == track_modules.c.module_id)
                         .where(modules.c.slug == bindparam("b_module_slug")))
-    moment = bindparam("b_last_activity_at", type_=UTCDateTime())
+    moment = bindparam(moment_name, type_=UTCDateTime())
     return (update(progress).where(progress.c.user_id == bindparam("b_user_id"), progress.c.track_id.in_(tracks_with_quiz),
-                                   or_(progress.c.last_activity_at.is_(None), progress.c.last_activity_at < moment))
-            .values(last_activity_at=moment, updated_at=bindparam("b_updated_at")))
+                                   func.coalesce(progress.c.last_activity_at < moment, true()))  # (NULL: none yet)
+            .values(last_activity_at=moment, updated_at=bindparam(updated_name, type_=UTCDateTime())))
+
+
+def activity_with_submission(unmoved):
+    """The activity's move (:func:`_activity_statement`) in PostgreSQL's statement that submits an attempt, when the
+    submission leaves the agent's grade, pass and first pass as they were (``unmoved``: see
+    :func:`lms.quizzes.services.write_with_submission`); at the submission's moment (``b_now``)."""
+    return _activity_update("b_now", "b_now").where(unmoved)
+
+
+def activity_with_submission_params(attempt) -> dict:
+    """Its parameters for an attempt: the module of its quiz (none for an archived quiz, which is no step of a track)."""
+    quiz = attempt.quiz
+    return {"b_module_slug": None if quiz.is_archived else quiz.module_slug}
 
 
 def rebuild_progress(session: Session, *, batch: int = 500, now: datetime) -> int:
