@@ -636,7 +636,7 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     for slot_id, score in scores.items():
         changes.setdefault(slot_id, {})["score"] = score
     connection = session.connection()
-    moved, written = None, frozenset()
+    moved, wrote = None, frozenset()
     if connection.dialect.name == "postgresql":  # one statement: the submission, its slots, history rows and summary
         planned = slot_writes.plan(slots, changes)
         columns, written = planned or ((), [])
@@ -657,7 +657,7 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
         slot_writes.record(columns, written)
         if summary is not None:  # the summary's figures after (or its grade, when pending), or False: not moved
             moved = row.summary_moved is not None and (signals.Figures(*row[-6:-2]) if graded else True)
-            written = frozenset(submission.WRITES) if moved and row.unmoved else frozenset()
+            wrote = frozenset(submission.WRITES) if moved and row.unmoved else frozenset()  # (the domains' writes)
     else:
         row = connection.execute(submission.submit_statement(), params).first()
         if row is None:
@@ -667,7 +667,7 @@ def _submit(session: Session, attempt: QuizAttempt, user, slots: list, parsed: d
     for key, value in values_.items():
         set_committed_value(attempt, key, value)
     n = len(submission.EXTRAS)
-    return _Submitted(signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:4 + n])), moved, written)
+    return _Submitted(signals.Figures(*row[:4]), dict(zip(submission.EXTRAS, row[4:4 + n])), moved, wrote)
 
 
 class _Submitted(NamedTuple):
