@@ -181,7 +181,8 @@ def idempotent(owner: Callable[[], tuple[str, int | None] | None]):
             session = get_session()
             now = now_utc()
             claimed = []
-            if reading_first():  # look now, claim as the view's first write
+            read_first = reading_first()
+            if read_first:  # look now, claim as the view's first write
                 earlier = lookup(session, owner=owner_name, key=key)
                 if earlier is None:
                     def claim_first(session_: Session) -> None:
@@ -202,6 +203,15 @@ def idempotent(owner: Callable[[], tuple[str, int | None] | None]):
             except _ClaimedMeanwhile as exc:
                 session.rollback()
                 return _answer_again(exc.row, endpoint)
+            if read_first and not claimed:
+                # the view ended before its first write (an attempt found closed, say): if a request with the same key
+                # committed since the lookup above, the state this view read is that request's doing, and the answer
+                # is that request's (without this, a repeat that read after the first one committed answered "already
+                # submitted" instead of the first answer)
+                again = lookup(session, owner=owner_name, key=key)
+                if again is not None:
+                    session.rollback()
+                    return _answer_again(again, endpoint)
             # a view that never began writing wrote nothing: its answer is not kept (a repeat runs it again)
             if claimed and response.status_code < 400:
                 flashes = [list(item) for item in flask_session.get("_flashes", [])[flashed_before:]]

@@ -115,3 +115,42 @@ def test_a_key_claimed_while_the_submission_was_reading_gives_the_stored_answer(
     assert first.headers["Location"] == other.headers["Location"] == f"/attempts/{attempt}/review?submitted=1"
     assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
     get_db(setup.app).engine.dispose()
+
+
+def test_a_repeat_that_reads_after_the_first_committed_gets_the_first_answer(databases, tmp_path, monkeypatch):
+    """The other interleaving: the repeat looks its key up before the first request commits, and reads the attempt
+    after. It finds the attempt submitted and never begins writing; it still answers with the first request's stored
+    outcome (a replay), not "already submitted". Found by the ten-at-once test above, which hit it once in a CI run."""
+    import threading
+
+    from lms.core import idempotency
+
+    setup = quiz_setup(databases, tmp_path, "idemlate", agents=1)
+    cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+
+    def post():
+        client = setup.app.test_client()
+        client.set_cookie("session", cookie)
+        return client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-tardia-01"))
+
+    real_lookup, others, calls = idempotency.lookup, [], []
+
+    def lookup_then_let_another_request_in(session, **kw):
+        row = real_lookup(session, **kw)
+        calls.append(row)
+        if len(calls) == 1:  # the repeat's lookup found nothing; the first request runs to its end before it reads on
+            thread = threading.Thread(target=lambda: others.append(post()))
+            thread.start()
+            thread.join(60)
+        return row
+
+    monkeypatch.setattr(idempotency, "lookup", lookup_then_let_another_request_in)
+    repeat = post()
+    (first,) = others
+    assert calls[0] is None
+    assert (first.status_code, "Idempotent-Replayed" in first.headers) == (302, False)  # it ran the submission
+    assert repeat.status_code == 302 and repeat.headers["Idempotent-Replayed"] == "true"
+    assert repeat.headers["Location"] == first.headers["Location"] == f"/attempts/{attempt}/review?submitted=1"
+    assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
+    get_db(setup.app).engine.dispose()
