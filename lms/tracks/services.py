@@ -766,6 +766,7 @@ def _activity_statement():
 
 
 def _activity_update(moment_name: str, updated_name: str):
+    """The activity's UPDATE, its moment and its updated_at bound as these parameters."""
     from sqlalchemy import bindparam, func, true, update
 
     from lms.core.db import UTCDateTime

@@ -24,6 +24,38 @@ def _submitted_events(url: str, attempt_id: int) -> tuple[str, int, int]:
         db.engine.dispose()
 
 
+def _poster(setup, cookie: str, key: str):
+    """A POST of the first agent's submission with ``key``, each in a fresh client signed in with ``cookie``."""
+    attempt, values = setup.attempt_ids[0], setup.values[0]
+
+    def post():
+        client = setup.app.test_client()
+        client.set_cookie("session", cookie)
+        return client.post(f"/attempts/{attempt}/submit", data=form_of(values, key))
+
+    return post
+
+
+def _let_another_request_in(monkeypatch, owner, name: str, post) -> tuple[list, list]:
+    """Wrap ``owner.name`` so that at its first call, another request (``post``) runs to its end before the first one
+    goes on. Returns the other request's responses and what each call returned."""
+    import threading
+
+    real, others, calls = getattr(owner, name), [], []
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(result)
+        if len(calls) == 1:
+            thread = threading.Thread(target=lambda: others.append(post()))
+            thread.start()
+            thread.join(60)
+        return result
+
+    monkeypatch.setattr(owner, name, wrapped)
+    return others, calls
+
+
 def test_a_repeated_submission_gets_the_first_answer_and_writes_once(databases, tmp_path):
     setup = quiz_setup(databases, tmp_path, "idem", agents=2)
     agent, other = (logged_in_client(setup.app, email) for email in setup.agent_emails)
@@ -83,31 +115,14 @@ def test_ten_identical_submissions_at_once_one_grade_same_answer_for_all(databas
 def test_a_key_claimed_while_the_submission_was_reading_gives_the_stored_answer(databases, tmp_path, monkeypatch):
     """Submit is reads_first: the key is looked up, the answers are checked, and only then claimed. When a request
     with the same key commits in between, this one writes nothing and answers with the stored outcome."""
-    import threading
-
     from lms.quizzes import services
 
     setup = quiz_setup(databases, tmp_path, "idemmid", agents=1)
     cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
-    attempt, values = setup.attempt_ids[0], setup.values[0]
-
-    def post():
-        client = setup.app.test_client()
-        client.set_cookie("session", cookie)
-        return client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-entre-medias"))
-
-    parse, others, calls = services._parse_answers, [], []
-
-    def parse_then_let_another_request_in(*args):
-        parsed = parse(*args)
-        calls.append(1)
-        if len(calls) == 1:  # the first request, between its reads and its writes: the repeat runs to its end
-            thread = threading.Thread(target=lambda: others.append(post()))
-            thread.start()
-            thread.join(60)
-        return parsed
-
-    monkeypatch.setattr(services, "_parse_answers", parse_then_let_another_request_in)
+    attempt = setup.attempt_ids[0]
+    post = _poster(setup, cookie, "clave-entre-medias")
+    # the first request, between its reads and its writes: the repeat runs to its end
+    others, _calls = _let_another_request_in(monkeypatch, services, "_parse_answers", post)
     first = post()
     (other,) = others
     assert (other.status_code, "Idempotent-Replayed" in other.headers) == (302, False)  # it ran the submission
@@ -121,31 +136,14 @@ def test_a_repeat_that_reads_after_the_first_committed_gets_the_first_answer(dat
     """The other interleaving: the repeat looks its key up before the first request commits, and reads the attempt
     after. It finds the attempt submitted and never begins writing; it still answers with the first request's stored
     outcome (a replay), not "already submitted". Found by the ten-at-once test above, which hit it once in a CI run."""
-    import threading
-
     from lms.core import idempotency
 
     setup = quiz_setup(databases, tmp_path, "idemlate", agents=1)
     cookie = logged_in_client(setup.app, setup.agent_emails[0]).get_cookie("session").value
-    attempt, values = setup.attempt_ids[0], setup.values[0]
-
-    def post():
-        client = setup.app.test_client()
-        client.set_cookie("session", cookie)
-        return client.post(f"/attempts/{attempt}/submit", data=form_of(values, "clave-tardia-01"))
-
-    real_lookup, others, calls = idempotency.lookup, [], []
-
-    def lookup_then_let_another_request_in(session, **kw):
-        row = real_lookup(session, **kw)
-        calls.append(row)
-        if len(calls) == 1:  # the repeat's lookup found nothing; the first request runs to its end before it reads on
-            thread = threading.Thread(target=lambda: others.append(post()))
-            thread.start()
-            thread.join(60)
-        return row
-
-    monkeypatch.setattr(idempotency, "lookup", lookup_then_let_another_request_in)
+    attempt = setup.attempt_ids[0]
+    post = _poster(setup, cookie, "clave-tardia-01")
+    # the repeat's lookup finds nothing; the first request runs to its end before the repeat reads on
+    others, calls = _let_another_request_in(monkeypatch, idempotency, "lookup", post)
     repeat = post()
     (first,) = others
     assert calls[0] is None
