@@ -104,7 +104,8 @@ def test_query_count_does_not_grow(app, client, auth, session, content, team, ma
     agents2, last2, open2 = build(session, make_user, team, manager, **large)
     second = measure(app, client, auth, session, agents2, trainer, last2, open2)
     assert second == first
-    assert min(first.values()) >= 2 and max(first.values()) <= 16, first
+    # (a submission past its deadline reads only the user with the attempt on PostgreSQL: one statement)
+    assert min(first.values()) >= 1 and max(first.values()) <= 16, first
 
 
 # Every page at two sizes of organisation -------------------------------------------------------------
@@ -142,7 +143,7 @@ HEAVIER = {
     # growth. (The exam start, "start", stays within LIMIT: the draw, the attempt, its slots, one history row, the quiz
     # summary's upsert and the progress summary's activity; tests/quizzes/test_hot_path_statements.py counts both, and
     # the auto-save.)
-    "submit": 9,  # (PostgreSQL: 3, see POSTGRESQL)
+    "submit": 9,  # (PostgreSQL: 2, see POSTGRESQL)
     # the role-play grading form: the submission, its grade and history, the rubric, then the practice workspace's
     # tickets and knowledge-base lookups (one statement each)
     "grading_form": 12,
@@ -183,8 +184,10 @@ def build_org(session, make_user, team, manager, trainer, admin, n_agents: int):
 #: The exam start: tests/quizzes/test_hot_path_statements.py says what its 10 are.
 #: PostgreSQL's own, lower budgets: a submission's slots are read with its attempt (a JSON array), and its slots, history
 #: rows and quiz summary written in the statement that submits (lms.quizzes.submission: data-modifying CTEs, which
-#: SQLite has not), and with them the progress summary's activity when the grade stays (here: 4 before)
-POSTGRESQL = {"submit": 3}
+#: SQLite has not), and with them the progress summary's activity when the grade stays (here: 4 before); the attempt,
+#: its quiz and its slots are read in the signed-in user's statement (lms.accounts.services.read_with_session_user: 3
+#: before): the user with the attempt, then the statement that submits
+POSTGRESQL = {"submit": 2}
 LOWER = {"team_dashboard": 7, "all_teams_dashboard": 7, "org_dashboard": 8, "org_dashboard_filtered": 7, "start": 10}
 
 

@@ -29,7 +29,7 @@ from lms.core.clock import now_utc
 from lms.core.db import get_session, reads_first
 from lms.core.errors import DomainError
 from lms.core.forms import EmptyForm, choices
-from lms.core.security import login_manager, roles_required, verify_password
+from lms.core.security import login_manager, read_with_user, roles_required, verify_password
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -37,7 +37,9 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 @login_manager.user_loader
 def _load_user(token: str):
     # what other domains read with the user is for pages: after a form post they count again (the unread notifications)
-    return services.load_user_for_session(get_session(), token, with_extras=request.method in ("GET", "HEAD"))
+    # (a view may read its first rows in the same statement: lms.accounts.services.read_with_session_user)
+    return services.load_user_for_session(get_session(), token, with_extras=request.method in ("GET", "HEAD"),
+                                          endpoint=request.endpoint, view_args=request.view_args, read=read_with_user())
 
 
 def _safe_next(target: str | None) -> str | None:

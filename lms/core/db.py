@@ -396,3 +396,105 @@ def refresh_statistics(session: Session) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def own_columns(model) -> tuple:
+    """``(attribute key, column)`` of each column the model maps from its own table, in mapping order: what
+    :func:`as_loaded` takes, for a Core statement that reads the row (cached per model)."""
+    return _mapping(model)[0]
+
+
+_MAPPINGS: dict = {}
+
+
+def _mapping(model) -> tuple:
+    """The model's own columns (:func:`own_columns`), the positions of its primary key among them and its class manager."""
+    mapping = _MAPPINGS.get(model)
+    if mapping is None:
+        from sqlalchemy import inspect
+
+        mapper = inspect(model)
+        columns = tuple((prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is model.__table__)
+        names = [column.name for _key, column in columns]
+        mapping = _MAPPINGS[model] = (columns, tuple(names.index(column.name) for column in mapper.primary_key),
+                                      mapper.class_manager)
+    return mapping
+
+
+def as_loaded(session: Session, model, values) -> object:
+    """The session's instance of the row whose :func:`own_columns` a Core statement read (``values``, in that
+    order), made as the ORM's loading makes one when the session has none: no ``__init__``, no attribute events,
+    every column set, nothing pending, in the identity map (later reads of the row get this object; relationships
+    load on first use). An instance the session already holds is returned as it is. A hot path's rows so cost no ORM
+    query (issue #22: the signed-in user on every request, the attempt that an auto-save or a submission writes)."""
+    from sqlalchemy.orm import make_transient_to_detached
+    from sqlalchemy.orm.attributes import instance_state
+    from sqlalchemy.orm.util import identity_key
+
+    columns, primary, manager = _mapping(model)
+    instance = session.identity_map.get(identity_key(model, tuple(values[i] for i in primary)))
+    if instance is None:
+        instance = manager.new_instance()
+        instance_state(instance).dict.update(zip((key for key, _column in columns), values))
+        make_transient_to_detached(instance)  # as loaded: no change pending
+        session.add(instance)
+    return instance
+
+
+class Direct:
+    """A Core statement run straight on the driver's cursor: compiled once per dialect, its parameters and results
+    converted by its types' own processors, its row a plain tuple (in the order of the statement's columns).
+
+    For the few statements every hot request runs (issue #22: the signed-in user, the statement that submits a quiz):
+    SQLAlchemy's execution, its compiled-cache lookup and its Row machinery cost more CPU than the statement itself
+    (0.41 against 0.18 ms for the user with the attempt to submit). What it does that matters is kept: the engine's
+    ``before_cursor_execute`` listeners hear the statement (the tests count it), and a driver error is raised as
+    SQLAlchemy's (``IntegrityError``, a dropped connection invalidated) by the connection's own handler.
+    Not for statements with expanding (IN) or post-compile parameters."""
+
+    __slots__ = ("statement", "_compiled", "_results")
+
+    def __init__(self, statement) -> None:
+        self.statement = statement
+        self._compiled: dict = {}
+        self._results: dict = {}  # by dialect: the columns' result processors (False: none), from the first run
+
+    def _compile(self, dialect) -> tuple:
+        compiled = self.statement.compile(dialect=dialect)
+        if any(b.expanding or b.literal_execute for b in compiled.binds.values()):
+            raise ValueError("Direct: a statement with expanding or post-compile parameters")
+        required = {compiled.bind_names[bind] for bind in compiled.binds.values() if bind.required}
+        # the values the statement holds (its literals); one missing from a call's parameters is the driver's error
+        defaults = {name: value for name, value in compiled.construct_params(_check=False).items() if name not in required}
+        binds = tuple((name, process) for name, process in compiled._bind_processors.items() if process is not None)
+        order = tuple(compiled.positiontup) if compiled.positional else None  # (SQLite's "?": by position)
+        done = self._compiled[dialect.name] = (compiled.string, defaults, binds, tuple(e[3] for e in compiled._result_columns), order)
+        return done
+
+    def first(self, connection, params: dict) -> tuple | None:
+        """The first row (None: no row) of the statement run with ``params`` on ``connection`` (a Core Connection)."""
+        dialect = connection.dialect
+        sql, defaults, binds, types, order = self._compiled.get(dialect.name) or self._compile(dialect)
+        values = {**defaults, **params}
+        for name, process in binds:
+            values[name] = process(values[name])
+        if order is not None:
+            values = tuple(values[name] for name in order)
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            if connection.dispatch.before_cursor_execute:
+                connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
+            cursor.execute(sql, values)
+            row = cursor.fetchone()
+            results = self._results.get(dialect.name)
+            if results is None:  # (what a type returns may depend on the driver's type of the column: read once)
+                results = tuple(type_._cached_result_processor(dialect, column[1])
+                                for type_, column in zip(types, cursor.description))
+                results = self._results[dialect.name] = results if any(results) else False
+        except Exception as exc:
+            connection._handle_dbapi_exception(exc, sql, values, cursor, None)
+        finally:
+            cursor.close()
+        if row is None or not results:
+            return row
+        return tuple(value if process is None else process(value) for process, value in zip(results, row))

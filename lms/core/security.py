@@ -124,6 +124,12 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.strip().casefold() for line in fh if line.strip()) | frozenset(_EXTRA_COMMON)
 
 
+def read_with_user() -> dict:
+    """This request's rows read in the signed-in user's statement, by endpoint (filled by the user loader, see
+    ``lms.accounts.services.read_with_session_user``; taken by the view with ``.pop(request.endpoint, None)``)."""
+    return request.environ.setdefault("lms.read_with_user", {})
+
+
 def roles_required(*roles: str):
     """The view needs a logged-in user with one of ``roles`` (403 otherwise)."""
 
