@@ -473,6 +473,14 @@ class Direct:
 
     def first(self, connection, params: dict) -> tuple | None:
         """The first row (None: no row) of the statement run with ``params`` on ``connection`` (a Core Connection)."""
+        rows = self._run(connection, params, one=True)
+        return rows[0] if rows else None
+
+    def all(self, connection, params: dict) -> list[tuple]:
+        """Every row of the statement run with ``params`` on ``connection`` (a Core Connection)."""
+        return self._run(connection, params, one=False)
+
+    def _run(self, connection, params: dict, *, one: bool) -> list:
         dialect = connection.dialect
         sql, defaults, binds, types, order = self._compiled.get(dialect.name) or self._compile(dialect)
         values = {**defaults, **params}
@@ -485,7 +493,11 @@ class Direct:
             if connection.dispatch.before_cursor_execute:
                 connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
             cursor.execute(sql, values)
-            row = cursor.fetchone()
+            if one:
+                row = cursor.fetchone()
+                rows = [] if row is None else [row]
+            else:
+                rows = cursor.fetchall()
             results = self._results.get(dialect.name)
             if results is None:  # (what a type returns may depend on the driver's type of the column: read once)
                 results = tuple(type_._cached_result_processor(dialect, column[1])
@@ -495,6 +507,6 @@ class Direct:
             connection._handle_dbapi_exception(exc, sql, values, cursor, None)
         finally:
             cursor.close()
-        if row is None or not results:
-            return row
-        return tuple(value if process is None else process(value) for process, value in zip(results, row))
+        if not results:
+            return rows
+        return [tuple(value if process is None else process(value) for process, value in zip(results, row)) for row in rows]

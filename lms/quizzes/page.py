@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 
+from lms.core.db import Direct
 from lms.core.errors import NotFound
 from lms.quizzes import versions
 from lms.quizzes.models import AttemptSlot, QuestionVersion, Quiz, QuizAttempt
@@ -37,6 +38,9 @@ _PAGE = (select(QuizAttempt.id.label("attempt_id"), QuizAttempt.user_id, QuizAtt
          .outerjoin(AttemptSlot, AttemptSlot.attempt_id == QuizAttempt.id)
          .outerjoin(QuestionVersion, QuestionVersion.id == AttemptSlot.question_version_id)
          .where(QuizAttempt.id == bindparam("b_attempt_id")).order_by(AttemptSlot.position))
+
+
+_PAGE_DIRECT = Direct(_PAGE)
 
 
 class PageSlot:
@@ -113,9 +117,9 @@ def _has_answer(answer_json: str) -> bool:
 def attempt_page(session: Session, attempt_id: int, *, locale: str) -> AttemptPage:
     """The attempt and its questions as its page shows them, in one statement (two when a question's content is not
     in the version cache yet). Raises NotFound for an attempt that does not exist."""
-    # Core, not the ORM's execution: plain rows need none of its per-row machinery
+    # on the driver's cursor, not the ORM's or Core's execution: plain rows need none of their per-row machinery
     connection = session.connection()
-    rows = connection.execute(_PAGE, {"b_attempt_id": attempt_id}).all()
+    rows = _PAGE_DIRECT.all(connection, {"b_attempt_id": attempt_id})
     if not rows:
         raise NotFound(_("Ese intento no existe."))
     first = rows[0]

@@ -33,6 +33,14 @@ def test_a_row_read_directly_equals_the_row_sqlalchemy_reads(session, make_user)
     assert row[[key for key, _c in own_columns(User)].index("last_login_at")] == MOMENT  # an aware moment, as stored
     assert row[-1] == pytest.approx(user.id * 1.5)
     assert direct.first(connection, {"b_id": -1, "b_when": MOMENT}) is None
+    other = make_user("agent", name="Pablo Agente")
+    every = Direct(select(User.id, User.name, User.created_at).where(User.id.between(bindparam("b_lo"), bindparam("b_hi")))
+                   .order_by(User.id))
+    ids = {"b_lo": user.id, "b_hi": other.id}
+    assert every.all(connection, ids) == [tuple(r) for r in connection.execute(every.statement, ids).all()]
+    assert [r[1] for r in every.all(connection, ids)] == ["Marta Formadora", "Pablo Agente"]
+    with pytest.raises(ValueError):  # an expanding IN: not for Direct
+        Direct(select(User.id).where(User.id.in_([user.id]))).all(connection, {})
 
 
 def test_the_engine_listeners_hear_it_and_a_driver_error_comes_as_sqlalchemys(session, make_user):
