@@ -7,6 +7,7 @@ services only ``flush()``.  Commands use :func:`transaction`.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import select
 import sqlite3
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable, Iterator
 
+import orjson
 from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, any_, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -146,13 +148,34 @@ SQLITE_BUSY_SECONDS = 15
 SQLITE_CACHE_KIB = 512
 
 
+def json_dumps(value) -> str:
+    """What a JSON column stores: orjson's text (about five times as fast as json's; a submission writes its 20 slots'
+    rows and reads its attempt's as JSON: issue #22), object keys that are not text written as text, as json writes
+    them. What orjson does not take (an integer past 64 bits) is written by json."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def json_loads(text):
+    """A JSON column's value: orjson's reading, or json's for what only json reads (NaN and Infinity, which json wrote
+    into a SQLite database before orjson did the writing)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS, "factory": _WriterQueueConnection})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS, "factory": _WriterQueueConnection},
+                               json_serializer=json_dumps, json_deserializer=json_loads)
         _configure_sqlite(engine)
         return engine
-    # connect_timeout bounds the wait while the server is away
-    engine = create_engine(url, echo=echo, connect_args={"connect_timeout": 5})
+    # connect_timeout bounds the wait while the server is away; (psycopg reads and writes JSON with these)
+    engine = create_engine(url, echo=echo, connect_args={"connect_timeout": 5}, json_serializer=json_dumps,
+                           json_deserializer=json_loads)
     event.listen(engine, "checkout", _replace_dropped_connection)
     return engine
 
