@@ -51,17 +51,22 @@ def test_the_engine_listeners_hear_it_and_a_driver_error_comes_as_sqlalchemys(se
     def listener(conn, cursor, statement, parameters, context, executemany):
         heard.append(statement)
 
+    def after(conn, cursor, statement, parameters, context, executemany):
+        heard.append(("after", statement))
+
     event.listen(connection.engine, "before_cursor_execute", listener)
+    event.listen(connection.engine, "after_cursor_execute", after)
     try:
         row = Direct(select(User.email).where(User.id == bindparam("b_id"))).first(connection, {"b_id": user.id})
         assert row == (user.email,)
-        assert len(heard) == 1 and heard[0].startswith("SELECT users.email")
+        assert len(heard) == 2 and heard[0].startswith("SELECT users.email") and heard[1] == ("after", heard[0])
         twin = {key: getattr(user, key) for key, _column in own_columns(User)} | {"id": user.id + 10_000}
         clash = Direct(insert(User).values({key: bindparam(f"v_{key}") for key in twin}).returning(User.id))
         with pytest.raises(IntegrityError):  # the same e-mail address: the unique constraint, as SQLAlchemy raises it
             clash.first(connection, {f"v_{key}": value for key, value in twin.items()})
     finally:
         event.remove(connection.engine, "before_cursor_execute", listener)
+        event.remove(connection.engine, "after_cursor_execute", after)
 
 
 def test_a_row_made_as_loaded_is_the_sessions_own_and_nothing_is_pending(session, make_user):
