@@ -110,6 +110,40 @@ def test_after_the_busy_timeout_sqlite_decides(engine, tmp_path):
         os.close(holder)
 
 
+def test_ending_the_reads_holds_no_lock_during_the_slow_work(engine, tmp_path):
+    """begin_writes(end_reads=True) (a sign-in, before its password hash): on SQLite the write lock is taken by the
+    first write after it, not at it, so sign-ins at once compute their hashes side by side."""
+    from sqlalchemy.orm import Session
+
+    from lms.core.db import begin_writes, reads_first
+
+    lock = str(tmp_path / "queue.sqlite3-writers.lock")
+    held = {}
+
+    @reads_first
+    def sign_in():
+        session = Session(engine, expire_on_commit=False)
+        try:
+            assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+            begin_writes(session, end_reads=True)
+            held["during the slow work"] = not _lock_is_free(lock) if os.path.exists(lock) else False
+            session.execute(text("INSERT INTO t VALUES (7)"))
+            held["at the first write"] = not _lock_is_free(lock)
+            session.commit()
+            held["after the commit"] = not _lock_is_free(lock)
+        finally:
+            session.close()
+
+    token = write_intent.set(False)
+    try:
+        sign_in()
+    finally:
+        write_intent.reset(token)
+    assert held == {"during the slow work": False, "at the first write": True, "after the commit": False}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM t")).scalars().all() == [7]
+
+
 def _statements_of(app, call):
     """(verb, write intent) of every statement ``call()`` runs."""
     from sqlalchemy import event
