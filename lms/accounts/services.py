@@ -226,7 +226,7 @@ def load_user_for_session(session: Session, token: str, *, with_extras: bool = T
     if "zone_in_effect" not in user.__dict__:
         set_committed_value(user, "zone_in_effect", row[n])
     extras = len(_SESSION_EXTRAS) if with_extras else 0
-    user.session_extras = dict(zip(_SESSION_EXTRAS, row[n + 1:n + 1 + extras])) if with_extras else {}
+    user.session_extras = dict(zip(_SESSION_EXTRAS, row[n + 1:n + 1 + extras]))  # (none without extras)
     if reader is not None:
         read[endpoint] = reader.take(session, row[n + 1 + extras:])
     return user

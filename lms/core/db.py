@@ -24,7 +24,9 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, any_, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import DateTime, TypeDecorator
 
 NAMING_CONVENTION = {
@@ -318,15 +320,15 @@ def begin_writes(session: Session, *, end_reads: bool = False) -> None:
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writes() after a change: the read phase must not write")
-    if session.in_transaction():
+    if session.in_transaction() and end_reads:
+        # the reads end here, and the writes' transaction begins at the next statement (on SQLite with the write lock,
+        # BEGIN IMMEDIATE): nothing is held during the slow work. (Until 2026-12-07 SQLite took the write lock here,
+        # and 8 sign-ins at once queued behind each other's password hash: 62 ms a sign-in, not 33.)
+        session.commit()
+    elif session.in_transaction():
         connection = session.connection()
         begin_immediate = _BEGIN_IMMEDIATE.get(connection.engine)
-        if end_reads:
-            # the reads end here, and the writes' transaction begins at the next statement (on SQLite with the write
-            # lock, BEGIN IMMEDIATE): nothing is held during the slow work. (Until 2026-12-07 SQLite took the write
-            # lock here, and 8 sign-ins at once queued behind each other's password hash: 62 ms a sign-in, not 33.)
-            session.commit()
-        elif begin_immediate is not None and not connection.connection.dbapi_connection.in_transaction:
+        if begin_immediate is not None and not connection.connection.dbapi_connection.in_transaction:
             # SQLite, whose read phase emitted no BEGIN (see _on_begin): the same connection takes the write lock, and
             # the request's one transaction goes on (no commit of the reads, no connection given back and taken again)
             write_intent.set(True)
@@ -455,10 +457,6 @@ def as_loaded(session: Session, model, values) -> object:
     every column set, nothing pending, in the identity map (later reads of the row get this object; relationships
     load on first use). An instance the session already holds is returned as it is. A hot path's rows so cost no ORM
     query (issue #22: the signed-in user on every request, the attempt that an auto-save or a submission writes)."""
-    from sqlalchemy.orm import make_transient_to_detached
-    from sqlalchemy.orm.attributes import instance_state
-    from sqlalchemy.orm.util import identity_key
-
     columns, primary, manager = _mapping(model)
     instance = session.identity_map.get(identity_key(model, tuple(values[i] for i in primary)))
     if instance is None:

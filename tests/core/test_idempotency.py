@@ -125,11 +125,7 @@ def test_a_key_claimed_while_the_submission_was_reading_gives_the_stored_answer(
     others, _calls = _let_another_request_in(monkeypatch, services, "_parse_answers", post)
     first = post()
     (other,) = others
-    assert (other.status_code, "Idempotent-Replayed" in other.headers) == (302, False)  # it ran the submission
-    assert first.status_code == 302 and first.headers["Idempotent-Replayed"] == "true"
-    assert first.headers["Location"] == other.headers["Location"] == f"/attempts/{attempt}/review?submitted=1"
-    assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
-    get_db(setup.app).engine.dispose()
+    _one_ran_the_other_replayed(setup, attempt, ran=other, replayed=first)
 
 
 def test_a_repeat_that_reads_after_the_first_committed_gets_the_first_answer(databases, tmp_path, monkeypatch):
@@ -147,8 +143,13 @@ def test_a_repeat_that_reads_after_the_first_committed_gets_the_first_answer(dat
     repeat = post()
     (first,) = others
     assert calls[0] is None
-    assert (first.status_code, "Idempotent-Replayed" in first.headers) == (302, False)  # it ran the submission
-    assert repeat.status_code == 302 and repeat.headers["Idempotent-Replayed"] == "true"
-    assert repeat.headers["Location"] == first.headers["Location"] == f"/attempts/{attempt}/review?submitted=1"
+    _one_ran_the_other_replayed(setup, attempt, ran=first, replayed=repeat)
+
+
+def _one_ran_the_other_replayed(setup, attempt: int, *, ran, replayed) -> None:
+    """Of two submissions with the same key, ``ran`` graded the attempt and ``replayed`` got its stored answer."""
+    assert (ran.status_code, "Idempotent-Replayed" in ran.headers) == (302, False)  # it ran the submission
+    assert replayed.status_code == 302 and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Location"] == ran.headers["Location"] == f"/attempts/{attempt}/review?submitted=1"
     assert _submitted_events(setup.url, attempt) == ("graded", 1, 1)
     get_db(setup.app).engine.dispose()
